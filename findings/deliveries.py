@@ -1,0 +1,117 @@
+"""Services for received bodies: store first, then process (parse + ingest) or reject.
+
+Nothing a sender posts is lost: the body is stored before it is parsed, and a
+body that cannot be used is kept as a rejected delivery with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .ingest import IngestResult, scan_ingest
+from .models import Delivery
+from .parsers import load_json, parse
+from .parsers.base import ImageRef, ParseError, ParsedScan
+from .parsers.normalize import parse_image_reference
+
+
+class DeliveryRejected(Exception):
+    """The delivery was stored but cannot be used; ``str(exc)`` says why."""
+
+    def __init__(self, delivery: Delivery, reason: str) -> None:
+        super().__init__(reason)
+        self.delivery = delivery
+
+
+def delivery_find_duplicate(*, source: str, sha256: str, external_id: str = "") -> Delivery | None:
+    match = Q(sha256=sha256)
+    if external_id:
+        match |= Q(external_id=external_id)
+    return Delivery.objects.filter(match, source=source).order_by("id").first()
+
+
+def delivery_store(
+    *,
+    source: str,
+    body: bytes,
+    external_id: str = "",
+    content_type: str = "",
+    headers: dict | None = None,
+    image_hint: str = "",
+    channel: str = "webhook",
+) -> tuple[Delivery, bool]:
+    """Keep ``body`` as received. Returns (delivery, created); a repeat returns the first."""
+    sha256 = hashlib.sha256(body).hexdigest()
+    external_id = external_id[:200]
+    duplicate = delivery_find_duplicate(source=source, sha256=sha256, external_id=external_id)
+    if duplicate is not None:
+        return duplicate, False
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.create(
+                source=source,
+                external_id=external_id,
+                sha256=sha256,
+                body_gz=Delivery.compress(body),
+                size=len(body),
+                content_type=content_type[:200],
+                headers=headers or {},
+                image_hint=image_hint[:500],
+                channel=channel,
+            )
+    except IntegrityError:  # the same body raced in through another process
+        duplicate = delivery_find_duplicate(source=source, sha256=sha256, external_id=external_id)
+        if duplicate is None:
+            raise
+        return duplicate, False
+    return delivery, True
+
+
+def delivery_reject(*, delivery: Delivery, reason: str) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.REJECTED, error=reason, processed_at=timezone.now()
+    )
+    delivery.status, delivery.error = Delivery.Status.REJECTED, reason
+
+
+def resolve_image(parsed: ParsedScan, hint: str) -> ImageRef:
+    """The image a report is about: an explicit hint wins, the report fills gaps."""
+    if not hint:
+        if parsed.image is None:
+            raise ParseError(
+                f"{parsed.source}: the report names no image; supply one "
+                "(--image on the command line, ?image= on the webhook)"
+            )
+        return parsed.image
+    given = parse_image_reference(hint)
+    found = parsed.image
+    return ImageRef(
+        registry=given.registry,
+        repository=given.repository,
+        tag=given.tag or (found.tag if found else ""),
+        digest=given.digest or (found.digest if found else ""),
+    )
+
+
+def delivery_process(*, delivery: Delivery) -> IngestResult:
+    """Parse and ingest a stored delivery. Idempotent: a processed one is not redone."""
+    try:
+        parsed = parse(delivery.source, load_json(delivery.body))
+        image = resolve_image(parsed, delivery.image_hint)
+    except ParseError as exc:
+        delivery_reject(delivery=delivery, reason=str(exc))
+        raise DeliveryRejected(delivery, str(exc)) from exc
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        result = scan_ingest(parsed=parsed, image=image, delivery=locked)
+        locked.status = Delivery.Status.PROCESSED
+        locked.error = ""
+        locked.attempts += 1
+        locked.processed_at = timezone.now()
+        locked.save(update_fields=["status", "error", "attempts", "processed_at"])
+    delivery.refresh_from_db()
+    return result

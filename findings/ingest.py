@@ -1,0 +1,215 @@
+"""Normalised scan records -> database, in one transaction with bulk statements.
+
+The number of statements per report does not grow with its findings: every
+read and write below is one query for the whole report (SQLite splits a bulk
+statement only past its 32,766-variable limit, about 1,600 findings).
+
+Lifecycle, per tag stream (repository + tag):
+- a finding seen for the first time is created ``open``;
+- a finding absent from a newer scan is closed as ``fixed`` by that scan;
+- a fixed finding that comes back is reopened and counted;
+- a scan older than the newest one already stored is recorded, links its
+  findings, and changes no status.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import SEVERITY_RANK, Delivery, Finding, Image, Repository, Scan, ScanFinding, Tag
+from .parsers.base import ImageRef, ParsedFinding, ParsedScan
+from .vulnerabilities import vulnerabilities_upsert
+
+CLOSABLE_STATUSES = ("open", "in_remediation", "accepted")
+FindingKey = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    scan: Scan
+    image: str
+    findings: int
+    new: int = 0
+    fixed: int = 0
+    reopened: int = 0
+    created: bool = True
+
+    def as_dict(self) -> dict:
+        return {
+            "delivery": self.scan.delivery_id,
+            "scan": self.scan.pk,
+            "image": self.image,
+            "findings": self.findings,
+            "new": self.new,
+            "fixed": self.fixed,
+            "reopened": self.reopened,
+        }
+
+
+def _clip(value: str, length: int) -> str:
+    return value if len(value) <= length else value[: length - 1] + "…"
+
+
+def _key(parsed: ParsedFinding) -> FindingKey:
+    return (
+        _clip(parsed.vulnerability_id, 100),
+        _clip(parsed.package, 300),
+        _clip(parsed.installed_version, 200),
+        _clip(parsed.package_type or "unknown", 32),
+    )
+
+
+def _apply(finding: Finding, parsed: ParsedFinding, scan: Scan) -> None:
+    """Copy what the newest scan says about a finding onto its row."""
+    finding.severity = parsed.severity
+    finding.severity_rank = SEVERITY_RANK.get(parsed.severity, 0)
+    finding.fixed_version = _clip(", ".join(parsed.fixed_versions), 300)
+    finding.fixable = bool(parsed.fixed_versions)
+    finding.cvss_score = parsed.cvss_score
+    finding.vendor_status = _clip(parsed.vendor_status, 32)
+    finding.locations = list(parsed.locations)[:50]
+    finding.last_seen = scan.scanned_at
+    finding.last_scan = scan
+
+
+def _tag_for_update(repository: Repository, name: str, image: Image) -> Tag:
+    tag = Tag.objects.select_for_update().filter(repository=repository, name=name).first()
+    if tag is None:
+        tag, _ = Tag.objects.get_or_create(repository=repository, name=name, defaults={"image": image})
+    return tag
+
+
+def scan_ingest(*, parsed: ParsedScan, image: ImageRef, delivery: Delivery) -> IngestResult:
+    """Store one parsed report for ``image``; idempotent per delivery."""
+    with transaction.atomic():
+        existing = Scan.objects.filter(delivery=delivery).first()
+        if existing is not None:
+            return IngestResult(
+                scan=existing,
+                image=str(image),
+                findings=existing.findings_count,
+                created=False,
+            )
+        repository, _ = Repository.objects.get_or_create(
+            registry=image.registry, name=image.repository
+        )
+        img, _ = Image.objects.get_or_create(repository=repository, digest=image.digest)
+        tag = _tag_for_update(repository, image.tag, img)
+        scanned_at = parsed.scanned_at or timezone.now()
+        newest = tag.latest_scanned_at is None or scanned_at >= tag.latest_scanned_at
+
+        by_key: dict[FindingKey, ParsedFinding] = {}
+        for finding in parsed.findings:
+            by_key.setdefault(_key(finding), finding)
+        vulnerabilities_upsert(by_key.values())
+
+        scan = Scan.objects.create(
+            delivery=delivery,
+            source=parsed.source,
+            image=img,
+            tag=tag,
+            scanner=_clip(parsed.scanner, 100),
+            scanner_scan_id=_clip(parsed.scan_id, 100),
+            os=_clip(parsed.os, 100),
+            scanned_at=scanned_at,
+            findings_count=len(by_key),
+            severity_counts=dict(Counter(f.severity for f in by_key.values())),
+            superseded=not newest,
+        )
+        counts = _findings_upsert(scan=scan, tag=tag, by_key=by_key, newest=newest)
+        if newest:
+            tag.image = img
+            tag.latest_scan = scan
+            tag.latest_scanned_at = scanned_at
+            tag.save(update_fields=["image", "latest_scan", "latest_scanned_at", "updated_at"])
+    return IngestResult(scan=scan, image=str(image), findings=len(by_key), **counts)
+
+
+def _findings_upsert(
+    *, scan: Scan, tag: Tag, by_key: dict[FindingKey, ParsedFinding], newest: bool
+) -> dict[str, int]:
+    existing = {
+        (f.vulnerability_id, f.package, f.installed_version, f.package_type): f
+        for f in Finding.objects.filter(tag=tag)
+    }
+    created: list[Finding] = []
+    changed: list[Finding] = []
+    reopened = 0
+    for key, parsed in by_key.items():
+        finding = existing.get(key)
+        if finding is None:
+            created.append(_new_finding(key, parsed, scan=scan, tag=tag, newest=newest))
+            continue
+        if newest:
+            _apply(finding, parsed, scan)
+            if finding.status == Finding.Status.FIXED:
+                finding.status = Finding.Status.OPEN
+                finding.reopened_count += 1
+                finding.reopened_at = scan.scanned_at
+                finding.fixed_at = None
+                finding.fixed_by_scan = None
+                reopened += 1
+        finding.first_seen = min(finding.first_seen, scan.scanned_at)
+        changed.append(finding)
+
+    Finding.objects.bulk_create(created)
+    if changed:
+        Finding.objects.bulk_update(changed, UPDATE_FIELDS)
+    fixed = 0
+    if newest:
+        fixed = (
+            Finding.objects.filter(tag=tag, status__in=CLOSABLE_STATUSES)
+            .exclude(last_scan=scan)
+            .update(status=Finding.Status.FIXED, fixed_by_scan=scan, fixed_at=scan.scanned_at)
+        )
+    ScanFinding.objects.bulk_create(
+        [ScanFinding(scan=scan, finding_id=f.pk) for f in [*created, *changed]],
+        ignore_conflicts=True,
+    )
+    return {"new": len(created), "fixed": fixed, "reopened": reopened}
+
+
+UPDATE_FIELDS = [
+    "severity",
+    "severity_rank",
+    "fixed_version",
+    "fixable",
+    "cvss_score",
+    "vendor_status",
+    "locations",
+    "last_seen",
+    "last_scan",
+    "first_seen",
+    "status",
+    "reopened_count",
+    "reopened_at",
+    "fixed_at",
+    "fixed_by_scan",
+]
+
+
+def _new_finding(
+    key: FindingKey, parsed: ParsedFinding, *, scan: Scan, tag: Tag, newest: bool
+) -> Finding:
+    vuln_id, package, version, package_type = key
+    finding = Finding(
+        repository_id=tag.repository_id,
+        tag=tag,
+        vulnerability_id=vuln_id,
+        package=package,
+        installed_version=version,
+        package_type=package_type,
+        first_seen=scan.scanned_at,
+        first_scan=scan,
+    )
+    _apply(finding, parsed, scan)
+    if not newest:
+        # Seen only in a scan older than the newest one, which does not have it.
+        finding.status = Finding.Status.FIXED
+        finding.fixed_by_scan_id = tag.latest_scan_id
+        finding.fixed_at = tag.latest_scanned_at
+    return finding

@@ -1,0 +1,49 @@
+"""python manage.py ingest [--source SLUG] [--image REF] PATH|-
+
+Stores the file as a delivery and ingests it synchronously through the same
+services the webhooks use, then prints one JSON line describing the result.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from findings.deliveries import DeliveryRejected, delivery_process, delivery_store
+from findings.models import Source
+
+
+class Command(BaseCommand):
+    help = "Ingest one scan report file (or - for standard input) and print a JSON summary."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="report file, or - to read standard input")
+        parser.add_argument(
+            "--source", default="auto", choices=[s.value for s in Source], help="report format"
+        )
+        parser.add_argument(
+            "--image", default="", help="image reference for reports that name none"
+        )
+
+    def handle(self, *args, path: str, source: str, image: str, **options) -> None:
+        body = self._read(path)
+        delivery, _ = delivery_store(
+            source=source, body=body, image_hint=image, channel="cli", content_type="application/json"
+        )
+        try:
+            result = delivery_process(delivery=delivery)
+        except DeliveryRejected as exc:
+            self.stderr.write(f"rejected (delivery {delivery.pk}): {exc}")
+            sys.exit(2)
+        self.stdout.write(json.dumps(result.as_dict()))
+
+    def _read(self, path: str) -> bytes:
+        if path == "-":
+            return sys.stdin.buffer.read()
+        try:
+            with open(path, "rb") as handle:
+                return handle.read()
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from exc

@@ -1,0 +1,281 @@
+"""What was received and what is wrong: the detection side's nouns.
+
+Repository (registry + name) -> Image (one digest) and Tag (a moving pointer,
+the "stream" whose scans decide a finding's lifecycle) -> Scan -> Finding.
+Vulnerability is shared by every finding of the same id. Delivery is the raw
+body exactly as a scanner sent it.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from django.db import models
+from django.db.models import Q
+
+from .querysets import FindingQuerySet
+
+SEVERITY_RANK = {"critical": 5, "high": 4, "medium": 3, "low": 2, "negligible": 1, "unknown": 0}
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    NEGLIGIBLE = "negligible"
+    UNKNOWN = "unknown"
+
+
+class Source(models.TextChoices):
+    AQUA = "aqua"
+    TRIVY = "trivy"
+    HARBOR = "harbor"
+    GRYPE = "grype"
+    GENERIC = "generic"
+    AUTO = "auto"
+
+
+class Repository(models.Model):
+    """An image repository in a registry, e.g. docker.io/library/alpine."""
+
+    registry = models.CharField(max_length=255)
+    name = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "repositories"
+        ordering = ["registry", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["registry", "name"], name="repository_unique")
+        ]
+        indexes = [models.Index(fields=["name"], name="repository_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.registry}/{self.name}"
+
+
+class Image(models.Model):
+    """One image manifest, identified by its digest ('' when the scanner gave none)."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="images")
+    digest = models.CharField(max_length=100, blank=True)
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "digest"], name="image_unique_digest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repository}@{self.digest}" if self.digest else str(self.repository)
+
+
+class Tag(models.Model):
+    """A tag of a repository ('' for scans by digest) and the image it points at now.
+
+    Findings belong to a tag stream: the newest scan of a tag decides which of
+    its findings are still open.
+    """
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=128, blank=True)
+    image = models.ForeignKey(Image, on_delete=models.PROTECT, related_name="tags")
+    latest_scan = models.ForeignKey(
+        "Scan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    latest_scanned_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["repository_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "name"], name="tag_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repository}:{self.name}" if self.name else f"{self.repository} (untagged)"
+
+
+class Delivery(models.Model):
+    """One body received from a scanner (webhook, CLI or API), kept raw and compressed."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        PROCESSED = "processed"
+        REJECTED = "rejected"
+        IGNORED = "ignored"
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    external_id = models.CharField(
+        max_length=200, blank=True, help_text="The sender's own delivery id, when it sends one."
+    )
+    sha256 = models.CharField(max_length=64)
+    body_gz = models.BinaryField(help_text="The raw body, zlib-compressed.")
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=200, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    image_hint = models.CharField(
+        max_length=500, blank=True, help_text="Image reference supplied beside the body."
+    )
+    channel = models.CharField(max_length=16, default="webhook")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "sha256"], name="delivery_unique_body"),
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="delivery_unique_external_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="delivery_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} delivery {self.pk} ({self.status})"
+
+    @property
+    def body(self) -> bytes:
+        return zlib.decompress(bytes(self.body_gz))
+
+    @staticmethod
+    def compress(body: bytes) -> bytes:
+        return zlib.compress(body, 6)
+
+
+class Scan(models.Model):
+    """One scan result of one image digest, from one Delivery."""
+
+    delivery = models.OneToOneField(Delivery, on_delete=models.PROTECT, related_name="scan")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    image = models.ForeignKey(Image, on_delete=models.PROTECT, related_name="scans")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="scans")
+    scanner = models.CharField(max_length=100, blank=True)
+    scanner_scan_id = models.CharField(max_length=100, blank=True)
+    os = models.CharField(max_length=100, blank=True)
+    scanned_at = models.DateTimeField(help_text="When the scanner scanned (else when received).")
+    received_at = models.DateTimeField(auto_now_add=True)
+    findings_count = models.PositiveIntegerField(default=0)
+    severity_counts = models.JSONField(default=dict, blank=True)
+    superseded = models.BooleanField(
+        default=False, help_text="Arrived after a newer scan of the same tag; changed no status."
+    )
+    findings = models.ManyToManyField("Finding", through="ScanFinding", related_name="scans")
+
+    class Meta:
+        ordering = ["-scanned_at", "-id"]
+        indexes = [
+            models.Index(fields=["tag", "-scanned_at"], name="scan_tag_latest_idx"),
+            models.Index(fields=["image", "-scanned_at"], name="scan_image_idx"),
+            models.Index(fields=["-scanned_at"], name="scan_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"scan {self.pk} of {self.tag}"
+
+
+class Vulnerability(models.Model):
+    """A published vulnerability: CVE, GHSA, DSA, ... shared by all its findings."""
+
+    id = models.CharField(primary_key=True, max_length=100, verbose_name="vulnerability id")
+    title = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    severity = models.CharField(max_length=12, choices=Severity.choices, default="unknown")
+    cvss_score = models.FloatField(null=True, blank=True)
+    cvss_vector = models.CharField(max_length=200, blank=True)
+    links = models.JSONField(default=list, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "vulnerabilities"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class Finding(models.Model):
+    """One vulnerability in one package version in one repository's tag stream."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        IN_REMEDIATION = "in_remediation"
+        FIXED = "fixed"
+        ACCEPTED = "accepted"
+        FALSE_POSITIVE = "false_positive"
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="findings")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="findings")
+    vulnerability = models.ForeignKey(
+        Vulnerability, on_delete=models.PROTECT, related_name="findings"
+    )
+    package = models.CharField(max_length=300)
+    installed_version = models.CharField(max_length=200, blank=True)
+    package_type = models.CharField(max_length=32, default="unknown")
+    fixed_version = models.CharField(max_length=300, blank=True, help_text="Comma-separated.")
+    fixable = models.BooleanField(default=False)
+    severity = models.CharField(max_length=12, choices=Severity.choices, default="unknown")
+    severity_rank = models.PositiveSmallIntegerField(default=0)
+    cvss_score = models.FloatField(null=True, blank=True)
+    vendor_status = models.CharField(max_length=32, blank=True)
+    locations = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    status_reason = models.TextField(blank=True)
+    accepted_until = models.DateTimeField(null=True, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    first_scan = models.ForeignKey(Scan, on_delete=models.SET_NULL, null=True, related_name="+")
+    last_scan = models.ForeignKey(Scan, on_delete=models.SET_NULL, null=True, related_name="+")
+    fixed_at = models.DateTimeField(null=True, blank=True)
+    fixed_by_scan = models.ForeignKey(
+        Scan, on_delete=models.SET_NULL, null=True, blank=True, related_name="fixed_findings"
+    )
+    reopened_count = models.PositiveIntegerField(default=0)
+    reopened_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FindingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-severity_rank", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tag", "vulnerability", "package", "installed_version", "package_type"],
+                name="finding_dedup_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "-severity_rank", "-id"], name="finding_status_sev_idx"),
+            models.Index(
+                fields=["repository", "status", "-severity_rank"], name="finding_repo_idx"
+            ),
+            models.Index(fields=["package", "status"], name="finding_package_idx"),
+            models.Index(fields=["vulnerability", "status"], name="finding_vuln_idx"),
+            models.Index(fields=["tag", "status"], name="finding_tag_idx"),
+            models.Index(fields=["-last_seen"], name="finding_last_seen_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vulnerability_id} in {self.package} {self.installed_version}"
+
+
+class ScanFinding(models.Model):
+    """Which findings a scan saw: lets every scan list exactly its own findings."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="+")
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scan", "finding"], name="scanfinding_unique")
+        ]
+        indexes = [models.Index(fields=["finding"], name="scanfinding_finding_idx")]

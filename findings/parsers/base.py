@@ -1,0 +1,100 @@
+"""The normalised shape every parser returns. Pure Python: no Django here.
+
+A parser is a function ``parse(document) -> ParsedScan`` that takes the
+already-decoded JSON document (dict, list or None) and returns frozen
+dataclasses. Anything it cannot understand raises :class:`ParseError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "negligible", "unknown")
+"""Normalised severities, worst first."""
+
+
+class ParseError(ValueError):
+    """The input is not a report of the expected format.
+
+    The message names what was expected and what was found, e.g.
+    ``"trivy: expected an object with 'Results' or a legacy list, found a string"``.
+    """
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image reference normalised by Docker's rules.
+
+    ``registry`` defaults to ``docker.io``; official images get ``library/``.
+    ``tag`` and ``digest`` are empty strings when unknown; a digest always
+    carries its algorithm prefix (``sha256:``).
+    """
+
+    registry: str
+    repository: str
+    tag: str = ""
+    digest: str = ""
+
+    @property
+    def name(self) -> str:
+        """``registry/repository`` (no tag, no digest)."""
+        return f"{self.registry}/{self.repository}"
+
+    def __str__(self) -> str:
+        text = self.name
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text
+
+
+@dataclass(frozen=True)
+class ParsedFinding:
+    """One vulnerability in one package version, merged over all its locations."""
+
+    vulnerability_id: str
+    package: str
+    installed_version: str
+    package_type: str = "unknown"
+    """Ecosystem: deb, rpm, apk, npm, pypi, maven, gem, golang, cargo,
+    composer, nuget, binary, file, ... or 'unknown'."""
+    severity: str = "unknown"
+    """One of SEVERITIES, the severity the scanner itself chose."""
+    fixed_versions: tuple[str, ...] = ()
+    """Empty when there is no fix; a comma list becomes several entries."""
+    cvss_score: float | None = None
+    cvss_vector: str = ""
+    title: str = ""
+    description: str = ""
+    links: tuple[str, ...] = ()
+    vendor_status: str = ""
+    """Trivy's Status (affected, fixed, will_not_fix, end_of_life, ...) or ''."""
+    locations: tuple[str, ...] = ()
+    """Paths, layers or Trivy targets where the package was found."""
+    published_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.vulnerability_id, self.package, self.installed_version)
+
+
+@dataclass(frozen=True)
+class ParsedScan:
+    """One report: which image was scanned, by what, and what it found."""
+
+    source: str
+    """The parser slug: aqua, trivy, harbor, grype, generic."""
+    image: ImageRef | None
+    """None when the report does not name an image (a Trivy tar scan)."""
+    findings: tuple[ParsedFinding, ...] = ()
+    scanner: str = ""
+    """Scanner name and version, e.g. 'Trivy 0.56.2'."""
+    scan_id: str = ""
+    """The scanner's own id for this scan, when it has one."""
+    scanned_at: datetime | None = None
+    os: str = ""
+    """Operating system of the image, e.g. 'alpine 3.20.3'."""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+    """Small format-specific facts worth keeping (e.g. Aqua's disallowed flag)."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RemediatorConfig(AppConfig):
+    name = "remediator"
+    verbose_name = "Remediation"

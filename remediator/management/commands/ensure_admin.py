@@ -1,0 +1,38 @@
+"""Create the first admin user if there is none (used by `make run`).
+
+Takes DJANGO_SUPERUSER_USERNAME / DJANGO_SUPERUSER_PASSWORD (and _EMAIL) from
+the environment; without a password it generates one and prints it once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Create an admin user when no superuser exists yet."
+
+    def handle(self, *args, **options) -> None:
+        users = get_user_model()
+        if users.objects.filter(is_superuser=True).exists():
+            return
+        username = os.environ.get("DJANGO_SUPERUSER_USERNAME") or "admin"
+        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(12)
+        email = os.environ.get("DJANGO_SUPERUSER_EMAIL", "")
+        users.objects.create_superuser(username=username, email=email, password=password)
+        if generated:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Created admin user {username!r} with password {password}  "
+                    "(shown once; set DJANGO_SUPERUSER_PASSWORD to choose your own)"
+                )
+            )
+        else:
+            self.stdout.write(f"Created admin user {username!r}.")

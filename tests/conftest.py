@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def fixture_bytes():
+    def read(relative: str) -> bytes:
+        return (FIXTURES / relative).read_bytes()
+
+    return read
+
+
+@pytest.fixture
+def celery_live_worker(settings):
+    """A real Celery worker (a thread in this process) on the configured broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from remediator.celery import app
+
+    app.conf.task_always_eager = False
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(app.conf.task_default_queue)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker

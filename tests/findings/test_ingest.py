@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from findings.ingest import scan_ingest
+from findings.models import Finding, Image, Scan, ScanFinding, Tag, Vulnerability
+from findings.parsers.base import ImageRef
+
+from .factories import ALPINE, delivery, finding, report
+
+pytestmark = pytest.mark.django_db
+
+
+def ingest(parsed, image: ImageRef = ALPINE):
+    return scan_ingest(parsed=parsed, image=image, delivery=delivery())
+
+
+def test_first_scan_creates_open_findings_image_tag_and_vulnerabilities():
+    result = ingest(report(finding("CVE-1", fixed_versions=("3.1.1-r0",)), finding("CVE-2", "zlib")))
+
+    assert (result.findings, result.new, result.fixed, result.reopened) == (2, 2, 0, 0)
+    assert set(Finding.objects.values_list("status", flat=True)) == {"open"}
+    one = Finding.objects.get(vulnerability_id="CVE-1")
+    assert one.fixed_version == "3.1.1-r0" and one.fixable
+    assert one.severity == "high" and one.severity_rank == 4
+    tag = Tag.objects.get()
+    assert (tag.name, tag.image.digest, tag.latest_scan) == ("3.19", ALPINE.digest, result.scan)
+    assert Vulnerability.objects.count() == 2
+    assert result.image == "docker.io/library/alpine:3.19@sha256:" + "a" * 64
+
+
+def test_same_delivery_ingested_again_returns_the_existing_scan():
+    stored = delivery()
+    first = scan_ingest(parsed=report(finding()), image=ALPINE, delivery=stored)
+    again = scan_ingest(parsed=report(finding()), image=ALPINE, delivery=stored)
+
+    assert again.scan == first.scan and not again.created
+    assert (again.new, Scan.objects.count(), Finding.objects.count()) == (0, 1, 1)
+
+
+def test_repeat_scan_with_same_findings_creates_nothing_new():
+    ingest(report(finding("CVE-1"), day=1))
+    second = ingest(report(finding("CVE-1"), day=2))
+
+    assert (second.new, second.fixed, second.reopened) == (0, 0, 0)
+    only = Finding.objects.get()
+    assert only.status == "open" and only.last_scan == second.scan
+    assert only.first_seen.day == 1 and only.last_seen.day == 2
+
+
+def test_finding_absent_from_a_newer_scan_is_fixed_by_that_scan():
+    ingest(report(finding("CVE-1"), finding("CVE-2"), day=1))
+    newer = ingest(report(finding("CVE-2"), day=2))
+
+    assert newer.fixed == 1
+    gone = Finding.objects.get(vulnerability_id="CVE-1")
+    assert gone.status == "fixed" and gone.fixed_by_scan == newer.scan
+    assert gone.fixed_at == newer.scan.scanned_at
+    assert Finding.objects.get(vulnerability_id="CVE-2").status == "open"
+
+
+def test_fixed_finding_that_comes_back_is_reopened_and_counted():
+    ingest(report(finding("CVE-1"), day=1))
+    ingest(report(day=2))
+    back = ingest(report(finding("CVE-1"), day=3))
+
+    assert (back.new, back.reopened) == (0, 1)
+    again = Finding.objects.get()
+    assert again.status == "open" and again.reopened_count == 1
+    assert again.fixed_by_scan is None and again.reopened_at.day == 3
+
+
+def test_older_scan_arriving_late_changes_no_status():
+    ingest(report(finding("CVE-1"), day=1))
+    newest = ingest(report(finding("CVE-2"), day=3))
+    late = ingest(report(finding("CVE-1"), finding("CVE-3"), day=2))
+
+    assert late.scan.superseded and late.fixed == 0 and late.reopened == 0
+    status = dict(Finding.objects.values_list("vulnerability_id", "status"))
+    assert status == {"CVE-1": "fixed", "CVE-2": "open", "CVE-3": "fixed"}
+    assert Tag.objects.get().latest_scan == newest.scan
+    late_only = Finding.objects.get(vulnerability_id="CVE-3")
+    assert late_only.fixed_by_scan == newest.scan
+
+
+def test_tag_streams_are_independent():
+    ingest(report(finding("CVE-1"), day=1))
+    other_tag = ImageRef("docker.io", "library/alpine", "3.20", "sha256:" + "b" * 64)
+    ingest(report(day=2, image=other_tag), image=other_tag)
+
+    assert Finding.objects.get().status == "open"
+    assert Image.objects.count() == 2
+
+
+def test_a_new_digest_moves_the_tag():
+    ingest(report(finding("CVE-1"), day=1))
+    rebuilt = ImageRef("docker.io", "library/alpine", "3.19", "sha256:" + "c" * 64)
+    result = ingest(report(day=2, image=rebuilt), image=rebuilt)
+
+    assert Tag.objects.get().image.digest == rebuilt.digest
+    assert result.fixed == 1
+
+
+def test_each_scan_lists_exactly_the_findings_it_saw():
+    first = ingest(report(finding("CVE-1"), finding("CVE-2"), day=1))
+    second = ingest(report(finding("CVE-2"), day=2))
+
+    def seen(scan):
+        rows = ScanFinding.objects.filter(scan=scan)
+        return set(rows.values_list("finding__vulnerability_id", flat=True))
+
+    assert seen(first.scan) == {"CVE-1", "CVE-2"}
+    assert seen(second.scan) == {"CVE-2"}
+
+
+def test_vulnerability_details_are_filled_not_overwritten_with_blanks():
+    ingest(report(finding("CVE-1", description="Heap overflow", cvss_score=9.8), day=1))
+    ingest(report(finding("CVE-1", description="", severity="critical"), day=2))
+
+    vuln = Vulnerability.objects.get()
+    assert vuln.description == "Heap overflow" and vuln.cvss_score == 9.8
+    assert vuln.severity == "critical"
+
+
+def _queries_for(n: int, day: int) -> int:
+    image = ImageRef("docker.io", f"acme/app{n}", "1", "")
+    many = [finding(f"CVE-2026-{i:05d}", f"pkg{i}", fixed_versions=("2",)) for i in range(n)]
+    ingest(report(*many, day=day, image=image), image=image)  # first: all new
+    with CaptureQueriesContext(connection) as ctx:
+        ingest(report(*many[: n // 2], day=day + 1, image=image), image=image)
+    return len(ctx.captured_queries)
+
+
+def test_queries_per_report_do_not_grow_with_the_number_of_findings():
+    assert _queries_for(10, 1) == _queries_for(1000, 3)
+
+
+def test_first_ingest_query_count_does_not_grow_either():
+    def first(n: int) -> int:
+        image = ImageRef("docker.io", f"acme/new{n}", "1", "")
+        many = [finding(f"CVE-2025-{i:05d}", f"p{i}") for i in range(n)]
+        with CaptureQueriesContext(connection) as ctx:
+            ingest(report(*many, image=image), image=image)
+        return len(ctx.captured_queries)
+
+    assert first(5) == first(800)
