@@ -16,7 +16,8 @@ from .ingest import IngestResult, scan_ingest
 from .models import Delivery
 from .parsers import load_json, parse
 from .parsers.base import ImageRef, ParseError, ParsedScan
-from .parsers.normalize import parse_image_reference
+from .parsers.images import parse_image_reference
+from .signals import scan_ingested
 
 
 class DeliveryRejected(Exception):
@@ -113,5 +114,10 @@ def delivery_process(*, delivery: Delivery) -> IngestResult:
         locked.attempts += 1
         locked.processed_at = timezone.now()
         locked.save(update_fields=["status", "error", "attempts", "processed_at"])
+        if result.created:
+            scan_id = result.scan.pk
+            transaction.on_commit(
+                lambda: scan_ingested.send(sender=Delivery, scan_id=scan_id), robust=True
+            )
     delivery.refresh_from_db()
     return result

@@ -69,6 +69,8 @@ def _apply(finding: Finding, parsed: ParsedFinding, scan: Scan) -> None:
     finding.severity_rank = SEVERITY_RANK.get(parsed.severity, 0)
     finding.fixed_version = _clip(", ".join(parsed.fixed_versions), 300)
     finding.fixable = bool(parsed.fixed_versions)
+    if finding.fixable and finding.fixable_since is None:
+        finding.fixable_since = scan.scanned_at
     finding.cvss_score = parsed.cvss_score
     finding.vendor_status = _clip(parsed.vendor_status, 32)
     finding.locations = list(parsed.locations)[:50]
@@ -178,6 +180,7 @@ UPDATE_FIELDS = [
     "severity_rank",
     "fixed_version",
     "fixable",
+    "fixable_since",
     "cvss_score",
     "vendor_status",
     "locations",

@@ -224,6 +224,9 @@ class Finding(models.Model):
     package_type = models.CharField(max_length=32, default="unknown")
     fixed_version = models.CharField(max_length=300, blank=True, help_text="Comma-separated.")
     fixable = models.BooleanField(default=False)
+    fixable_since = models.DateTimeField(
+        null=True, blank=True, help_text="When a scan first reported a fixed version."
+    )
     severity = models.CharField(max_length=12, choices=Severity.choices, default="unknown")
     severity_rank = models.PositiveSmallIntegerField(default=0)
     cvss_score = models.FloatField(null=True, blank=True)

@@ -1,0 +1,151 @@
+"""What every outside-system client shares: errors, retries, timeouts, audit.
+
+Each provider module builds an :class:`HttpClient` and calls ``request``.
+Transient failures (connection errors, timeouts, 429, 5xx) are retried with
+exponential backoff and jitter, honouring ``Retry-After``; what is left is
+raised as :class:`ProviderError` with ``permanent`` saying whether trying
+again later could help. Every call is reported to ``on_call`` (by default an
+AuditEvent) with the method, the URL without secrets, the status and the
+duration.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+SECRET_PARAMS = {"token", "private_token", "access_token", "password", "secret", "key", "api_key"}
+TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+
+
+class ProviderError(Exception):
+    """A call to an outside system failed. ``permanent``: retrying will not help."""
+
+    def __init__(self, message: str, *, permanent: bool, status: int | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.status = status
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    provider: str
+    method: str
+    url: str
+    status: int | None
+    duration_ms: int
+    error: str = ""
+
+
+def redact_url(url: str) -> str:
+    """The URL without user info or secret query parameters."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    query = urlencode(
+        [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query)]
+    )
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
+
+
+def audit_call(record: CallRecord) -> None:
+    from remediator.audit import audit_record
+
+    audit_record(
+        kind="provider_call",
+        actor_label=f"provider:{record.provider}",
+        message=f"{record.method} {record.url} -> {record.status or record.error}",
+        data={
+            "provider": record.provider,
+            "method": record.method,
+            "url": record.url,
+            "status": record.status,
+            "duration_ms": record.duration_ms,
+            "error": record.error,
+        },
+    )
+
+
+class HttpClient:
+    def __init__(
+        self,
+        provider: str,
+        base_url: str = "",
+        *,
+        auth: Any = None,
+        headers: dict[str, str] | None = None,
+        on_call: Callable[[CallRecord], None] | None = audit_call,
+        retries: int | None = None,
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.on_call = on_call
+        self.timeout = (settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
+        self.session = requests.Session()
+        self.session.auth = auth
+        self.session.headers.update({"User-Agent": "Remediator/0.1", **(headers or {})})
+        retry = Retry(
+            total=settings.PROVIDER_RETRIES if retries is None else retries,
+            connect=None,
+            backoff_factor=settings.PROVIDER_RETRY_BACKOFF,
+            backoff_jitter=settings.PROVIDER_RETRY_BACKOFF,
+            backoff_max=60,
+            status_forcelist=TRANSIENT_STATUSES,
+            allowed_methods=None,  # POSTs too: every trigger carries a correlation id
+            respect_retry_after_header=True,
+            raise_on_status=False,
+            raise_on_redirect=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        expected: Iterable[int] = (200, 201, 202, 204),
+        **kwargs: Any,
+    ) -> requests.Response:
+        """Send with retries; return the response when its status is ``expected``."""
+        url = self.url(path)
+        kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("allow_redirects", False)
+        started = time.monotonic()
+        status: int | None = None
+        error = ""
+        try:
+            response = self.session.request(method, url, **kwargs)
+            status = response.status_code
+        except requests.RequestException as exc:
+            error = type(exc).__name__
+            raise ProviderError(
+                f"{self.provider}: {method} {redact_url(url)} failed: {error}", permanent=False
+            ) from exc
+        finally:
+            if self.on_call is not None:
+                elapsed = int((time.monotonic() - started) * 1000)
+                self.on_call(
+                    CallRecord(self.provider, method, redact_url(url), status, elapsed, error)
+                )
+        if status not in set(expected):
+            raise ProviderError(
+                f"{self.provider}: {method} {redact_url(url)} answered {status}: "
+                f"{response.text[:300]}",
+                permanent=status not in TRANSIENT_STATUSES,
+                status=status,
+            )
+        return response
