@@ -108,5 +108,12 @@ class FindingAdmin(FastAdmin):
     ]
     list_filter = ["status", "severity", "fixable", "package_type"]
     search_fields = ["vulnerability__id", "package"]
-    raw_id_fields = ["repository", "tag", "vulnerability", "first_scan", "last_scan", "fixed_by_scan"]
+    raw_id_fields = [
+        "repository",
+        "tag",
+        "vulnerability",
+        "first_scan",
+        "last_scan",
+        "fixed_by_scan",
+    ]
     list_select_related = ["tag__repository"]

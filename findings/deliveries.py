@@ -15,7 +15,7 @@ from django.utils import timezone
 from .ingest import IngestResult, scan_ingest
 from .models import Delivery
 from .parsers import load_json, parse
-from .parsers.base import ImageRef, ParseError, ParsedScan
+from .parsers.base import ImageRef, ParsedScan, ParseError
 from .parsers.images import parse_image_reference
 from .signals import scan_ingested
 

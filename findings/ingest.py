@@ -81,7 +81,9 @@ def _apply(finding: Finding, parsed: ParsedFinding, scan: Scan) -> None:
 def _tag_for_update(repository: Repository, name: str, image: Image) -> Tag:
     tag = Tag.objects.select_for_update().filter(repository=repository, name=name).first()
     if tag is None:
-        tag, _ = Tag.objects.get_or_create(repository=repository, name=name, defaults={"image": image})
+        tag, _ = Tag.objects.get_or_create(
+            repository=repository, name=name, defaults={"image": image}
+        )
     return tag
 
 

@@ -13,7 +13,7 @@ from django.dispatch import receiver
 
 
 @receiver(connection_created)
-def use_real_sqlite_variable_limit(sender, connection, **kwargs) -> None:  # noqa: ARG001
+def use_real_sqlite_variable_limit(sender, connection, **kwargs) -> None:
     if connection.vendor != "sqlite":
         return
     limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)

@@ -38,7 +38,9 @@ class BuildTarget(models.Model):
         default=list, help_text='Globs over "registry/repository", e.g. "docker.io/acme/*".'
     )
     provider = models.CharField(max_length=16, choices=Provider.choices)
-    url = models.URLField(blank=True, help_text="API base URL (GitLab, Jenkins, GitHub Enterprise).")
+    url = models.URLField(
+        blank=True, help_text="API base URL (GitLab, Jenkins, GitHub Enterprise)."
+    )
     project = models.CharField(
         max_length=300, help_text="GitLab project id or path; GitHub owner/repo; Jenkins job path."
     )
@@ -85,7 +87,9 @@ class Policy(models.Model):
     )
     action = models.CharField(max_length=16, choices=ActionKind.choices)
     requires_approval = models.BooleanField(default=True)
-    notify_channels = models.JSONField(default=list, blank=True, help_text='e.g. ["email", "slack"]')
+    notify_channels = models.JSONField(
+        default=list, blank=True, help_text='e.g. ["email", "slack"]'
+    )
     build_target = models.ForeignKey(
         BuildTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="policies"
     )
@@ -204,7 +208,9 @@ class Approval(models.Model):
         APPROVE = "approve"
         REJECT = "reject"
 
-    action = models.ForeignKey(RemediationAction, on_delete=models.CASCADE, related_name="approvals")
+    action = models.ForeignKey(
+        RemediationAction, on_delete=models.CASCADE, related_name="approvals"
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -250,7 +256,9 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_label = models.CharField(max_length=150, blank=True, help_text='e.g. "policy:x", "system"')
+    actor_label = models.CharField(
+        max_length=150, blank=True, help_text='e.g. "policy:x", "system"'
+    )
     object_type = models.CharField(max_length=50, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     action = models.ForeignKey(

@@ -1,0 +1,56 @@
+"""One client per outside system, and the contract CI providers share.
+
+A CI provider is built from a BuildTarget (coordinates + names of the
+environment variables holding its secrets) and can trigger a rebuild, poll
+its status, and check that it is reachable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .base import ProviderError
+
+RUN_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class TriggerRequest:
+    """What every CI trigger carries."""
+
+    correlation_id: str
+    image: str
+    """Full reference: registry/repository:tag@digest."""
+    digest: str
+    vulnerability_ids: tuple[str, ...]
+    packages: tuple[tuple[str, str], ...]
+    """(package name, fixed version) pairs."""
+    details_url: str
+    """Remediator API URL of the action, for anything too big for CI inputs."""
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """Where a triggered CI run is. ``provider_state`` is kept on the action
+    and handed back to the next ``status`` call (ids, queue URLs, ...)."""
+
+    state: str
+    """One of RUN_STATES."""
+    provider_state: dict = field(default_factory=dict)
+    external_id: str = ""
+    url: str = ""
+    detail: str = ""
+
+
+class CIProvider(Protocol):
+    def trigger(self, request: TriggerRequest) -> RunStatus: ...
+
+    def status(self, provider_state: dict) -> RunStatus: ...
+
+    def ping(self) -> str:
+        """'' when reachable and authorised, else what is wrong."""
+        ...
+
+
+__all__ = ["RUN_STATES", "CIProvider", "ProviderError", "RunStatus", "TriggerRequest"]

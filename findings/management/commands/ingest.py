@@ -30,7 +30,11 @@ class Command(BaseCommand):
     def handle(self, *args, path: str, source: str, image: str, **options) -> None:
         body = self._read(path)
         delivery, _ = delivery_store(
-            source=source, body=body, image_hint=image, channel="cli", content_type="application/json"
+            source=source,
+            body=body,
+            image_hint=image,
+            channel="cli",
+            content_type="application/json",
         )
         try:
             result = delivery_process(delivery=delivery)
