@@ -282,3 +282,6 @@ class ScanFinding(models.Model):
             models.UniqueConstraint(fields=["scan", "finding"], name="scanfinding_unique")
         ]
         indexes = [models.Index(fields=["finding"], name="scanfinding_finding_idx")]
+
+    def __str__(self) -> str:
+        return f"scan {self.scan_id} saw finding {self.finding_id}"
