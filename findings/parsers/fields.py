@@ -1,0 +1,101 @@
+"""Type-guarded accessors for decoded JSON. Parsers never index blindly.
+
+Every helper tolerates any JSON value (and ``None``) where a mapping is
+expected, so a report with a wrong-typed field yields an empty value rather
+than a KeyError/TypeError. NUL characters are dropped from text because
+PostgreSQL text columns cannot store them (Grype versions contain them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from .base import ParseError
+
+
+def type_name(value: object) -> str:
+    """Describe a JSON value for an error message: 'an object', 'a list', ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        if not value:
+            return "an empty object"
+        keys = ", ".join(sorted(str(k) for k in value)[:8])
+        return f"an object with keys {keys}"
+    if isinstance(value, list):
+        return "an empty list" if not value else "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float):
+        return "a number"
+    return type(value).__name__
+
+
+def wrong_shape(source: str, expected: str, found: object) -> ParseError:
+    """A ParseError in the house style: '<source>: expected X, found Y'."""
+    return ParseError(f"{source}: expected {expected}, found {type_name(found)}")
+
+
+def clean(value: object) -> str:
+    """Text of a JSON scalar: strings stripped and NUL-free, numbers as text, else ''."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            return ""
+        return str(value)
+    return ""
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def dicts(value: object) -> list[dict[str, Any]]:
+    """The object items of a list (anything else, and non-lists, are dropped)."""
+    return [item for item in as_list(value) if isinstance(item, dict)]
+
+
+def text(mapping: object, *keys: str) -> str:
+    """The first non-empty text value among ``keys`` in ``mapping``."""
+    data = as_dict(mapping)
+    for key in keys:
+        found = clean(data.get(key))
+        if found:
+            return found
+    return ""
+
+
+def number(value: object) -> float | None:
+    """A finite float from a JSON number or numeric string; else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        result = float(value)
+    elif isinstance(value, str):
+        try:
+            result = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def texts(value: object) -> list[str]:
+    """Non-empty text items of a list (a lone string counts as a one-item list)."""
+    items: Iterable[object] = [value] if isinstance(value, str) else as_list(value)
+    return [t for t in (clean(item) for item in items) if t]
+
+
+def unique(items: Iterable[str]) -> tuple[str, ...]:
+    """Non-empty strings, first occurrence order, no duplicates."""
+    return tuple(dict.fromkeys(item for item in items if item))

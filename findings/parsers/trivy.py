@@ -1,0 +1,140 @@
+"""Trivy JSON: ``SchemaVersion: 2`` reports and the pre-0.20 top-level list
+``[{Target, Type, Vulnerabilities}]``. See FORMATS.md section 3."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import ImageRef, ParsedFinding, ParsedScan
+from .fields import as_dict, dicts, number, text, texts, wrong_shape
+from .images import normalize_digest, try_image_reference
+from .normalize import (
+    cvss_from_vector,
+    merge_findings,
+    normalize_severity,
+    package_type_from_purl,
+    package_type_from_trivy,
+    parse_datetime,
+    split_versions,
+)
+
+SOURCE = "trivy"
+_ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.xz", ".oci")
+
+
+def parse(document: object) -> ParsedScan:
+    """Parse a Trivy report; ``null`` is an empty scan without an image."""
+    if document is None:
+        return ParsedScan(source=SOURCE, image=None)
+    if isinstance(document, list):
+        for item in document:
+            if not isinstance(item, dict) or not ({"Target", "Vulnerabilities"} & item.keys()):
+                raise wrong_shape(SOURCE, "a legacy list of {'Target', 'Vulnerabilities'}", item)
+        return ParsedScan(source=SOURCE, image=None, findings=_findings(document), scanner="Trivy")
+    if not isinstance(document, dict):
+        raise wrong_shape(SOURCE, "an object with 'Results' or a legacy list", document)
+    if not ({"SchemaVersion", "Results", "ArtifactName", "Metadata"} & document.keys()):
+        raise wrong_shape(SOURCE, "an object with 'SchemaVersion' and 'Results'", document)
+    results = document.get("Results")
+    if results is not None and not isinstance(results, list):
+        raise wrong_shape(SOURCE, "'Results' to be a list", results)
+    metadata = as_dict(document.get("Metadata"))
+    extra: dict[str, Any] = {}
+    image_id = normalize_digest(text(metadata, "ImageID"))
+    if image_id:
+        extra["image_id"] = image_id  # a config digest, not the manifest digest
+    version = text(document.get("Trivy"), "Version")
+    os_info = as_dict(metadata.get("OS"))
+    return ParsedScan(
+        source=SOURCE,
+        image=_image(document, metadata),
+        findings=_findings(results or []),
+        scanner=f"Trivy {version}" if version else "Trivy",
+        scan_id=text(document, "ReportID"),
+        scanned_at=parse_datetime(document.get("CreatedAt")),
+        os=" ".join(filter(None, (_os_family(os_info), text(os_info, "Name")))),
+        extra=extra,
+    )
+
+
+def _os_family(os_info: dict[str, Any]) -> str:
+    family = text(os_info, "Family")
+    return "" if family == "none" else family  # Trivy says "none" when it found no OS
+
+
+def _image(document: dict[str, Any], metadata: dict[str, Any]) -> ImageRef | None:
+    """RepoDigests (tag taken from a RepoTag of the same repository), else RepoTags,
+    else ArtifactName when it is a container image and not an archive path."""
+    tags = [ref for ref in map(try_image_reference, texts(metadata.get("RepoTags"))) if ref]
+    for candidate in texts(metadata.get("RepoDigests")):
+        ref = try_image_reference(candidate)
+        if ref is not None and ref.digest:
+            tag = next((t.tag for t in tags if t.name == ref.name and t.tag), "")
+            return ImageRef(ref.registry, ref.repository, tag or ref.tag, ref.digest)
+    if tags:
+        return tags[0]
+    name = text(document, "ArtifactName")
+    if text(document, "ArtifactType") not in ("container_image", ""):
+        return None
+    if name.startswith(("/", "./", "../")) or name.lower().endswith(_ARCHIVE_SUFFIXES):
+        return None
+    return try_image_reference(name) if name else None
+
+
+def _cvss(vuln: dict[str, Any]) -> tuple[float | None, str]:
+    """From CVSS[SeveritySource], else nvd, else the first source; V3, then V40, then V2."""
+    cvss = as_dict(vuln.get("CVSS"))
+    order = [text(vuln, "SeveritySource"), "nvd", *cvss.keys()]
+    for source in dict.fromkeys(s for s in order if s in cvss):
+        entry = as_dict(cvss[source])
+        for version in ("V3", "V40", "V2"):
+            score = number(entry.get(f"{version}Score"))
+            vector = text(entry, f"{version}Vector")
+            if score is None and vector:
+                score = cvss_from_vector(vector)
+            if score is not None:
+                return score, vector
+    return None, ""
+
+
+def _severity(vuln: dict[str, Any]) -> str:
+    severity = normalize_severity(vuln.get("Severity"))
+    if severity == "unknown":
+        vendor = as_dict(vuln.get("VendorSeverity"))
+        severity = normalize_severity(vendor.get(text(vuln, "SeveritySource")))
+    return severity
+
+
+def _findings(results: list[Any]) -> tuple[ParsedFinding, ...]:
+    found = []
+    for result in dicts(results):
+        target = text(result, "Target")
+        result_type = package_type_from_trivy(text(result, "Type"))
+        for vuln in dicts(result.get("Vulnerabilities")):
+            vuln_id = text(vuln, "VulnerabilityID")
+            if not vuln_id:
+                continue
+            purl = text(vuln.get("PkgIdentifier"), "PURL")
+            package_type = package_type_from_purl(purl) if purl else "unknown"
+            score, vector = _cvss(vuln)
+            links = [text(vuln, "PrimaryURL"), *texts(vuln.get("References"))]
+            location = text(vuln, "PkgPath") or target
+            found.append(
+                ParsedFinding(
+                    vulnerability_id=vuln_id,
+                    package=text(vuln, "PkgName", "PkgID"),
+                    installed_version=text(vuln, "InstalledVersion"),
+                    package_type=package_type if package_type != "unknown" else result_type,
+                    severity=_severity(vuln),
+                    fixed_versions=split_versions(vuln.get("FixedVersion")),
+                    cvss_score=score,
+                    cvss_vector=vector,
+                    title=text(vuln, "Title"),
+                    description=text(vuln, "Description"),
+                    links=tuple(dict.fromkeys(filter(None, links))),
+                    vendor_status=text(vuln, "Status"),
+                    locations=(location,) if location else (),
+                    published_at=parse_datetime(vuln.get("PublishedDate")),
+                )
+            )
+    return merge_findings(found)
