@@ -1,0 +1,22 @@
+"""Helpers for the parser tests. Nothing Django-specific: run with ``-p no:django``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from findings.parsers import load_json
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def fixture_document(slug: str, name: str) -> object:
+    """A fixture file decoded the way the API will decode a request body."""
+    return load_json((FIXTURES / slug / name).read_bytes())
+
+
+@pytest.fixture
+def load_fixture() -> Callable[[str, str], object]:
+    return fixture_document
