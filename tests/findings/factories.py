@@ -11,7 +11,9 @@ from findings.parsers.base import ImageRef, ParsedFinding, ParsedScan
 
 _counter = itertools.count(1)
 
-ALPINE = ImageRef(registry="docker.io", repository="library/alpine", tag="3.19", digest="sha256:" + "a" * 64)
+ALPINE = ImageRef(
+    registry="docker.io", repository="library/alpine", tag="3.19", digest="sha256:" + "a" * 64
+)
 
 
 def finding(vuln: str = "CVE-2024-0001", package: str = "openssl", **kw) -> ParsedFinding:
@@ -31,5 +33,7 @@ def report(*findings: ParsedFinding, day: int = 1, image: ImageRef = ALPINE) -> 
 
 
 def delivery() -> Delivery:
-    stored, _ = delivery_store(source="generic", body=f"body {next(_counter)}".encode(), channel="cli")
+    stored, _ = delivery_store(
+        source="generic", body=f"body {next(_counter)}".encode(), channel="cli"
+    )
     return stored

@@ -18,7 +18,9 @@ def ingest(parsed, image: ImageRef = ALPINE):
 
 
 def test_first_scan_creates_open_findings_image_tag_and_vulnerabilities():
-    result = ingest(report(finding("CVE-1", fixed_versions=("3.1.1-r0",)), finding("CVE-2", "zlib")))
+    result = ingest(
+        report(finding("CVE-1", fixed_versions=("3.1.1-r0",)), finding("CVE-2", "zlib"))
+    )
 
     assert (result.findings, result.new, result.fixed, result.reopened) == (2, 2, 0, 0)
     assert set(Finding.objects.values_list("status", flat=True)) == {"open"}
