@@ -22,6 +22,8 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from remediator.secrets import MissingSecret, read_secret
+
 SECRET_PARAMS = {"token", "private_token", "access_token", "password", "secret", "key", "api_key"}
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
 
@@ -43,6 +45,46 @@ class CallRecord:
     status: int | None
     duration_ms: int
     error: str = ""
+
+
+def require_secret(env_name: str, *, what: str) -> str:
+    """The secret held by environment variable ``env_name`` (or ``env_name``_FILE).
+
+    Raises a permanent :class:`ProviderError` naming the variable (never a value)
+    when it is not configured or not set: no retry can fix configuration.
+    """
+    if not env_name:
+        raise ProviderError(f"{what}: no environment variable is named for it", permanent=True)
+    try:
+        return read_secret(env_name)
+    except MissingSecret as exc:
+        raise ProviderError(f"{what}: {exc}", permanent=True) from exc
+
+
+def ping_error(check: Callable[[], object]) -> str:
+    """'' when ``check`` runs without a ProviderError, else the error's message."""
+    try:
+        check()
+    except ProviderError as exc:
+        return str(exc)
+    return ""
+
+
+def truncate_list(items: Iterable[str], limit: int) -> tuple[str, bool]:
+    """Items joined with commas, cut at an item boundary to at most ``limit`` chars.
+
+    Returns (text, truncated).
+    """
+    kept: list[str] = []
+    size = 0
+    items = list(items)
+    for item in items:
+        added = len(item) + (1 if kept else 0)
+        if size + added > limit:
+            return ",".join(kept), True
+        kept.append(item)
+        size += added
+    return ",".join(kept), False
 
 
 def redact_url(url: str) -> str:
@@ -85,6 +127,7 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         on_call: Callable[[CallRecord], None] | None = audit_call,
         retries: int | None = None,
+        verify: bool | str = True,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
@@ -92,6 +135,7 @@ class HttpClient:
         self.timeout = (settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
         self.session = requests.Session()
         self.session.auth = auth
+        self.session.verify = verify
         self.session.headers.update({"User-Agent": "Remediator/0.1", **(headers or {})})
         retry = Retry(
             total=settings.PROVIDER_RETRIES if retries is None else retries,
