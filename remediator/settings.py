@@ -185,3 +185,13 @@ PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30.0)
 PROVIDER_RETRIES = env.int("PROVIDER_RETRIES", default=4)
 PROVIDER_RETRY_BACKOFF = env.float("PROVIDER_RETRY_BACKOFF", default=0.5)
+
+# --- Aqua API client (remediator/providers/aqua.py): self-hosted console, user + password.
+AQUA_URL = env.str("AQUA_URL", default="").rstrip("/")
+AQUA_USERNAME = env.str("AQUA_USERNAME", default="")
+AQUA_PASSWORD = env_secret("AQUA_PASSWORD")
+AQUA_VERIFY_TLS = env.bool("AQUA_VERIFY_TLS", default=True)
+AQUA_CA_BUNDLE = env.str("AQUA_CA_BUNDLE", default="")
+"""A PEM file of CA certificates to trust for AQUA_URL (when it uses a private CA)."""
+AQUA_REGISTRY_NAMES = env.dict("AQUA_REGISTRY_NAMES", default={})
+"""Registry host -> Aqua registry integration name, e.g. "docker.io=Docker Hub,ghcr.io=GHCR"."""
