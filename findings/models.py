@@ -123,6 +123,9 @@ class Delivery(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was last handed to the broker (null: not yet)."
+    )
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
