@@ -181,6 +181,9 @@ class RemediationAction(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     verify_deadline = models.DateTimeField(null=True, blank=True)
+    verify_rescan_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When we asked Aqua to re-scan the rebuilt image."
+    )
 
     class Meta:
         ordering = ["-id"]

@@ -1,0 +1,36 @@
+"""The action engine's services: every write and transition goes through here.
+
+Views, API views, admin actions and Celery tasks call these names.
+"""
+
+from .actions import TRANSITIONS, ActionNotAllowed, action_transition
+from .dispatch import action_dispatch, action_fail, action_poll
+from .dry_run import RuleDryRun, policy_dry_run
+from .evaluate import scan_evaluate
+from .gates import (
+    action_approve,
+    action_cancel,
+    action_reject,
+    action_request_rebuild,
+    action_retry,
+)
+from .verify import verify_overdue, verify_scan
+
+__all__ = [
+    "TRANSITIONS",
+    "ActionNotAllowed",
+    "RuleDryRun",
+    "action_approve",
+    "action_cancel",
+    "action_dispatch",
+    "action_fail",
+    "action_poll",
+    "action_reject",
+    "action_request_rebuild",
+    "action_retry",
+    "action_transition",
+    "policy_dry_run",
+    "scan_evaluate",
+    "verify_overdue",
+    "verify_scan",
+]

@@ -1,0 +1,79 @@
+"""Thin Celery tasks: fetch by id, call the service, retry transient errors."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from .models import ActionKind, ActionState, RemediationAction
+from .providers.base import ProviderError
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="remediator.scan_evaluate")
+def scan_evaluate_task(scan_id: int) -> int:
+    from .services import scan_evaluate
+
+    return len(scan_evaluate(scan_id=scan_id))
+
+
+@shared_task(name="remediator.action_dispatch", bind=True, max_retries=None)
+def action_dispatch_task(self, action_id: int) -> str:
+    from .services import action_dispatch, action_fail
+
+    try:
+        return action_dispatch(action_id=action_id).state
+    except RemediationAction.DoesNotExist:
+        return "missing"
+    except ProviderError as exc:  # transient: permanent ones already failed the action
+        if self.request.retries >= settings.ACTION_DISPATCH_RETRIES:
+            action_fail(
+                action_id=action_id, error=f"gave up after {self.request.retries} retries: {exc}"
+            )
+            return "failed"
+        countdown = settings.ACTION_DISPATCH_BACKOFF * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name="remediator.action_poll")
+def action_poll_task(action_id: int) -> str:
+    from .services import action_poll
+
+    try:
+        return action_poll(action_id=action_id).state
+    except RemediationAction.DoesNotExist:
+        return "missing"
+
+
+@shared_task(name="remediator.actions_poll")
+def actions_poll_task() -> int:
+    """Beat: poll every dispatched/running rebuild (Jenkins forgets queue items in minutes)."""
+    ids = list(
+        RemediationAction.objects.filter(
+            kind=ActionKind.REBUILD, state__in=(ActionState.DISPATCHED, ActionState.RUNNING)
+        ).values_list("pk", flat=True)
+    )
+    for action_id in ids:
+        action_poll_task.delay(action_id)
+    return len(ids)
+
+
+@shared_task(name="remediator.actions_verify_overdue")
+def actions_verify_overdue_task() -> int:
+    """Beat: rebuilds that succeeded but whose rebuilt image was never scanned."""
+    from .services import verify_overdue
+
+    return verify_overdue()
+
+
+@shared_task(name="remediator.action_notify")
+def action_notify_task(action_id: int, event: str) -> list[str]:
+    from .notifications import action_notify
+
+    try:
+        return action_notify(action_id=action_id, event=event)
+    except RemediationAction.DoesNotExist:
+        return []
