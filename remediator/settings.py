@@ -195,3 +195,31 @@ AQUA_CA_BUNDLE = env.str("AQUA_CA_BUNDLE", default="")
 """A PEM file of CA certificates to trust for AQUA_URL (when it uses a private CA)."""
 AQUA_REGISTRY_NAMES = env.dict("AQUA_REGISTRY_NAMES", default={})
 """Registry host -> Aqua registry integration name, e.g. "docker.io=Docker Hub,ghcr.io=GHCR"."""
+
+# --- Remediation engine (remediator/policy.py, services/, tasks.py, notifications.py; issue 4).
+ACTION_COOLDOWN_MINUTES = env.int("ACTION_COOLDOWN_MINUTES", default=60)
+"""After an action of a kind failed (or failed verification, or was rejected) for a tag,
+no new one of that kind for that tag for this long."""
+MANUAL_REBUILD_REQUIRES_APPROVAL = env.bool("MANUAL_REBUILD_REQUIRES_APPROVAL", default=True)
+VERIFY_AFTER_MINUTES = env.int("VERIFY_AFTER_MINUTES", default=60)
+"""No scan of the rebuilt image this long after success -> ask Aqua to re-scan (once)."""
+VERIFY_GIVE_UP_MINUTES = env.int("VERIFY_GIVE_UP_MINUTES", default=240)
+"""Still none this long after success -> verification_failed ("no scan ... arrived")."""
+ACTION_DISPATCH_RETRIES = env.int("ACTION_DISPATCH_RETRIES", default=6)
+ACTION_DISPATCH_BACKOFF = env.float("ACTION_DISPATCH_BACKOFF", default=30.0)
+"""Seconds before the first retry of a transiently failed dispatch; doubles each time."""
+CELERY_BEAT_SCHEDULE["remediator-actions-poll"] = {
+    "task": "remediator.actions_poll",
+    "schedule": env.float("ACTION_POLL_INTERVAL", default=30.0),
+}
+CELERY_BEAT_SCHEDULE["remediator-actions-verify-overdue"] = {
+    "task": "remediator.actions_verify_overdue",
+    "schedule": env.float("VERIFY_CHECK_INTERVAL", default=120.0),
+}
+# Notifications: email through Django's mail backend, and a Slack-compatible webhook.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="remediator@localhost")
+NOTIFY_EMAIL_TO = env.list("NOTIFY_EMAIL_TO", default=[])
+SLACK_WEBHOOK_URL = env_secret("SLACK_WEBHOOK_URL")
+"""Secret (it carries its own token); SLACK_WEBHOOK_URL_FILE works too."""
+NOTIFY_RETRIES = env.int("NOTIFY_RETRIES", default=2)
