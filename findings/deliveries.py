@@ -7,6 +7,8 @@ body that cannot be used is kept as a rejected delivery with the reason.
 from __future__ import annotations
 
 import hashlib
+import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -18,6 +20,11 @@ from .parsers import load_json, parse
 from .parsers.base import ImageRef, ParsedScan, ParseError
 from .parsers.images import parse_image_reference
 from .signals import scan_ingested
+
+logger = logging.getLogger(__name__)
+
+
+_UNREAD = object()
 
 
 class DeliveryRejected(Exception):
@@ -98,10 +105,15 @@ def resolve_image(parsed: ParsedScan, hint: str) -> ImageRef:
     )
 
 
-def delivery_process(*, delivery: Delivery) -> IngestResult:
-    """Parse and ingest a stored delivery. Idempotent: a processed one is not redone."""
+def delivery_process(*, delivery: Delivery, document: object = _UNREAD) -> IngestResult:
+    """Parse and ingest a stored delivery. Idempotent: a processed one is not redone.
+
+    ``document`` is the already-decoded body, when the caller has it.
+    """
     try:
-        parsed = parse(delivery.source, load_json(delivery.body))
+        if document is _UNREAD:
+            document = load_json(delivery.body)
+        parsed = parse(delivery.source, document)
         image = resolve_image(parsed, delivery.image_hint)
     except ParseError as exc:
         delivery_reject(delivery=delivery, reason=str(exc))
@@ -121,3 +133,88 @@ def delivery_process(*, delivery: Delivery) -> IngestResult:
             )
     delivery.refresh_from_db()
     return result
+
+
+class DeliveryBusy(Exception):
+    """The delivery is queued already; it cannot be reprocessed until it is done."""
+
+
+def delivery_run(*, delivery: Delivery) -> None:
+    """Process a stored delivery whatever it holds: a report, or a Harbor event.
+
+    Raises DeliveryRejected (permanent, recorded) or a transient error
+    (ProviderError with permanent=False, database OperationalError).
+    """
+    from .harbor import harbor_event_process, is_harbor_event
+
+    try:
+        document = load_json(delivery.body)
+    except ParseError as exc:
+        delivery_reject(delivery=delivery, reason=str(exc))
+        raise DeliveryRejected(delivery, str(exc)) from exc
+    if delivery.source in ("harbor", "auto") and is_harbor_event(document):
+        harbor_event_process(delivery=delivery, document=document)
+    else:
+        delivery_process(delivery=delivery, document=document)
+
+
+def delivery_enqueue(*, delivery_id: int) -> bool:
+    """Hand a delivery to the broker now. False (logged) when the broker is unreachable:
+    the delivery stays queued and the periodic sweep hands it over later."""
+    from .tasks import delivery_process_task
+
+    try:
+        delivery_process_task.apply_async(args=[delivery_id], retry=False)
+    except Exception as exc:  # kombu/redis/sqlalchemy errors differ by transport
+        logger.warning("delivery %s not enqueued (left for the sweep): %r", delivery_id, exc)
+        return False
+    Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
+        enqueued_at=timezone.now()
+    )
+    return True
+
+
+def delivery_enqueue_on_commit(*, delivery_id: int) -> None:
+    transaction.on_commit(lambda: delivery_enqueue(delivery_id=delivery_id))
+
+
+def delivery_reprocess(*, delivery: Delivery) -> Delivery:
+    """Queue a finished delivery again (e.g. after a parser fix); DeliveryBusy if queued."""
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.status == Delivery.Status.QUEUED:
+            raise DeliveryBusy(f"delivery {locked.pk} is already queued")
+        locked.status = Delivery.Status.QUEUED
+        locked.error = ""
+        locked.processed_at = None
+        locked.enqueued_at = None
+        locked.save(update_fields=["status", "error", "processed_at", "enqueued_at"])
+        delivery_enqueue_on_commit(delivery_id=locked.pk)
+    return locked
+
+
+def delivery_sweep(*, older_than: float, requeue_after: float, limit: int = 500) -> list[int]:
+    """Enqueue queued deliveries nobody handed to a worker, or whose task got lost.
+
+    Picks deliveries queued for more than ``older_than`` seconds that were never
+    enqueued (broker down at the time) or were enqueued more than
+    ``requeue_after`` seconds ago (worker killed). Returns the ids enqueued.
+    """
+    now = timezone.now()
+    stale = (
+        Delivery.objects.filter(
+            status=Delivery.Status.QUEUED,
+            received_at__lt=now - timedelta(seconds=older_than),
+        )
+        .filter(
+            Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - timedelta(seconds=requeue_after))
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    enqueued = []
+    for delivery_id in list(stale):
+        if not delivery_enqueue(delivery_id=delivery_id):
+            break
+        enqueued.append(delivery_id)
+    return enqueued

@@ -1,20 +1,56 @@
-"""Thin Celery tasks: fetch by id, call the service."""
+"""Thin Celery tasks: fetch by id, call the service, retry transient errors."""
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
 
-from .deliveries import DeliveryRejected, delivery_process
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
+from django.db.models import F
+from django.utils import timezone
+
+from remediator.providers.base import ProviderError
+
+from .deliveries import DeliveryRejected, delivery_reject, delivery_run, delivery_sweep
 from .models import Delivery
 
+logger = logging.getLogger(__name__)
+TRANSIENT = (ProviderError, OperationalError)
 
-@shared_task(name="findings.delivery_process")
-def delivery_process_task(delivery_id: int) -> str:
+
+def _backoff(retries: int) -> float:
+    return min(settings.DELIVERY_RETRY_BACKOFF * 2**retries, settings.DELIVERY_RETRY_BACKOFF_MAX)
+
+
+@shared_task(bind=True, name="findings.delivery_process", max_retries=None)
+def delivery_process_task(self, delivery_id: int) -> str:
     delivery = Delivery.objects.filter(pk=delivery_id).first()
     if delivery is None:
         return "missing"
+    if delivery.status != Delivery.Status.QUEUED:
+        return delivery.status  # done already (a duplicate task from the sweep)
     try:
-        delivery_process(delivery=delivery)
+        delivery_run(delivery=delivery)
     except DeliveryRejected:
         return "rejected"
-    return "processed"
+    except TRANSIENT as exc:
+        if isinstance(exc, ProviderError) and exc.permanent:
+            raise
+        Delivery.objects.filter(pk=delivery_id).update(
+            attempts=F("attempts") + 1, error=f"retrying: {exc}"[:2000], enqueued_at=timezone.now()
+        )
+        if self.request.retries >= settings.DELIVERY_MAX_RETRIES:
+            reason = f"gave up after {self.request.retries + 1} attempts: {exc}"
+            delivery_reject(delivery=delivery, reason=reason)
+            return "rejected"
+        logger.warning("delivery %s: transient failure, retrying: %s", delivery_id, exc)
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    return Delivery.objects.get(pk=delivery_id).status
+
+
+@shared_task(name="findings.delivery_sweep")
+def delivery_sweep_task() -> list[int]:
+    return delivery_sweep(
+        older_than=settings.DELIVERY_SWEEP_AFTER, requeue_after=settings.DELIVERY_REQUEUE_AFTER
+    )

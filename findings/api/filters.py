@@ -1,0 +1,115 @@
+"""Query filters of the read API (django-filter)."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django import forms
+from django.db.models import Q, QuerySet
+
+from findings.models import (
+    Delivery,
+    Finding,
+    Repository,
+    Scan,
+    ScanFinding,
+    Severity,
+    Source,
+    Vulnerability,
+)
+
+
+class CommaMultipleField(forms.MultipleChoiceField):
+    """Repeated parameters and comma lists alike: ``?a=x&a=y`` or ``?a=x,y``."""
+
+    def to_python(self, value: object) -> list[str]:
+        items = super().to_python(value)
+        return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
+class CommaMultipleChoiceFilter(filters.MultipleChoiceFilter):
+    field_class = CommaMultipleField
+
+
+def repository_q(text: str, prefix: str = "") -> Q:
+    """Repository written with or without its registry (as FindingQuerySet.for_repository)."""
+    text = text.strip()
+    first, _, rest = text.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return Q(**{f"{prefix}registry": first, f"{prefix}name": rest})
+    name = text if "/" in text else f"library/{text}"
+    return Q(**{f"{prefix}name__in": {text, name}})
+
+
+class ImageFilter(filters.FilterSet):
+    image = filters.CharFilter(method="filter_image", label="Repository, with or without registry")
+    registry = filters.CharFilter()
+
+    class Meta:
+        model = Repository
+        fields = ["image", "registry"]
+
+    def filter_image(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(repository_q(value))
+
+
+class ScanFilter(filters.FilterSet):
+    image = filters.CharFilter(method="filter_image", label="Repository, with or without registry")
+    repository = filters.NumberFilter(field_name="image__repository_id")
+    tag = filters.CharFilter(field_name="tag__name")
+    digest = filters.CharFilter(field_name="image__digest")
+    source = filters.ChoiceFilter(choices=Source.choices)
+    since = filters.IsoDateTimeFilter(field_name="scanned_at", lookup_expr="gte")
+
+    class Meta:
+        model = Scan
+        fields = ["image", "repository", "tag", "digest", "source", "since"]
+
+    def filter_image(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(repository_q(value, "image__repository__"))
+
+
+class FindingFilter(filters.FilterSet):
+    severity = CommaMultipleChoiceFilter(choices=Severity.choices)
+    status = CommaMultipleChoiceFilter(choices=Finding.Status.choices)
+    fixable = filters.BooleanFilter()
+    image = filters.CharFilter(method="filter_image", label="Repository, with or without registry")
+    repository = filters.NumberFilter(field_name="repository_id")
+    tag = filters.CharFilter(field_name="tag__name")
+    package = filters.CharFilter()
+    package_type = filters.CharFilter()
+    vulnerability = filters.CharFilter(field_name="vulnerability_id")
+    scan = filters.NumberFilter(method="filter_scan", label="Findings that this scan saw")
+    since = filters.IsoDateTimeFilter(field_name="last_seen", lookup_expr="gte")
+
+    class Meta:
+        model = Finding
+        fields = [
+            "severity", "status", "fixable", "image", "repository", "tag", "package",
+            "package_type", "vulnerability", "scan", "since",
+        ]  # fmt: skip
+
+    def filter_image(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.for_repository(value)
+
+    def filter_scan(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        seen = ScanFinding.objects.filter(scan_id=value).values("finding_id")
+        return queryset.filter(id__in=seen)
+
+
+class VulnerabilityFilter(filters.FilterSet):
+    severity = CommaMultipleChoiceFilter(choices=Severity.choices)
+
+    class Meta:
+        model = Vulnerability
+        fields = ["severity"]
+
+
+class DeliveryFilter(filters.FilterSet):
+    status = CommaMultipleChoiceFilter(choices=Delivery.Status.choices)
+    source = filters.ChoiceFilter(choices=Source.choices)
+    channel = filters.CharFilter()
+    since = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+
+    class Meta:
+        model = Delivery
+        fields = ["status", "source", "channel", "since"]

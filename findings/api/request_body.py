@@ -1,0 +1,48 @@
+"""Read a request body from the WSGI stream in chunks, refusing it past a limit.
+
+The Content-Length is checked first; without one (chunked transfer, when the
+server marks the stream ``wsgi.input_terminated``), the limit is enforced
+while reading, so an oversize body is never held in memory whole. Django's
+``request.body`` (and DATA_UPLOAD_MAX_MEMORY_SIZE) is bypassed.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from .errors import ApiError
+
+CHUNK = 64 * 1024
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "too_large", f"the body is larger than {limit} bytes (WEBHOOK_MAX_BYTES)")
+
+
+def read_body(request: HttpRequest, limit: int) -> bytes:
+    meta = request.META
+    length_text = (meta.get("CONTENT_LENGTH") or "").strip()
+    if length_text:
+        try:
+            length = int(length_text)
+        except ValueError:
+            raise ApiError(400, "invalid_body", "Content-Length is not a number") from None
+        if length < 0:
+            raise ApiError(400, "invalid_body", "Content-Length is negative")
+        if length > limit:
+            raise _too_large(limit)
+        stream = request  # Django's stream is bounded by the Content-Length
+    elif meta.get("wsgi.input_terminated"):
+        stream = meta["wsgi.input"]  # chunked: the server ends the stream for us
+    elif "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        raise ApiError(411, "length_required", "send a Content-Length (this server cannot chunk)")
+    else:
+        return b""
+    body = bytearray()
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > limit:
+            raise _too_large(limit)
