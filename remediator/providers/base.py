@@ -87,6 +87,13 @@ def truncate_list(items: Iterable[str], limit: int) -> tuple[str, bool]:
     return ",".join(kept), False
 
 
+def error_name(exc: requests.RequestException) -> str:
+    """What went wrong, by name: the cause urllib3 gave up on (``ReadTimeoutError``,
+    ``NewConnectionError``...) rather than the ``ConnectionError`` wrapping it."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return type(reason).__name__ if isinstance(reason, BaseException) else type(exc).__name__
+
+
 def redact_url(url: str) -> str:
     """The URL without user info or secret query parameters."""
     parts = urlsplit(url)
@@ -175,7 +182,7 @@ class HttpClient:
             response = self.session.request(method, url, **kwargs)
             status = response.status_code
         except requests.RequestException as exc:
-            error = type(exc).__name__
+            error = error_name(exc)
             raise ProviderError(
                 f"{self.provider}: {method} {redact_url(url)} failed: {error}", permanent=False
             ) from exc
