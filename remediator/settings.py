@@ -223,3 +223,10 @@ NOTIFY_EMAIL_TO = env.list("NOTIFY_EMAIL_TO", default=[])
 SLACK_WEBHOOK_URL = env_secret("SLACK_WEBHOOK_URL")
 """Secret (it carries its own token); SLACK_WEBHOOK_URL_FILE works too."""
 NOTIFY_RETRIES = env.int("NOTIFY_RETRIES", default=2)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ActionKindEnum": "remediator.models.ActionKind",
+        "ActionStateEnum": "remediator.models.ActionState",
+        "AuditEventKindEnum": "remediator.models.AuditEvent.Kind",
+    }
+)

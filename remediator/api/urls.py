@@ -1,3 +1,15 @@
-"""URL routes; filled in by the feature that owns them."""
+"""Routes under /api/v1/ owned by the action engine."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("actions/", views.ActionListApi.as_view(), name="api-action-list"),
+    path("actions/<int:pk>/", views.ActionDetailApi.as_view(), name="api-action-detail"),
+    path("actions/<int:pk>/approve/", views.ActionApproveApi.as_view(), name="api-action-approve"),
+    path("actions/<int:pk>/reject/", views.ActionRejectApi.as_view(), name="api-action-reject"),
+    path("actions/<int:pk>/cancel/", views.ActionCancelApi.as_view(), name="api-action-cancel"),
+    path("actions/<int:pk>/retry/", views.ActionRetryApi.as_view(), name="api-action-retry"),
+    path("images/<int:pk>/rebuild/", views.ImageRebuildApi.as_view(), name="api-image-rebuild"),
+]
