@@ -1,0 +1,111 @@
+"""Applying a validated config: create, update, (prune) by name, one AuditEvent per change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from ..audit import audit_record
+from ..models import BuildTarget, Policy
+from .load import Config
+
+
+@dataclass(frozen=True)
+class Change:
+    verb: str
+    """created | updated | unchanged | deleted"""
+    kind: str
+    """"build target" | "policy"."""
+    name: str
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    def describe(self, *, dry_run: bool = False) -> str:
+        verb = {"created": "create", "updated": "update", "deleted": "delete"}.get(self.verb)
+        head = f"would {verb}" if dry_run and verb else self.verb
+        detail = "; ".join(
+            f"{k}: {_show(k, old)} -> {_show(k, new)}" for k, (old, new) in self.fields.items()
+        )
+        return f"{head} {self.kind} {self.name}" + (f" ({detail})" if detail else "")
+
+
+def _show(key: str, value: Any) -> str:
+    if key == "dockerfile":
+        return f"<{len(value or '')} chars>"
+    return repr(value)
+
+
+def _current_policy(policy: Policy, key: str) -> Any:
+    if key == "build_target":
+        return policy.build_target.name if policy.build_target else None
+    if key == "owner":
+        return policy.owner.get_username() if policy.owner else None
+    return getattr(policy, key)
+
+
+def config_apply(
+    *, config: Config, dry_run: bool = False, prune: bool = False, source: str = "config"
+) -> list[Change]:
+    """Create/update (and with ``prune`` delete) targets and policies; nothing saved on dry run."""
+    changes: list[Change] = []
+    with transaction.atomic():
+        for row in config.targets:
+            changes.append(_upsert(BuildTarget, "build target", row, getattr, dry_run, source))
+        for row in config.policies:
+            changes.append(_upsert(Policy, "policy", row, _current_policy, dry_run, source))
+        if prune:
+            for model, kind, rows in (
+                (Policy, "policy", config.policies),
+                (BuildTarget, "build target", config.targets),
+            ):
+                for obj in model.objects.exclude(name__in=[r["name"] for r in rows]):
+                    changes.append(Change("deleted", kind, obj.name))
+                    if not dry_run:
+                        audit_record(
+                            kind="config",
+                            actor_label=f"config:{source}",
+                            obj=obj,
+                            message=f"deleted {kind} {obj.name}",
+                        )
+                        obj.delete()
+    return changes
+
+
+def _resolve(row: dict) -> dict:
+    values = dict(row)
+    if "build_target" in values:
+        name = values["build_target"]
+        values["build_target"] = BuildTarget.objects.get(name=name) if name else None
+    if "owner" in values:
+        name = values["owner"]
+        values["owner"] = get_user_model().objects.get(username=name) if name else None
+    return values
+
+
+def _upsert(model, kind: str, row: dict, current, dry_run: bool, source: str) -> Change:
+    obj = model.objects.filter(name=row["name"]).first()
+    if obj is None:
+        change = Change("created", kind, row["name"])
+        if not dry_run:
+            obj = model.objects.create(**_resolve(row))
+    else:
+        diff = {k: (current(obj, k), v) for k, v in row.items() if current(obj, k) != v}
+        if not diff:
+            return Change("unchanged", kind, row["name"])
+        change = Change("updated", kind, row["name"], diff)
+        if not dry_run:
+            for key, value in _resolve({k: row[k] for k in diff}).items():
+                setattr(obj, key, value)
+            obj.save()
+    if not dry_run:
+        data = {k: [_show(k, old), _show(k, new)] for k, (old, new) in change.fields.items()}
+        audit_record(
+            kind="config",
+            actor_label=f"config:{source}",
+            obj=obj,
+            message=change.describe(),
+            data={"fields": data},
+        )
+    return change
