@@ -230,3 +230,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "AuditEventKindEnum": "remediator.models.AuditEvent.Kind",
     }
 )
+
+# --- Dashboard (templates/, static/, remediator/web_urls.py)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("remediator.views.context.nav")
+DASHBOARD_SCREENSHOTS_DIR = BASE_DIR / "var" / "screenshots"

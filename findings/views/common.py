@@ -1,0 +1,124 @@
+"""What every dashboard page shares: permission checks and keyset pagination.
+
+Keyset pagination: a page is "the next N rows after this key" in a fixed
+order, so the database walks an index from the key; there is no OFFSET and
+no COUNT over the table. The "next" link carries the last row's key.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+
+
+def require_perm(*perms: str) -> Callable:
+    """Login (redirect to /login/?next=) and every permission in ``perms`` (else 403)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_perms(perms):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+def _encode(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(token: str, size: int) -> list[Any] | None:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        values = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(values, list) or len(values) != size:
+        return None
+    if not all(isinstance(v, int | str) and not isinstance(v, bool) for v in values):
+        return None
+    return values
+
+
+def _after(keys: Sequence[str], values: Sequence[Any]) -> Q:
+    """Rows strictly after ``values`` in the order ``keys`` ("-a" descending)."""
+    condition = Q()
+    for index, key in enumerate(keys):
+        name = key.lstrip("-")
+        op = "lt" if key.startswith("-") else "gt"
+        step = Q(**{f"{name}__{op}": values[index]})
+        for prior, prior_key in enumerate(keys[:index]):
+            step &= Q(**{prior_key.lstrip("-"): values[prior]})
+        condition |= step
+    return condition
+
+
+@dataclass
+class KeysetPage:
+    rows: list
+    next_url: str
+    first_url: str
+    is_first: bool
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def keyset_page(
+    request: HttpRequest, queryset: QuerySet, *, keys: Sequence[str], size: int = PAGE_SIZE
+) -> KeysetPage:
+    """One page of ``queryset`` ordered by ``keys``, starting after ``?after=``."""
+    token = request.GET.get("after", "")
+    values = _decode(token, len(keys)) if token else None
+    queryset = queryset.order_by(*keys)
+    if values is not None:
+        queryset = queryset.filter(_after(keys, values))
+    rows = list(queryset[: size + 1])
+    params: QueryDict = request.GET.copy()
+    params.pop("after", None)
+    first_url = "?" + params.urlencode()
+    next_url = ""
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        params["after"] = _encode([_attr(last, k.lstrip("-")) for k in keys])
+        next_url = "?" + params.urlencode()
+    return KeysetPage(rows=rows, next_url=next_url, first_url=first_url, is_first=values is None)
+
+
+def _attr(row: Any, name: str) -> Any:
+    value = row[name] if isinstance(row, dict) else getattr(row, name)
+    return value if isinstance(value, int | str) else str(value)
+
+
+def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> str:
+    """ "1,234" or "10,000+": never counts past ``cap`` rows."""
+    n = queryset.order_by()[: cap + 1].count()
+    return f"{cap:,}+" if n > cap else f"{n:,}"
+
+
+def query_without(request: HttpRequest, *names: str) -> str:
+    """The current query string less ``names`` (for links that change one filter)."""
+    params = request.GET.copy()
+    for name in ("after", *names):
+        params.pop(name, None)
+    return params.urlencode()

@@ -1,0 +1,1 @@
+"""Dashboard pages of the action engine: actions, approvals, policies, audit."""

@@ -1,0 +1,25 @@
+"""Template context for every dashboard page: the approvals badge in the top nav."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+BADGE_CAP = 99
+
+
+def _awaiting() -> str:
+    from remediator.models import ActionState, RemediationAction
+
+    n = RemediationAction.objects.filter(state=ActionState.AWAITING_APPROVAL)[
+        : BADGE_CAP + 1
+    ].count()
+    return f"{BADGE_CAP}+" if n > BADGE_CAP else str(n) if n else ""
+
+
+def nav(request: HttpRequest) -> dict:
+    """Lazy: the count query runs only when a page's nav renders it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"nav_awaiting": SimpleLazyObject(_awaiting)}
