@@ -225,3 +225,46 @@ def test_ping_reports_a_missing_workflow(httpserver, github):
         "/repos/acme/api/actions/workflows/rebuild.yml"
     ).respond_with_response(Response(json.dumps({"message": "Not Found"}), status=404))
     assert "404" in github.ping()
+
+
+def test_run_never_found_fails_after_the_matching_window(httpserver, github):
+    httpserver.expect_oneshot_request(
+        "/repos/acme/api/actions/workflows/rebuild.yml/runs"
+    ).respond_with_json({"total_count": 0, "workflow_runs": []})
+    state = {
+        "mode": "workflow_dispatch",
+        "correlation_id": CORRELATION_ID,
+        "since": "2020-01-01T00:00:00Z",
+    }
+
+    status = github.status(state)
+
+    assert status.state == "failed"
+    assert "run-name" in status.detail
+
+
+def test_repository_dispatch_run_is_followed_once_named_with_the_id(httpserver, make_target):
+    github = GitHubActions(make_target("github", options={"dispatch": "repository_dispatch"}))
+    state = {
+        "mode": "repository_dispatch",
+        "correlation_id": CORRELATION_ID,
+        "since": "2020-01-01T00:00:00Z",
+    }
+    httpserver.expect_oneshot_request("/repos/acme/api/actions/runs").respond_with_json(
+        {"total_count": 0, "workflow_runs": []}
+    )
+    assert github.status(state).state == "running"
+
+    httpserver.expect_oneshot_request("/repos/acme/api/actions/runs").respond_with_json(
+        {
+            "total_count": 1,
+            "workflow_runs": [
+                run(run_id=31, status="completed", conclusion="success", title=CORRELATION_ID)
+            ],
+        }
+    )
+    status = github.status(state)
+
+    assert httpserver.log[-1][0].args["event"] == "repository_dispatch"
+    assert status.state == "succeeded"
+    assert status.provider_state["run_id"] == 31
