@@ -164,7 +164,10 @@ def delivery_enqueue(*, delivery_id: int) -> bool:
     from .tasks import delivery_process_task
 
     try:
-        delivery_process_task.apply_async(args=[delivery_id], retry=False)
+        with delivery_process_task.app.producer_or_acquire() as producer:
+            # One connection attempt and no publish retries: fail fast, the sweep retries.
+            producer.connection.ensure_connection(max_retries=0)
+            delivery_process_task.apply_async(args=[delivery_id], producer=producer, retry=False)
     except Exception as exc:  # kombu/redis/sqlalchemy errors differ by transport
         logger.warning("delivery %s not enqueued (left for the sweep): %r", delivery_id, exc)
         return False
