@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -146,7 +147,8 @@ def _patch_os(parsed, fixes, edits, changes, warnings) -> None:
         return
     name = distro.manager
     if not name:
-        name = _OS_TYPES[fixes[0].package_type]
+        common = Counter(f.package_type for f in fixes).most_common(1)[0][0]
+        name = _OS_TYPES[common]
         warnings.append(
             f"cannot tell the distribution of {parsed.base_image(final)!r}; "
             f"assumed {name} from the findings' package type"
@@ -156,13 +158,18 @@ def _patch_os(parsed, fixes, edits, changes, warnings) -> None:
     for fix in fixes:
         if fix.package_type != manager.package_type:
             warnings.append(
-                f"{fix.package} is a {fix.package_type} package but the final stage uses "
+                f"{fix.package} is {_article(fix.package_type)} {fix.package_type} package "
+                f"but the final stage uses "
                 f"{manager.name}: skipped"
             )
         elif not _pin_existing(parsed, [final], manager, fix, edits, changes, warnings):
             pending.append(fix)
     if pending:
         _add_run(parsed, final, manager, pending, edits, changes, warnings)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _pin_existing(parsed, stages, manager: Manager, fix, edits, changes, warnings) -> bool:

@@ -280,3 +280,28 @@ def test_patch_for_findings_takes_stored_findings_and_their_first_fixed_version(
     patch = patch_for_findings(dockerfile=text, findings=rows)
 
     assert "'libcrypto3>=3.1.4-r5'" in apply(text, patch.diff, tmp_path)
+
+
+def test_unknown_base_image_falls_back_to_the_findings_package_type(tmp_path):
+    text = "FROM --platform=$BUILDPLATFORM myco/base:1 AS app\nRUN echo hi\n"
+    fix = PackageFix("libcurl", "8.5.0-r0", "8.9.0-r0", "apk")
+    patch = dockerfile_patch(dockerfile=text, findings=[fix])
+    new = apply(text, patch.diff, tmp_path)
+
+    assert patch.warnings == [
+        "cannot tell the distribution of 'myco/base:1'; assumed apk from the findings' package type"
+    ]
+    assert runs(stages(new)[0]) == [
+        "apk add --no-cache --upgrade         'libcurl>=8.9.0-r0'",
+        "echo hi",
+    ]
+
+
+def test_install_lines_inside_a_heredoc_are_pinned(tmp_path):
+    text = "FROM alpine:3.19\nRUN <<EOF\nset -e\napk add --no-cache curl\nEOF\n"
+    fix = PackageFix("curl", "8.5.0-r0", "8.9.0-r0", "apk")
+    new = apply(text, dockerfile_patch(dockerfile=text, findings=[fix]).diff, tmp_path)
+
+    assert new == "FROM alpine:3.19\nRUN <<EOF\nset -e\napk add --no-cache 'curl>=8.9.0-r0'\nEOF\n"
+    [final] = stages(new)
+    assert final[1].heredocs[0].content == "set -e\napk add --no-cache 'curl>=8.9.0-r0'\n"
