@@ -26,6 +26,10 @@ run: install
 	@echo "Remediator: http://$${BIND:-127.0.0.1}:$(PORT)/  (admin at /admin/)"
 	exec $(BIN)/honcho start -f Procfile -p $(PORT)
 
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo $(DEMO_ARGS)
+
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 

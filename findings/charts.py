@@ -73,8 +73,8 @@ def line_chart(
     title: str,
     labels: Sequence[str],
     series: Sequence[Series],
-    width: int = 720,
-    height: int = 220,
+    width: int = 1100,
+    height: int = 240,
     description: str = "",
 ) -> SafeString:
     """A line chart of several series over the same x labels (e.g. days)."""
@@ -101,8 +101,9 @@ def line_chart(
     tick_every = max(1, n // 6)
     for i, label in enumerate(labels):
         if i % tick_every == 0 or i == n - 1:
+            anchor = "end" if i == n - 1 else "start" if i == 0 else "middle"
             parts.append(
-                f'<text class="axis" x="{x(i):.1f}" y="{height - 8}" text-anchor="middle">'
+                f'<text class="axis" x="{x(i):.1f}" y="{height - 8}" text-anchor="{anchor}">'
                 f"{escape(label)}</text>"
             )
     for s in series:
