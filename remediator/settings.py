@@ -234,3 +234,34 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 # --- Dashboard (templates/, static/, remediator/web_urls.py)
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("remediator.views.context.nav")
 DASHBOARD_SCREENSHOTS_DIR = BASE_DIR / "var" / "screenshots"
+
+# --- Webhook receivers, delivery processing and the REST API (findings/api, issue 3).
+# Secrets: WEBHOOK_SECRET_<SOURCE> (e.g. WEBHOOK_SECRET_TRIVY), else WEBHOOK_SECRET; a
+# comma-separated list rotates; *_FILE reads it from a file. Read per request (remediator.secrets).
+WEBHOOK_ALLOW_UNAUTHENTICATED = env.bool("WEBHOOK_ALLOW_UNAUTHENTICATED", default=False)
+"""Accept posts to sources with no secret configured (local trials only)."""
+DELIVERY_SWEEP_AFTER = env.float("DELIVERY_SWEEP_AFTER", default=60.0)
+"""Seconds a delivery may sit queued and never enqueued before the sweep enqueues it."""
+DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=900.0)
+"""Seconds after which an enqueued but unfinished delivery is enqueued again (lost task)."""
+DELIVERY_MAX_RETRIES = env.int("DELIVERY_MAX_RETRIES", default=8)
+DELIVERY_RETRY_BACKOFF = env.float("DELIVERY_RETRY_BACKOFF", default=15.0)
+DELIVERY_RETRY_BACKOFF_MAX = env.float("DELIVERY_RETRY_BACKOFF_MAX", default=600.0)
+DELIVERY_BODY_PREVIEW_BYTES = env.int("DELIVERY_BODY_PREVIEW_BYTES", default=16 * 1024)
+CELERY_BEAT_SCHEDULE["findings-delivery-sweep"] = {
+    "task": "findings.delivery_sweep",
+    "schedule": env.float("DELIVERY_SWEEP_INTERVAL", default=60.0),
+}
+# Harbor API (remediator/providers/harbor.py); HARBOR_PASSWORD / HARBOR_PASSWORD_FILE is read
+# at call time.
+HARBOR_URL = env.str("HARBOR_URL", default="").rstrip("/")
+HARBOR_USERNAME = env.str("HARBOR_USERNAME", default="")
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "DeliveryStatusEnum": "findings.models.Delivery.Status",
+        "FindingStatusEnum": "findings.models.Finding.Status",
+        "SeverityEnum": "findings.models.Severity",
+        "SourceEnum": "findings.models.Source",
+    }
+)
+# --- end of findings/api block

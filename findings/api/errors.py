@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rest_framework import exceptions, status
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -33,6 +35,10 @@ def error_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, reshaped to our error body; ApiError answered as raised."""
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.code, exc.detail)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
@@ -50,6 +56,3 @@ class ErrorShapeMixin:
 
     def get_exception_handler(self):
         return error_exception_handler
-
-
-NOT_FOUND = status.HTTP_404_NOT_FOUND
