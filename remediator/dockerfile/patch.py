@@ -94,7 +94,9 @@ def dockerfile_patch(
     return DockerfilePatch(_diff(dockerfile, parsed.lines, edits.result(), path), changes, warnings)
 
 
-def patch_for_findings(*, dockerfile: str, findings: Iterable, path: str = "Dockerfile"):
+def patch_for_findings(
+    *, dockerfile: str, findings: Iterable, path: str = "Dockerfile"
+) -> DockerfilePatch:
     """:func:`dockerfile_patch` for ``findings.models.Finding`` rows (first fixed version)."""
     fixes = [
         PackageFix(
