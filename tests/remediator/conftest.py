@@ -44,10 +44,10 @@ def people(defaults):
     viewers = Group.objects.get(name="Viewer")
     made = {}
     for name, group in [("alice", approvers), ("bob", approvers), ("vera", viewers)]:
-        user = User.objects.create_user(name, password="pw")
+        user = User.objects.create(username=name)
         user.groups.add(group)
         made[name] = user
-    made["nora"] = User.objects.create_user("nora", password="pw")
+    made["nora"] = User.objects.create(username="nora")
     return made
 
 
