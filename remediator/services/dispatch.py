@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db.models import F
 
 from remediator.models import ActionKind, ActionState, BuildTarget, RemediationAction
 from remediator.policy import image_matches
@@ -97,6 +98,7 @@ def _claim(action: RemediationAction) -> RemediationAction | None:
             return None
     undelivered = not action.external_id and not action.provider_state
     if action.state == S.DISPATCHED and undelivered:
+        RemediationAction.objects.filter(pk=action.pk).update(attempts=F("attempts") + 1)
         return action
     return None
 
