@@ -79,7 +79,7 @@ def test_standard_webhooks_signature_over_another_body_is_401(post, body, secret
     assert_refused(post(URL, body, auth=False, **standard(secret, body + b" ")))
 
 
-@pytest.mark.parametrize("offset", [-301, 301], ids=["expired", "future"])
+@pytest.mark.parametrize("offset", [-310, 310], ids=["expired", "future"])
 def test_standard_webhooks_timestamp_out_of_tolerance_is_401(post, body, secret, offset):
     headers = standard(secret, body, at=int(time.time()) + offset)
     response = post(URL, body, auth=False, **headers)

@@ -108,11 +108,13 @@ def _user():
 
 
 @pytest.fixture
-def dead_broker():
+def dead_broker(monkeypatch):
     """Point the app's producer at a broker nobody listens on; restore afterwards."""
     saved = app.conf.broker_url
 
     def switch(url: str) -> None:
+        # Celery lets the CELERY_BROKER_URL environment variable win over its config.
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
         app.conf.broker_url = url
         app._pool = None
         app.amqp._producer_pool = None
