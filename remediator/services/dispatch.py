@@ -7,6 +7,7 @@ import logging
 from django.conf import settings
 from django.db.models import F
 
+from remediator.audit import audit_record
 from remediator.models import ActionKind, ActionState, BuildTarget, RemediationAction
 from remediator.policy import image_matches
 from remediator.providers import RunStatus, TriggerRequest
@@ -131,8 +132,24 @@ def _rebuild(action: RemediationAction) -> RemediationAction:
     target = action.build_target
     if target is None:
         raise ProviderError(f"no enabled build target matches {action.repository}", permanent=True)
-    status = provider_for(target).trigger(trigger_request(action))
+    try:
+        status = provider_for(target).trigger(trigger_request(action))
+    except ProviderError as exc:
+        _audit_call(action, target, "trigger", f"failed: {exc}")
+        raise
+    _audit_call(action, target, "trigger", f"run {status.external_id or '?'} {status.state}")
     return action_run_update(action_id=action.pk, status=status)
+
+
+def _audit_call(action: RemediationAction, target: BuildTarget, operation: str, outcome: str):
+    """The action's own record of a CI call (the HTTP calls are audited by the client)."""
+    audit_record(
+        kind="provider_call",
+        action=action,
+        actor_label=f"provider:{target.provider}",
+        message=f"{operation} on build target {target.name}: {outcome}"[:1000],
+        data={"provider": target.provider, "target": target.name, "operation": operation},
+    )
 
 
 def _aqua_or_notify(action: RemediationAction) -> RemediationAction:
@@ -211,6 +228,7 @@ def action_poll(*, action_id: int) -> RemediationAction:
     try:
         status = provider_for(action.build_target).status(action.provider_state)
     except ProviderError as exc:
+        _audit_call(action, action.build_target, "status", f"failed: {exc}")
         if not exc.permanent:
             log.info("action %s: poll failed, will poll again: %s", action_id, exc)
             return action

@@ -191,3 +191,5 @@ def test_trigger_carries_the_documented_variables(defaults, gitlab, httpserver):
         f"https://remediator.example.com/api/v1/actions/{action.pk}/"
     )
     assert AuditEvent.objects.filter(kind="provider_call", actor_label="provider:gitlab").exists()
+    [call] = action.events.filter(kind="provider_call")
+    assert call.message == "trigger on build target acme-gitlab: run 1001 queued"
