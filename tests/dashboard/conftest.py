@@ -8,6 +8,37 @@ from findings.management.commands.demo import ensure_groups
 PASSWORD = "s3cret-pass"
 
 
+BROWSER_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a downloaded browser build."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": BROWSER_ARGS,
+    }
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's event loop then never meets another test."""
+    items.sort(key=lambda item: item.module.__name__.endswith("test_browser"))
+
+
+def make_user(username: str, group: str | None):
+    return _user(username, group)
+
+
 def _user(username: str, group: str | None):
     user = get_user_model().objects.create_user(username, password=PASSWORD)
     if group:

@@ -1,0 +1,226 @@
+"""End to end in Debian's Chromium (pytest-playwright) against the live server.
+
+One browser for the session (pytest-playwright's ``browser`` fixture); launch
+arguments come from ``browser_type_launch_args`` in this folder's conftest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from playwright.sync_api import Page, expect
+
+from findings.models import Finding
+from remediator.models import ActionState, BuildTarget, RemediationAction
+
+from .conftest import PASSWORD, make_user
+from .factories import make_action, make_findings, make_scan, make_tag
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TRIGGER = "/api/v4/projects/42/trigger/pipeline"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sync_orm_beside_playwright():
+    # Playwright's sync API keeps an event loop running in this thread; the ORM
+    # calls in these tests (and pytest-django's set-up) are plain synchronous code.
+    # Module scope: set before the database fixtures, removed after this module.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture
+def eager_celery():
+    from remediator.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+def sign_in(page: Page, live_server, username: str, path: str = "/") -> None:
+    page.goto(f"{live_server.url}{path}")
+    expect(page).to_have_url(f"{live_server.url}/login/?next={path}")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server.url}{path}")
+
+
+def shot(page: Page, name: str) -> None:
+    folder = django_settings.BASE_DIR / "var" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def gitlab(httpserver, monkeypatch, settings):
+    settings.PROVIDER_RETRIES = 0
+    settings.PROVIDER_RETRY_BACKOFF = 0.01
+    monkeypatch.setenv("DASH_GITLAB_TOKEN", "trigger-token")
+    httpserver.expect_request(TRIGGER, method="POST").respond_with_json(
+        {
+            "id": 4242,
+            "status": "created",
+            "ref": "main",
+            "web_url": httpserver.url_for("/acme/images/-/pipelines/4242"),
+        },
+        status=201,
+    )
+    return BuildTarget.objects.create(
+        name="dash-gitlab",
+        provider="gitlab",
+        url=httpserver.url_for("/"),
+        project="42",
+        ref="main",
+        token_env="DASH_GITLAB_TOKEN",
+        image_patterns=["*"],
+    )
+
+
+def _waiting_action(requested_by, build_target=None):
+    tag = make_tag("team/payments")
+    findings = make_findings(tag, 3, severities=["critical", "high"])
+    make_scan(tag)
+    return make_action(tag, requested_by=requested_by, findings=findings, build_target=build_target)
+
+
+def _triggers(httpserver) -> int:
+    return sum(1 for request, _ in httpserver.log if request.path == TRIGGER)
+
+
+def test_approver_approves_and_the_ci_provider_is_triggered_once(
+    page, live_server, httpserver, gitlab, eager_celery
+):
+    bob = make_user("bob", "Security approvers")
+    make_user("alice", "Security approvers")
+    action = _waiting_action(bob, gitlab)
+    sign_in(page, live_server, "alice", "/approvals/")
+    card = page.locator(f"#action-{action.pk}")
+    expect(card).to_contain_text("team/payments")
+    expect(card).to_contain_text("requested")
+    token = card.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
+    card.get_by_role("button", name="Approve & rebuild").dblclick()
+    expect(page.locator(".msg-success")).to_contain_text(f"Action #{action.pk} approved")
+    # Without the page's JavaScript a second submit still reaches the server: refused there.
+    again = page.request.post(
+        f"{live_server.url}/actions/{action.pk}/approve/",
+        form={"csrfmiddlewaretoken": token},
+    )
+    assert again.ok and "Not done" in again.text()
+    action.refresh_from_db()
+    assert action.state in (ActionState.DISPATCHED, ActionState.RUNNING)
+    assert action.external_id == "4242"
+    assert _triggers(httpserver) == 1
+    form = httpserver.log[0][0].form
+    assert form["token"] == "trigger-token" and form["ref"] == "main"
+    page.goto(f"{live_server.url}/actions/{action.pk}/")
+    expect(page.get_by_role("link", name="4242")).to_be_visible()
+    shot(page, "action_detail")
+
+
+def test_viewer_sees_disabled_buttons_and_gets_403_posting_anyway(page, live_server):
+    bob = make_user("bob", "Security approvers")
+    make_user("victor", "Viewer")
+    action = _waiting_action(bob)
+    sign_in(page, live_server, "victor", "/approvals/")
+    approve = page.get_by_role("button", name="Approve & rebuild")
+    expect(approve).to_be_disabled()
+    expect(page.get_by_role("button", name="Reject")).to_be_disabled()
+    expect(page.locator(f"#why-{action.pk}-approve")).to_have_text(
+        "Only Security approvers can approve or reject."
+    )
+    token = page.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
+    response = page.request.post(
+        f"{live_server.url}/actions/{action.pk}/approve/",
+        form={"csrfmiddlewaretoken": token},
+    )
+    assert response.status == 403
+    action.refresh_from_db()
+    assert action.state == ActionState.AWAITING_APPROVAL
+
+
+def test_requester_cannot_approve_their_own_action(page, live_server):
+    alice = make_user("alice", "Security approvers")
+    action = _waiting_action(alice)
+    sign_in(page, live_server, "alice", f"/actions/{action.pk}/")
+    expect(page.get_by_role("button", name="Approve & rebuild")).to_be_disabled()
+    expect(page.locator(f"#why-{action.pk}-approve")).to_contain_text("four eyes")
+    shot(page, "approval_four_eyes")
+    # Withdrawing your own request is allowed.
+    page.get_by_role("button", name="Cancel action").click()
+    expect(page.locator(".msg-success")).to_contain_text("cancelled")
+    assert RemediationAction.objects.get(pk=action.pk).state == ActionState.CANCELLED
+
+
+def test_filter_findings_and_download_the_csv(page, live_server):
+    make_user("victor", "Viewer")
+    tag = make_tag("team/web")
+    critical = make_findings(tag, 4, severities=["critical"], package="openssl")
+    make_findings(tag, 6, severities=["low"], package="zlib")
+    sign_in(page, live_server, "victor", "/findings/")
+    page.get_by_label("Severity").select_option("critical")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(
+        f"{live_server.url}/findings/?severity=critical&status=active"
+        "&fixable=&package=&cve=&image=&min_age="
+    )
+    expect(page.locator("table tbody tr")).to_have_count(4)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download CSV").click()
+    download = info.value
+    assert download.suggested_filename.startswith("findings-")
+    text = Path(download.path()).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert sorted(int(r["id"]) for r in rows) == sorted(f.pk for f in critical)
+    assert {r["severity"] for r in rows} == {"critical"}
+
+
+PAGES = [
+    ("overview", "/"),
+    ("overview_90", "/?days=90"),
+    ("images", "/images/"),
+    ("image_detail", "/images/{repository}/"),
+    ("findings", "/findings/"),
+    ("finding_detail", "/findings/{finding}/"),
+    ("actions", "/actions/"),
+    ("approvals", "/approvals/"),
+    ("policies", "/policies/?dry_run=1"),
+    ("deliveries", "/deliveries/"),
+    ("delivery_detail", "/deliveries/{delivery}/"),
+    ("audit", "/audit/"),
+]
+
+
+def test_every_page_renders_and_is_saved_as_a_screenshot(page, live_server):
+    from django.core.management import call_command
+
+    call_command("demo", images=8, stdout=io.StringIO())
+    user = get_user_model().objects.get(username="alice")
+    user.set_password(PASSWORD)
+    user.save()
+    finding = Finding.objects.order_by("-severity_rank", "-id").first()
+    ids = {
+        "repository": finding.repository_id,
+        "finding": finding.pk,
+        "delivery": finding.first_scan.delivery_id,
+    }
+    sign_in(page, live_server, "alice")
+    for name, path in PAGES:
+        response = page.goto(f"{live_server.url}{path.format(**ids)}")
+        assert response.status == 200, path
+        expect(page.locator("h1")).to_be_visible()
+        shot(page, name)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for name, path in [("phone_findings", "/findings/"), ("phone_approvals", "/approvals/")]:
+        page.goto(f"{live_server.url}{path}")
+        shot(page, name)
+    page.goto(f"{live_server.url}/login/")
+    shot(page, "login")
