@@ -26,8 +26,7 @@ def open_at(at: datetime) -> Q:
     return Q(first_seen__lte=at) & (Q(fixed_at__isnull=True) | Q(fixed_at__gt=at))
 
 
-def _countable():
-    return Finding.objects.exclude(status__in=CLOSED_BY_PEOPLE).order_by()
+CLOSED = ~Q(status__in=CLOSED_BY_PEOPLE)
 
 
 @dataclass(frozen=True)
@@ -41,55 +40,11 @@ class SeveritySnapshot:
         return sum(self.counts.values())
 
 
-def open_by_severity_at(*, points: dict[str, datetime]) -> list[SeveritySnapshot]:
-    """Open findings per severity at each named point: one aggregate query for all points."""
-    aggregates = {}
-    for index, at in enumerate(points.values()):
-        for severity in SEVERITIES:
-            rank = SEVERITY_RANK[severity]
-            aggregates[f"p{index}_{severity}"] = Count(
-                "id", filter=open_at(at) & Q(severity_rank=rank)
-            )
-    row = _countable().aggregate(**aggregates)
-    return [
-        SeveritySnapshot(
-            label=label,
-            at=at,
-            counts={s: row[f"p{index}_{s}"] or 0 for s in SEVERITIES},
-        )
-        for index, (label, at) in enumerate(points.items())
-    ]
-
-
 @dataclass(frozen=True)
 class TrendPoint:
     day: datetime
     critical: int
     high: int
-
-
-def open_trend(*, days: int, now: datetime | None = None) -> list[TrendPoint]:
-    """Open critical and high findings at the end of each of the last ``days`` days.
-
-    One query: one filtered count per point and severity, over the critical and
-    high findings that could have been open in the window.
-    """
-    now = now or timezone.now()
-    ends = [now - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    aggregates = {}
-    for index, at in enumerate(ends):
-        aggregates[f"c{index}"] = Count("id", filter=open_at(at) & Q(severity_rank=5))
-        aggregates[f"h{index}"] = Count("id", filter=open_at(at) & Q(severity_rank=4))
-    row = (
-        _countable()
-        .filter(severity_rank__gte=4, first_seen__lte=now)
-        .filter(Q(fixed_at__isnull=True) | Q(fixed_at__gt=ends[0]))
-        .aggregate(**aggregates)
-    )
-    return [
-        TrendPoint(day=at, critical=row[f"c{i}"] or 0, high=row[f"h{i}"] or 0)
-        for i, at in enumerate(ends)
-    ]
 
 
 @dataclass(frozen=True)
@@ -102,39 +57,120 @@ class FixableShare:
         return round(100 * self.fixable / self.open) if self.open else 0
 
 
+# Each figure is a set of filtered aggregates over the findings table plus a reader
+# of the result row, so the overview asks for all of them in ONE scan of the table.
+
+
+def _snapshot_aggregates(points: dict[str, datetime]) -> dict:
+    aggregates = {}
+    for index, at in enumerate(points.values()):
+        for severity in SEVERITIES:
+            aggregates[f"p{index}_{severity}"] = Count(
+                "id", filter=CLOSED & open_at(at) & Q(severity_rank=SEVERITY_RANK[severity])
+            )
+    return aggregates
+
+
+def _snapshots(row: dict, points: dict[str, datetime]) -> list[SeveritySnapshot]:
+    return [
+        SeveritySnapshot(label, at, {s: row[f"p{index}_{s}"] or 0 for s in SEVERITIES})
+        for index, (label, at) in enumerate(points.items())
+    ]
+
+
+def _trend_ends(days: int, now: datetime) -> list[datetime]:
+    return [now - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def _trend_aggregates(ends: list[datetime]) -> dict:
+    aggregates = {}
+    for index, at in enumerate(ends):
+        aggregates[f"c{index}"] = Count("id", filter=CLOSED & open_at(at) & Q(severity_rank=5))
+        aggregates[f"h{index}"] = Count("id", filter=CLOSED & open_at(at) & Q(severity_rank=4))
+    return aggregates
+
+
+def _trend(row: dict, ends: list[datetime]) -> list[TrendPoint]:
+    return [
+        TrendPoint(day=at, critical=row[f"c{i}"] or 0, high=row[f"h{i}"] or 0)
+        for i, at in enumerate(ends)
+    ]
+
+
+def _fixable_aggregates() -> dict:
+    active = Q(status__in=("open", "in_remediation"))
+    return {
+        "fx_open": Count("id", filter=active),
+        "fx_fixable": Count("id", filter=active & Q(fixable=True)),
+    }
+
+
+def _fixable(row: dict) -> FixableShare:
+    return FixableShare(open=row["fx_open"] or 0, fixable=row["fx_fixable"] or 0)
+
+
+def _mttr_aggregates(days: int, now: datetime) -> dict:
+    window = Q(fixed_at__gt=now - timedelta(days=days), fixed_at__lte=now)
+    return {
+        "mttr": Avg(F("fixed_at") - F("first_seen"), output_field=DurationField(), filter=window)
+    }
+
+
+def _mttr(row: dict) -> timedelta | None:
+    value = row["mttr"]
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(microseconds=float(value))  # some backends hand back microseconds
+
+
+def open_by_severity_at(*, points: dict[str, datetime]) -> list[SeveritySnapshot]:
+    """Open findings per severity at each named point: one aggregate query for all points."""
+    return _snapshots(Finding.objects.order_by().aggregate(**_snapshot_aggregates(points)), points)
+
+
+def open_trend(*, days: int, now: datetime | None = None) -> list[TrendPoint]:
+    """Open critical and high findings at the end of each of the last ``days`` days."""
+    ends = _trend_ends(days, now or timezone.now())
+    return _trend(Finding.objects.order_by().aggregate(**_trend_aggregates(ends)), ends)
+
+
 def fixable_share() -> FixableShare:
-    row = (
-        Finding.objects.open()
-        .order_by()
-        .aggregate(open=Count("id"), fixable=Count("id", filter=Q(fixable=True)))
-    )
-    return FixableShare(open=row["open"] or 0, fixable=row["fixable"] or 0)
+    return _fixable(Finding.objects.order_by().aggregate(**_fixable_aggregates()))
 
 
 def mean_time_to_remediate(*, days: int, now: datetime | None = None) -> timedelta | None:
     """Mean of fixed_at - first_seen over the findings fixed in the last ``days`` days."""
-    now = now or timezone.now()
-    row = (
-        Finding.objects.filter(fixed_at__gt=now - timedelta(days=days), fixed_at__lte=now)
-        .order_by()
-        .aggregate(
-            mttr=Avg(F("fixed_at") - F("first_seen"), output_field=DurationField()),
-            fixed=Count("id"),
-        )
+    return _mttr(
+        Finding.objects.order_by().aggregate(**_mttr_aggregates(days, now or timezone.now()))
     )
-    value = row["mttr"]
-    if value is None:
-        return None
-    if not isinstance(value, timedelta):  # some backends hand back microseconds
-        value = timedelta(microseconds=float(value))
-    return value
 
 
-def mttr_fixed_count(*, days: int, now: datetime | None = None) -> int:
+@dataclass(frozen=True)
+class OverviewFigures:
+    snapshots: list[SeveritySnapshot]
+    trend: list[TrendPoint]
+    fixable: FixableShare
+    mttr: timedelta | None
+
+
+def overview_figures(
+    *, points: dict[str, datetime], days: int, now: datetime | None = None
+) -> OverviewFigures:
+    """Every count-like figure of the overview in one scan of the findings table."""
     now = now or timezone.now()
-    return Finding.objects.filter(
-        fixed_at__gt=now - timedelta(days=days), fixed_at__lte=now
-    ).count()
+    ends = _trend_ends(days, now)
+    row = Finding.objects.order_by().aggregate(
+        **_snapshot_aggregates(points),
+        **_trend_aggregates(ends),
+        **_fixable_aggregates(),
+        **_mttr_aggregates(days, now),
+    )
+    return OverviewFigures(
+        snapshots=_snapshots(row, points),
+        trend=_trend(row, ends),
+        fixable=_fixable(row),
+        mttr=_mttr(row),
+    )
 
 
 @dataclass(frozen=True)

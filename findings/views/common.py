@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 
@@ -69,6 +70,23 @@ def _after(keys: Sequence[str], values: Sequence[Any]) -> Q:
     return condition
 
 
+def _after_rows(queryset: QuerySet, keys: Sequence[str], values: Sequence[Any]) -> QuerySet:
+    """Rows after ``values``. When every key runs the same way this is one row-value
+    comparison, ``(a, b) < (%s, %s)``, which PostgreSQL and SQLite answer as an index
+    range: a deep page costs what the first one does."""
+    descending = {key.startswith("-") for key in keys}
+    if len(descending) != 1:
+        return queryset.filter(_after(keys, values))
+    meta = queryset.model._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        f"{quote(meta.db_table)}.{quote(meta.get_field(k.lstrip('-')).column)}" for k in keys
+    )
+    op = "<" if descending.pop() else ">"
+    marks = ", ".join(["%s"] * len(keys))
+    return queryset.extra(where=[f"({columns}) {op} ({marks})"], params=list(values))
+
+
 @dataclass
 class KeysetPage:
     rows: list
@@ -91,7 +109,7 @@ def keyset_page(
     values = _decode(token, len(keys)) if token else None
     queryset = queryset.order_by(*keys)
     if values is not None:
-        queryset = queryset.filter(_after(keys, values))
+        queryset = _after_rows(queryset, keys, values)
     rows = list(queryset[: size + 1])
     params: QueryDict = request.GET.copy()
     params.pop("after", None)

@@ -59,14 +59,16 @@ def overview(request: HttpRequest) -> HttpResponse:
 
     now = timezone.now()
     days = _days(request)
-    snapshots = selectors.open_by_severity_at(
+    figures = selectors.overview_figures(
         points={
             "Now": now,
             "7 days ago": now - timedelta(days=7),
             "30 days ago": now - timedelta(days=30),
-        }
+        },
+        days=days,
+        now=now,
     )
-    trend = selectors.open_trend(days=days, now=now)
+    snapshots, trend = figures.snapshots, figures.trend
     trend_chart = line_chart(
         title=f"Open critical and high findings, last {days} days",
         labels=[point.day.strftime("%b %d") for point in trend],
@@ -95,8 +97,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             "trend_days": TREND_DAYS,
             "snapshots": snapshots,
             "severity_rows": severity_rows,
-            "fixable": selectors.fixable_share(),
-            "mttr_text": duration_text(selectors.mean_time_to_remediate(days=days, now=now)),
+            "fixable": figures.fixable,
+            "mttr_text": duration_text(figures.mttr),
             "trend_chart": trend_chart,
             "actions_chart": actions_chart,
             "awaiting": action_counts.get(ActionState.AWAITING_APPROVAL, 0),

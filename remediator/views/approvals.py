@@ -14,9 +14,10 @@ from remediator.models import ActionState, RemediationAction
 from .buttons import approval_buttons
 
 FINDINGS_PER_ACTION = 8
+PAGE_SIZE = 20
 
 
-def _covered(action_ids: list[int]) -> dict[int, list[Finding]]:
+def _covered(action_ids: list[int]) -> tuple[dict[int, list[Finding]], dict[int, int]]:
     """The worst findings of each action on the page: one query for the page."""
     through = RemediationAction.findings.through
     links = (
@@ -47,7 +48,7 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
     queryset = RemediationAction.objects.filter(state=ActionState.AWAITING_APPROVAL).select_related(
         "repository", "tag", "image", "policy", "requested_by", "build_target"
     )
-    page = keyset_page(request, queryset, keys=("id",))
+    page = keyset_page(request, queryset, keys=("id",), size=PAGE_SIZE)
     covered, counts = _covered([a.pk for a in page.rows])
     rows = [
         {

@@ -8,6 +8,25 @@ from django.utils.functional import SimpleLazyObject
 BADGE_CAP = 99
 
 
+class _Prefixes(dict):
+    """Detail pages are <list URL><pk>/: one reverse per name, not one per table row."""
+
+    def __missing__(self, key: str) -> str:
+        from django.urls import reverse
+
+        names = {
+            "findings": "finding-list",
+            "images": "image-list",
+            "actions": "action-list",
+            "deliveries": "delivery-list",
+        }
+        self[key] = reverse(names[key])
+        return self[key]
+
+
+DETAIL_PREFIXES = _Prefixes()
+
+
 def _awaiting() -> str:
     from remediator.models import ActionState, RemediationAction
 
@@ -22,4 +41,4 @@ def nav(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_awaiting": SimpleLazyObject(_awaiting)}
+    return {"nav_awaiting": SimpleLazyObject(_awaiting), "urls": DETAIL_PREFIXES}
