@@ -29,6 +29,17 @@ class TriggerRequest:
     details_url: str
     """Remediator API URL of the action, for anything too big for CI inputs."""
 
+    def variables(self) -> dict[str, str]:
+        """The REMEDIATOR_* variables a pipeline or job receives (GitLab, Jenkins)."""
+        return {
+            "REMEDIATOR_CORRELATION_ID": self.correlation_id,
+            "REMEDIATOR_IMAGE": self.image,
+            "REMEDIATOR_DIGEST": self.digest,
+            "REMEDIATOR_CVES": ",".join(self.vulnerability_ids),
+            "REMEDIATOR_PACKAGES": ",".join(f"{n}={v}" for n, v in self.packages),
+            "REMEDIATOR_DETAILS_URL": self.details_url,
+        }
+
 
 @dataclass(frozen=True)
 class RunStatus:

@@ -34,18 +34,6 @@ STATES = {
 }
 
 
-def pipeline_variables(request: TriggerRequest) -> dict[str, str]:
-    """The REMEDIATOR_* variables every triggered pipeline receives."""
-    return {
-        "REMEDIATOR_CORRELATION_ID": request.correlation_id,
-        "REMEDIATOR_IMAGE": request.image,
-        "REMEDIATOR_DIGEST": request.digest,
-        "REMEDIATOR_CVES": ",".join(request.vulnerability_ids),
-        "REMEDIATOR_PACKAGES": ",".join(f"{n}={v}" for n, v in request.packages),
-        "REMEDIATOR_DETAILS_URL": request.details_url,
-    }
-
-
 class GitLabCI:
     slug = "gitlab"
 
@@ -74,7 +62,7 @@ class GitLabCI:
         )
         self._api_headers()  # fail before triggering when polling could not work
         form = {"token": trigger_token, "ref": self.target.ref}
-        form |= {f"variables[{k}]": v for k, v in pipeline_variables(request).items()}
+        form |= {f"variables[{k}]": v for k, v in request.variables().items()}
         pipeline = (
             HttpClient("gitlab", self.base_url)
             .request(

@@ -32,18 +32,6 @@ RESULTS = {
 """UNSTABLE (tests flagged, artifacts built) counts as built; the next scan decides."""
 
 
-def build_parameters(request: TriggerRequest) -> dict[str, str]:
-    """The REMEDIATOR_* string parameters the job must declare."""
-    return {
-        "REMEDIATOR_CORRELATION_ID": request.correlation_id,
-        "REMEDIATOR_IMAGE": request.image,
-        "REMEDIATOR_DIGEST": request.digest,
-        "REMEDIATOR_CVES": ",".join(request.vulnerability_ids),
-        "REMEDIATOR_PACKAGES": ",".join(f"{n}={v}" for n, v in request.packages),
-        "REMEDIATOR_DETAILS_URL": request.details_url,
-    }
-
-
 class Jenkins:
     slug = "jenkins"
 
@@ -86,7 +74,7 @@ class Jenkins:
     def trigger(self, request: TriggerRequest) -> RunStatus:
         client = self._client()
         path = f"{self.job_path}/buildWithParameters"
-        params = build_parameters(request)
+        params = request.variables()
         try:
             response = client.request(
                 "POST", path, data=params, headers=self._crumb(client), expected=(201, 303, 302)
