@@ -1,4 +1,4 @@
-"""Named reads for the dashboard: each is a bounded number of aggregate queries.
+"""Named reads for the dashboard: each is a fixed number of aggregate queries.
 
 "Open at time T" is derived from a finding's dates, never from a history
 table: ``first_seen <= T and (fixed_at is null or fixed_at > T)``. Findings
@@ -8,10 +8,14 @@ point, so the points stay comparable.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from itertools import accumulate
 
-from django.db.models import Avg, Case, Count, DurationField, F, IntegerField, Q, Sum, When
+from django.db.models import Case, Count, DurationField, F, IntegerField, Q, Sum, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from .models import SEVERITY_RANK, Delivery, Finding, Repository
@@ -57,92 +61,11 @@ class FixableShare:
         return round(100 * self.fixable / self.open) if self.open else 0
 
 
-# Each figure is a set of filtered aggregates over the findings table plus a reader
-# of the result row, so the overview asks for all of them in ONE scan of the table.
-
-
-def _snapshot_aggregates(points: dict[str, datetime]) -> dict:
-    aggregates = {}
-    for index, at in enumerate(points.values()):
-        for severity in SEVERITIES:
-            aggregates[f"p{index}_{severity}"] = Count(
-                "id", filter=CLOSED & open_at(at) & Q(severity_rank=SEVERITY_RANK[severity])
-            )
-    return aggregates
-
-
-def _snapshots(row: dict, points: dict[str, datetime]) -> list[SeveritySnapshot]:
-    return [
-        SeveritySnapshot(label, at, {s: row[f"p{index}_{s}"] or 0 for s in SEVERITIES})
-        for index, (label, at) in enumerate(points.items())
-    ]
-
-
-def _trend_ends(days: int, now: datetime) -> list[datetime]:
-    return [now - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-
-
-def _trend_aggregates(ends: list[datetime]) -> dict:
-    aggregates = {}
-    for index, at in enumerate(ends):
-        aggregates[f"c{index}"] = Count("id", filter=CLOSED & open_at(at) & Q(severity_rank=5))
-        aggregates[f"h{index}"] = Count("id", filter=CLOSED & open_at(at) & Q(severity_rank=4))
-    return aggregates
-
-
-def _trend(row: dict, ends: list[datetime]) -> list[TrendPoint]:
-    return [
-        TrendPoint(day=at, critical=row[f"c{i}"] or 0, high=row[f"h{i}"] or 0)
-        for i, at in enumerate(ends)
-    ]
-
-
-def _fixable_aggregates() -> dict:
-    active = Q(status__in=("open", "in_remediation"))
-    return {
-        "fx_open": Count("id", filter=active),
-        "fx_fixable": Count("id", filter=active & Q(fixable=True)),
-    }
-
-
-def _fixable(row: dict) -> FixableShare:
-    return FixableShare(open=row["fx_open"] or 0, fixable=row["fx_fixable"] or 0)
-
-
-def _mttr_aggregates(days: int, now: datetime) -> dict:
-    window = Q(fixed_at__gt=now - timedelta(days=days), fixed_at__lte=now)
-    return {
-        "mttr": Avg(F("fixed_at") - F("first_seen"), output_field=DurationField(), filter=window)
-    }
-
-
-def _mttr(row: dict) -> timedelta | None:
-    value = row["mttr"]
-    if value is None or isinstance(value, timedelta):
-        return value
-    return timedelta(microseconds=float(value))  # some backends hand back microseconds
-
-
-def open_by_severity_at(*, points: dict[str, datetime]) -> list[SeveritySnapshot]:
-    """Open findings per severity at each named point: one aggregate query for all points."""
-    return _snapshots(Finding.objects.order_by().aggregate(**_snapshot_aggregates(points)), points)
-
-
-def open_trend(*, days: int, now: datetime | None = None) -> list[TrendPoint]:
-    """Open critical and high findings at the end of each of the last ``days`` days."""
-    ends = _trend_ends(days, now or timezone.now())
-    return _trend(Finding.objects.order_by().aggregate(**_trend_aggregates(ends)), ends)
-
-
-def fixable_share() -> FixableShare:
-    return _fixable(Finding.objects.order_by().aggregate(**_fixable_aggregates()))
-
-
-def mean_time_to_remediate(*, days: int, now: datetime | None = None) -> timedelta | None:
-    """Mean of fixed_at - first_seen over the findings fixed in the last ``days`` days."""
-    return _mttr(
-        Finding.objects.order_by().aggregate(**_mttr_aggregates(days, now or timezone.now()))
-    )
+# "Open at T" = #(first_seen <= T) - #(fixed_at <= T), because fixed_at is set only
+# after first_seen. So two grouped scans (findings by day first seen, and by day
+# fixed, per severity) give every point of every figure at day resolution, instead
+# of one filtered count per point and row. A point is the end of its day (UTC by
+# default, TIME_ZONE); today's point is now.
 
 
 @dataclass(frozen=True)
@@ -153,24 +76,121 @@ class OverviewFigures:
     mttr: timedelta | None
 
 
+def _day_rows(now: datetime) -> tuple[list[dict], list[dict]]:
+    base = Finding.objects.order_by().exclude(status__in=CLOSED_BY_PEOPLE)
+    active = Q(status__in=("open", "in_remediation"))
+    seen = list(
+        base.filter(first_seen__lte=now)
+        .annotate(day=TruncDate("first_seen"))
+        .values("day", "severity_rank")
+        .annotate(
+            n=Count("id"),
+            active=Count("id", filter=active),
+            fixable=Count("id", filter=active & Q(fixable=True)),
+        )
+    )
+    fixed = list(
+        base.filter(fixed_at__isnull=False, fixed_at__lte=now)
+        .annotate(day=TruncDate("fixed_at"))
+        .values("day", "severity_rank")
+        .annotate(
+            n=Count("id"),
+            spent=Sum(F("fixed_at") - F("first_seen"), output_field=DurationField()),
+        )
+    )
+    return seen, fixed
+
+
+def _as_timedelta(value) -> timedelta:
+    if value is None:
+        return timedelta(0)
+    if isinstance(value, timedelta):
+        return value
+    return timedelta(microseconds=float(value))  # some backends hand back microseconds
+
+
+Cumulative = dict[int, tuple[list[date], list[int]]]
+
+
+def _cumulative(rows: list[dict]) -> Cumulative:
+    """Per severity rank: sorted days and the running total of findings up to each."""
+    per_rank: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        per_rank[row["severity_rank"]][row["day"]] += row["n"]
+    result: Cumulative = {}
+    for rank, per_day in per_rank.items():
+        days = sorted(per_day)
+        result[rank] = (days, list(accumulate(per_day[d] for d in days)))
+    return result
+
+
+def _through(cumulative: Cumulative, day: date, ranks: set[int]) -> int:
+    total = 0
+    for rank in ranks:
+        days, sums = cumulative.get(rank, ((), ()))
+        index = bisect_right(days, day)
+        total += sums[index - 1] if index else 0
+    return total
+
+
 def overview_figures(
     *, points: dict[str, datetime], days: int, now: datetime | None = None
 ) -> OverviewFigures:
-    """Every count-like figure of the overview in one scan of the findings table."""
+    """Every count-like figure of the overview from two grouped scans."""
     now = now or timezone.now()
-    ends = _trend_ends(days, now)
-    row = Finding.objects.order_by().aggregate(
-        **_snapshot_aggregates(points),
-        **_trend_aggregates(ends),
-        **_fixable_aggregates(),
-        **_mttr_aggregates(days, now),
+    seen, fixed = _day_rows(now)
+    opened, closed = _cumulative(seen), _cumulative(fixed)
+
+    def _open_through(day: date, ranks: set[int]) -> int:
+        return _through(opened, day, ranks) - _through(closed, day, ranks)
+
+    def day_of(at: datetime) -> date:
+        return timezone.localtime(at).date()
+
+    snapshots = [
+        SeveritySnapshot(
+            label,
+            at,
+            {s: _open_through(day_of(at), {SEVERITY_RANK[s]}) for s in SEVERITIES},
+        )
+        for label, at in points.items()
+    ]
+    trend = [
+        TrendPoint(
+            day=at,
+            critical=_open_through(day_of(at), {5}),
+            high=_open_through(day_of(at), {4}),
+        )
+        for at in (now - timedelta(days=offset) for offset in range(days - 1, -1, -1))
+    ]
+    share = FixableShare(
+        open=sum(r["active"] for r in seen), fixable=sum(r["fixable"] for r in seen)
     )
-    return OverviewFigures(
-        snapshots=_snapshots(row, points),
-        trend=_trend(row, ends),
-        fixable=_fixable(row),
-        mttr=_mttr(row),
-    )
+    since = day_of(now - timedelta(days=days))
+    window = [r for r in fixed if r["day"] > since]
+    count_fixed = sum(r["n"] for r in window)
+    spent = sum((_as_timedelta(r["spent"]) for r in window), timedelta(0))
+    mttr = spent / count_fixed if count_fixed else None
+    return OverviewFigures(snapshots=snapshots, trend=trend, fixable=share, mttr=mttr)
+
+
+def open_by_severity_at(*, points: dict[str, datetime]) -> list[SeveritySnapshot]:
+    """Open findings per severity at the end of each point's day."""
+    return overview_figures(points=points, days=1).snapshots
+
+
+def open_trend(*, days: int, now: datetime | None = None) -> list[TrendPoint]:
+    """Open critical and high findings at the end of each of the last ``days`` days."""
+    return overview_figures(points={}, days=days, now=now).trend
+
+
+def fixable_share() -> FixableShare:
+    return overview_figures(points={}, days=1).fixable
+
+
+def mean_time_to_remediate(*, days: int, now: datetime | None = None) -> timedelta | None:
+    """Mean of fixed_at - first_seen over the findings fixed in the last ``days`` days."""
+    return overview_figures(points={}, days=days, now=now).mttr
 
 
 @dataclass(frozen=True)
