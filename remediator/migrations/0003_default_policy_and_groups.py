@@ -39,10 +39,14 @@ APPROVER_EXTRA = [("remediator", "approve_action"), ("remediator", "add_remediat
 
 
 def _ensure_permissions(apps):
+    """Permissions are normally created after migrate; the groups need them now."""
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        original = getattr(app_config, "models_module", None)  # historical apps: unset
+        app_config.models_module = original or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = original
 
 
 def forwards(apps, schema_editor):
