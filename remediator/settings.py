@@ -234,6 +234,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 # --- Dashboard (templates/, static/, remediator/web_urls.py)
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("remediator.views.context.nav")
 DASHBOARD_SCREENSHOTS_DIR = BASE_DIR / "var" / "screenshots"
+DASHBOARD_OVERVIEW_CACHE_SECONDS = env.int("DASHBOARD_OVERVIEW_CACHE_SECONDS", default=60)
+"""How long the overview's table-scanning figures are reused (0: recomputed every view)."""
 
 # --- Webhook receivers, delivery processing and the REST API (findings/api, issue 3).
 # Secrets: WEBHOOK_SECRET_<SOURCE> (e.g. WEBHOOK_SECRET_TRIVY), else WEBHOOK_SECRET; a

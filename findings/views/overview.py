@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -53,21 +55,35 @@ def _action_chart():
     return bar_chart(title="Remediation actions by state", bars=bars), counts
 
 
+def _expensive_figures(days: int, now):
+    """The figures that scan the findings table, kept DASHBOARD_OVERVIEW_CACHE_SECONDS
+    in Django's cache (0: computed on every view). They are dated on the page."""
+
+    def compute():
+        figures = selectors.overview_figures(
+            points={
+                "Now": now,
+                "7 days ago": now - timedelta(days=7),
+                "30 days ago": now - timedelta(days=30),
+            },
+            days=days,
+            now=now,
+        )
+        return figures, selectors.riskiest_images(limit=10), now
+
+    seconds = settings.DASHBOARD_OVERVIEW_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    return cache.get_or_set(f"dashboard:overview:{days}", compute, seconds)
+
+
 @require_perm("findings.view_finding")
 def overview(request: HttpRequest) -> HttpResponse:
     from remediator.models import ActionState
 
     now = timezone.now()
     days = _days(request)
-    figures = selectors.overview_figures(
-        points={
-            "Now": now,
-            "7 days ago": now - timedelta(days=7),
-            "30 days ago": now - timedelta(days=30),
-        },
-        days=days,
-        now=now,
-    )
+    figures, risky, as_of = _expensive_figures(days, now)
     snapshots, trend = figures.snapshots, figures.trend
     trend_chart = line_chart(
         title=f"Open critical and high findings, last {days} days",
@@ -102,7 +118,9 @@ def overview(request: HttpRequest) -> HttpResponse:
             "trend_chart": trend_chart,
             "actions_chart": actions_chart,
             "awaiting": action_counts.get(ActionState.AWAITING_APPROVAL, 0),
-            "risky": selectors.riskiest_images(limit=10),
+            "risky": risky,
+            "as_of": as_of,
+            "cache_seconds": settings.DASHBOARD_OVERVIEW_CACHE_SECONDS,
             "deliveries": selectors.recent_deliveries(limit=10),
         },
     )

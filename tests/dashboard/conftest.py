@@ -73,3 +73,9 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _overview_uncached(settings):
+    """Each test sees its own rows, never figures cached by an earlier test."""
+    settings.DASHBOARD_OVERVIEW_CACHE_SECONDS = 0
