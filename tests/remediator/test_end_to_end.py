@@ -4,7 +4,6 @@ a real Celery worker, the real API and local fakes of GitLab and Aqua."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from rest_framework.test import APIClient
@@ -14,21 +13,13 @@ from remediator.models import ActionState, Policy, RemediationAction
 from remediator.tasks import actions_poll_task
 
 from .conftest import aqua_calls, pipeline
+from .end_to_end_helpers import wait_for
 from .factories import payload, vuln
 
 S = ActionState
 HOOK_SECRET = "generic-hook-secret"
 TRIGGER = "/api/v4/projects/42/trigger/pipeline"
 PIPELINE = "/api/v4/projects/42/pipelines/1001"
-
-
-def wait_for(predicate, seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def post_scan(body: dict) -> None:
