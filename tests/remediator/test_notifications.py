@@ -1,4 +1,4 @@
-"""Email and Slack notifications; failures never break a transition; the webhook URL stays secret."""
+"""Email and Slack notifications; a failure never breaks a transition; the URL stays secret."""
 
 from __future__ import annotations
 
