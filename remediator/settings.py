@@ -196,6 +196,42 @@ AQUA_CA_BUNDLE = env.str("AQUA_CA_BUNDLE", default="")
 AQUA_REGISTRY_NAMES = env.dict("AQUA_REGISTRY_NAMES", default={})
 """Registry host -> Aqua registry integration name, e.g. "docker.io=Docker Hub,ghcr.io=GHCR"."""
 
+# --- Webhook receivers, delivery processing and the REST API (findings/api, issue 3).
+# Secrets: WEBHOOK_SECRET_<SOURCE> (e.g. WEBHOOK_SECRET_TRIVY), else WEBHOOK_SECRET; a
+# comma-separated list rotates; *_FILE reads it from a file. Read per request (remediator.secrets).
+WEBHOOK_ALLOW_UNAUTHENTICATED = env.bool("WEBHOOK_ALLOW_UNAUTHENTICATED", default=False)
+"""Accept posts to sources with no secret configured (local trials only)."""
+DELIVERY_SWEEP_AFTER = env.float("DELIVERY_SWEEP_AFTER", default=60.0)
+"""Seconds a delivery may sit queued and never enqueued before the sweep enqueues it."""
+DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=900.0)
+"""Seconds after which an enqueued but unfinished delivery is enqueued again (lost task)."""
+DELIVERY_MAX_RETRIES = env.int("DELIVERY_MAX_RETRIES", default=8)
+DELIVERY_RETRY_BACKOFF = env.float("DELIVERY_RETRY_BACKOFF", default=15.0)
+DELIVERY_RETRY_BACKOFF_MAX = env.float("DELIVERY_RETRY_BACKOFF_MAX", default=600.0)
+DELIVERY_BODY_PREVIEW_BYTES = env.int("DELIVERY_BODY_PREVIEW_BYTES", default=16 * 1024)
+CELERY_BEAT_SCHEDULE["findings-delivery-sweep"] = {
+    "task": "findings.delivery_sweep",
+    "schedule": env.float("DELIVERY_SWEEP_INTERVAL", default=60.0),
+}
+# Harbor API (remediator/providers/harbor.py); HARBOR_PASSWORD / HARBOR_PASSWORD_FILE is read
+# at call time.
+HARBOR_URL = env.str("HARBOR_URL", default="").rstrip("/")
+HARBOR_USERNAME = env.str("HARBOR_USERNAME", default="")
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "DeliveryStatusEnum": "findings.models.Delivery.Status",
+        "FindingStatusEnum": "findings.models.Finding.Status",
+        "SeverityEnum": "findings.models.Severity",
+        "SourceEnum": "findings.models.Source",
+    }
+)
+
+# --- Dashboard (templates/, static/, remediator/web_urls.py)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("remediator.views.context.nav")
+DASHBOARD_SCREENSHOTS_DIR = BASE_DIR / "var" / "screenshots"
+DASHBOARD_OVERVIEW_CACHE_SECONDS = env.int("DASHBOARD_OVERVIEW_CACHE_SECONDS", default=60)
+"""How long the overview's table-scanning figures are reused (0: recomputed every view)."""
+
 # --- Remediation engine (remediator/policy.py, services/, tasks.py, notifications.py; issue 4).
 ACTION_COOLDOWN_MINUTES = env.int("ACTION_COOLDOWN_MINUTES", default=60)
 """After an action of a kind failed (or failed verification, or was rejected) for a tag,
@@ -230,40 +266,3 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "AuditEventKindEnum": "remediator.models.AuditEvent.Kind",
     }
 )
-
-# --- Dashboard (templates/, static/, remediator/web_urls.py)
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("remediator.views.context.nav")
-DASHBOARD_SCREENSHOTS_DIR = BASE_DIR / "var" / "screenshots"
-DASHBOARD_OVERVIEW_CACHE_SECONDS = env.int("DASHBOARD_OVERVIEW_CACHE_SECONDS", default=60)
-"""How long the overview's table-scanning figures are reused (0: recomputed every view)."""
-
-# --- Webhook receivers, delivery processing and the REST API (findings/api, issue 3).
-# Secrets: WEBHOOK_SECRET_<SOURCE> (e.g. WEBHOOK_SECRET_TRIVY), else WEBHOOK_SECRET; a
-# comma-separated list rotates; *_FILE reads it from a file. Read per request (remediator.secrets).
-WEBHOOK_ALLOW_UNAUTHENTICATED = env.bool("WEBHOOK_ALLOW_UNAUTHENTICATED", default=False)
-"""Accept posts to sources with no secret configured (local trials only)."""
-DELIVERY_SWEEP_AFTER = env.float("DELIVERY_SWEEP_AFTER", default=60.0)
-"""Seconds a delivery may sit queued and never enqueued before the sweep enqueues it."""
-DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=900.0)
-"""Seconds after which an enqueued but unfinished delivery is enqueued again (lost task)."""
-DELIVERY_MAX_RETRIES = env.int("DELIVERY_MAX_RETRIES", default=8)
-DELIVERY_RETRY_BACKOFF = env.float("DELIVERY_RETRY_BACKOFF", default=15.0)
-DELIVERY_RETRY_BACKOFF_MAX = env.float("DELIVERY_RETRY_BACKOFF_MAX", default=600.0)
-DELIVERY_BODY_PREVIEW_BYTES = env.int("DELIVERY_BODY_PREVIEW_BYTES", default=16 * 1024)
-CELERY_BEAT_SCHEDULE["findings-delivery-sweep"] = {
-    "task": "findings.delivery_sweep",
-    "schedule": env.float("DELIVERY_SWEEP_INTERVAL", default=60.0),
-}
-# Harbor API (remediator/providers/harbor.py); HARBOR_PASSWORD / HARBOR_PASSWORD_FILE is read
-# at call time.
-HARBOR_URL = env.str("HARBOR_URL", default="").rstrip("/")
-HARBOR_USERNAME = env.str("HARBOR_USERNAME", default="")
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "DeliveryStatusEnum": "findings.models.Delivery.Status",
-        "FindingStatusEnum": "findings.models.Finding.Status",
-        "SeverityEnum": "findings.models.Severity",
-        "SourceEnum": "findings.models.Source",
-    }
-)
-# --- end of findings/api block
