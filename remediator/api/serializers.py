@@ -137,3 +137,16 @@ class ActionDetailSerializer(ActionSerializer):
     @extend_schema_field(EventSerializer(many=True))
     def get_provider_calls(self, action: RemediationAction) -> list:
         return self._events(action, ("provider_call", "notification"))
+
+
+class DockerfileInput(serializers.Serializer):
+    dockerfile = serializers.CharField(
+        trim_whitespace=False, max_length=256 * 1024, help_text="The Dockerfile to patch."
+    )
+
+
+class DockerfilePatchSerializer(serializers.Serializer):
+    dockerfile_source = serializers.ChoiceField(choices=["build_target", "request"])
+    diff = serializers.CharField(help_text="Unified diff; empty when nothing needs changing.")
+    changes = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField())

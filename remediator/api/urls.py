@@ -11,5 +11,10 @@ urlpatterns = [
     path("actions/<int:pk>/reject/", views.ActionRejectApi.as_view(), name="api-action-reject"),
     path("actions/<int:pk>/cancel/", views.ActionCancelApi.as_view(), name="api-action-cancel"),
     path("actions/<int:pk>/retry/", views.ActionRetryApi.as_view(), name="api-action-retry"),
+    path(
+        "actions/<int:pk>/dockerfile-patch/",
+        views.ActionDockerfilePatchApi.as_view(),
+        name="api-action-dockerfile-patch",
+    ),
     path("images/<int:pk>/rebuild/", views.ImageRebuildApi.as_view(), name="api-image-rebuild"),
 ]

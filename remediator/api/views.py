@@ -23,8 +23,10 @@ from findings.models import Repository, Tag
 from remediator.models import OPEN_STATES, ActionKind, ActionState, RemediationAction
 from remediator.services import (
     ActionNotAllowed,
+    NoDockerfile,
     action_approve,
     action_cancel,
+    action_dockerfile_patch,
     action_reject,
     action_request_rebuild,
     action_retry,
@@ -33,6 +35,8 @@ from remediator.services import (
 from .serializers import (
     ActionDetailSerializer,
     ActionSerializer,
+    DockerfileInput,
+    DockerfilePatchSerializer,
     ReasonInput,
     RebuildInput,
     RejectInput,
@@ -243,3 +247,47 @@ class ImageRebuildApi(ActionsApi, APIView):
             lambda: action_request_rebuild(tag=tag, user=request.user, reason=data["reason"]),
             created=not existed,
         )
+
+
+class ActionDockerfilePatchApi(ActionsApi, APIView):
+    """The Dockerfile patch for an action: GET for the build target's Dockerfile,
+    POST ``{"dockerfile": "..."}`` for one of your own."""
+
+    permission_classes = [IsAuthenticated, CanViewActions]
+
+    def _patch(self, pk: int, dockerfile: str) -> Response:
+        action = RemediationAction.objects.select_related("build_target").filter(pk=pk).first()
+        if action is None:
+            raise ApiError(404, "not_found", "no such action")
+        try:
+            patch = action_dockerfile_patch(action=action, dockerfile=dockerfile)
+        except NoDockerfile as exc:
+            raise ApiError(422, "no_dockerfile", str(exc)) from exc
+        data = {
+            "dockerfile_source": "request" if dockerfile.strip() else "build_target",
+            "diff": patch.diff,
+            "changes": patch.changes,
+            "warnings": patch.warnings,
+        }
+        return Response(DockerfilePatchSerializer(data).data)
+
+    @extend_schema(
+        operation_id="actions_dockerfile_patch",
+        summary="Dockerfile patch for the build target's Dockerfile",
+        responses={
+            200: DockerfilePatchSerializer,
+            404: ERRORS[404],
+            422: OpenApiResponse(ErrorSerializer, description="No Dockerfile stored."),
+        },
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return self._patch(pk, "")
+
+    @extend_schema(
+        operation_id="actions_dockerfile_patch_posted",
+        summary="Dockerfile patch for a Dockerfile sent in the request",
+        request=DockerfileInput,
+        responses={200: DockerfilePatchSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return self._patch(pk, _valid(DockerfileInput, request)["dockerfile"])

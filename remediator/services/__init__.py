@@ -7,6 +7,7 @@ from .actions import TRANSITIONS, ActionNotAllowed, action_transition
 from .dispatch import action_dispatch, action_fail, action_poll
 from .dry_run import RuleDryRun, policy_dry_run
 from .evaluate import scan_evaluate
+from .patch import NoDockerfile, action_dockerfile_patch
 from .gates import (
     action_approve,
     action_cancel,
@@ -19,10 +20,12 @@ from .verify import verify_overdue, verify_scan
 __all__ = [
     "TRANSITIONS",
     "ActionNotAllowed",
+    "NoDockerfile",
     "RuleDryRun",
     "action_approve",
     "action_cancel",
     "action_dispatch",
+    "action_dockerfile_patch",
     "action_fail",
     "action_poll",
     "action_reject",

@@ -110,7 +110,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": action_events(action),
             "approvals": action.approvals.select_related("user").order_by("id"),
             "buttons": action_buttons(action, request.user),
-            "patch": dockerfile_patch(action, findings[:FINDINGS_SHOWN]),
+            "patch": dockerfile_patch(action),
         },
     )
 

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from remediator.models import RemediationAction
+from remediator.services import NoDockerfile, action_dockerfile_patch
 
 log = logging.getLogger(__name__)
 
@@ -31,23 +32,17 @@ def _line_class(line: str) -> str:
     return "diff-ctx"
 
 
-def dockerfile_patch(action: RemediationAction, findings: list) -> PatchView:
-    target = action.build_target
-    if target is None or not target.dockerfile.strip():
+def dockerfile_patch(action: RemediationAction) -> PatchView:
+    try:
+        patch = action_dockerfile_patch(action=action)
+    except NoDockerfile:
         return PatchView(note="No Dockerfile is stored on this action's build target.")
-    try:
-        from remediator.dockerfile import patch_for_findings
-    except ImportError:
-        return PatchView(note="Dockerfile patches are not available in this version.")
-    try:
-        patch = patch_for_findings(dockerfile=target.dockerfile, findings=findings)
     except Exception:  # a suggestion must never break the page
         log.exception("dockerfile patch failed for action %s", action.pk)
         return PatchView(note="The patch could not be computed for this Dockerfile.")
-    diff = getattr(patch, "diff", "") or ""
     return PatchView(
-        lines=[(_line_class(line), line) for line in diff.splitlines()],
-        changes=list(getattr(patch, "changes", []) or []),
-        warnings=list(getattr(patch, "warnings", []) or []),
-        note="" if diff else "No change to suggest: no package in the Dockerfile has a fix.",
+        lines=[(_line_class(line), line) for line in patch.diff.splitlines()],
+        changes=list(patch.changes),
+        warnings=list(patch.warnings),
+        note="" if patch.diff else "No change to suggest: no package in the Dockerfile has a fix.",
     )
