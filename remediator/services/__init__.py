@@ -7,7 +7,6 @@ from .actions import TRANSITIONS, ActionNotAllowed, action_transition
 from .dispatch import action_dispatch, action_fail, action_poll
 from .dry_run import RuleDryRun, policy_dry_run
 from .evaluate import scan_evaluate
-from .patch import NoDockerfile, action_dockerfile_patch
 from .gates import (
     action_approve,
     action_cancel,
@@ -15,6 +14,7 @@ from .gates import (
     action_request_rebuild,
     action_retry,
 )
+from .patch import NoDockerfile, action_dockerfile_patch
 from .verify import verify_overdue, verify_scan
 
 __all__ = [

@@ -12,7 +12,7 @@ from .factories import ingest, vuln
 
 pytestmark = pytest.mark.django_db
 
-ALPINE_DOCKERFILE = "FROM alpine:3.20\nRUN apk add --no-cache openssl\nCMD [\"sh\"]\n"
+ALPINE_DOCKERFILE = 'FROM alpine:3.20\nRUN apk add --no-cache openssl\nCMD ["sh"]\n'
 
 
 @pytest.fixture
@@ -65,5 +65,6 @@ def test_no_dockerfile_anywhere_is_a_422_naming_the_problem(action, people):
 
 
 def test_unknown_action_is_404_and_anonymous_is_refused(people):
-    assert client_for(people["vera"]).get("/api/v1/actions/999/dockerfile-patch/").status_code == 404
-    assert APIClient().get("/api/v1/actions/999/dockerfile-patch/").status_code in (401, 403)
+    url = "/api/v1/actions/999/dockerfile-patch/"
+    assert client_for(people["vera"]).get(url).status_code == 404
+    assert APIClient().get(url).status_code in (401, 403)
