@@ -22,12 +22,14 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py ensure_admin
 	@echo "Remediator: http://$${BIND:-127.0.0.1}:$(PORT)/  (admin at /admin/)"
 	exec $(BIN)/honcho start -f Procfile -p $(PORT)
 
 demo: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py demo $(DEMO_ARGS)
 
 test: install

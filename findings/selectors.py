@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import accumulate
@@ -137,8 +138,21 @@ def overview_figures(
     *, points: dict[str, datetime], days: int, now: datetime | None = None
 ) -> OverviewFigures:
     """Every count-like figure of the overview from two grouped scans."""
+    return overview_figures_by_days(points=points, days=(days,), now=now)[days]
+
+
+def overview_figures_by_days(
+    *, points: dict[str, datetime], days: Iterable[int], now: datetime | None = None
+) -> dict[int, OverviewFigures]:
+    """The overview figures for several trend windows from the same two grouped scans."""
     now = now or timezone.now()
     seen, fixed = _day_rows(now)
+    return {d: _figures(seen, fixed, points=points, days=d, now=now) for d in days}
+
+
+def _figures(
+    seen: list[dict], fixed: list[dict], *, points: dict[str, datetime], days: int, now: datetime
+) -> OverviewFigures:
     opened, closed = _cumulative(seen), _cumulative(fixed)
 
     def _open_through(day: date, ranks: set[int]) -> int:

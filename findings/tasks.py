@@ -14,6 +14,7 @@ from remediator.providers.base import ProviderError
 
 from .deliveries import DeliveryRejected, delivery_reject, delivery_run, delivery_sweep
 from .models import Delivery
+from .overview import overview_refresh
 
 logger = logging.getLogger(__name__)
 TRANSIENT = (ProviderError, OperationalError)
@@ -54,3 +55,9 @@ def delivery_sweep_task() -> list[int]:
     return delivery_sweep(
         older_than=settings.DELIVERY_SWEEP_AFTER, requeue_after=settings.DELIVERY_REQUEUE_AFTER
     )
+
+
+@shared_task(name="findings.overview_refresh")
+def overview_refresh_task() -> None:
+    """Beat, every DASHBOARD_OVERVIEW_REFRESH_SECONDS: the overview's figures for all processes."""
+    overview_refresh()

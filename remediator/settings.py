@@ -229,8 +229,6 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 # --- Dashboard (templates/, static/, remediator/web_urls.py)
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("remediator.views.context.nav")
 DASHBOARD_SCREENSHOTS_DIR = BASE_DIR / "var" / "screenshots"
-DASHBOARD_OVERVIEW_CACHE_SECONDS = env.int("DASHBOARD_OVERVIEW_CACHE_SECONDS", default=60)
-"""How long the overview's table-scanning figures are reused (0: recomputed every view)."""
 
 # --- Remediation engine (remediator/policy.py, services/, tasks.py, notifications.py; issue 4).
 ACTION_COOLDOWN_MINUTES = env.int("ACTION_COOLDOWN_MINUTES", default=60)
@@ -266,3 +264,15 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "AuditEventKindEnum": "remediator.models.AuditEvent.Kind",
     }
 )
+
+# --- Shared cache and the overview's figures (findings/overview.py, findings/tasks.py).
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://remediator_cache")}
+"""Seen by every web process and the worker: a database table by default (created by
+``manage.py createcachetable``), Redis in production: CACHE_URL=rediscache://host:6379/1."""
+DASHBOARD_OVERVIEW_REFRESH_SECONDS = env.int("DASHBOARD_OVERVIEW_REFRESH_SECONDS", default=60)
+"""The worker recomputes the overview's table-scanning figures this often (beat); pages
+read the stored figures, dated "as of", kept 10 intervals in case beat is late."""
+CELERY_BEAT_SCHEDULE["findings-overview-refresh"] = {
+    "task": "findings.overview_refresh",
+    "schedule": float(DASHBOARD_OVERVIEW_REFRESH_SECONDS),
+}

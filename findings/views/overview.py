@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from .. import selectors
 from ..charts import Bar, Series, bar_chart, line_chart
+from ..overview import TREND_DAYS, overview_read
 from .common import require_perm
-
-TREND_DAYS = (30, 90)
 
 
 def duration_text(value: timedelta | None) -> str:
@@ -55,35 +52,13 @@ def _action_chart():
     return bar_chart(title="Remediation actions by state", bars=bars), counts
 
 
-def _expensive_figures(days: int, now):
-    """The figures that scan the findings table, kept DASHBOARD_OVERVIEW_CACHE_SECONDS
-    in Django's cache (0: computed on every view). They are dated on the page."""
-
-    def compute():
-        figures = selectors.overview_figures(
-            points={
-                "Now": now,
-                "7 days ago": now - timedelta(days=7),
-                "30 days ago": now - timedelta(days=30),
-            },
-            days=days,
-            now=now,
-        )
-        return figures, selectors.riskiest_images(limit=10), now
-
-    seconds = settings.DASHBOARD_OVERVIEW_CACHE_SECONDS
-    if seconds <= 0:
-        return compute()
-    return cache.get_or_set(f"dashboard:overview:{days}", compute, seconds)
-
-
 @require_perm("findings.view_finding")
 def overview(request: HttpRequest) -> HttpResponse:
     from remediator.models import ActionState
 
-    now = timezone.now()
     days = _days(request)
-    figures, risky, as_of = _expensive_figures(days, now)
+    stored = overview_read(days=days)  # computed by the worker (findings.overview)
+    figures = stored.figures
     snapshots, trend = figures.snapshots, figures.trend
     trend_chart = line_chart(
         title=f"Open critical and high findings, last {days} days",
@@ -118,9 +93,9 @@ def overview(request: HttpRequest) -> HttpResponse:
             "trend_chart": trend_chart,
             "actions_chart": actions_chart,
             "awaiting": action_counts.get(ActionState.AWAITING_APPROVAL, 0),
-            "risky": risky,
-            "as_of": as_of,
-            "cache_seconds": settings.DASHBOARD_OVERVIEW_CACHE_SECONDS,
+            "risky": stored.risky,
+            "as_of": stored.as_of,
+            "refresh_seconds": settings.DASHBOARD_OVERVIEW_REFRESH_SECONDS,
             "deliveries": selectors.recent_deliveries(limit=10),
         },
     )

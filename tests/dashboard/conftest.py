@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
 from findings.management.commands.demo import ensure_groups
 
@@ -76,6 +77,12 @@ def client_for(client):
 
 
 @pytest.fixture(autouse=True)
-def _overview_uncached(settings):
-    """Each test sees its own rows, never figures cached by an earlier test."""
-    settings.DASHBOARD_OVERVIEW_CACHE_SECONDS = 0
+def _no_stored_overview(request):
+    """Each test sees its own rows, never overview figures stored by an earlier test
+    (rows in the cache table outlive a transactional test's flush)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    transactional = marker.kwargs.get("transaction", False)
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    cache.clear()

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from findings.overview import overview_refresh
 from remediator.audit import audit_record
 from remediator.models import ActionState
 
@@ -19,6 +20,7 @@ def _grow(scale: int, user) -> None:
         make_scan(tag)
         action = make_action(tag, findings=findings, requested_by=user)
         audit_record(kind="transition", action=action, to_state=ActionState.AWAITING_APPROVAL)
+    overview_refresh()  # as beat does: the overview reads stored figures
 
 
 def _count(client, path: str) -> int:
