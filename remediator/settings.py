@@ -276,3 +276,8 @@ CELERY_BEAT_SCHEDULE["findings-overview-refresh"] = {
     "task": "findings.overview_refresh",
     "schedule": float(DASHBOARD_OVERVIEW_REFRESH_SECONDS),
 }
+
+# --- make run / end-to-end story (examples/story.sh): static files are served from the
+# finders (WHITENOISE_USE_FINDERS); an existing, empty STATIC_ROOT keeps WhiteNoise from
+# warning "No directory at: .../static/" on every start of a fresh DATA_DIR.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
