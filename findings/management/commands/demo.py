@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from findings.models import Delivery, Finding, Image, Repository, Scan, Tag, Vulnerability
+from findings.overview import overview_refresh
 from findings.signals import scan_ingested
 from remediator.models import Approval, AuditEvent, RemediationAction
 
@@ -115,6 +116,7 @@ class Command(BaseCommand):
             counts = ingest_demo_scans(demo_images(images))
         with transaction.atomic():
             actions = create_demo_actions(users=users)
+        overview_refresh()  # the overview shows the demo data at once, not earlier figures
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {counts['scans']} scans, {counts['rejected']} rejected deliveries, "
