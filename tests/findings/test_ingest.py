@@ -148,3 +148,20 @@ def test_first_ingest_query_count_does_not_grow_either():
         return len(ctx.captured_queries)
 
     assert first(5) == first(800)
+
+
+def test_rescan_of_a_large_report_updates_every_finding():
+    """Rescans write changed rows with one upsert: bulk_update's CASE WHEN grew
+    quadratically (160 s for 5,000 findings) and overflowed SQLite's variable limit
+    at 20,000 (see bench/ingest.py)."""
+    image = ImageRef("docker.io", "acme/big", "1", "")
+    many = [finding(f"CVE-2026-{i:05d}", f"pkg{i}", fixed_versions=("2",)) for i in range(2500)]
+    ingest(report(*many, day=1, image=image), image=image)
+    again = ingest(report(*many[:2000], day=2, image=image), image=image)
+
+    assert (again.new, again.fixed) == (0, 500)
+    assert (
+        Finding.objects.filter(tag__repository__name="acme/big", last_scan=again.scan).count()
+        == 2000
+    )
+    assert ScanFinding.objects.filter(scan=again.scan).count() == 2000
