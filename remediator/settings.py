@@ -136,7 +136,8 @@ WHITENOISE_USE_FINDERS = True
 
 # --- Celery: a SQLite file as broker by default, Redis or RabbitMQ in production.
 CELERY_BROKER_URL = env.str(
-    "CELERY_BROKER_URL", default=f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}?timeout=30"
+    "CELERY_BROKER_URL",
+    default=f"sqlite-embedded+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}?timeout=30",
 )
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
