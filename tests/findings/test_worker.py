@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from findings.deliveries import delivery_store
@@ -11,15 +9,7 @@ from findings.models import Delivery, Finding
 from findings.tasks import delivery_process_task
 
 from ..conftest import FIXTURES
-
-
-def wait_for(predicate, seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+from ..waiting import wait_for
 
 
 @pytest.mark.integration

@@ -11,8 +11,8 @@ from django.db import connection
 from remediator.models import ActionState, Approval, RemediationAction
 from remediator.services import ActionNotAllowed, action_approve, scan_evaluate
 
+from ..waiting import wait_for
 from .conftest import pipeline
-from .end_to_end_helpers import wait_for
 from .factories import ingest, vuln
 
 TRIGGER = "/api/v4/projects/42/trigger/pipeline"

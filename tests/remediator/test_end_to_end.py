@@ -12,8 +12,8 @@ from findings.models import Finding
 from remediator.models import ActionState, Policy, RemediationAction
 from remediator.tasks import actions_poll_task
 
+from ..waiting import wait_for
 from .conftest import aqua_calls, pipeline
-from .end_to_end_helpers import wait_for
 from .factories import payload, vuln
 
 S = ActionState

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -14,16 +13,9 @@ from findings.models import Delivery, Finding, Scan
 from findings.tasks import delivery_process_task
 from remediator.celery import app
 
+from ..waiting import wait_for
+
 TRIVY = "trivy/trivy_docs_reporting_alpine_latest.json"
-
-
-def wait_for(predicate, seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def status_of(delivery_id: int) -> str:
