@@ -247,6 +247,10 @@ CELERY_BEAT_SCHEDULE["remediator-actions-poll"] = {
     "task": "remediator.actions_poll",
     "schedule": env.float("ACTION_POLL_INTERVAL", default=30.0),
 }
+CELERY_BEAT_SCHEDULE["remediator-accepted-risks-expire"] = {
+    "task": "remediator.accepted_risks_expire",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE["remediator-actions-verify-overdue"] = {
     "task": "remediator.actions_verify_overdue",
     "schedule": env.float("VERIFY_CHECK_INTERVAL", default=120.0),

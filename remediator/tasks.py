@@ -77,3 +77,10 @@ def action_notify_task(action_id: int, event: str) -> list[str]:
         return action_notify(action_id=action_id, event=event)
     except RemediationAction.DoesNotExist:
         return []
+
+
+@shared_task(name="remediator.accepted_risks_expire")
+def accepted_risks_expire_task() -> int:
+    from .services.risk import accepted_risks_expire
+
+    return accepted_risks_expire()

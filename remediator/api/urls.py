@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import risk, views
 
 urlpatterns = [
     path("actions/", views.ActionListApi.as_view(), name="api-action-list"),
@@ -16,5 +16,12 @@ urlpatterns = [
         views.ActionDockerfilePatchApi.as_view(),
         name="api-action-dockerfile-patch",
     ),
+    path("findings/<int:pk>/accept/", risk.FindingAcceptApi.as_view(), name="api-finding-accept"),
+    path(
+        "findings/<int:pk>/false-positive/",
+        risk.FindingFalsePositiveApi.as_view(),
+        name="api-finding-false-positive",
+    ),
+    path("findings/<int:pk>/reopen/", risk.FindingReopenApi.as_view(), name="api-finding-reopen"),
     path("images/<int:pk>/rebuild/", views.ImageRebuildApi.as_view(), name="api-image-rebuild"),
 ]

@@ -139,13 +139,18 @@ class ActionDetailApi(ActionsApi, generics.RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
 
-def _answer(run, *, created: bool = False) -> Response:
+def _answer_with(run, *, not_found: type[Exception], what: str):
+    """Run a service call; its refusals become JSON errors with the right status."""
     try:
-        action = run()
+        return run()
     except ActionNotAllowed as exc:
         raise ApiError(REFUSAL_STATUS.get(exc.code, 409), exc.code, str(exc)) from exc
-    except RemediationAction.DoesNotExist as exc:
-        raise ApiError(404, "not_found", "no such action") from exc
+    except not_found as exc:
+        raise ApiError(404, "not_found", f"no such {what}") from exc
+
+
+def _answer(run, *, created: bool = False) -> Response:
+    action = _answer_with(run, not_found=RemediationAction.DoesNotExist, what="action")
     detail = actions_queryset().get(pk=action.pk)
     code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return Response(ActionDetailSerializer(detail).data, status=code)
