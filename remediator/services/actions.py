@@ -107,12 +107,19 @@ def action_transition(
             action.verify_rescan_requested_at = None
             fields |= {"verify_deadline", "verify_rescan_requested_at"}
         if to == S.APPROVED and frm in (S.FAILED, S.VERIFICATION_FAILED):
-            action.error = ""
-            action.verify_deadline = None
-            action.verify_rescan_requested_at = None
-            action.verified_by_scan = None
-            fields |= {"error", "verify_deadline", "verify_rescan_requested_at"}
-            fields.add("verified_by_scan")
+            # a retry starts afresh: nothing may follow or verify the previous CI run
+            fresh = {
+                "error": "",
+                "external_id": "",
+                "external_url": "",
+                "provider_state": {},
+                "verify_deadline": None,
+                "verify_rescan_requested_at": None,
+                "verified_by_scan": None,
+            }
+            for name, value in fresh.items():
+                setattr(action, name, value)
+            fields |= set(fresh)
         action.save(update_fields=sorted(fields))
         _findings_follow(action, frm, to)
         audit_record(

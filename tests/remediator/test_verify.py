@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from findings.models import Finding
 from remediator.models import ActionState, AuditEvent, RemediationAction
-from remediator.services import action_dispatch, action_poll, action_transition, scan_evaluate
+from remediator.providers.base import ProviderError
+from remediator.services import (
+    action_dispatch,
+    action_poll,
+    action_retry,
+    action_transition,
+    scan_evaluate,
+)
 from remediator.services.verify import verify_overdue
 from remediator.tasks import action_dispatch_task
 
@@ -193,3 +200,28 @@ def test_trigger_carries_the_documented_variables(defaults, gitlab, httpserver):
     assert AuditEvent.objects.filter(kind="provider_call", actor_label="provider:gitlab").exists()
     [call] = action.events.filter(kind="provider_call")
     assert call.message == "trigger on build target acme-gitlab: run 1001 queued"
+
+
+def test_retry_follows_its_new_ci_run_not_the_failed_one(defaults, people, gitlab, httpserver):
+    trigger = "/api/v4/projects/42/trigger/pipeline"
+    action = rebuild_in((S.APPROVED,))
+    httpserver.expect_oneshot_request(trigger, method="POST").respond_with_json(
+        pipeline(1001, "pending", httpserver), status=201
+    )
+    httpserver.expect_request("/api/v4/projects/42/pipelines/1001").respond_with_json(
+        pipeline(1001, "failed", httpserver)
+    )
+    action_dispatch(action_id=action.pk)
+    assert action_poll(action_id=action.pk).state == S.FAILED
+    action_retry(action_id=action.pk, user=people["bob"])
+    httpserver.expect_oneshot_request(trigger, method="POST").respond_with_data("busy", status=503)
+    with pytest.raises(ProviderError):
+        action_dispatch(action_id=action.pk)
+
+    # the beat poll between the claim and the delivered trigger must not follow run 1001
+    assert action_poll(action_id=action.pk).state == S.DISPATCHED
+    httpserver.expect_oneshot_request(trigger, method="POST").respond_with_json(
+        pipeline(1002, "running", httpserver), status=201
+    )
+    done = action_dispatch(action_id=action.pk)
+    assert (done.state, done.external_id) == (S.RUNNING, "1002")
