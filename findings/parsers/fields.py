@@ -78,14 +78,11 @@ def number(value: object) -> float | None:
     """A finite float from a JSON number or numeric string; else None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
-        result = float(value)
-    elif isinstance(value, str):
-        try:
-            result = float(value.strip())
-        except ValueError:
-            return None
-    else:
+    if not isinstance(value, int | float | str):
+        return None
+    try:
+        result = float(value.strip() if isinstance(value, str) else value)
+    except (ValueError, OverflowError):  # OverflowError: an integer beyond a float's range
         return None
     return result if math.isfinite(result) else None
 

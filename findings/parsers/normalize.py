@@ -49,6 +49,7 @@ _SEVERITY_WORDS = {
 }
 # Trivy VendorSeverity integers: 0 unknown, 1 low, 2 medium, 3 high, 4 critical.
 _SEVERITY_NUMBERS = {0: "unknown", 1: "low", 2: "medium", 3: "high", 4: "critical"}
+_SEVERITY_DIGITS = {str(number): word for number, word in _SEVERITY_NUMBERS.items()}
 
 
 def normalize_severity(value: object) -> str:
@@ -56,12 +57,12 @@ def normalize_severity(value: object) -> str:
     if isinstance(value, bool) or value is None:
         return "unknown"
     if isinstance(value, int | float):
-        return _SEVERITY_NUMBERS.get(int(value), "unknown") if value == int(value) else "unknown"
+        return _SEVERITY_NUMBERS.get(value, "unknown")  # 4.0 == 4; 4.5 and nan match nothing
     if not isinstance(value, str):
         return "unknown"
     word = value.strip().lower()
-    if word.isdigit():
-        return _SEVERITY_NUMBERS.get(int(word), "unknown")
+    if word in _SEVERITY_DIGITS:
+        return _SEVERITY_DIGITS[word]
     return _SEVERITY_WORDS.get(word, "unknown")
 
 

@@ -17,7 +17,21 @@ from findings.parsers import PARSERS, ParsedScan, ParseError, parse
 
 from .conftest import FIXTURES, fixture_document
 
-REPLACEMENTS: tuple[Any, ...] = (None, "x", "", 7, -1.5, True, [], {}, ["x"], [{}], {"a": None})
+REPLACEMENTS: tuple[Any, ...] = (
+    None,
+    "x",
+    "",
+    7,
+    -1.5,
+    True,
+    [],
+    {},
+    ["x"],
+    [{}],
+    {"a": None},
+    10**400,  # an integer too large for a float
+    "\u00b2",  # a digit that int() refuses
+)
 FILES = sorted((p.parent.name, p.name) for p in FIXTURES.glob("*/*.json"))
 PATHS_PER_FILE = 40
 

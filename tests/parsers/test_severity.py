@@ -49,6 +49,11 @@ from findings.parsers.normalize import (
         (True, "unknown"),
         ([], "unknown"),
         ({"x": 1}, "unknown"),
+        # digits that int() refuses: superscripts, more than Python's 4300-digit limit
+        ("\u00b2", "unknown"),
+        ("\u0663", "unknown"),
+        ("9" * 5000, "unknown"),
+        (10**400, "unknown"),
     ],
 )
 def test_every_severity_vocabulary_maps_to_our_six(value: object, expected: str) -> None:
@@ -75,6 +80,8 @@ def test_every_severity_vocabulary_maps_to_our_six(value: object, expected: str)
         (-1, "unknown"),
         (10.1, "unknown"),
         (True, "unknown"),
+        (10**400, "unknown"),
+        ("1e400", "unknown"),
     ],
 )
 def test_cvss_boundaries_follow_the_v3_rating_table(score: object, expected: str) -> None:

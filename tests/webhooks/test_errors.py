@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from findings.models import Delivery
+from findings.deliveries import delivery_run
+from findings.models import Delivery, Finding
 
 from .conftest import nothing_ingested, only_delivery
 
@@ -85,6 +86,20 @@ def test_report_naming_no_image_is_accepted_with_an_image_parameter(post, fixtur
 def test_invalid_image_parameter_is_422(post, fixture_bytes):
     response = post("/api/v1/webhooks/trivy/?image=Not%20An%20Image", fixture_bytes(TRIVY))
     assert_error(response, 422, "no_image")
+
+
+def test_numbers_beyond_a_float_and_odd_digits_are_accepted_not_a_500(post):
+    body = (
+        b'{"imageName": "registry.example.com/shop/api:1.0", "findings": ['
+        b'{"id": "CVE-2024-1", "package": "openssl", "version": "1", "severity": "\xc2\xb2",'
+        b' "cvss": 1' + b"0" * 400 + b"}]}"
+    )
+    response = post("/api/v1/webhooks/generic/", body)
+
+    assert response.status_code == 202, response.content
+    delivery_run(delivery=only_delivery())
+    finding = Finding.objects.get()
+    assert (finding.severity, finding.cvss_score) == ("unknown", None)
 
 
 def test_oversize_content_length_is_413_and_not_stored(post, settings, fixture_bytes):
