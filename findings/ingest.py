@@ -20,7 +20,17 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from .models import SEVERITY_RANK, Delivery, Finding, Image, Repository, Scan, ScanFinding, Tag
+from .models import (
+    SEVERITY_RANK,
+    Delivery,
+    Finding,
+    Image,
+    Repository,
+    Scan,
+    ScanFinding,
+    Tag,
+    clip,
+)
 from .parsers.base import ImageRef, ParsedFinding, ParsedScan
 from .vulnerabilities import vulnerabilities_upsert
 
@@ -50,16 +60,12 @@ class IngestResult:
         }
 
 
-def _clip(value: str, length: int) -> str:
-    return value if len(value) <= length else value[: length - 1] + "…"
-
-
 def _key(parsed: ParsedFinding) -> FindingKey:
     return (
-        _clip(parsed.vulnerability_id, 100),
-        _clip(parsed.package, 300),
-        _clip(parsed.installed_version, 200),
-        _clip(parsed.package_type or "unknown", 32),
+        clip(parsed.vulnerability_id, 100),
+        clip(parsed.package, 300),
+        clip(parsed.installed_version, 200),
+        clip(parsed.package_type or "unknown", 32),
     )
 
 
@@ -67,12 +73,12 @@ def _apply(finding: Finding, parsed: ParsedFinding, scan: Scan) -> None:
     """Copy what the newest scan says about a finding onto its row."""
     finding.severity = parsed.severity
     finding.severity_rank = SEVERITY_RANK.get(parsed.severity, 0)
-    finding.fixed_version = _clip(", ".join(parsed.fixed_versions), 300)
+    finding.fixed_version = clip(", ".join(parsed.fixed_versions), 300)
     finding.fixable = bool(parsed.fixed_versions)
     if finding.fixable and finding.fixable_since is None:
         finding.fixable_since = scan.scanned_at
     finding.cvss_score = parsed.cvss_score
-    finding.vendor_status = _clip(parsed.vendor_status, 32)
+    finding.vendor_status = clip(parsed.vendor_status, 32)
     finding.locations = list(parsed.locations)[:50]
     finding.last_seen = scan.scanned_at
     finding.last_scan = scan
@@ -116,9 +122,9 @@ def scan_ingest(*, parsed: ParsedScan, image: ImageRef, delivery: Delivery) -> I
             source=parsed.source,
             image=img,
             tag=tag,
-            scanner=_clip(parsed.scanner, 100),
-            scanner_scan_id=_clip(parsed.scan_id, 100),
-            os=_clip(parsed.os, 100),
+            scanner=clip(parsed.scanner, 100),
+            scanner_scan_id=clip(parsed.scan_id, 100),
+            os=clip(parsed.os, 100),
             scanned_at=scanned_at,
             findings_count=len(by_key),
             severity_counts=dict(Counter(f.severity for f in by_key.values())),

@@ -15,6 +15,12 @@ from django.db.models import Q
 
 from .querysets import FindingQuerySet
 
+
+def clip(value: str, length: int) -> str:
+    """``value`` cut to fit a column of ``length`` characters, an ellipsis marking the cut."""
+    return value if len(value) <= length else value[: length - 1] + "…"
+
+
 SEVERITY_RANK = {"critical": 5, "high": 4, "medium": 3, "low": 2, "negligible": 1, "unknown": 0}
 
 
@@ -59,7 +65,7 @@ class Image(models.Model):
     """One image manifest, identified by its digest ('' when the scanner gave none)."""
 
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="images")
-    digest = models.CharField(max_length=100, blank=True)
+    digest = models.CharField(max_length=150, blank=True, help_text="Up to sha512:<128 hex>.")
     first_seen = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .models import SEVERITY_RANK, Vulnerability
+from .models import SEVERITY_RANK, Vulnerability, clip
 from .parsers.base import ParsedFinding
 
 FIELDS = ("title", "description", "severity", "cvss_score", "cvss_vector", "links", "published_at")
@@ -12,12 +12,12 @@ FIELDS = ("title", "description", "severity", "cvss_score", "cvss_vector", "link
 
 def _from_parsed(parsed: ParsedFinding) -> Vulnerability:
     return Vulnerability(
-        id=parsed.vulnerability_id[:100],
-        title=parsed.title[:500],
+        id=clip(parsed.vulnerability_id, 100),  # as ingest clips the finding's reference
+        title=clip(parsed.title, 500),
         description=parsed.description,
         severity=parsed.severity,
         cvss_score=parsed.cvss_score,
-        cvss_vector=parsed.cvss_vector[:200],
+        cvss_vector=clip(parsed.cvss_vector, 200),
         links=list(parsed.links)[:20],
         published_at=parsed.published_at,
     )

@@ -18,6 +18,10 @@ _HOST = re.compile(
 _DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-z0-9=_-]+")
 _HEX64 = re.compile(r"[a-f0-9]{64}")
 _DIGEST_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+MAX_DIGEST_LENGTH = 150
+"""Longer digests (of no registered algorithm) are refused; sha512 takes 135."""
+MAX_NAME_LENGTH = 255
+"""distribution/reference's NameTotalLengthMax: registry/repository, tag excluded."""
 
 
 def normalize_digest(value: object) -> str:
@@ -29,7 +33,7 @@ def normalize_digest(value: object) -> str:
         return ""
     if _HEX64.fullmatch(digest):
         return f"sha256:{digest}"
-    if not _DIGEST.fullmatch(digest):
+    if len(digest) > MAX_DIGEST_LENGTH or not _DIGEST.fullmatch(digest):
         return ""
     algorithm, _, encoded = digest.partition(":")
     expected = _DIGEST_LENGTHS.get(algorithm)
@@ -83,6 +87,8 @@ def parse_image_reference(text: object, digest: str = "") -> ImageRef:
     repository = "/".join(parts).lower()
     if not parts or not all(_COMPONENT.fullmatch(part.lower()) for part in parts):
         raise ParseError(f"image reference: invalid repository name in {reference!r}")
+    if len(registry) + 1 + len(repository) > MAX_NAME_LENGTH:
+        raise ParseError(f"image reference: name longer than {MAX_NAME_LENGTH} characters")
     return ImageRef(
         registry=registry,
         repository=repository,

@@ -6,7 +6,8 @@ from django.test.utils import CaptureQueriesContext
 
 from findings.ingest import scan_ingest
 from findings.models import Finding, Image, Scan, ScanFinding, Tag, Vulnerability
-from findings.parsers.base import ImageRef
+from findings.parsers.base import ImageRef, ParsedScan
+from findings.parsers.images import parse_image_reference
 
 from .factories import ALPINE, delivery, finding, report
 
@@ -165,3 +166,47 @@ def test_rescan_of_a_large_report_updates_every_finding():
         == 2000
     )
     assert ScanFinding.objects.filter(scan=again.scan).count() == 2000
+
+
+def _overlong_fields(obj) -> list[str]:
+    return [
+        field.name
+        for field in obj._meta.concrete_fields
+        if field.get_internal_type() == "CharField"
+        and len(getattr(obj, field.attname) or "") > field.max_length
+    ]
+
+
+def test_every_text_a_report_can_carry_fits_its_column():
+    """PostgreSQL refuses an overlong value (SQLite does not): every CharField is clipped."""
+    image = parse_image_reference(
+        "registry.example.com/" + "a" * 230 + ":" + "t" * 128, digest="sha512:" + "b" * 128
+    )
+    long = finding(
+        "CVE-" + "9" * 150,
+        "p" * 400,
+        installed_version="v" * 400,
+        package_type="t" * 100,
+        fixed_versions=("f" * 400,),
+        vendor_status="s" * 100,
+        title="t" * 1000,
+        cvss_vector="CVSS:3.1/" + "x" * 400,
+    )
+    parsed = ParsedScan(
+        source="generic",
+        image=image,
+        findings=(long,),
+        scanner="s" * 200,
+        scan_id="i" * 200,
+        os="o" * 200,
+    )
+
+    result = ingest(parsed, image)
+
+    stored = Finding.objects.get()
+    assert stored.vulnerability.pk == stored.vulnerability_id
+    rows = [stored, stored.vulnerability, result.scan, stored.tag, stored.tag.image]
+    assert [(type(row).__name__, _overlong_fields(row)) for row in rows] == [
+        (type(row).__name__, []) for row in rows
+    ]
+    assert _overlong_fields(stored.repository) == []

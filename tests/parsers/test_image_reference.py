@@ -74,6 +74,7 @@ def test_digest_in_the_text_wins_over_the_separate_digest() -> None:
         "foo/-bar",
         "alpine:bad tag",
         "alpine:" + "x" * 129,
+        "registry.example.com/" + "a" * 235,  # Docker's 255-character name limit
     ],
 )
 def test_invalid_image_reference_raises_parse_error(text: object) -> None:
@@ -97,9 +98,15 @@ def test_invalid_image_reference_raises_parse_error(text: object) -> None:
         ("sha512:" + "ab" * 64, "sha512:" + "ab" * 64),
         ("blake3:" + "c" * 64, "blake3:" + "c" * 64),
         ("sha256:tooshort", ""),
+        ("blake3:" + "c" * 200, ""),  # longer than any registered algorithm's
         ("REDACTED", ""),
         (12, ""),
     ],
 )
 def test_digest_is_normalised(value: object, expected: str) -> None:
     assert normalize_digest(value) == expected
+
+
+def test_name_of_exactly_255_characters_is_accepted() -> None:
+    ref = parse_image_reference("registry.example.com/" + "a" * 234 + ":1")
+    assert len(ref.name) == 255 and ref.tag == "1"
