@@ -1,7 +1,8 @@
 """What people do to actions: approve, reject, cancel, retry, request a rebuild.
 
-Four eyes: whoever requested an action (a person, or the owner of the policy
-that requested it) can neither approve nor reject it; rejecting your own
+Four eyes: whoever requested an action (a person, the owner of the policy
+that requested it, or a person whose rebuild request joined it) can neither
+approve nor reject it; rejecting your own
 request is a cancel. The database enforces it too (Approval's
 ``approval_four_eyes`` constraint).
 """
@@ -20,6 +21,7 @@ from remediator.models import (
     ActionKind,
     ActionState,
     Approval,
+    AuditEvent,
     RemediationAction,
 )
 
@@ -44,6 +46,17 @@ def _locked(action_id: int) -> RemediationAction:
     return RemediationAction.objects.select_for_update().get(pk=action_id)
 
 
+def _asked_for(action: RemediationAction, user: Any) -> bool:
+    """Its requester, or a person whose own request created it or joined it."""
+    if action.requested_by_id is not None and action.requested_by_id == user.pk:
+        return True
+    return action.events.filter(
+        kind=AuditEvent.Kind.TRANSITION,
+        actor_id=user.pk,
+        to_state__in=(S.PROPOSED, S.AWAITING_APPROVAL),
+    ).exists()
+
+
 def _decide(*, action_id: int, user: Any, decision: str, reason: str) -> RemediationAction:
     verb = "approved" if decision == Approval.Decision.APPROVE else "rejected"
     with transaction.atomic():
@@ -52,7 +65,7 @@ def _decide(*, action_id: int, user: Any, decision: str, reason: str) -> Remedia
             raise ActionNotAllowed(
                 f"action is {action.state}; only awaiting_approval can be {verb}"
             )
-        if action.requested_by_id is not None and action.requested_by_id == user.pk:
+        if _asked_for(action, user):
             hint = "; to withdraw your request, cancel it" if verb == "rejected" else ""
             raise ActionNotAllowed(
                 f"four eyes: you requested this action, someone else must decide it{hint}",

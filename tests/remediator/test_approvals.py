@@ -250,3 +250,17 @@ def test_rebuild_of_an_unknown_tag_is_404(people):
         f"/api/v1/images/{scan.tag.repository_id}/rebuild/", {"tag": "nope"}, format="json"
     )
     assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+def test_person_whose_rebuild_request_joined_an_action_cannot_approve_it(people):
+    [policy_action] = scan_evaluate(scan_id=ingest(vuln()).pk)
+    assert policy_action.requested_by is None  # the default policy has no owner
+    tag = tag_of(ingest(vuln(), vuln("CVE-2024-9143", "zlib")))
+
+    joined = action_request_rebuild(tag=tag, user=people["alice"], reason="zlib too")
+
+    assert joined.pk == policy_action.pk
+    with pytest.raises(ActionNotAllowed, match="four eyes") as exc:
+        action_approve(action_id=joined.pk, user=people["alice"])
+    assert exc.value.code == "four_eyes"
+    assert action_approve(action_id=joined.pk, user=people["bob"]).state == S.APPROVED
