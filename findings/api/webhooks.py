@@ -9,7 +9,10 @@ that fail decoding or recognition are kept as rejected deliveries.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.conf import settings
+from django.http import HttpRequest
 from django.urls import reverse
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -34,6 +37,7 @@ from .request_body import read_body
 from .schema import webhook_schema, webhook_secret_path_schema
 from .webhook_auth import authenticate_before_body, authenticate_signature
 
+REDACTED = "<secret>"
 KEPT_HEADERS = {
     "CONTENT_TYPE": "content-type",
     "HTTP_USER_AGENT": "user-agent",
@@ -138,6 +142,29 @@ class WebhookApi(ErrorShapeMixin, APIView):
         return answer(delivery, status.HTTP_202_ACCEPTED)
 
 
+def redact_path_secret(request: HttpRequest, secret: str) -> None:
+    """Take the secret out of the request's path before anything logs it: Django's
+    ``django.request`` logger names the path of every 4xx/5xx answer (and error mails
+    carry PATH_INFO and the server's raw URI)."""
+    if not secret:
+        return
+    for raw in (f"/{secret}", f"/{quote(secret, safe='')}"):
+        for name in ("path", "path_info"):
+            setattr(request, name, _redacted(getattr(request, name), raw))
+        for key in ("PATH_INFO", "RAW_URI", "REQUEST_URI"):
+            if isinstance(request.META.get(key), str):
+                request.META[key] = _redacted(request.META[key], raw)
+
+
+def _redacted(path: str, raw_segment: str) -> str:
+    head, found, tail = path.rpartition(raw_segment)
+    return f"{head}/{REDACTED}{tail}" if found else path
+
+
 @webhook_secret_path_schema
 class WebhookSecretPathApi(WebhookApi):
     """The same receiver, with the secret in the URL for senders that cannot set headers."""
+
+    def dispatch(self, request, *args, **kwargs):
+        redact_path_secret(request, kwargs.get("secret") or "")
+        return super().dispatch(request, *args, **kwargs)

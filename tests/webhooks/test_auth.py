@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 
 import pytest
@@ -67,6 +68,24 @@ def test_secret_in_the_path_is_accepted(post, body, secret):
 
 def test_wrong_secret_in_the_path_is_401(post, body):
     assert_refused(post(f"{URL}wrong/", body, auth=False))
+
+
+@pytest.mark.parametrize("payload", [b"not json", b'{"hello": "world"}'])
+def test_secret_in_the_path_never_reaches_the_request_log(post, secret, caplog, payload):
+    caplog.set_level(logging.INFO, logger="django.request")
+
+    response = post(f"{URL}{secret}/", payload, auth=False)
+
+    assert response.status_code in (400, 422)
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert URL in logged and secret not in logged
+
+
+def test_wrong_secret_in_the_path_is_not_logged_either(post, body, caplog):
+    caplog.set_level(logging.INFO, logger="django.request")
+
+    assert post(f"{URL}an-old-rotated-secret/", body, auth=False).status_code == 401
+    assert "an-old-rotated-secret" not in caplog.text
 
 
 def test_standard_webhooks_signature_is_accepted(post, body, secret):
