@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from .models import SEVERITY_RANK, Vulnerability, clip
 from .parsers.base import ParsedFinding
 
 FIELDS = ("title", "description", "severity", "cvss_score", "cvss_vector", "links", "published_at")
+
+
+def _is_web_link(link: str) -> bool:
+    """http(s) only: the dashboard renders links as hrefs (no javascript:, data:, ...)."""
+    try:
+        return urlsplit(link).scheme.lower() in ("http", "https")
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
 
 
 def _from_parsed(parsed: ParsedFinding) -> Vulnerability:
@@ -18,7 +27,7 @@ def _from_parsed(parsed: ParsedFinding) -> Vulnerability:
         severity=parsed.severity,
         cvss_score=parsed.cvss_score,
         cvss_vector=clip(parsed.cvss_vector, 200),
-        links=list(parsed.links)[:20],
+        links=[link for link in parsed.links if _is_web_link(link)][:20],
         published_at=parsed.published_at,
     )
 

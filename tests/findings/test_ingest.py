@@ -210,3 +210,26 @@ def test_every_text_a_report_can_carry_fits_its_column():
         (type(row).__name__, []) for row in rows
     ]
     assert _overlong_fields(stored.repository) == []
+
+
+def test_only_web_links_are_kept_so_no_report_can_plant_a_script_link():
+    ingest(
+        report(
+            finding(
+                links=(
+                    "javascript:alert(document.cookie)",
+                    " JavaScript:alert(1)",
+                    "data:text/html,<script>alert(1)</script>",
+                    "https://nvd.nist.gov/vuln/detail/CVE-2024-0001",
+                    "http://example.com/advisory",
+                    "//evil.example/x",
+                    "http://[::1",
+                )
+            )
+        )
+    )
+
+    assert Vulnerability.objects.get().links == [
+        "https://nvd.nist.gov/vuln/detail/CVE-2024-0001",
+        "http://example.com/advisory",
+    ]
