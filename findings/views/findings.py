@@ -60,6 +60,9 @@ def finding_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -86,9 +89,19 @@ def _csv_rows(queryset) -> Iterator[str]:
         "fixed_at",
     )
     for row in rows.iterator(chunk_size=2000):
-        yield writer.writerow(
-            [v.isoformat() if hasattr(v, "isoformat") else ("" if v is None else v) for v in row]
-        )
+        yield writer.writerow([_cell(v) for v in row])
+
+
+def _cell(value: object) -> object:
+    """A CSV cell; text a spreadsheet would run as a formula (report-supplied package
+    names, versions) gets a leading apostrophe (OWASP's CSV injection advice)."""
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 @require_perm("findings.view_finding")

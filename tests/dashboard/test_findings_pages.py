@@ -101,6 +101,14 @@ def test_csv_export_streams_every_row_of_the_filter(client_for, viewer):
 
 
 @pytest.mark.django_db
+def test_csv_export_defuses_cells_a_spreadsheet_would_run_as_formulas(client_for, viewer):
+    make_findings(make_tag(), 1, package='=HYPERLINK("http://evil.example","x")')
+    response = client_for(viewer).get("/findings/export.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0]["package"] == '\'=HYPERLINK("http://evil.example","x")'
+
+
+@pytest.mark.django_db
 def test_finding_detail_shows_history(client_for, viewer):
     tag = make_tag()
     finding = make_findings(tag, 1)[0]
