@@ -164,17 +164,3 @@ def _after_commit(action: RemediationAction, to: str) -> None:
     if event:
         queue.enqueue_notify(action.pk, event)
 
-
-def __getattr__(name: str) -> Any:
-    """The people-facing services live in gates.py; importable from here too."""
-    from . import gates
-
-    if name in {
-        "action_approve",
-        "action_reject",
-        "action_cancel",
-        "action_retry",
-        "action_request_rebuild",
-    }:
-        return getattr(gates, name)
-    raise AttributeError(name)
