@@ -178,7 +178,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # urllib3 logs retried URLs, and some URLs carry a secret (Slack webhooks).
+        "urllib3.connectionpool": {"level": "ERROR"},
+    },
 }
 
 # --- Outside systems (remediator/providers): timeouts in seconds, retries with backoff.
@@ -240,6 +244,8 @@ VERIFY_AFTER_MINUTES = env.int("VERIFY_AFTER_MINUTES", default=60)
 """No scan of the rebuilt image this long after success -> ask Aqua to re-scan (once)."""
 VERIFY_GIVE_UP_MINUTES = env.int("VERIFY_GIVE_UP_MINUTES", default=240)
 """Still none this long after success -> verification_failed ("no scan ... arrived")."""
+ACTION_RUN_TIMEOUT_MINUTES = env.int("ACTION_RUN_TIMEOUT_MINUTES", default=360)
+"""A dispatched rebuild with no result from CI this long after dispatch fails."""
 ACTION_DISPATCH_RETRIES = env.int("ACTION_DISPATCH_RETRIES", default=6)
 ACTION_DISPATCH_BACKOFF = env.float("ACTION_DISPATCH_BACKOFF", default=30.0)
 """Seconds before the first retry of a transiently failed dispatch; doubles each time."""

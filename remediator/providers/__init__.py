@@ -28,6 +28,9 @@ class TriggerRequest:
     """(package name, fixed version) pairs."""
     details_url: str
     """Remediator API URL of the action, for anything too big for CI inputs."""
+    dispatch_number: int = 1
+    """1 for the first dispatch of the action, 2 after a retry a person asked for, ...;
+    the same across the transient retries of one dispatch."""
 
     def variables(self) -> dict[str, str]:
         """The REMEDIATOR_* variables a pipeline or job receives (GitLab, Jenkins)."""

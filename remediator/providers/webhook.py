@@ -1,8 +1,9 @@
 """Generic webhook: POST a signed rebuild request to any URL.
 
 The body is JSON of type ``remediator.rebuild.requested``, signed the Standard
-Webhooks way (``webhook-id`` = ``msg_<correlation id>``, stable across
-retries so receivers can drop duplicates; ``webhook-timestamp``;
+Webhooks way (``webhook-id`` = ``msg_<correlation id>_<dispatch number>``, stable
+across the transient retries of one dispatch so receivers can drop duplicates,
+new when a person retries the action; ``webhook-timestamp``;
 ``webhook-signature``) with the secret held by ``token_env``.
 
 A webhook has no run to poll: a 2xx answer is reported "succeeded" with the
@@ -52,7 +53,7 @@ class GenericWebhook:
     def trigger(self, request: TriggerRequest) -> RunStatus:
         secret = self._secret()
         body = json.dumps(webhook_body(request), separators=(",", ":")).encode()
-        msg_id = f"msg_{request.correlation_id}"
+        msg_id = f"msg_{request.correlation_id}_{request.dispatch_number}"
         headers = {"Content-Type": "application/json"}
         headers |= standard_webhooks_headers(secret, msg_id, body)
         response = HttpClient("webhook").request(

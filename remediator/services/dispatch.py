@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F
+from django.utils import timezone
 
 from remediator.audit import audit_record
-from remediator.models import ActionKind, ActionState, BuildTarget, RemediationAction
+from remediator.models import ActionKind, ActionState, AuditEvent, BuildTarget, RemediationAction
 from remediator.policy import image_matches
 from remediator.providers import RunStatus, TriggerRequest
 from remediator.providers.aqua import AquaClient, AquaImage
@@ -61,6 +63,12 @@ def trigger_request(action: RemediationAction) -> TriggerRequest:
         vulnerability_ids=tuple(sorted({row[0] for row in rows})),
         packages=tuple(sorted(packages.items())),
         details_url=f"{settings.BASE_URL}/api/v1/actions/{action.pk}/",
+        dispatch_number=max(
+            1,
+            AuditEvent.objects.filter(
+                action=action, kind=AuditEvent.Kind.TRANSITION, to_state=S.DISPATCHED
+            ).count(),
+        ),
     )
 
 
@@ -221,6 +229,11 @@ def action_poll(*, action_id: int) -> RemediationAction:
     action = RemediationAction.objects.select_related("build_target").get(pk=action_id)
     if action.state not in (S.DISPATCHED, S.RUNNING) or action.kind != ActionKind.REBUILD:
         return action
+    deadline = settings.ACTION_RUN_TIMEOUT_MINUTES
+    started = action.dispatched_at or action.updated_at
+    if started is not None and timezone.now() - started > timedelta(minutes=deadline):
+        error = f"no result from the CI run within {deadline} minutes (ACTION_RUN_TIMEOUT_MINUTES)"
+        return action_fail(action_id=action_id, error=error) or action
     if not action.provider_state and not action.external_id:
         return action  # the trigger has not been delivered yet: the dispatch task owns it
     if action.build_target is None:

@@ -28,7 +28,7 @@ def test_delivery_is_signed_the_standard_webhooks_way(httpserver, webhook, trigg
     request, _ = httpserver.log[0]
     body = request.get_data()
     assert request.headers["Content-Type"] == "application/json"
-    assert request.headers["webhook-id"] == f"msg_{CORRELATION_ID}"
+    assert request.headers["webhook-id"] == f"msg_{CORRELATION_ID}_1"
     verdict = standard_webhooks_verify(
         [TOKEN],
         msg_id=request.headers["webhook-id"],
