@@ -47,6 +47,11 @@ def delivery_process_task(self, delivery_id: int) -> str:
             return "rejected"
         logger.warning("delivery %s: transient failure, retrying: %s", delivery_id, exc)
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    except Exception as exc:  # a bug must not leave the delivery queued for ever
+        logger.exception("delivery %s: processing failed", delivery_id)
+        reason = f"internal error: {type(exc).__name__}: {exc}"[:2000]
+        delivery_reject(delivery=delivery, reason=f"{reason} (reprocess it after a fix)")
+        return "rejected"
     return Delivery.objects.get(pk=delivery_id).status
 
 

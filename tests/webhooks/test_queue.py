@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from findings import parsers
 from findings.deliveries import delivery_reprocess, delivery_store, delivery_sweep
 from findings.models import Delivery, Finding, Scan
 from findings.tasks import delivery_process_task
@@ -139,3 +140,21 @@ def test_post_while_the_broker_is_down_is_accepted_and_swept_later(
     assert wait_for(lambda: status_of(delivery_id) != "queued")
     assert status_of(delivery_id) == "processed"
     assert Finding.objects.filter(repository__name="library/alpine").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_bug_while_processing_rejects_the_delivery_instead_of_leaving_it_queued(
+    fixture_bytes, monkeypatch
+):
+    def broken_parser(document):
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setitem(parsers.PARSERS, "trivy", broken_parser)
+    delivery, _ = delivery_store(source="trivy", body=fixture_bytes(TRIVY))
+
+    outcome = delivery_process_task.apply(args=[delivery.pk]).get()
+
+    delivery.refresh_from_db()
+    assert outcome == "rejected" and delivery.status == "rejected"
+    assert delivery.error.startswith("internal error: RuntimeError: parser bug")
+    assert Scan.objects.count() == 0
