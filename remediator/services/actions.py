@@ -163,4 +163,3 @@ def _after_commit(action: RemediationAction, to: str) -> None:
     event = NOTIFY_ON.get(to)
     if event:
         queue.enqueue_notify(action.pk, event)
-
