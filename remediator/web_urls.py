@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from findings.views import deliveries, findings, images, overview
+from findings.views import decisions, deliveries, findings, images, overview
 from remediator.views import actions, approvals, audit, policies
 
 urlpatterns = [
@@ -20,6 +20,13 @@ urlpatterns = [
     path("findings/", findings.finding_list, name="finding-list"),
     path("findings/export.csv", findings.finding_export, name="finding-export"),
     path("findings/<int:pk>/", findings.finding_detail, name="finding-detail"),
+    path("findings/<int:pk>/accept/", decisions.finding_accept, name="finding-accept"),
+    path(
+        "findings/<int:pk>/false-positive/",
+        decisions.finding_false_positive,
+        name="finding-false-positive",
+    ),
+    path("findings/<int:pk>/reopen/", decisions.finding_reopen, name="finding-reopen"),
     path("deliveries/", deliveries.delivery_list, name="delivery-list"),
     path("deliveries/<int:pk>/", deliveries.delivery_detail, name="delivery-detail"),
     path("actions/", actions.action_list, name="action-list"),

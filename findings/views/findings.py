@@ -9,8 +9,11 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from remediator.models import AuditEvent
+
 from ..models import Finding, Scan
 from .common import keyset_page, query_without, require_perm
+from .decisions import decision_buttons, tomorrow
 from .filters import FindingFilterForm
 
 LIST_KEYS = ("-severity_rank", "-id")
@@ -134,8 +137,23 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-scanned_at", "-id")[:50]
     )
     actions = finding.actions.select_related("tag").order_by("-id")[:20]
+    decided = (
+        AuditEvent.objects.filter(
+            kind=AuditEvent.Kind.FINDING, object_type="finding", object_id=str(finding.pk)
+        )
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
     return render(
         request,
         "findings/finding_detail.html",
-        {"finding": finding, "seen_by": seen_by, "actions": actions},
+        {
+            "finding": finding,
+            "seen_by": seen_by,
+            "actions": actions,
+            "decided": decided,
+            "buttons": decision_buttons(finding, request.user),
+            "tomorrow": tomorrow(),
+        },
     )

@@ -15,6 +15,7 @@ from .gates import (
     action_retry,
 )
 from .patch import NoDockerfile, action_dockerfile_patch
+from .requesters import action_requesters, actions_requesters
 from .verify import verify_overdue, verify_scan
 
 __all__ = [
@@ -30,8 +31,10 @@ __all__ = [
     "action_poll",
     "action_reject",
     "action_request_rebuild",
+    "action_requesters",
     "action_retry",
     "action_transition",
+    "actions_requesters",
     "policy_dry_run",
     "scan_evaluate",
     "verify_overdue",

@@ -21,12 +21,12 @@ from remediator.models import (
     ActionKind,
     ActionState,
     Approval,
-    AuditEvent,
     RemediationAction,
 )
 
 from .actions import ActionNotAllowed, action_transition
 from .propose import action_propose
+from .requesters import action_requesters
 
 S = ActionState
 APPROVE_PERMISSION = "remediator.approve_action"
@@ -46,17 +46,6 @@ def _locked(action_id: int) -> RemediationAction:
     return RemediationAction.objects.select_for_update().get(pk=action_id)
 
 
-def _asked_for(action: RemediationAction, user: Any) -> bool:
-    """Its requester, or a person whose own request created it or joined it."""
-    if action.requested_by_id is not None and action.requested_by_id == user.pk:
-        return True
-    return action.events.filter(
-        kind=AuditEvent.Kind.TRANSITION,
-        actor_id=user.pk,
-        to_state__in=(S.PROPOSED, S.AWAITING_APPROVAL),
-    ).exists()
-
-
 def _decide(*, action_id: int, user: Any, decision: str, reason: str) -> RemediationAction:
     verb = "approved" if decision == Approval.Decision.APPROVE else "rejected"
     with transaction.atomic():
@@ -65,7 +54,7 @@ def _decide(*, action_id: int, user: Any, decision: str, reason: str) -> Remedia
             raise ActionNotAllowed(
                 f"action is {action.state}; only awaiting_approval can be {verb}"
             )
-        if _asked_for(action, user):
+        if user.pk in action_requesters(action):
             hint = "; to withdraw your request, cancel it" if verb == "rejected" else ""
             raise ActionNotAllowed(
                 f"four eyes: you requested this action, someone else must decide it{hint}",

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from findings.models import Finding
 from findings.views.common import keyset_page, require_perm
 from remediator.models import ActionState, RemediationAction
+from remediator.services.requesters import actions_requesters
 
 from .buttons import approval_buttons
 
@@ -50,12 +51,13 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
     )
     page = keyset_page(request, queryset, keys=("id",), size=PAGE_SIZE)
     covered, counts = _covered([a.pk for a in page.rows])
+    requesters = actions_requesters(page.rows)  # four eyes: one query for the page
     rows = [
         {
             "action": action,
             "findings": covered.get(action.pk, []),
             "total": counts.get(action.pk, 0),
-            "buttons": approval_buttons(action, request.user),
+            "buttons": approval_buttons(action, request.user, requesters[action.pk]),
         }
         for action in page.rows
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from remediator.models import ActionState, RemediationAction
+from remediator.services.requesters import action_requesters
 
 APPROVE_PERM = "remediator.approve_action"
 REQUEST_PERM = "remediator.add_remediationaction"
@@ -31,18 +32,29 @@ class Button:
     reason: str = ""
     needs_reason: bool = False
     style: str = "secondary"
+    # Another page's buttons (a finding's decisions) post to ``url``, not the action's
+    # operate route; ``target`` keeps the ids of their "why" notes unique.
+    url: str = ""
+    target: str = ""
+    needs_until: bool = False
 
 
-def _decision_blocker(action: RemediationAction, user) -> str:
+def _decision_blocker(action: RemediationAction, user, requesters: set[int] | None) -> str:
     if not user.has_perm(APPROVE_PERM):
         return "Only Security approvers can approve or reject."
-    if action.requested_by_id is not None and action.requested_by_id == user.pk:
-        return "You requested this action; someone else must approve it (four eyes)."
+    if requesters is None:
+        requesters = action_requesters(action)
+    if user.pk in requesters:
+        return "You asked for this action; someone else must approve it (four eyes)."
     return ""
 
 
-def approval_buttons(action: RemediationAction, user) -> list[Button]:
-    blocker = _decision_blocker(action, user)
+def approval_buttons(
+    action: RemediationAction, user, requesters: set[int] | None = None
+) -> list[Button]:
+    """Approve and reject. ``requesters``: the action's (from ``actions_requesters``
+    for a whole page); looked up when not given. The same rule as the service's."""
+    blocker = _decision_blocker(action, user, requesters)
     return [
         Button(
             "approve",
