@@ -3,7 +3,12 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-PORT ?= 8000
+# make run: the environment (or the make command line) wins, then .env, then the default.
+dotenv = $(shell sed -n 's/^$(1)=\([^[:space:]]*\).*/\1/p' .env 2>/dev/null | tail -n 1 | tr -d \"\')
+PORT ?= $(or $(call dotenv,PORT),8000)
+export BIND ?= $(or $(call dotenv,BIND),127.0.0.1)
+export WEB_CONCURRENCY ?= $(call dotenv,WEB_CONCURRENCY)
+export WORKER_CONCURRENCY ?= $(call dotenv,WORKER_CONCURRENCY)
 # The first Python >= 3.11 on the PATH.
 PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
@@ -24,8 +29,9 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py ensure_admin
-	@echo "Remediator: http://$${BIND:-127.0.0.1}:$(PORT)/  (admin at /admin/)"
-	exec $(BIN)/honcho start -f Procfile -p $(PORT)
+	@echo "Remediator: http://$(BIND):$(PORT)/  (admin /admin/, API docs /api/v1/docs/; Ctrl-C stops it)"
+	@# Settings read .env themselves; honcho would let .env override the environment.
+	exec $(BIN)/honcho start -e /dev/null -f Procfile -p $(PORT)
 
 demo: install
 	$(BIN)/python manage.py migrate --noinput
