@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed-stamp
 dotenv = $(shell sed -n 's/^$(1)=\([^[:space:]]*\).*/\1/p' .env 2>/dev/null | tail -n 1 | tr -d \"\')
 PORT ?= $(or $(call dotenv,PORT),8000)
 export BIND ?= $(or $(call dotenv,BIND),127.0.0.1)
-export WEB_CONCURRENCY ?= $(call dotenv,WEB_CONCURRENCY)
-export WORKER_CONCURRENCY ?= $(call dotenv,WORKER_CONCURRENCY)
+export WEB_CONCURRENCY ?= $(or $(call dotenv,WEB_CONCURRENCY),2)
+export WORKER_CONCURRENCY ?= $(or $(call dotenv,WORKER_CONCURRENCY),2)
 # The first Python >= 3.11 on the PATH.
 PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
