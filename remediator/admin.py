@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from .models import Approval, AuditEvent, BuildTarget, Policy, RemediationAction
 from .services import ActionNotAllowed, action_approve, action_reject
+from .services.dry_run_store import policy_dry_run_enqueue
 
 
 @admin.register(Policy)
@@ -35,6 +36,19 @@ class PolicyAdmin(admin.ModelAdmin):
     search_fields = ["name", "description", "image_glob", "package_glob"]
     ordering = ["order", "id"]
     raw_id_fields = ["owner"]
+
+    # Every change to the rules queues a fresh dry run for the Policies page.
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        policy_dry_run_enqueue()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        policy_dry_run_enqueue()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        policy_dry_run_enqueue()
 
 
 def _env_state(name: str) -> str:

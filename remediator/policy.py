@@ -89,6 +89,17 @@ def image_matches(glob: str, repository: str) -> bool:
 
 def rule_matches(rule: Rule, finding: FindingFacts, *, now: datetime) -> bool:
     """Every condition the rule sets must hold; an empty condition always holds."""
+    return rule_matches_facts(rule, finding) and rule_due(
+        rule,
+        fixable=finding.fixable,
+        fixable_since=finding.fixable_since,
+        first_seen=finding.first_seen,
+        now=now,
+    )
+
+
+def rule_matches_facts(rule: Rule, finding: FindingFacts) -> bool:
+    """The conditions that do not depend on time (``rule_due`` holds the others)."""
     if severity_rank(finding.severity) < severity_rank(rule.min_severity):
         return False
     if rule.fix_available is not None and finding.fixable != rule.fix_available:
@@ -99,17 +110,57 @@ def rule_matches(rule: Rule, finding: FindingFacts, *, now: datetime) -> bool:
         return False
     if rule.image_glob and not image_matches(rule.image_glob, finding.repository):
         return False
-    if rule.vulnerability_ids and finding.vulnerability_id.upper() not in {
+    return not rule.vulnerability_ids or finding.vulnerability_id.upper() in {
         v.upper() for v in rule.vulnerability_ids
-    }:
+    }
+
+
+def rule_due(
+    rule: Rule,
+    *,
+    fixable: bool,
+    fixable_since: datetime | None,
+    first_seen: datetime,
+    now: datetime,
+) -> bool:
+    """The age conditions: old enough, and any fix known for long enough."""
+    if rule.min_age_days and now - first_seen < timedelta(days=rule.min_age_days):
         return False
-    if rule.min_age_days and now - finding.first_seen < timedelta(days=rule.min_age_days):
-        return False
-    if rule.fix_grace_days and finding.fixable:
-        since = finding.fixable_since or finding.first_seen
+    if rule.fix_grace_days and fixable:
+        since = fixable_since or first_seen
         if since + timedelta(days=rule.fix_grace_days) > now:
             return False  # the fix is too new: not yet
     return True
+
+
+def rule_is_timed(rule: Rule) -> bool:
+    """Whether ``rule_due`` can be false for this rule."""
+    return bool(rule.min_age_days or rule.fix_grace_days)
+
+
+def fact_fields(rules: Iterable[Rule]) -> frozenset[str]:
+    """The FindingFacts fields ``rule_matches`` reads for these rules (never ``id``/``tag``).
+
+    Kept next to ``rule_matches``: callers that scan many findings read only these
+    columns, and may reuse one result for findings equal in all of them.
+    """
+    needed = {"severity"}
+    for rule in rules:
+        if not rule.include_wont_fix:
+            needed.add("vendor_status")
+        if rule.fix_available is not None:
+            needed.add("fixable")
+        if rule.package_glob:
+            needed.add("package")
+        if rule.image_glob:
+            needed.add("repository")
+        if rule.vulnerability_ids:
+            needed.add("vulnerability_id")
+        if rule.min_age_days:
+            needed.add("first_seen")
+        if rule.fix_grace_days:
+            needed.update(("fixable", "fixable_since", "first_seen"))
+    return frozenset(needed)
 
 
 def decide(

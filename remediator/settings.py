@@ -292,3 +292,13 @@ CELERY_BEAT_SCHEDULE["findings-overview-refresh"] = {
 # finders (WHITENOISE_USE_FINDERS); an existing, empty STATIC_ROOT keeps WhiteNoise from
 # warning "No directory at: .../static/" on every start of a fresh DATA_DIR.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- Policy dry run (remediator/services/dry_run_store.py): run by the worker, read by /policies/.
+POLICY_DRY_RUN_REFRESH_SECONDS = env.int("POLICY_DRY_RUN_REFRESH_SECONDS", default=600)
+"""Beat re-runs the dry run this often; the page's button and policy changes queue it too."""
+POLICY_DRY_RUN_INLINE_LIMIT = env.int("POLICY_DRY_RUN_INLINE_LIMIT", default=50_000)
+"""With none stored and fewer open findings than this, the page runs the dry run itself."""
+CELERY_BEAT_SCHEDULE["remediator-policy-dry-run"] = {
+    "task": "remediator.policy_dry_run_refresh",
+    "schedule": float(POLICY_DRY_RUN_REFRESH_SECONDS),
+}

@@ -84,3 +84,11 @@ def accepted_risks_expire_task() -> int:
     from .services.risk import accepted_risks_expire
 
     return accepted_risks_expire()
+
+
+@shared_task(name="remediator.policy_dry_run_refresh")
+def policy_dry_run_refresh_task() -> float:
+    """Beat, the Policies page's button, policy changes: store a fresh dry run."""
+    from .services.dry_run_store import policy_dry_run_refresh_queued
+
+    return policy_dry_run_refresh_queued().seconds

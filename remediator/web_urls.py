@@ -38,5 +38,6 @@ urlpatterns = [
     ),
     path("approvals/", approvals.approval_queue, name="approval-queue"),
     path("policies/", policies.policy_list, name="policy-list"),
+    path("policies/dry-run/", policies.policy_dry_run_request, name="policy-dry-run"),
     path("audit/", audit.audit_list, name="audit-list"),
 ]

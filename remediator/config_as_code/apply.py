@@ -10,6 +10,7 @@ from django.db import transaction
 
 from ..audit import audit_record
 from ..models import BuildTarget, Policy
+from ..services.dry_run_store import policy_dry_run_enqueue
 from .load import Config
 
 
@@ -70,6 +71,8 @@ def config_apply(
                             message=f"deleted {kind} {obj.name}",
                         )
                         obj.delete()
+        if not dry_run and any(c.kind == "policy" and c.verb != "unchanged" for c in changes):
+            policy_dry_run_enqueue()
     return changes
 
 

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from findings.overview import overview_refresh
 from remediator.audit import audit_record
 from remediator.models import ActionState
+from remediator.services.dry_run_store import policy_dry_run_refresh
 
 from .factories import make_action, make_findings, make_scan, make_tag
 
@@ -21,6 +22,7 @@ def _grow(scale: int, user) -> None:
         action = make_action(tag, findings=findings, requested_by=user)
         audit_record(kind="transition", action=action, to_state=ActionState.AWAITING_APPROVAL)
     overview_refresh()  # as beat does: the overview reads stored figures
+    policy_dry_run_refresh()  # as beat does: the Policies page reads the stored dry run
 
 
 def _count(client, path: str) -> int:
