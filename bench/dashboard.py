@@ -11,7 +11,10 @@ Client as a signed-in superuser; the script prints p50/p95 (ms) and the number
 of queries per page. The overview is measured as a visitor sees it in steady
 state: its figures were computed by the worker (findings.overview.overview_refresh,
 run here once as beat would), and how long one such refresh takes is printed
-separately. It asserts nothing about time.
+separately. The Policies page likewise shows the dry run the worker stored
+(remediator.services.dry_run_store.policy_dry_run_refresh, run here once as beat
+or the page's button would); its duration is printed as "policy dry run (worker)".
+It asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -257,6 +260,10 @@ def measure(runs: int) -> None:
         f"\noverview refresh (worker, every {every} s): {statistics.median(refreshes):.0f} ms "
         f"(median of {REFRESH_RUNS}; max {max(refreshes):.0f} ms)"
     )
+    from remediator.services.dry_run_store import policy_dry_run_refresh
+
+    dry_run = policy_dry_run_refresh()  # what the worker stores for the Policies page
+    print(f"policy dry run (worker): {dry_run.seconds:.1f} s")
     print(f"\n{'page':<26} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
     for name, path in pages():
         if path.startswith("NEXT:"):
