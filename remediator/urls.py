@@ -8,6 +8,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+admin.site.site_header = "Remediator administration"
+admin.site.site_title = "Remediator admin"
+admin.site.index_title = "Policies, build targets, findings and deliveries"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

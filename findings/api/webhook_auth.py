@@ -69,7 +69,12 @@ def authenticate_before_body(meta: dict, source: str, path_secret: str | None) -
         if settings.WEBHOOK_ALLOW_UNAUTHENTICATED:
             return "none"
         names = " or ".join(secret_names(source))
-        raise ApiError(403, "not_configured", f"no secret configured for {source}: set {names}")
+        raise ApiError(
+            403,
+            "not_configured",
+            f"no secret configured for {source}: set {names} "
+            "(or WEBHOOK_ALLOW_UNAUTHENTICATED=true for a local trial)",
+        )
     if path_secret is not None:
         if _matches(path_secret, secrets):
             return "path"

@@ -105,7 +105,8 @@ class Command(BaseCommand):
             if not reset:
                 raise CommandError(
                     "The database already holds deliveries or actions; "
-                    "run `manage.py demo --reset` to replace them with demo data."
+                    "replace them with demo data with `make demo DEMO_ARGS=--reset` "
+                    "(or `manage.py demo --reset`), or use another DATA_DIR."
                 )
             self.stdout.write("Resetting scan data…")
             with transaction.atomic():

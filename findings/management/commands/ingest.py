@@ -50,4 +50,4 @@ class Command(BaseCommand):
             with open(path, "rb") as handle:
                 return handle.read()
         except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
+            raise CommandError(f"cannot read {path}: {exc.strerror}", returncode=2) from exc

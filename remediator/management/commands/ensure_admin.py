@@ -18,7 +18,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         users = get_user_model()
-        if users.objects.filter(is_superuser=True).exists():
+        existing = users.objects.filter(is_superuser=True).order_by("id").first()
+        if existing is not None:
+            self.stdout.write(
+                f"Admin user {existing.get_username()!r} exists; forgot its password? "
+                f"manage.py changepassword {existing.get_username()}"
+            )
             return
         username = os.environ.get("DJANGO_SUPERUSER_USERNAME") or "admin"
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
