@@ -4,7 +4,7 @@ import io
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from findings.models import Delivery, Finding, Scan
 
@@ -75,3 +75,12 @@ def test_malformed_json_on_stdin_exits_2_with_one_line_naming_the_problem(monkey
     message = err.getvalue().strip()
     assert len(message.splitlines()) == 1 and "not JSON" in message
     assert Delivery.objects.get().status == "rejected"
+
+
+def test_unreadable_file_exits_2_like_any_unusable_input(tmp_path):
+    with pytest.raises(CommandError) as failure:
+        call_command("ingest", str(tmp_path / "missing.json"))
+
+    assert failure.value.returncode == 2
+    assert "cannot read" in str(failure.value)
+    assert Delivery.objects.count() == 0
