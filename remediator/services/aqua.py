@@ -35,42 +35,39 @@ def _failed(action: RemediationAction, what: str, exc: Exception) -> bool:
     return False
 
 
-def image_risky_mark(*, action: RemediationAction, reason: str) -> bool:
-    """Disallow the action's image in Aqua (when Aqua is configured)."""
-    if not AquaClient.configured():
-        return False
+def _set_risky(*, action: RemediationAction, risky: bool, reason: str) -> bool:
+    """Disallow (risky) or allow again the action's image in Aqua; record it on the action."""
+    client = AquaClient()
+    change = client.disallow if risky else client.allow
+    what = "marking the image risky in Aqua" if risky else "lifting the risky mark in Aqua"
     try:
-        AquaClient().disallow([_image(action)], comment=f"Remediator action {action.pk}: {reason}")
+        change([_image(action)], comment=f"Remediator action {action.pk}: {reason}")
     except ProviderError as exc:
-        return _failed(action, "marking the image risky in Aqua", exc)
-    RemediationAction.objects.filter(pk=action.pk).update(risky_marked=True)
-    action.risky_marked = True
+        return _failed(action, what, exc)
+    RemediationAction.objects.filter(pk=action.pk).update(risky_marked=risky)
+    action.risky_marked = risky
+    done = "marked risky (disallowed)" if risky else "risky mark lifted (allowed)"
     audit_record(
         kind="provider_call",
         action=action,
         actor_label="provider:aqua",
-        message=f"image {action.tag} marked risky (disallowed) in Aqua: {reason}",
+        message=f"image {action.tag} {done} in Aqua: {reason}",
     )
     return True
+
+
+def image_risky_mark(*, action: RemediationAction, reason: str) -> bool:
+    """Disallow the action's image in Aqua (when Aqua is configured)."""
+    if not AquaClient.configured():
+        return False
+    return _set_risky(action=action, risky=True, reason=reason)
 
 
 def image_risky_lift(*, action: RemediationAction, reason: str) -> bool:
     """Allow the image again in Aqua, when Remediator disallowed it."""
     if not action.risky_marked or not AquaClient.configured():
         return False
-    try:
-        AquaClient().allow([_image(action)], comment=f"Remediator action {action.pk}: {reason}")
-    except ProviderError as exc:
-        return _failed(action, "lifting the risky mark in Aqua", exc)
-    RemediationAction.objects.filter(pk=action.pk).update(risky_marked=False)
-    action.risky_marked = False
-    audit_record(
-        kind="provider_call",
-        action=action,
-        actor_label="provider:aqua",
-        message=f"risky mark of {action.tag} lifted (allowed) in Aqua: {reason}",
-    )
-    return True
+    return _set_risky(action=action, risky=False, reason=reason)
 
 
 def image_rescan_request(*, action: RemediationAction) -> bool:
