@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TRIGGER = "/api/v4/projects/42/trigger/pipeline"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _sync_orm_beside_playwright():
-    # Playwright's sync API keeps an event loop running in this thread; the ORM
-    # calls in these tests (and pytest-django's set-up) are plain synchronous code.
-    # Module scope: set before the database fixtures, removed after this module.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
+# Playwright's sync API keeps an event loop running in the main thread until the
+# session ends; the ORM calls in these tests and pytest-django's database set-up and
+# tear-down (at the very end of the session) are plain synchronous code. Set for the
+# whole session whenever this module is collected: the app itself has no async code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
