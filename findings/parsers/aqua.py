@@ -8,10 +8,10 @@ import re
 from typing import Any
 
 from .base import ImageRef, ParsedFinding, ParsedScan
-from .fields import as_dict, as_list, clean, dicts, number, text, unique, wrong_shape
+from .fields import as_dict, as_list, clean, dicts, text, unique, wrong_shape
 from .images import normalize_digest, try_image_reference
 from .normalize import (
-    cvss_from_vector,
+    cvss_score,
     merge_findings,
     normalize_severity,
     package_type_from_trivy,
@@ -145,10 +145,8 @@ def _package_type(resource: dict[str, Any]) -> str:
 
 def _cvss(vuln: dict[str, Any]) -> tuple[float | None, str]:
     for score_key, vector_key in _CVSS_FIELDS:
-        score = number(vuln.get(score_key))
         vector = text(vuln, vector_key) if vector_key else ""
-        if score is None and vector:
-            score = cvss_from_vector(vector)
+        score = cvss_score(vuln.get(score_key), vector)
         if score is not None:
             return score, vector
     return None, ""

@@ -16,6 +16,7 @@ from .fields import as_dict, clean, dicts, number, text, texts, wrong_shape
 from .images import normalize_digest, try_image_reference
 from .normalize import (
     cvss_from_vector,
+    cvss_score,
     merge_findings,
     normalize_severity,
     package_type_from_trivy,
@@ -64,8 +65,7 @@ def _cvss(value: object) -> tuple[float | None, str]:
     """``cvss`` may be a number, a vector string, or {"score", "vector"}."""
     if isinstance(value, dict):
         vector = text(value, "vector")
-        score = number(value.get("score"))
-        return (score if score is not None else cvss_from_vector(vector)), vector
+        return cvss_score(value.get("score"), vector), vector
     score = number(value)
     if score is not None:
         return score, ""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .base import ImageRef, ParsedFinding, ParsedScan
-from .fields import as_dict, dicts, number, text, texts, unique, wrong_shape
+from .fields import as_dict, dicts, text, texts, unique, wrong_shape
 from .images import normalize_digest, try_image_reference
 from .normalize import (
-    cvss_from_vector,
+    cvss_score,
     merge_findings,
     normalize_severity,
     package_type_from_purl,
@@ -72,9 +72,7 @@ def _best_cvss(entries: object) -> tuple[float | None, str]:
     scored = []
     for entry in dicts(entries):
         vector = text(entry, "vector")
-        score = number(as_dict(entry.get("metrics")).get("baseScore"))
-        if score is None and vector:
-            score = cvss_from_vector(vector)
+        score = cvss_score(as_dict(entry.get("metrics")).get("baseScore"), vector)
         if score is not None:
             is_v3 = text(entry, "version").startswith("3") or vector.startswith("CVSS:3")
             scored.append((is_v3, score, vector))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from .base import ParsedFinding, ParsedScan, ParseError
-from .fields import as_dict, dicts, number, text, texts, wrong_shape
+from .fields import as_dict, dicts, text, texts, wrong_shape
 from .normalize import (
-    cvss_from_vector,
+    cvss_score,
     merge_findings,
     normalize_severity,
     package_type_from_purl,
@@ -74,10 +74,8 @@ def parse(document: object) -> ParsedScan:
 def _cvss(vuln: dict[str, Any]) -> tuple[float | None, str]:
     preferred = as_dict(vuln.get("preferred_cvss"))
     for version in ("v3", "v2"):
-        score = number(preferred.get(f"score_{version}"))
         vector = text(preferred, f"vector_{version}")
-        if score is None and vector:
-            score = cvss_from_vector(vector)
+        score = cvss_score(preferred.get(f"score_{version}"), vector)
         if score is not None:
             return score, vector
     return None, ""

@@ -90,6 +90,12 @@ def worst_severity(*values: str) -> str:
     return min(known, key=SEVERITIES.index) if known else "unknown"
 
 
+def cvss_score(score: object, vector: str = "") -> float | None:
+    """The score a report gives, else the base score computed from its vector."""
+    value = number(score)
+    return value if value is not None else cvss_from_vector(vector)
+
+
 def cvss_from_vector(vector: object) -> float | None:
     """Base score computed from a CVSS v2, v3.x or v4.0 vector; None if invalid."""
     if not isinstance(vector, str):

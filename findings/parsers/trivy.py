@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from .base import ImageRef, ParsedFinding, ParsedScan
-from .fields import as_dict, dicts, number, text, texts, wrong_shape
+from .fields import as_dict, dicts, text, texts, wrong_shape
 from .images import normalize_digest, try_image_reference
 from .normalize import (
-    cvss_from_vector,
+    cvss_score,
     merge_findings,
     normalize_severity,
     package_type_from_purl,
@@ -88,10 +88,8 @@ def _cvss(vuln: dict[str, Any]) -> tuple[float | None, str]:
     for source in dict.fromkeys(s for s in order if s in cvss):
         entry = as_dict(cvss[source])
         for version in ("V3", "V40", "V2"):
-            score = number(entry.get(f"{version}Score"))
             vector = text(entry, f"{version}Vector")
-            if score is None and vector:
-                score = cvss_from_vector(vector)
+            score = cvss_score(entry.get(f"{version}Score"), vector)
             if score is not None:
                 return score, vector
     return None, ""
