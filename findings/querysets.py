@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 ACTIVE_STATUSES = ("open", "in_remediation")
+
+
+def repository_q(text: str, prefix: str = "") -> Q:
+    """A repository written with or without its registry, as people type it:
+    'docker.io/library/alpine', 'library/alpine' and 'alpine' all match.
+    ``prefix`` is the path to the Repository, e.g. "repository__"."""
+    text = text.strip()
+    first, _, rest = text.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return Q(**{f"{prefix}registry": first, f"{prefix}name": rest})
+    name = text if "/" in text else f"library/{text}"
+    return Q(**{f"{prefix}name__in": {text, name}})
 
 
 class FindingQuerySet(models.QuerySet):
@@ -21,12 +34,5 @@ class FindingQuerySet(models.QuerySet):
         return self.filter(severity_rank__gte=SEVERITY_RANK[severity])
 
     def for_repository(self, text: str) -> FindingQuerySet:
-        """By repository, written with or without its registry.
-
-        'docker.io/library/alpine', 'library/alpine' and 'alpine' all match.
-        """
-        first, _, rest = text.partition("/")
-        if rest and ("." in first or ":" in first or first == "localhost"):
-            return self.filter(repository__registry=first, repository__name=rest)
-        name = text if "/" in text else f"library/{text}"
-        return self.filter(repository__name__in={text, name})
+        """By repository, written with or without its registry (see repository_q)."""
+        return self.filter(repository_q(text, "repository__"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters as filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from findings.models import (
     Delivery,
@@ -16,6 +16,7 @@ from findings.models import (
     Source,
     Vulnerability,
 )
+from findings.querysets import repository_q
 
 
 class CommaMultipleField(forms.MultipleChoiceField):
@@ -28,16 +29,6 @@ class CommaMultipleField(forms.MultipleChoiceField):
 
 class CommaMultipleChoiceFilter(filters.MultipleChoiceFilter):
     field_class = CommaMultipleField
-
-
-def repository_q(text: str, prefix: str = "") -> Q:
-    """Repository written with or without its registry (as FindingQuerySet.for_repository)."""
-    text = text.strip()
-    first, _, rest = text.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        return Q(**{f"{prefix}registry": first, f"{prefix}name": rest})
-    name = text if "/" in text else f"library/{text}"
-    return Q(**{f"{prefix}name__in": {text, name}})
 
 
 class ImageFilter(filters.FilterSet):

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from findings.api.errors import ApiError, ErrorShapeMixin
 from findings.api.serializers import ErrorSerializer
 from findings.models import Repository, Tag
+from findings.querysets import repository_q
 from remediator.models import OPEN_STATES, ActionKind, ActionState, RemediationAction
 from remediator.services import (
     ActionNotAllowed,
@@ -92,11 +93,7 @@ class ActionFilter(django_filters.FilterSet):
         value = value.strip()
         if value.isdigit():
             return qs.filter(repository_id=int(value))
-        first, _, rest = value.partition("/")
-        if rest and ("." in first or ":" in first or first == "localhost"):
-            return qs.filter(repository__registry=first, repository__name=rest)
-        names = {value, value if "/" in value else f"library/{value}"}
-        return qs.filter(repository__name__in=names)
+        return qs.filter(repository_q(value, "repository__"))
 
     def filter_open(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
