@@ -12,7 +12,7 @@ of queries per page. The overview is measured as a visitor sees it in steady
 state: its figures were computed by the worker (findings.overview.overview_refresh,
 run here once as beat would), and how long one such refresh takes is printed
 separately. The Policies page likewise shows the dry run the worker stored
-(remediator.services.dry_run_store.policy_dry_run_refresh, run here once as beat
+(remediator.engine.services.dry_run_store.policy_dry_run_refresh, run here once as beat
 or the page's button would); its duration is printed as "policy dry run (worker)".
 It asserts nothing about time.
 """
@@ -195,7 +195,7 @@ def generate(total: int) -> None:
 
 def pages() -> list[tuple[str, str]]:
     from findings.models import Delivery, Finding, Repository
-    from remediator.models import RemediationAction
+    from remediator.engine.models import RemediationAction
 
     repository = Repository.objects.order_by("id").first()
     finding = Finding.objects.order_by("-id").first()
@@ -260,7 +260,7 @@ def measure(runs: int) -> None:
         f"\noverview refresh (worker, every {every} s): {statistics.median(refreshes):.0f} ms "
         f"(median of {REFRESH_RUNS}; max {max(refreshes):.0f} ms)"
     )
-    from remediator.services.dry_run_store import policy_dry_run_refresh
+    from remediator.engine.services.dry_run_store import policy_dry_run_refresh
 
     dry_run = policy_dry_run_refresh()  # what the worker stores for the Policies page
     print(f"policy dry run (worker): {dry_run.seconds:.1f} s")

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .events import event_handler_for
 from .ingest import IngestResult, scan_ingest
 from .models import Delivery
 from .parsers import load_json, parse
@@ -79,11 +80,33 @@ def delivery_store(
     return delivery, True
 
 
-def delivery_reject(*, delivery: Delivery, reason: str) -> None:
+def _delivery_close(delivery: Delivery, status: str, reason: str) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(
-        status=Delivery.Status.REJECTED, error=reason, processed_at=timezone.now()
+        status=status, error=reason, processed_at=timezone.now()
     )
-    delivery.status, delivery.error = Delivery.Status.REJECTED, reason
+    delivery.status, delivery.error = status, reason
+
+
+def delivery_reject(*, delivery: Delivery, reason: str) -> None:
+    """The body cannot be used; ``reason`` says why (kept, shown, reprocessable)."""
+    _delivery_close(delivery, Delivery.Status.REJECTED, reason)
+
+
+def delivery_ignore(*, delivery: Delivery, reason: str) -> None:
+    """The body is understood but asks for nothing (e.g. a failed-scan event)."""
+    _delivery_close(delivery, Delivery.Status.IGNORED, reason)
+
+
+def delivery_event_processed(*, delivery: Delivery, report_ids: list[int]) -> None:
+    """An event delivery is done: it points at the report deliveries it produced."""
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        locked.headers = {**locked.headers, "report_deliveries": report_ids}
+        locked.status = Delivery.Status.PROCESSED
+        locked.error = ""
+        locked.processed_at = timezone.now()
+        locked.save(update_fields=["headers", "status", "error", "processed_at"])
+    delivery.refresh_from_db()
 
 
 def resolve_image(parsed: ParsedScan, hint: str) -> ImageRef:
@@ -140,20 +163,20 @@ class DeliveryBusy(Exception):
 
 
 def delivery_run(*, delivery: Delivery) -> None:
-    """Process a stored delivery whatever it holds: a report, or a Harbor event.
+    """Process a stored delivery whatever it holds: a report, or an event that a
+    registered handler claims (Harbor's, see ``findings.events``).
 
     Raises DeliveryRejected (permanent, recorded) or a transient error
     (ProviderError with permanent=False, database OperationalError).
     """
-    from .harbor import harbor_event_process, is_harbor_event
-
     try:
         document = load_json(delivery.body)
     except ParseError as exc:
         delivery_reject(delivery=delivery, reason=str(exc))
         raise DeliveryRejected(delivery, str(exc)) from exc
-    if delivery.source in ("harbor", "auto") and is_harbor_event(document):
-        harbor_event_process(delivery=delivery, document=document)
+    handler = event_handler_for(delivery.source, document)
+    if handler is not None:
+        handler.process(delivery=delivery, document=document)
     else:
         delivery_process(delivery=delivery, document=document)
 

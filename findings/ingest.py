@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from remediator.core.severity import SEVERITY_RANK
+
 from .models import (
-    SEVERITY_RANK,
     Delivery,
     Finding,
     Image,
@@ -32,9 +33,9 @@ from .models import (
     clip,
 )
 from .parsers.base import ImageRef, ParsedFinding, ParsedScan
+from .status import finding_seen_again, finding_seen_only_before, findings_fixed_by
 from .vulnerabilities import vulnerabilities_upsert
 
-CLOSABLE_STATUSES = ("open", "in_remediation", "accepted")
 FindingKey = tuple[str, str, str, str]
 
 
@@ -156,12 +157,7 @@ def _findings_upsert(
             continue
         if newest:
             _apply(finding, parsed, scan)
-            if finding.status == Finding.Status.FIXED:
-                finding.status = Finding.Status.OPEN
-                finding.reopened_count += 1
-                finding.reopened_at = scan.scanned_at
-                finding.fixed_at = None
-                finding.fixed_by_scan = None
+            if finding_seen_again(finding, scan):
                 reopened += 1
         finding.first_seen = min(finding.first_seen, scan.scanned_at)
         changed.append(finding)
@@ -181,11 +177,7 @@ def _findings_upsert(
         finding.pk = pk
     fixed = 0
     if newest:
-        fixed = (
-            Finding.objects.filter(tag=tag, status__in=CLOSABLE_STATUSES)
-            .exclude(last_scan=scan)
-            .update(status=Finding.Status.FIXED, fixed_by_scan=scan, fixed_at=scan.scanned_at)
-        )
+        fixed = findings_fixed_by(scan=scan, tag=tag)
     ScanFinding.objects.bulk_create(
         [ScanFinding(scan=scan, finding_id=f.pk) for f in [*created, *changed]],
         ignore_conflicts=True,
@@ -230,8 +222,5 @@ def _new_finding(
     )
     _apply(finding, parsed, scan)
     if not newest:
-        # Seen only in a scan older than the newest one, which does not have it.
-        finding.status = Finding.Status.FIXED
-        finding.fixed_by_scan_id = tag.latest_scan_id
-        finding.fixed_at = tag.latest_scanned_at
+        finding_seen_only_before(finding, tag)
     return finding

@@ -13,6 +13,9 @@ import zlib
 from django.db import models
 from django.db.models import Q
 
+from remediator.core.severity import SEVERITIES
+
+from .parsers import SOURCES
 from .querysets import FindingQuerySet
 
 
@@ -21,25 +24,11 @@ def clip(value: str, length: int) -> str:
     return value if len(value) <= length else value[: length - 1] + "…"
 
 
-SEVERITY_RANK = {"critical": 5, "high": 4, "medium": 3, "low": 2, "negligible": 1, "unknown": 0}
+Severity = models.TextChoices("Severity", [(name.upper(), name) for name in SEVERITIES])
+"""The severity order of ``remediator.core.severity``, worst first."""
 
-
-class Severity(models.TextChoices):
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-    NEGLIGIBLE = "negligible"
-    UNKNOWN = "unknown"
-
-
-class Source(models.TextChoices):
-    AQUA = "aqua"
-    TRIVY = "trivy"
-    HARBOR = "harbor"
-    GRYPE = "grype"
-    GENERIC = "generic"
-    AUTO = "auto"
+Source = models.TextChoices("Source", [(slug.upper(), slug) for slug in SOURCES])
+"""What sent a report: one per entry of the parsers' registry, and ``auto``."""
 
 
 class Repository(models.Model):

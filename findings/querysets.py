@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from remediator.core.severity import SEVERITY_RANK
+
 ACTIVE_STATUSES = ("open", "in_remediation")
 
 
@@ -29,8 +31,6 @@ class FindingQuerySet(models.QuerySet):
         return self.filter(fixable=True)
 
     def at_least(self, severity: str) -> FindingQuerySet:
-        from .models import SEVERITY_RANK
-
         return self.filter(severity_rank__gte=SEVERITY_RANK[severity])
 
     def for_repository(self, text: str) -> FindingQuerySet:

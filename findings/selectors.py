@@ -19,11 +19,12 @@ from django.db.models import Case, Count, DurationField, F, IntegerField, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import SEVERITY_RANK, Delivery, Finding, Repository
+from remediator.core.severity import SEVERITIES, SEVERITY_RANK
 
-SEVERITIES = ("critical", "high", "medium", "low", "negligible", "unknown")
+from .models import Delivery, Finding, Repository
+from .status import DECIDED
+
 RISK_WEIGHTS = {"critical": 10, "high": 5, "medium": 2, "low": 1}
-CLOSED_BY_PEOPLE = (Finding.Status.ACCEPTED, Finding.Status.FALSE_POSITIVE)
 
 
 def open_at(at: datetime) -> Q:
@@ -31,7 +32,7 @@ def open_at(at: datetime) -> Q:
     return Q(first_seen__lte=at) & (Q(fixed_at__isnull=True) | Q(fixed_at__gt=at))
 
 
-CLOSED = ~Q(status__in=CLOSED_BY_PEOPLE)
+CLOSED = ~Q(status__in=DECIDED)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class OverviewFigures:
 
 
 def _day_rows(now: datetime) -> tuple[list[dict], list[dict]]:
-    base = Finding.objects.order_by().exclude(status__in=CLOSED_BY_PEOPLE)
+    base = Finding.objects.order_by().exclude(status__in=DECIDED)
     active = Q(status__in=("open", "in_remediation"))
     seen = list(
         base.filter(first_seen__lte=now)

@@ -10,7 +10,7 @@ from django.db import OperationalError
 from django.db.models import F
 from django.utils import timezone
 
-from remediator.providers.base import ProviderError
+from remediator.core.errors import ProviderError
 
 from .deliveries import DeliveryRejected, delivery_reject, delivery_run, delivery_sweep
 from .models import Delivery

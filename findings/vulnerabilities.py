@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from .models import SEVERITY_RANK, Vulnerability, clip
+from remediator.core.severity import SEVERITY_RANK
+
+from .models import Vulnerability, clip
 from .parsers.base import ParsedFinding
 
 FIELDS = ("title", "description", "severity", "cvss_score", "cvss_vector", "links", "published_at")

@@ -1,3 +1,6 @@
-from .celery import app as celery_app
+"""The Django project shell: settings, urls, wsgi, the Celery app and its broker.
 
-__all__ = ("celery_app",)
+The Celery app is loaded by the entry points (``manage.py``, ``wsgi.py``,
+``celery -A remediator.celery``), not here, so that importing a pure module
+such as ``remediator.engine.policy`` loads neither Celery nor Django.
+"""

@@ -59,8 +59,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "remediator.apps.ProjectConfig",
     "findings",
-    "remediator",
+    "remediator.integrations",
+    "remediator.engine",
+    "remediator.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -185,13 +188,13 @@ LOGGING = {
     },
 }
 
-# --- Outside systems (remediator/providers): timeouts in seconds, retries with backoff.
+# --- Outside systems (remediator/integrations): timeouts in seconds, retries with backoff.
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30.0)
 PROVIDER_RETRIES = env.int("PROVIDER_RETRIES", default=4)
 PROVIDER_RETRY_BACKOFF = env.float("PROVIDER_RETRY_BACKOFF", default=0.5)
 
-# --- Aqua API client (remediator/providers/aqua.py): self-hosted console, user + password.
+# --- Aqua API client (remediator/integrations/aqua): self-hosted console, user + password.
 AQUA_URL = env.str("AQUA_URL", default="").rstrip("/")
 AQUA_USERNAME = env.str("AQUA_USERNAME", default="")
 AQUA_PASSWORD = env_secret("AQUA_PASSWORD")
@@ -201,9 +204,10 @@ AQUA_CA_BUNDLE = env.str("AQUA_CA_BUNDLE", default="")
 AQUA_REGISTRY_NAMES = env.dict("AQUA_REGISTRY_NAMES", default={})
 """Registry host -> Aqua registry integration name, e.g. "docker.io=Docker Hub,ghcr.io=GHCR"."""
 
-# --- Webhook receivers, delivery processing and the REST API (findings/api, issue 3).
+# --- Webhook receivers, delivery processing and the REST API (remediator/api).
 # Secrets: WEBHOOK_SECRET_<SOURCE> (e.g. WEBHOOK_SECRET_TRIVY), else WEBHOOK_SECRET; a
-# comma-separated list rotates; *_FILE reads it from a file. Read per request (remediator.secrets).
+# comma-separated list rotates; *_FILE reads it from a file. Read per request
+# (remediator.core.secrets).
 WEBHOOK_ALLOW_UNAUTHENTICATED = env.bool("WEBHOOK_ALLOW_UNAUTHENTICATED", default=False)
 """Accept posts to sources with no secret configured (local trials only)."""
 DELIVERY_SWEEP_AFTER = env.float("DELIVERY_SWEEP_AFTER", default=60.0)
@@ -218,7 +222,7 @@ CELERY_BEAT_SCHEDULE["findings-delivery-sweep"] = {
     "task": "findings.delivery_sweep",
     "schedule": env.float("DELIVERY_SWEEP_INTERVAL", default=60.0),
 }
-# Harbor API (remediator/providers/harbor.py); HARBOR_PASSWORD / HARBOR_PASSWORD_FILE is read
+# Harbor API (remediator/integrations/harbor); HARBOR_PASSWORD / HARBOR_PASSWORD_FILE is read
 # at call time.
 HARBOR_URL = env.str("HARBOR_URL", default="").rstrip("/")
 HARBOR_USERNAME = env.str("HARBOR_USERNAME", default="")
@@ -231,11 +235,11 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     }
 )
 
-# --- Dashboard (templates/, static/, remediator/web_urls.py)
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("remediator.views.context.nav")
+# --- Dashboard (templates/, static/, remediator/dashboard/)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("remediator.dashboard.context.nav")
 DASHBOARD_SCREENSHOTS_DIR = BASE_DIR / "var" / "screenshots"
 
-# --- Remediation engine (remediator/policy.py, services/, tasks.py, notifications.py; issue 4).
+# --- Remediation engine (remediator/engine/).
 ACTION_COOLDOWN_MINUTES = env.int("ACTION_COOLDOWN_MINUTES", default=60)
 """After an action of a kind failed (or failed verification, or was rejected) for a tag,
 no new one of that kind for that tag for this long."""
@@ -270,9 +274,9 @@ SLACK_WEBHOOK_URL = env_secret("SLACK_WEBHOOK_URL")
 NOTIFY_RETRIES = env.int("NOTIFY_RETRIES", default=2)
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
-        "ActionKindEnum": "remediator.models.ActionKind",
-        "ActionStateEnum": "remediator.models.ActionState",
-        "AuditEventKindEnum": "remediator.models.AuditEvent.Kind",
+        "ActionKindEnum": "remediator.engine.models.ActionKind",
+        "ActionStateEnum": "remediator.engine.models.ActionState",
+        "AuditEventKindEnum": "remediator.engine.models.AuditEvent.Kind",
     }
 )
 
@@ -293,7 +297,7 @@ CELERY_BEAT_SCHEDULE["findings-overview-refresh"] = {
 # warning "No directory at: .../static/" on every start of a fresh DATA_DIR.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-# --- Policy dry run (remediator/services/dry_run_store.py): run by the worker, read by /policies/.
+# --- Policy dry run (remediator/engine/services/dry_run_store.py): run by the worker, read by /policies/.
 POLICY_DRY_RUN_REFRESH_SECONDS = env.int("POLICY_DRY_RUN_REFRESH_SECONDS", default=600)
 """Beat re-runs the dry run this often; the page's button and policy changes queue it too."""
 POLICY_DRY_RUN_INLINE_LIMIT = env.int("POLICY_DRY_RUN_INLINE_LIMIT", default=50_000)

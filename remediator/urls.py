@@ -17,7 +17,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/", include("findings.api.urls")),
     path("api/v1/", include("remediator.api.urls")),
-    path("", include("remediator.web_urls")),
+    path("", include("remediator.dashboard.urls")),
 ]

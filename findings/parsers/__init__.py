@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import aqua, generic, grype, harbor, trivy
-from .base import SEVERITIES, ImageRef, ParsedFinding, ParsedScan, ParseError
+from .base import ImageRef, ParsedFinding, ParsedScan, ParseError
 from .detect import detect
 from .jsonload import MAX_DEPTH, load_json
 
@@ -36,7 +36,6 @@ def parse(source: str, document: object) -> ParsedScan:
 __all__ = [
     "MAX_DEPTH",
     "PARSERS",
-    "SEVERITIES",
     "SOURCES",
     "ImageRef",
     "ParseError",

@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "negligible", "unknown")
-"""Normalised severities, worst first."""
-
 
 class ParseError(ValueError):
     """The input is not a report of the expected format.

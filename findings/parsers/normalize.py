@@ -14,7 +14,9 @@ from decimal import Decimal
 
 from cvss import CVSS2, CVSS3, CVSS4
 
-from .base import SEVERITIES, ParsedFinding
+from remediator.core.severity import SEVERITIES
+
+from .base import ParsedFinding
 from .ecosystems import package_type_from_purl, package_type_from_trivy
 from .fields import as_dict, clean, number
 from .images import normalize_digest, parse_image_reference

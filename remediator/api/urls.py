@@ -1,21 +1,29 @@
-"""Routes under /api/v1/ owned by the action engine."""
+"""Every route under /api/v1/: webhooks, the read API, actions and risk decisions."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from . import risk, views
+from remediator.api import webhooks
+from remediator.api.views import actions, findings, risk
 
 urlpatterns = [
-    path("actions/", views.ActionListApi.as_view(), name="api-action-list"),
-    path("actions/<int:pk>/", views.ActionDetailApi.as_view(), name="api-action-detail"),
-    path("actions/<int:pk>/approve/", views.ActionApproveApi.as_view(), name="api-action-approve"),
-    path("actions/<int:pk>/reject/", views.ActionRejectApi.as_view(), name="api-action-reject"),
-    path("actions/<int:pk>/cancel/", views.ActionCancelApi.as_view(), name="api-action-cancel"),
-    path("actions/<int:pk>/retry/", views.ActionRetryApi.as_view(), name="api-action-retry"),
+    path("webhooks/<str:source>/", webhooks.WebhookApi.as_view(), name="api-webhook"),
     path(
-        "actions/<int:pk>/dockerfile-patch/",
-        views.ActionDockerfilePatchApi.as_view(),
-        name="api-action-dockerfile-patch",
+        "webhooks/<str:source>/<str:secret>/",
+        webhooks.WebhookSecretPathApi.as_view(),
+        name="api-webhook-secret",
     ),
+    re_path(r"^webhooks/(?P<source>[^/]+)$", webhooks.WebhookNoSlashApi.as_view()),
+    re_path(
+        r"^webhooks/(?P<source>[^/]+)/(?P<secret>[^/]+)$",
+        webhooks.WebhookSecretNoSlashApi.as_view(),
+    ),
+    path("images/", findings.ImageListApi.as_view(), name="api-image-list"),
+    path("images/<int:pk>/", findings.ImageDetailApi.as_view(), name="api-image-detail"),
+    path("images/<int:pk>/rebuild/", actions.ImageRebuildApi.as_view(), name="api-image-rebuild"),
+    path("scans/", findings.ScanListApi.as_view(), name="api-scan-list"),
+    path("scans/<int:pk>/", findings.ScanDetailApi.as_view(), name="api-scan-detail"),
+    path("findings/", findings.FindingListApi.as_view(), name="api-finding-list"),
+    path("findings/<int:pk>/", findings.FindingDetailApi.as_view(), name="api-finding-detail"),
     path("findings/<int:pk>/accept/", risk.FindingAcceptApi.as_view(), name="api-finding-accept"),
     path(
         "findings/<int:pk>/false-positive/",
@@ -23,5 +31,34 @@ urlpatterns = [
         name="api-finding-false-positive",
     ),
     path("findings/<int:pk>/reopen/", risk.FindingReopenApi.as_view(), name="api-finding-reopen"),
-    path("images/<int:pk>/rebuild/", views.ImageRebuildApi.as_view(), name="api-image-rebuild"),
+    path(
+        "vulnerabilities/", findings.VulnerabilityListApi.as_view(), name="api-vulnerability-list"
+    ),
+    path(
+        "vulnerabilities/<path:pk>/",
+        findings.VulnerabilityDetailApi.as_view(),
+        name="api-vulnerability-detail",
+    ),
+    path("deliveries/", findings.DeliveryListApi.as_view(), name="api-delivery-list"),
+    path("deliveries/<int:pk>/", findings.DeliveryDetailApi.as_view(), name="api-delivery-detail"),
+    path(
+        "deliveries/<int:pk>/reprocess/",
+        findings.DeliveryReprocessApi.as_view(),
+        name="api-delivery-reprocess",
+    ),
+    path("actions/", actions.ActionListApi.as_view(), name="api-action-list"),
+    path("actions/<int:pk>/", actions.ActionDetailApi.as_view(), name="api-action-detail"),
+    *(
+        path(
+            f"actions/<int:pk>/{gate}/",
+            actions.ActionGateApi.for_gate(gate).as_view(),
+            name=f"api-action-{gate}",
+        )
+        for gate in actions.GATE_DOCS
+    ),
+    path(
+        "actions/<int:pk>/dockerfile-patch/",
+        actions.ActionDockerfilePatchApi.as_view(),
+        name="api-action-dockerfile-patch",
+    ),
 ]

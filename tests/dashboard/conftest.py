@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from findings.management.commands.demo import ensure_groups
+from remediator.engine.management.commands.demo import ensure_groups
 
 PASSWORD = "s3cret-pass"
 

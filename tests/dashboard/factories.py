@@ -9,7 +9,6 @@ from itertools import count
 from django.utils import timezone
 
 from findings.models import (
-    SEVERITY_RANK,
     Delivery,
     Finding,
     Image,
@@ -19,7 +18,8 @@ from findings.models import (
     Tag,
     Vulnerability,
 )
-from remediator.models import ActionKind, ActionState, RemediationAction
+from remediator.core.severity import SEVERITY_RANK
+from remediator.engine.models import ActionKind, ActionState, RemediationAction
 
 _seq = count(1)
 SEVERITY_CYCLE = ["critical", "high", "medium", "low"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from remediator.models import ActionState
+from remediator.engine.models import ActionState
 
 from .factories import make_action, make_findings, make_tag
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from remediator.models import ActionState, Approval, RemediationAction
+from remediator.engine.models import ActionState, Approval, RemediationAction
 
 from .factories import make_action, make_findings, make_tag
 
@@ -106,7 +106,7 @@ def test_request_rebuild_creates_an_action_waiting_for_someone_else(client_for, 
 
 @pytest.mark.django_db
 def test_action_detail_shows_timeline_buttons_and_patch(client_for, approver, second_approver):
-    from remediator.models import BuildTarget
+    from remediator.engine.models import BuildTarget
 
     target = BuildTarget.objects.create(
         name="t",

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from findings.models import Finding
-from remediator.models import ActionState, BuildTarget, RemediationAction
+from remediator.engine.models import ActionState, BuildTarget, RemediationAction
 
 from .conftest import PASSWORD, make_user
 from .factories import make_action, make_findings, make_scan, make_tag

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from findings.models import Delivery, Finding
-from remediator.models import RemediationAction
+from remediator.engine.models import RemediationAction
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from findings.models import Finding
-from remediator.models import AuditEvent
+from remediator.engine.models import AuditEvent
 
 from .factories import make_findings, make_tag
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from remediator.models import ActionState
-from remediator.services import action_request_rebuild
+from remediator.engine.models import ActionState
+from remediator.engine.services import action_request_rebuild
 
 from .conftest import make_user
 from .factories import make_findings, make_tag

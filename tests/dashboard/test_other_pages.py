@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from findings.deliveries import DeliveryRejected, delivery_process, delivery_store
-from remediator.audit import audit_record
-from remediator.models import ActionState
+from remediator.engine.audit import audit_record
+from remediator.engine.models import ActionState
 
 from .factories import make_action, make_findings, make_scan, make_tag
 

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from findings import selectors
-from findings.charts import Bar, Series, bar_chart, line_chart
-from findings.views.overview import duration_text
+from remediator.dashboard.charts import Bar, Series, bar_chart, line_chart
+from remediator.dashboard.views.overview import duration_text
 
 from .factories import make_findings, make_tag
 

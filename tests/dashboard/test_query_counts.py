@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from findings.overview import overview_refresh
-from remediator.audit import audit_record
-from remediator.models import ActionState
-from remediator.services.dry_run_store import policy_dry_run_refresh
+from remediator.engine.audit import audit_record
+from remediator.engine.models import ActionState
+from remediator.engine.services.dry_run_store import policy_dry_run_refresh
 
 from .factories import make_action, make_findings, make_scan, make_tag
 

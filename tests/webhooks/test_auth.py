@@ -10,7 +10,7 @@ import time
 import pytest
 
 from findings.models import Delivery
-from remediator.signing import standard_webhooks_signature
+from remediator.core.signing import standard_webhooks_signature
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/webhooks/trivy/"

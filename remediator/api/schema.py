@@ -1,0 +1,94 @@
+"""OpenAPI annotations for the webhook endpoints (drf-spectacular)."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+
+from findings.parsers import SOURCES
+from remediator.api.serializers.findings import ErrorSerializer, WebhookAnswerSerializer
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+def _header(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, OpenApiTypes.STR, OpenApiParameter.HEADER, description=description
+    )
+
+
+SOURCE = OpenApiParameter(
+    "source",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    enum=list(SOURCES),
+    description="Report format; 'auto' detects it, 'harbor' also takes Harbor scan events.",
+)
+SECRET = OpenApiParameter(
+    "secret",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The webhook secret, for senders that cannot set headers (Aqua, Trivy plugin).",
+)
+COMMON_PARAMETERS = [
+    SOURCE,
+    OpenApiParameter(
+        "image",
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        description="Image reference for reports that name none (e.g. a Trivy scan of a tar).",
+    ),
+    _header("Authorization", "'Bearer <secret>' or the bare secret (Harbor's auth header)."),
+    _header("webhook-id", "Standard Webhooks message id; also the delivery's dedup id."),
+    _header("webhook-timestamp", "Standard Webhooks: Unix seconds, within five minutes of now."),
+    _header(
+        "webhook-signature", "Standard Webhooks: 'v1,<base64 HMAC-SHA256>' (space-separated list)."
+    ),
+    _header("X-Hub-Signature-256", "'sha256=<hex HMAC-SHA256 of the body>'."),
+    _header("X-GitHub-Delivery", "The sender's delivery id (dedup)."),
+]
+RESPONSES = {
+    202: OpenApiResponse(WebhookAnswerSerializer, description="Stored and queued for processing."),
+    200: OpenApiResponse(
+        WebhookAnswerSerializer,
+        description="A duplicate (the first delivery is returned), or a Harbor event that is "
+        "recorded and ignored (scan failed/stopped, other event types).",
+    ),
+    400: _error("Not JSON, not UTF-8, or nested too deeply (kept as a rejected delivery)."),
+    401: _error("Missing or wrong credentials."),
+    403: _error("No secret is configured for this source."),
+    404: _error("Unknown source."),
+    405: _error("Only POST is accepted."),
+    411: _error("Chunked body on a server that cannot stream it."),
+    413: _error("Body larger than WEBHOOK_MAX_BYTES."),
+    422: _error("JSON of no known format, or naming no image (kept as a rejected delivery)."),
+}
+REQUEST = {
+    "application/json": OpenApiTypes.OBJECT,
+    "application/cloudevents+json": OpenApiTypes.OBJECT,
+}
+
+
+def _post(parameters: list[OpenApiParameter], operation_id: str) -> extend_schema:
+    return extend_schema(
+        operation_id=operation_id,
+        summary="Receive a scan report or Harbor event",
+        tags=["webhooks"],
+        auth=[],
+        request=REQUEST,
+        parameters=parameters,
+        responses=RESPONSES,
+    )
+
+
+webhook_schema = extend_schema_view(post=_post(COMMON_PARAMETERS, "webhook_receive"))
+webhook_secret_path_schema = extend_schema_view(
+    post=_post([*COMMON_PARAMETERS, SECRET], "webhook_receive_with_secret")
+)

@@ -1,0 +1,195 @@
+"""Output shapes of the read API (read-only serializers over annotated querysets)."""
+
+from __future__ import annotations
+
+import zlib
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from findings.models import Delivery, Finding, Repository, Scan, Tag, Vulnerability
+from remediator.core.severity import SEVERITIES
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text="A short code, e.g. 'unauthorized', 'too_large'.")
+    detail = serializers.CharField(help_text="What was wrong.")
+
+
+class WebhookAnswerSerializer(serializers.Serializer):
+    delivery = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Delivery.Status.choices)
+    url = serializers.CharField()
+    duplicate = serializers.BooleanField(required=False)
+    detail = serializers.CharField(required=False, help_text="Why it was ignored or rejected.")
+
+
+def image_name(repository: Repository, tag: str = "") -> str:
+    text = f"{repository.registry}/{repository.name}"
+    return f"{text}:{tag}" if tag else text
+
+
+class TagSerializer(serializers.ModelSerializer):
+    digest = serializers.CharField(source="image.digest", help_text="The digest it points at now.")
+
+    class Meta:
+        model = Tag
+        fields = ["name", "digest", "latest_scan", "latest_scanned_at"]
+
+
+class SeverityCountsSerializer(serializers.Serializer):
+    critical = serializers.IntegerField()
+    high = serializers.IntegerField()
+    medium = serializers.IntegerField()
+    low = serializers.IntegerField()
+    negligible = serializers.IntegerField()
+    unknown = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class LastScanSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    scanned_at = serializers.DateTimeField()
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    """An image repository (registry + name), its tags, and what is open in it."""
+
+    image = serializers.SerializerMethodField()
+    tags = TagSerializer(many=True, read_only=True)
+    open_findings = serializers.SerializerMethodField()
+    last_scan = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Repository
+        fields = ["id", "registry", "name", "image", "tags", "open_findings", "last_scan"]
+
+    def get_image(self, obj: Repository) -> str:
+        return image_name(obj)
+
+    @extend_schema_field(SeverityCountsSerializer)
+    def get_open_findings(self, obj: Repository) -> dict:
+        counts = {s: getattr(obj, f"open_{s}", 0) or 0 for s in SEVERITIES}
+        return {**counts, "total": sum(counts.values())}
+
+    @extend_schema_field(LastScanSerializer(allow_null=True))
+    def get_last_scan(self, obj: Repository) -> dict | None:
+        if not getattr(obj, "last_scan_id", None):
+            return None
+        return {"id": obj.last_scan_id, "scanned_at": obj.last_scanned_at}
+
+
+class ScanSerializer(serializers.ModelSerializer):
+    image = serializers.SerializerMethodField()
+    repository = serializers.IntegerField(source="image.repository_id")
+    tag = serializers.CharField(source="tag.name")
+    digest = serializers.CharField(source="image.digest")
+    findings_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Scan
+        fields = [
+            "id", "delivery", "source", "image", "repository", "tag", "digest", "scanner",
+            "scanner_scan_id", "os", "scanned_at", "received_at", "findings_count",
+            "severity_counts", "superseded", "findings_url",
+        ]  # fmt: skip
+
+    def get_image(self, obj: Scan) -> str:
+        return image_name(obj.tag.repository, obj.tag.name)
+
+    def get_findings_url(self, obj: Scan) -> str:
+        return f"/api/v1/findings/?scan={obj.pk}"
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    image = serializers.SerializerMethodField()
+    tag = serializers.CharField(source="tag.name")
+    title = serializers.CharField(source="vulnerability.title")
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id", "vulnerability_id", "title", "severity", "cvss_score", "package",
+            "package_type", "installed_version", "fixed_version", "fixable", "status",
+            "status_reason", "accepted_until", "vendor_status", "image", "repository", "tag",
+            "first_seen", "last_seen", "fixed_at", "fixed_by_scan", "locations",
+        ]  # fmt: skip
+
+    def get_image(self, obj: Finding) -> str:
+        return image_name(obj.repository, obj.tag.name)
+
+
+class VulnerabilitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vulnerability
+        fields = [
+            "id", "title", "severity", "cvss_score", "cvss_vector", "links", "published_at",
+            "updated_at",
+        ]  # fmt: skip
+
+
+class AffectedImageSerializer(serializers.Serializer):
+    repository = serializers.IntegerField()
+    image = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    open_findings = serializers.IntegerField()
+    findings = serializers.IntegerField()
+
+
+class VulnerabilityDetailSerializer(VulnerabilitySerializer):
+    affected_images = serializers.SerializerMethodField()
+
+    class Meta(VulnerabilitySerializer.Meta):
+        fields = [*VulnerabilitySerializer.Meta.fields, "description", "affected_images"]
+
+    @extend_schema_field(AffectedImageSerializer(many=True))
+    def get_affected_images(self, obj: Vulnerability) -> list[dict]:
+        return self.context.get("affected_images", [])
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    scan = serializers.IntegerField(source="scan_pk", allow_null=True, read_only=True)
+    url = serializers.SerializerMethodField()
+    report_deliveries = serializers.SerializerMethodField()
+    event_delivery = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id", "source", "channel", "status", "error", "scan", "external_id", "sha256",
+            "size", "content_type", "image_hint", "attempts", "received_at", "enqueued_at",
+            "processed_at", "report_deliveries", "event_delivery", "url",
+        ]  # fmt: skip
+
+    def get_url(self, obj: Delivery) -> str:
+        return f"/api/v1/deliveries/{obj.pk}/"
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_report_deliveries(self, obj: Delivery) -> list[int]:
+        """Harbor events: the deliveries holding the reports fetched from Harbor's API."""
+        return list(obj.headers.get("report_deliveries", [])) if obj.headers else []
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_event_delivery(self, obj: Delivery) -> int | None:
+        """Reports fetched from Harbor: the event delivery that asked for them."""
+        return obj.headers.get("event_delivery") if obj.headers else None
+
+
+class DeliveryDetailSerializer(DeliverySerializer):
+    headers = serializers.JSONField()
+    body_preview = serializers.SerializerMethodField()
+    body_truncated = serializers.SerializerMethodField()
+
+    class Meta(DeliverySerializer.Meta):
+        fields = [*DeliverySerializer.Meta.fields, "headers", "body_preview", "body_truncated"]
+
+    def get_body_preview(self, obj: Delivery) -> str:
+        """The first DELIVERY_BODY_PREVIEW_BYTES of the raw body, as text."""
+        cap = settings.DELIVERY_BODY_PREVIEW_BYTES
+        data = zlib.decompressobj().decompress(bytes(obj.body_gz), cap)
+        return data.decode("utf-8", errors="replace")
+
+    def get_body_truncated(self, obj: Delivery) -> bool:
+        return obj.size > settings.DELIVERY_BODY_PREVIEW_BYTES

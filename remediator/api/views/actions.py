@@ -1,0 +1,281 @@
+"""Actions API: list and detail, the approval gates, and rebuilds requested by hand.
+
+Refusals answer ``{"error": code, "detail": why}``: 403 for permission and
+four eyes, 409 for the wrong state, 400 for bad input, 404 for unknown ids.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Count, Q, QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from findings.models import Repository, Tag
+from findings.querysets import repository_q
+from remediator.api.errors import ApiError, ErrorShapeMixin
+from remediator.api.serializers.actions import (
+    ActionDetailSerializer,
+    ActionSerializer,
+    DockerfileInput,
+    DockerfilePatchSerializer,
+    ReasonInput,
+    RebuildInput,
+    RejectInput,
+)
+from remediator.api.serializers.findings import ErrorSerializer
+from remediator.core import permissions
+from remediator.engine.models import OPEN_STATES, ActionKind, ActionState, RemediationAction
+from remediator.engine.services import (
+    ActionNotAllowed,
+    NoDockerfile,
+    action_dockerfile_patch,
+    action_gate,
+    action_request_rebuild,
+)
+
+REFUSAL_STATUS = {
+    "wrong_state": status.HTTP_409_CONFLICT,
+    "four_eyes": status.HTTP_403_FORBIDDEN,
+    "permission_denied": status.HTTP_403_FORBIDDEN,
+    "invalid": status.HTTP_400_BAD_REQUEST,
+}
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Bad input, e.g. a reject without reason."),
+    403: OpenApiResponse(ErrorSerializer, description="No permission, or four eyes."),
+    404: OpenApiResponse(ErrorSerializer, description="No such action."),
+    409: OpenApiResponse(ErrorSerializer, description="The action is not in a state for this."),
+}
+
+
+class CanViewActions(BasePermission):
+    message = "viewing actions needs the permission remediator.view_remediationaction"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.user.has_perm(permissions.VIEW_ACTION)
+
+
+class NewestFirst(CursorPagination):
+    ordering = "-id"
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def actions_queryset() -> QuerySet[RemediationAction]:
+    return RemediationAction.objects.select_related(
+        "repository", "tag", "image", "policy", "build_target", "requested_by"
+    ).annotate(findings_count=Count("findings", distinct=True))
+
+
+class ActionFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=ActionState.choices)
+    kind = django_filters.ChoiceFilter(choices=ActionKind.choices)
+    image = django_filters.CharFilter(
+        method="filter_image",
+        help_text='Repository id, or "registry/name", "name" (e.g. library/alpine or alpine).',
+    )
+    open = django_filters.BooleanFilter(method="filter_open", help_text="Only open actions.")
+
+    class Meta:
+        model = RemediationAction
+        fields = ["state", "kind", "image", "open"]
+
+    def filter_image(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if value.isdigit():
+            return qs.filter(repository_id=int(value))
+        return qs.filter(repository_q(value, "repository__"))
+
+    def filter_open(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return qs
+        return qs.filter(state__in=OPEN_STATES) if value else qs.exclude(state__in=OPEN_STATES)
+
+
+class ActionsApi(ErrorShapeMixin):
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+class ActionListApi(ActionsApi, generics.ListAPIView):
+    permission_classes = [IsAuthenticated, CanViewActions]
+    serializer_class = ActionSerializer
+    pagination_class = NewestFirst
+    filterset_class = ActionFilter
+
+    def get_queryset(self) -> QuerySet[RemediationAction]:
+        return actions_queryset()
+
+    @extend_schema(operation_id="actions_list", summary="Remediation actions, newest first")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class ActionDetailApi(ActionsApi, generics.RetrieveAPIView):
+    permission_classes = [IsAuthenticated, CanViewActions]
+    serializer_class = ActionDetailSerializer
+
+    def get_queryset(self) -> QuerySet[RemediationAction]:
+        return actions_queryset()
+
+    @extend_schema(
+        operation_id="actions_retrieve",
+        summary="One action: findings covered, transitions, provider calls, CI run link",
+        responses={200: ActionDetailSerializer, 404: ERRORS[404]},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+def _answer_with(run, *, not_found: type[Exception], what: str):
+    """Run a service call; its refusals become JSON errors with the right status."""
+    try:
+        return run()
+    except ActionNotAllowed as exc:
+        raise ApiError(REFUSAL_STATUS.get(exc.code, 409), exc.code, str(exc)) from exc
+    except not_found as exc:
+        raise ApiError(404, "not_found", f"no such {what}") from exc
+
+
+def _answer(run, *, created: bool = False) -> Response:
+    action = _answer_with(run, not_found=RemediationAction.DoesNotExist, what="action")
+    detail = actions_queryset().get(pk=action.pk)
+    code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return Response(ActionDetailSerializer(detail).data, status=code)
+
+
+def _valid(serializer_class, request: Request) -> dict:
+    serializer = serializer_class(data=request.data)
+    if not serializer.is_valid():
+        detail = "; ".join(
+            f"{field}: {' '.join(str(m) for m in messages)}"
+            for field, messages in serializer.errors.items()
+        )
+        raise ApiError(400, "invalid", detail)
+    return serializer.validated_data
+
+
+GATE_DOCS: dict[str, tuple[type | None, str]] = {
+    "approve": (ReasonInput, "Approve an action awaiting approval (not your own: four eyes)"),
+    "reject": (RejectInput, "Reject an action awaiting approval, with a reason (not your own)"),
+    "cancel": (ReasonInput, "Cancel an open action (its requester or an approver)"),
+    "retry": (
+        None,
+        "Retry a failed or verification_failed action (back to approved, dispatched)",
+    ),
+}
+"""Per gate of ``remediator.engine.services.GATES``: the body it reads, its summary."""
+
+
+class ActionGateApi(ActionsApi, APIView):
+    """``POST actions/{id}/{gate}/``: one view for every gate, ``gate`` set per route."""
+
+    gate = ""
+
+    def post(self, request: Request, pk: int) -> Response:
+        input_class, _ = GATE_DOCS[self.gate]
+        reason = _valid(input_class, request)["reason"] if input_class else ""
+        return _answer(
+            lambda: action_gate(gate=self.gate, action_id=pk, user=request.user, reason=reason)
+        )
+
+    @classmethod
+    def for_gate(cls, gate: str) -> type[ActionGateApi]:
+        """The view class of one gate, documented under ``actions_<gate>``."""
+        input_class, summary = GATE_DOCS[gate]
+
+        @extend_schema(
+            operation_id=f"actions_{gate}",
+            summary=summary,
+            request=input_class,
+            responses={200: ActionDetailSerializer, **ERRORS},
+        )
+        def post(self: ActionGateApi, request: Request, pk: int) -> Response:
+            return cls.post(self, request, pk)
+
+        attributes = {"gate": gate, "post": post, "__doc__": f"{summary}."}
+        return type(f"Action{gate.title()}Api", (cls,), attributes)
+
+
+class ImageRebuildApi(ActionsApi, APIView):
+    @extend_schema(
+        operation_id="images_rebuild",
+        summary="Request a rebuild of an image tag by hand",
+        request=RebuildInput,
+        responses={
+            201: ActionDetailSerializer,
+            200: OpenApiResponse(ActionDetailSerializer, description="Joined the open rebuild."),
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(RebuildInput, request)
+        repository = Repository.objects.filter(pk=pk).first()
+        if repository is None:
+            raise ApiError(404, "not_found", "no such image repository")
+        tags = Tag.objects.filter(repository=repository)
+        if data["tag"]:
+            tag = tags.filter(name=data["tag"]).first()
+        else:
+            tag = (
+                tags.filter(latest_scanned_at__isnull=False).order_by("-latest_scanned_at").first()
+            )
+        if tag is None:
+            raise ApiError(404, "not_found", f"{repository} has no tag {data['tag'] or ''}".strip())
+        existed = RemediationAction.objects.filter(
+            Q(tag=tag, kind=ActionKind.REBUILD, state__in=OPEN_STATES)
+        ).exists()
+        return _answer(
+            lambda: action_request_rebuild(tag=tag, user=request.user, reason=data["reason"]),
+            created=not existed,
+        )
+
+
+class ActionDockerfilePatchApi(ActionsApi, APIView):
+    """The Dockerfile patch for an action: GET for the build target's Dockerfile,
+    POST ``{"dockerfile": "..."}`` for one of your own."""
+
+    permission_classes = [IsAuthenticated, CanViewActions]
+
+    def _patch(self, pk: int, dockerfile: str) -> Response:
+        action = RemediationAction.objects.select_related("build_target").filter(pk=pk).first()
+        if action is None:
+            raise ApiError(404, "not_found", "no such action")
+        try:
+            patch = action_dockerfile_patch(action=action, dockerfile=dockerfile)
+        except NoDockerfile as exc:
+            raise ApiError(422, "no_dockerfile", str(exc)) from exc
+        data = {
+            "dockerfile_source": "request" if dockerfile.strip() else "build_target",
+            "diff": patch.diff,
+            "changes": patch.changes,
+            "warnings": patch.warnings,
+        }
+        return Response(DockerfilePatchSerializer(data).data)
+
+    @extend_schema(
+        operation_id="actions_dockerfile_patch",
+        summary="Dockerfile patch for the build target's Dockerfile",
+        responses={
+            200: DockerfilePatchSerializer,
+            404: ERRORS[404],
+            422: OpenApiResponse(ErrorSerializer, description="No Dockerfile stored."),
+        },
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return self._patch(pk, "")
+
+    @extend_schema(
+        operation_id="actions_dockerfile_patch_posted",
+        summary="Dockerfile patch for a Dockerfile sent in the request",
+        request=DockerfileInput,
+        responses={200: DockerfilePatchSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return self._patch(pk, _valid(DockerfileInput, request)["dockerfile"])

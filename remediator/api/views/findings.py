@@ -1,0 +1,222 @@
+"""Read API over images, scans, findings, vulnerabilities and deliveries; reprocess.
+
+Every list is cursor-paginated on ``-id`` and selects its relations up front,
+so the number of queries per page does not grow with the page.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from findings.deliveries import DeliveryBusy, delivery_reprocess
+from findings.models import Delivery, Finding, Repository, Scan, Tag, Vulnerability
+from findings.querysets import ACTIVE_STATUSES
+from remediator.api import filters
+from remediator.api.errors import ApiError, ErrorShapeMixin
+from remediator.api.serializers.findings import (
+    DeliveryDetailSerializer,
+    DeliverySerializer,
+    ErrorSerializer,
+    FindingSerializer,
+    ImageSerializer,
+    ScanSerializer,
+    VulnerabilityDetailSerializer,
+    VulnerabilitySerializer,
+    WebhookAnswerSerializer,
+    image_name,
+)
+from remediator.core import permissions
+from remediator.core.severity import SEVERITIES
+
+
+class NewestFirst(CursorPagination):
+    ordering = "-id"
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ById(NewestFirst):
+    ordering = "id"
+
+
+class ReadApi(ErrorShapeMixin):
+    # Token first: an anonymous request gets 401 with "WWW-Authenticate: Token".
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    pagination_class = NewestFirst
+
+
+def images_queryset() -> QuerySet:
+    open_by = {
+        f"open_{severity}": Count(
+            "findings",
+            filter=Q(findings__status__in=ACTIVE_STATUSES, findings__severity=severity),
+        )
+        for severity in SEVERITIES
+    }
+    last = Scan.objects.filter(image__repository=OuterRef("pk")).order_by("-scanned_at", "-id")
+    return Repository.objects.annotate(
+        **open_by,
+        last_scan_id=Subquery(last.values("id")[:1]),
+        last_scanned_at=Subquery(last.values("scanned_at")[:1]),
+    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.select_related("image")))
+
+
+@extend_schema_view(get=extend_schema(tags=["images"], summary="Image repositories"))
+class ImageListApi(ReadApi, generics.ListAPIView):
+    serializer_class = ImageSerializer
+    filterset_class = filters.ImageFilter
+
+    def get_queryset(self) -> QuerySet:
+        return images_queryset()
+
+
+@extend_schema_view(get=extend_schema(tags=["images"], summary="One image repository"))
+class ImageDetailApi(ReadApi, generics.RetrieveAPIView):
+    serializer_class = ImageSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return images_queryset()
+
+
+SCANS = Scan.objects.select_related("image", "tag__repository")
+
+
+@extend_schema_view(get=extend_schema(tags=["scans"], summary="Scans, newest first"))
+class ScanListApi(ReadApi, generics.ListAPIView):
+    queryset = SCANS
+    serializer_class = ScanSerializer
+    filterset_class = filters.ScanFilter
+
+
+@extend_schema_view(get=extend_schema(tags=["scans"], summary="One scan"))
+class ScanDetailApi(ReadApi, generics.RetrieveAPIView):
+    queryset = SCANS
+    serializer_class = ScanSerializer
+
+
+FINDINGS = Finding.objects.select_related("repository", "tag", "vulnerability")
+
+
+@extend_schema_view(get=extend_schema(tags=["findings"], summary="Findings"))
+class FindingListApi(ReadApi, generics.ListAPIView):
+    queryset = FINDINGS
+    serializer_class = FindingSerializer
+    filterset_class = filters.FindingFilter
+
+
+@extend_schema_view(get=extend_schema(tags=["findings"], summary="One finding"))
+class FindingDetailApi(ReadApi, generics.RetrieveAPIView):
+    queryset = FINDINGS
+    serializer_class = FindingSerializer
+
+
+@extend_schema_view(get=extend_schema(tags=["vulnerabilities"], summary="Vulnerabilities"))
+class VulnerabilityListApi(ReadApi, generics.ListAPIView):
+    queryset = Vulnerability.objects.all()
+    serializer_class = VulnerabilitySerializer
+    filterset_class = filters.VulnerabilityFilter
+    pagination_class = ById
+
+
+def affected_images(vulnerability: Vulnerability) -> list[dict]:
+    """Repositories with this vulnerability: counts and the tags it is open in (2 queries)."""
+    findings = Finding.objects.filter(vulnerability=vulnerability).order_by()
+    rows = findings.values("repository_id", "repository__registry", "repository__name").annotate(
+        open=Count("id", filter=Q(status__in=ACTIVE_STATUSES)), total=Count("id")
+    )
+    tags: dict[int, set[str]] = {}
+    for repository_id, tag in (
+        findings.filter(status__in=ACTIVE_STATUSES).values_list("repository_id", "tag__name")
+    ).distinct():
+        tags.setdefault(repository_id, set()).add(tag)
+    return [
+        {
+            "repository": row["repository_id"],
+            "image": image_name(
+                Repository(registry=row["repository__registry"], name=row["repository__name"])
+            ),
+            "tags": sorted(tags.get(row["repository_id"], ())),
+            "open_findings": row["open"],
+            "findings": row["total"],
+        }
+        for row in sorted(rows, key=lambda r: (-r["open"], r["repository_id"]))
+    ]
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["vulnerabilities"], summary="One vulnerability (id: CVE, GHSA, ...)")
+)
+class VulnerabilityDetailApi(ReadApi, generics.RetrieveAPIView):
+    queryset = Vulnerability.objects.all()
+    serializer_class = VulnerabilityDetailSerializer
+    lookup_value_regex = ".+"
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if "pk" in self.kwargs and self.request is not None:
+            vulnerability = Vulnerability(pk=self.kwargs["pk"])
+            context["affected_images"] = affected_images(vulnerability)
+        return context
+
+
+DELIVERIES = Delivery.objects.defer("body_gz").annotate(scan_pk=F("scan__id"))
+
+
+@extend_schema_view(get=extend_schema(tags=["deliveries"], summary="Received bodies"))
+class DeliveryListApi(ReadApi, generics.ListAPIView):
+    queryset = DELIVERIES
+    serializer_class = DeliverySerializer
+    filterset_class = filters.DeliveryFilter
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["deliveries"], summary="One delivery, with a raw body preview")
+)
+class DeliveryDetailApi(ReadApi, generics.RetrieveAPIView):
+    queryset = Delivery.objects.annotate(scan_pk=F("scan__id"))
+    serializer_class = DeliveryDetailSerializer
+
+
+class CanReprocess(BasePermission):
+    message = "reprocessing needs staff status or the findings.change_delivery permission"
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and (user.is_staff or user.has_perm(permissions.CHANGE_DELIVERY)))
+
+
+class DeliveryReprocessApi(ReadApi, APIView):
+    permission_classes = [IsAuthenticated, CanReprocess]
+
+    @extend_schema(
+        tags=["deliveries"],
+        summary="Process a stored delivery again (after a parser fix)",
+        request=None,
+        responses={
+            202: WebhookAnswerSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Not allowed to reprocess."),
+            404: OpenApiResponse(ErrorSerializer, description="No such delivery."),
+            409: OpenApiResponse(ErrorSerializer, description="The delivery is queued already."),
+        },
+    )
+    def post(self, request, pk: int) -> Response:
+        delivery = get_object_or_404(Delivery.objects.defer("body_gz"), pk=pk)
+        try:
+            delivery = delivery_reprocess(delivery=delivery)
+        except DeliveryBusy as exc:
+            raise ApiError(409, "conflict", str(exc)) from None
+        body = {
+            "delivery": delivery.pk,
+            "status": delivery.status,
+            "url": f"/api/v1/deliveries/{delivery.pk}/",
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED)

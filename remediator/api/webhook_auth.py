@@ -1,0 +1,132 @@
+"""Who may post to a webhook source: shared secrets from the environment.
+
+``WEBHOOK_SECRET_<SOURCE>`` (e.g. ``WEBHOOK_SECRET_TRIVY``), else
+``WEBHOOK_SECRET``; either may be read from a file via ``*_FILE``. A
+comma-separated value lists several secrets, so they can rotate ("new,old").
+
+Accepted credentials, any one of:
+- ``Authorization: Bearer <secret>`` or ``Authorization: <secret>`` (Harbor's auth header);
+- the secret as a path segment ``/api/v1/webhooks/<source>/<secret>/``;
+- Standard Webhooks ``webhook-id`` / ``webhook-timestamp`` / ``webhook-signature``;
+- GitHub-style ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>``.
+The first two are checked before the body is read, the signatures after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from django.conf import settings
+
+from remediator.core.secrets import MissingSecret, read_secret
+from remediator.core.signing import standard_webhooks_verify
+
+from .errors import ApiError
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADERS = ("HTTP_WEBHOOK_SIGNATURE", "HTTP_X_HUB_SIGNATURE_256")
+
+
+def secret_names(source: str) -> tuple[str, str]:
+    return (f"WEBHOOK_SECRET_{source.upper()}", "WEBHOOK_SECRET")
+
+
+def webhook_secrets(source: str) -> list[str]:
+    """The secrets accepted for ``source`` (newest first); [] when none is configured."""
+    for name in secret_names(source):
+        try:
+            value = read_secret(name, required=False)
+        except MissingSecret:
+            logger.error("%s_FILE cannot be read; webhook %s refuses posts", name, source)
+            raise ApiError(403, "not_configured", f"{name}_FILE cannot be read") from None
+        secrets = [part.strip() for part in value.split(",") if part.strip()]
+        if secrets:
+            return secrets
+    return []
+
+
+def _matches(offered: str, secrets: list[str]) -> bool:
+    given = offered.encode()
+    found = False
+    for secret in secrets:  # no early exit: the time spent does not depend on which matched
+        found |= hmac.compare_digest(given, secret.encode())
+    return found
+
+
+def _from_authorization(value: str) -> str:
+    scheme, _, rest = value.strip().partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" and rest else value.strip()
+
+
+def authenticate_before_body(meta: dict, source: str, path_secret: str | None) -> str | None:
+    """The method that authenticated the request, None if only a signature can,
+    or raise ApiError (401 wrong/missing credentials, 403 no secret configured)."""
+    secrets = webhook_secrets(source)
+    if not secrets:
+        if settings.WEBHOOK_ALLOW_UNAUTHENTICATED:
+            return "none"
+        names = " or ".join(secret_names(source))
+        raise ApiError(
+            403,
+            "not_configured",
+            f"no secret configured for {source}: set {names} "
+            "(or WEBHOOK_ALLOW_UNAUTHENTICATED=true for a local trial)",
+        )
+    if path_secret is not None:
+        if _matches(path_secret, secrets):
+            return "path"
+        raise ApiError(401, "unauthorized", "the secret in the URL is wrong")
+    authorization = meta.get("HTTP_AUTHORIZATION", "")
+    if authorization and _matches(_from_authorization(authorization), secrets):
+        return "authorization"
+    if any(meta.get(header) for header in SIGNATURE_HEADERS):
+        return None
+    if authorization:
+        raise ApiError(401, "unauthorized", "the Authorization header does not match the secret")
+    raise ApiError(
+        401,
+        "unauthorized",
+        "no credentials: send Authorization: Bearer <secret>, a webhook-signature "
+        "(Standard Webhooks), X-Hub-Signature-256, or put the secret in the URL",
+    )
+
+
+def _github_signature_ok(header: str, secrets: list[str], body: bytes) -> bool:
+    algorithm, _, offered = header.strip().partition("=")
+    if algorithm != "sha256" or not offered:
+        return False
+    found = False
+    for secret in secrets:
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        found |= hmac.compare_digest(expected.encode(), offered.strip().lower().encode())
+    return found
+
+
+def authenticate_signature(meta: dict, source: str, body: bytes) -> str:
+    """The signature method that verified ``body``, or raise ApiError(401)."""
+    secrets = webhook_secrets(source)
+    reason = ""
+    if meta.get("HTTP_WEBHOOK_SIGNATURE"):
+        msg_id = meta.get("HTTP_WEBHOOK_ID", "")
+        timestamp = meta.get("HTTP_WEBHOOK_TIMESTAMP", "")
+        if not msg_id or not timestamp:
+            reason = "webhook-signature needs webhook-id and webhook-timestamp"
+        else:
+            reason = standard_webhooks_verify(
+                secrets,
+                msg_id=msg_id,
+                timestamp=timestamp,
+                signature_header=meta["HTTP_WEBHOOK_SIGNATURE"],
+                body=body,
+            )
+        if not reason:
+            return "standard-webhooks"
+    github = meta.get("HTTP_X_HUB_SIGNATURE_256", "")
+    if github:
+        if _github_signature_ok(github, secrets, body):
+            return "hub-signature"
+        reason = reason or "X-Hub-Signature-256 does not match"
+    raise ApiError(401, "unauthorized", reason or "the signature does not match")

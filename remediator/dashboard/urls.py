@@ -1,0 +1,52 @@
+"""Dashboard page routes (included at "/")."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from remediator.dashboard.views import (
+    actions,
+    approvals,
+    audit,
+    decisions,
+    deliveries,
+    findings,
+    images,
+    overview,
+    policies,
+)
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", overview.overview, name="overview"),
+    path("images/", images.image_list, name="image-list"),
+    path("images/<int:pk>/", images.image_detail, name="image-detail"),
+    path("tags/<int:tag_id>/rebuild/", actions.tag_request_rebuild, name="tag-rebuild"),
+    path("findings/", findings.finding_list, name="finding-list"),
+    path("findings/export.csv", findings.finding_export, name="finding-export"),
+    path("findings/<int:pk>/", findings.finding_detail, name="finding-detail"),
+    path("findings/<int:pk>/accept/", decisions.finding_accept, name="finding-accept"),
+    path(
+        "findings/<int:pk>/false-positive/",
+        decisions.finding_false_positive,
+        name="finding-false-positive",
+    ),
+    path("findings/<int:pk>/reopen/", decisions.finding_reopen, name="finding-reopen"),
+    path("deliveries/", deliveries.delivery_list, name="delivery-list"),
+    path("deliveries/<int:pk>/", deliveries.delivery_detail, name="delivery-detail"),
+    path("actions/", actions.action_list, name="action-list"),
+    path("actions/<int:pk>/", actions.action_detail, name="action-detail"),
+    path(
+        "actions/<int:pk>/<str:op>/",
+        actions.action_operate,
+        name="action-operate",
+    ),
+    path("approvals/", approvals.approval_queue, name="approval-queue"),
+    path("policies/", policies.policy_list, name="policy-list"),
+    path("policies/dry-run/", policies.policy_dry_run_request, name="policy-dry-run"),
+    path("audit/", audit.audit_list, name="audit-list"),
+]

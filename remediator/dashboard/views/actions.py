@@ -1,0 +1,179 @@
+"""Actions: list by state, detail with timeline and Dockerfile patch, and the
+POST-only views behind every button (approve, reject, cancel, retry, rebuild)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from findings.models import Tag
+from remediator.core import permissions
+from remediator.dashboard.buttons import action_buttons, may_operate
+from remediator.dashboard.common import keyset_page, require_perm
+from remediator.engine.models import ActionState, AuditEvent, RemediationAction
+from remediator.engine.services import GATES, ActionNotAllowed, action_gate, action_request_rebuild
+
+from .patch import dockerfile_patch
+
+FINDINGS_SHOWN = 200
+TABS = [
+    ("", "All"),
+    ("awaiting_approval", "Awaiting approval"),
+    ("in_flight", "In flight"),
+    ("failed", "Failed"),
+    ("done", "Done"),
+    ("closed", "Rejected / cancelled"),
+]
+TAB_STATES = {
+    "in_flight": [
+        ActionState.PROPOSED,
+        ActionState.APPROVED,
+        ActionState.DISPATCHED,
+        ActionState.RUNNING,
+        ActionState.SUCCEEDED,
+    ],
+    "failed": [ActionState.FAILED, ActionState.VERIFICATION_FAILED],
+    "done": [ActionState.VERIFIED],
+    "closed": [ActionState.REJECTED, ActionState.CANCELLED, ActionState.SUPERSEDED],
+    "awaiting_approval": [ActionState.AWAITING_APPROVAL],
+}
+
+
+class ActionFilterForm(forms.Form):
+    tab = forms.ChoiceField(choices=TABS, required=False)
+    state = forms.ChoiceField(choices=[("", "Any"), *ActionState.choices], required=False)
+
+
+@require_perm(permissions.VIEW_ACTION)
+def action_list(request: HttpRequest) -> HttpResponse:
+    form = ActionFilterForm(request.GET)
+    queryset = RemediationAction.objects.select_related(
+        "repository", "tag", "policy", "requested_by", "build_target"
+    )
+    tab = ""
+    if form.is_valid():
+        tab = form.cleaned_data["tab"]
+        if tab:
+            queryset = queryset.filter(state__in=TAB_STATES[tab])
+        if form.cleaned_data["state"]:
+            queryset = queryset.filter(state=form.cleaned_data["state"])
+    page = keyset_page(request, queryset, keys=("-id",))
+    return render(
+        request,
+        "remediator/action_list.html",
+        {"form": form, "page": page, "tabs": TABS, "tab": tab},
+    )
+
+
+def action_events(action: RemediationAction):
+    return (
+        AuditEvent.objects.filter(
+            Q(action=action) | Q(object_type="remediationaction", object_id=str(action.pk))
+        )
+        .select_related("actor")
+        .order_by("id")[:500]
+    )
+
+
+@require_perm(permissions.VIEW_ACTION)
+def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_object_or_404(
+        RemediationAction.objects.select_related(
+            "repository",
+            "tag",
+            "image",
+            "policy",
+            "build_target",
+            "requested_by",
+            "verified_by_scan",
+        ),
+        pk=pk,
+    )
+    findings = list(
+        action.findings.select_related("vulnerability", "tag")
+        .defer("vulnerability__description", "locations")
+        .order_by("-severity_rank", "-id")[: FINDINGS_SHOWN + 1]
+    )
+    return render(
+        request,
+        "remediator/action_detail.html",
+        {
+            "action": action,
+            "findings": findings[:FINDINGS_SHOWN],
+            "more_findings": len(findings) > FINDINGS_SHOWN,
+            "events": action_events(action),
+            "approvals": action.approvals.select_related("user").order_by("id"),
+            "buttons": action_buttons(action, request.user),
+            "patch": dockerfile_patch(action),
+        },
+    )
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = default
+    return HttpResponseRedirect(target)
+
+
+def _run(request: HttpRequest, call, success: str) -> None:
+    try:
+        call()
+    except ActionNotAllowed as exc:
+        messages.error(request, f"Not done: {exc}")
+    else:
+        messages.success(request, success)
+
+
+DONE = {
+    "approve": "Action #{pk} approved; the rebuild is being dispatched.",
+    "reject": "Action #{pk} rejected.",
+    "cancel": "Action #{pk} cancelled.",
+    "retry": "Action #{pk} will be retried.",
+}
+"""What each gate's button says when it worked."""
+
+
+@require_POST
+@require_perm(permissions.VIEW_ACTION)
+def action_operate(request: HttpRequest, pk: int, op: str) -> HttpResponse:
+    """One POST per button. The permission is checked here and again in the service."""
+    action = get_object_or_404(RemediationAction.objects.only("id", "requested_by_id"), pk=pk)
+    if op not in GATES or not may_operate(action, request.user, op):
+        raise PermissionDenied
+    reason = request.POST.get("reason", "").strip()
+    default = reverse("action-detail", args=[pk])
+    if op == "reject" and not reason:
+        messages.error(request, "Not done: a reason is required to reject.")
+        return _back(request, default)
+    _run(
+        request,
+        lambda: action_gate(gate=op, action_id=pk, user=request.user, reason=reason),
+        DONE[op].format(pk=pk),
+    )
+    return _back(request, default)
+
+
+@require_POST
+@require_perm(permissions.VIEW_REPOSITORY)
+def tag_request_rebuild(request: HttpRequest, tag_id: int) -> HttpResponse:
+    if not request.user.has_perm(permissions.REQUEST_ACTION):
+        raise PermissionDenied
+    tag = get_object_or_404(Tag.objects.select_related("repository"), pk=tag_id)
+    reason = request.POST.get("reason", "").strip()
+    default = reverse("image-detail", args=[tag.repository_id])
+    _run(
+        request,
+        lambda: action_request_rebuild(tag=tag, user=request.user, reason=reason),
+        f"Rebuild of {tag} requested; it now waits for another approver.",
+    )
+    return _back(request, default)

@@ -1,0 +1,160 @@
+"""Findings: filtered keyset list, CSV export of the whole filtered set, detail."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from findings.models import Finding, Scan
+from remediator.core import permissions
+from remediator.dashboard.common import keyset_page, query_without, require_perm
+from remediator.dashboard.filters import FindingFilterForm
+from remediator.engine.models import AuditEvent
+
+from .decisions import decision_buttons, tomorrow
+
+LIST_KEYS = ("-severity_rank", "-id")
+CSV_COLUMNS = (
+    "id",
+    "vulnerability",
+    "severity",
+    "cvss",
+    "status",
+    "registry",
+    "repository",
+    "tag",
+    "package",
+    "package_type",
+    "installed_version",
+    "fixed_version",
+    "first_seen",
+    "last_seen",
+    "fixed_at",
+)
+
+
+def _filtered(request: HttpRequest) -> tuple[FindingFilterForm, object]:
+    form = FindingFilterForm(request.GET)
+    return form, form.apply(Finding.objects.all())
+
+
+@require_perm(permissions.VIEW_FINDING)
+def finding_list(request: HttpRequest) -> HttpResponse:
+    form, queryset = _filtered(request)
+    page = keyset_page(
+        request,
+        queryset.select_related("repository", "tag", "vulnerability").defer(
+            "vulnerability__description", "locations", "status_reason"
+        ),
+        keys=LIST_KEYS,
+    )
+    return render(
+        request,
+        "findings/finding_list.html",
+        {
+            "form": form,
+            "page": page,
+            "export_query": query_without(request),
+            "now": timezone.now(),
+        },
+    )
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_rows(queryset) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    rows = queryset.order_by(*LIST_KEYS).values_list(
+        "id",
+        "vulnerability_id",
+        "severity",
+        "cvss_score",
+        "status",
+        "repository__registry",
+        "repository__name",
+        "tag__name",
+        "package",
+        "package_type",
+        "installed_version",
+        "fixed_version",
+        "first_seen",
+        "last_seen",
+        "fixed_at",
+    )
+    for row in rows.iterator(chunk_size=2000):
+        yield writer.writerow([_cell(v) for v in row])
+
+
+def _cell(value: object) -> object:
+    """A CSV cell; text a spreadsheet would run as a formula (report-supplied package
+    names, versions) gets a leading apostrophe (OWASP's CSV injection advice)."""
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+@require_perm(permissions.VIEW_FINDING)
+def finding_export(request: HttpRequest) -> StreamingHttpResponse:
+    """Every row of the current filter as CSV, streamed (memory does not grow with rows)."""
+    _, queryset = _filtered(request)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(_csv_rows(queryset), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="findings-{stamp}.csv"'
+    return response
+
+
+@require_perm(permissions.VIEW_FINDING)
+def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = get_object_or_404(
+        Finding.objects.select_related(
+            "repository",
+            "tag",
+            "vulnerability",
+            "first_scan",
+            "last_scan",
+            "fixed_by_scan",
+        ),
+        pk=pk,
+    )
+    seen_by = (
+        Scan.objects.filter(findings=finding)
+        .select_related("tag")
+        .defer("severity_counts")
+        .order_by("-scanned_at", "-id")[:50]
+    )
+    actions = finding.actions.select_related("tag").order_by("-id")[:20]
+    decided = (
+        AuditEvent.objects.filter(
+            kind=AuditEvent.Kind.FINDING, object_type="finding", object_id=str(finding.pk)
+        )
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+    return render(
+        request,
+        "findings/finding_detail.html",
+        {
+            "finding": finding,
+            "seen_by": seen_by,
+            "actions": actions,
+            "decided": decided,
+            "buttons": decision_buttons(finding, request.user),
+            "tomorrow": tomorrow(),
+        },
+    )

@@ -1,0 +1,44 @@
+"""Policies: the rules in the order they apply, and the last dry run over today's open findings.
+
+The dry run itself runs in the worker (remediator.engine.services.dry_run_store); the page
+shows the stored result with its time and a button that queues a fresh one.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from remediator.core import permissions
+from remediator.dashboard.common import require_perm
+from remediator.engine.models import Policy
+from remediator.engine.services.dry_run_store import policy_dry_run_enqueue, policy_dry_run_read
+
+
+@require_perm(permissions.VIEW_POLICY)
+def policy_list(request: HttpRequest) -> HttpResponse:
+    policies = Policy.objects.select_related("build_target", "owner").order_by("order", "id")
+    state = policy_dry_run_read()
+    return render(
+        request,
+        "remediator/policy_list.html",
+        {
+            "policies": policies,
+            "dry_run": state.stored.results if state.stored else None,
+            "dry_run_stored": state.stored,
+            "dry_run_stale": state.stale,
+            "dry_run_queued": state.queued,
+        },
+    )
+
+
+@require_POST
+@require_perm(permissions.VIEW_POLICY)
+def policy_dry_run_request(request: HttpRequest) -> HttpResponse:
+    if policy_dry_run_enqueue():
+        messages.success(request, "Dry run queued; refresh in a few seconds.")
+    else:
+        messages.info(request, "A dry run is already queued; refresh in a few seconds.")
+    return redirect("policy-list")

@@ -1,0 +1,172 @@
+"""Admin: policies and build targets are edited here; actions and audit are read-only.
+
+Approve/reject from the admin call the same services as the API and dashboard.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from remediator.core import permissions
+
+from .models import Approval, AuditEvent, BuildTarget, Policy, RemediationAction
+from .services import ActionNotAllowed, action_approve, action_reject
+from .services.dry_run_store import policy_dry_run_enqueue
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "order",
+        "enabled",
+        "action",
+        "min_severity",
+        "fix_available",
+        "image_glob",
+        "package_glob",
+        "requires_approval",
+        "build_target",
+        "owner",
+    ]
+    list_editable = ["order", "enabled"]
+    list_filter = ["enabled", "action", "requires_approval"]
+    search_fields = ["name", "description", "image_glob", "package_glob"]
+    ordering = ["order", "id"]
+    raw_id_fields = ["owner"]
+
+    # Every change to the rules queues a fresh dry run for the Policies page.
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        policy_dry_run_enqueue()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        policy_dry_run_enqueue()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        policy_dry_run_enqueue()
+
+
+def _env_state(name: str) -> str:
+    if not name:
+        return "—"
+    is_set = bool(os.environ.get(name) or os.environ.get(f"{name}_FILE"))
+    return f"{name} ({'set' if is_set else 'NOT SET'})"
+
+
+@admin.register(BuildTarget)
+class BuildTargetAdmin(admin.ModelAdmin):
+    list_display = ["name", "provider", "project", "ref", "enabled", "token", "api_token"]
+    list_filter = ["provider", "enabled"]
+    search_fields = ["name", "project"]
+    readonly_fields = ["token", "api_token", "created_at", "updated_at"]
+
+    @admin.display(description="token env var")
+    def token(self, target: BuildTarget) -> str:
+        """Whether the named variable is set; never its value."""
+        return _env_state(target.token_env)
+
+    @admin.display(description="API token env var")
+    def api_token(self, target: BuildTarget) -> str:
+        return _env_state(target.api_token_env)
+
+
+class ApprovalInline(admin.TabularInline):
+    model = Approval
+    extra = 0
+    can_delete = False
+    fields = ["decision", "user", "reason", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(RemediationAction)
+class RemediationActionAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "state", "tag", "policy", "requested_by", "created_at"]
+    list_filter = ["state", "kind", "requires_approval", "risky_marked"]
+    search_fields = ["repository__name", "tag__name", "external_id", "correlation_id"]
+    list_select_related = ["tag__repository", "policy", "requested_by"]
+    inlines = [ApprovalInline]
+    actions = ["approve_selected", "reject_selected"]
+    readonly_fields = [f.name for f in RemediationAction._meta.get_fields() if f.concrete]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def _each(self, request: HttpRequest, queryset: QuerySet, run, done: str) -> None:
+        ok = 0
+        for action in queryset:
+            try:
+                run(action)
+                ok += 1
+            except ActionNotAllowed as exc:
+                self.message_user(request, f"#{action.pk}: {exc}", messages.ERROR)
+        if ok:
+            self.message_user(request, f"{ok} action(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Approve selected actions", permissions=["approve"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda a: action_approve(action_id=a.pk, user=request.user, reason="via admin"),
+            "approved",
+        )
+
+    @admin.action(description="Reject selected actions", permissions=["approve"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda a: action_reject(action_id=a.pk, user=request.user, reason="rejected in admin"),
+            "rejected",
+        )
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(permissions.APPROVE_ACTION)
+
+
+@admin.register(Approval)
+class ApprovalAdmin(admin.ModelAdmin):
+    list_display = ["id", "action", "decision", "user", "requested_by", "created_at"]
+    list_filter = ["decision"]
+    raw_id_fields = ["action", "user", "requested_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # decisions are made through the services (four eyes, transitions)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["id", "created_at", "kind", "actor_label", "object_type", "object_id"]
+    list_display += ["from_state", "to_state", "message"]
+    list_filter = ["kind", "object_type"]
+    search_fields = ["message", "actor_label", "object_id"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class EngineConfig(AppConfig):
+    """The action engine. Its label stays "remediator": tables, migrations and
+    permission codenames (``remediator.approve_action``) keep their names."""
+
+    name = "remediator.engine"
+    label = "remediator"
+    verbose_name = "Remediation"
+
+    def ready(self) -> None:
+        # Django requires these in ready(): they import models.
+        from remediator.engine import receivers  # noqa: F401  (scan_ingested -> scan_evaluate_task)
+        from remediator.engine.audit import audit_call
+        from remediator.integrations.http import call_recorder_register
+
+        call_recorder_register(audit_call)

@@ -1,0 +1,56 @@
+"""Append-only audit trail: one function writes every AuditEvent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from remediator.integrations.http import CallRecord
+
+from .models import AuditEvent, RemediationAction
+
+
+def audit_record(
+    *,
+    kind: str,
+    message: str = "",
+    actor: Any = None,
+    actor_label: str = "",
+    action: RemediationAction | None = None,
+    obj: Any = None,
+    from_state: str = "",
+    to_state: str = "",
+    data: dict | None = None,
+) -> AuditEvent:
+    """Write one event. ``obj`` (any model instance) names what it is about."""
+    target = obj if obj is not None else action
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        kind=kind,
+        message=message,
+        actor=actor,
+        actor_label=actor_label or (actor.get_username() if actor else "system"),
+        action=action,
+        object_type=target._meta.model_name if target is not None else "",
+        object_id=str(target.pk) if target is not None else "",
+        from_state=from_state,
+        to_state=to_state,
+        data=data or {},
+    )
+
+
+def audit_call(record: CallRecord) -> None:
+    """Every call an integration makes to an outside system (registered at start-up)."""
+    audit_record(
+        kind="provider_call",
+        actor_label=f"provider:{record.provider}",
+        message=f"{record.method} {record.url} -> {record.status or record.error}",
+        data={
+            "provider": record.provider,
+            "method": record.method,
+            "url": record.url,
+            "status": record.status,
+            "duration_ms": record.duration_ms,
+            "error": record.error,
+        },
+    )

@@ -1,0 +1,292 @@
+"""What we do about findings: policies, build targets, actions, approvals, audit."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from findings.models import Finding, Image, Repository, Scan, Severity, Tag
+from remediator.integrations.registry import provider_choices
+
+
+class ActionKind(models.TextChoices):
+    REBUILD = "rebuild"
+    RESCAN = "rescan"
+    MARK_RISKY = "mark_risky"
+    NOTIFY = "notify"
+    IGNORE = "ignore"
+
+
+Provider = models.TextChoices(
+    "Provider", [(slug.upper(), (slug, label)) for slug, label in provider_choices()]
+)
+"""CI systems a build target can name: one per entry of the integrations' registry."""
+
+
+class BuildTarget(models.Model):
+    """Maps image repositories to the CI pipeline that rebuilds them.
+
+    Secrets are never stored: ``token_env``/``api_token_env`` name environment
+    variables (or ``NAME_FILE`` files) that hold them.
+    """
+
+    name = models.SlugField(max_length=100, unique=True)
+    image_patterns = models.JSONField(
+        default=list, help_text='Globs over "registry/repository", e.g. "docker.io/acme/*".'
+    )
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    url = models.URLField(
+        blank=True, help_text="API base URL (GitLab, Jenkins, GitHub Enterprise)."
+    )
+    project = models.CharField(
+        max_length=300, help_text="GitLab project id or path; GitHub owner/repo; Jenkins job path."
+    )
+    ref = models.CharField(max_length=200, default="main")
+    workflow = models.CharField(max_length=200, blank=True, help_text="GitHub workflow file or id.")
+    username = models.CharField(max_length=200, blank=True, help_text="Jenkins user.")
+    token_env = models.CharField(max_length=100, blank=True)
+    api_token_env = models.CharField(max_length=100, blank=True)
+    dockerfile = models.TextField(blank=True, help_text="The image's Dockerfile, for patches.")
+    options = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_provider_display()})"
+
+
+class Policy(models.Model):
+    """One ordered rule: the first enabled rule that matches a finding decides."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    order = models.PositiveIntegerField(default=100)
+    enabled = models.BooleanField(default=True)
+    description = models.TextField(blank=True)
+    min_severity = models.CharField(
+        max_length=12, choices=Severity.choices, default=Severity.UNKNOWN
+    )
+    fix_available = models.BooleanField(
+        null=True, blank=True, help_text="Yes: only fixable; No: only unfixable; empty: either."
+    )
+    include_wont_fix = models.BooleanField(
+        default=False, help_text="Also match vendor status will_not_fix / end_of_life."
+    )
+    package_glob = models.CharField(max_length=200, blank=True)
+    image_glob = models.CharField(max_length=300, blank=True)
+    vulnerability_ids = models.JSONField(default=list, blank=True)
+    min_age_days = models.PositiveIntegerField(default=0)
+    fix_grace_days = models.PositiveIntegerField(
+        default=0, help_text="Wait this long after a fix first appears before acting."
+    )
+    action = models.CharField(max_length=16, choices=ActionKind.choices)
+    requires_approval = models.BooleanField(default=True)
+    notify_channels = models.JSONField(
+        default=list, blank=True, help_text='e.g. ["email", "slack"]'
+    )
+    build_target = models.ForeignKey(
+        BuildTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="policies"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Actions this policy requests are requested on behalf of this person.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "policies"
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActionState(models.TextChoices):
+    PROPOSED = "proposed"
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    DISPATCHED = "dispatched"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    VERIFIED = "verified"
+    VERIFICATION_FAILED = "verification_failed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"
+
+
+OPEN_STATES = (
+    ActionState.PROPOSED,
+    ActionState.AWAITING_APPROVAL,
+    ActionState.APPROVED,
+    ActionState.DISPATCHED,
+    ActionState.RUNNING,
+    ActionState.SUCCEEDED,
+)
+"""States in which an action still owns its tag: a new one would be a duplicate."""
+
+
+class RemediationAction(models.Model):
+    """One rebuild / re-scan / mark-risky / notify for one tag, covering a set of findings."""
+
+    kind = models.CharField(max_length=16, choices=ActionKind.choices)
+    state = models.CharField(
+        max_length=20, choices=ActionState.choices, default=ActionState.PROPOSED
+    )
+    correlation_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="actions")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="actions")
+    image = models.ForeignKey(
+        Image, on_delete=models.PROTECT, related_name="actions", help_text="Digest when requested."
+    )
+    findings = models.ManyToManyField(Finding, related_name="actions", blank=True)
+    policy = models.ForeignKey(
+        Policy, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    build_target = models.ForeignKey(
+        BuildTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    requires_approval = models.BooleanField(default=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requested_actions",
+    )
+    reason = models.TextField(blank=True)
+    external_id = models.CharField(max_length=300, blank=True, help_text="CI run / pipeline id.")
+    external_url = models.URLField(max_length=500, blank=True, help_text="Link to the CI run.")
+    provider_state = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    risky_marked = models.BooleanField(default=False, help_text="We disallowed it in Aqua.")
+    verified_by_scan = models.ForeignKey(
+        Scan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    verify_deadline = models.DateTimeField(null=True, blank=True)
+    verify_rescan_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When we asked Aqua to re-scan the rebuilt image."
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        permissions = [("approve_action", "Can approve or reject remediation actions")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tag", "kind"],
+                condition=Q(state__in=OPEN_STATES),
+                name="action_one_open_per_tag_and_kind",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "-id"], name="action_state_idx"),
+            models.Index(fields=["tag", "kind", "-finished_at"], name="action_cooldown_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} of {self.tag} ({self.state})"
+
+
+class Approval(models.Model):
+    """A person's decision on an action. Four eyes: never the requester's."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve"
+        REJECT = "reject"
+
+    action = models.ForeignKey(
+        RemediationAction, on_delete=models.CASCADE, related_name="approvals"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Copied from the action so the database can enforce four eyes.",
+    )
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requested_by__isnull=True) | ~Q(user=F("requested_by")),
+                name="approval_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="reject") | ~Q(reason=""), name="approval_reject_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} of action {self.action_id} by {self.user_id}"
+
+
+class AuditEvent(models.Model):
+    """Append-only: every state change and every call made to an outside system."""
+
+    class Kind(models.TextChoices):
+        TRANSITION = "transition"
+        PROVIDER_CALL = "provider_call"
+        APPROVAL = "approval"
+        NOTIFICATION = "notification"
+        CONFIG = "config"
+        FINDING = "finding"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(
+        max_length=150, blank=True, help_text='e.g. "policy:x", "system"'
+    )
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    action = models.ForeignKey(
+        RemediationAction, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["kind", "-id"], name="audit_kind_idx"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_type}:{self.object_id} {self.message[:40]}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise ValueError("audit events are append-only")

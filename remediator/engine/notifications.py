@@ -1,0 +1,133 @@
+"""Tell people: email (Django's mail backend) and a Slack-compatible incoming webhook.
+
+Sent for: an action awaiting approval, failed, verified, verification failed,
+and the findings of a ``notify`` action. A failure to notify never breaks a
+transition: it is logged and audited. The Slack webhook URL is a secret: it is
+audited as "slack webhook", never with its path.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+from remediator.core.errors import ProviderError
+from remediator.engine.audit import audit_record
+from remediator.engine.models import RemediationAction
+from remediator.integrations.http import CallRecord, HttpClient
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("email", "slack")
+EVENTS = {
+    "awaiting_approval": "needs approval",
+    "failed": "failed",
+    "verified": "verified: the findings are fixed",
+    "verification_failed": "did not fix the findings",
+    "findings": "findings need attention",
+}
+
+
+def default_channels() -> list[str]:
+    channels = []
+    if settings.NOTIFY_EMAIL_TO:
+        channels.append("email")
+    if settings.SLACK_WEBHOOK_URL:
+        channels.append("slack")
+    return channels
+
+
+def channels_for(action: RemediationAction) -> list[str]:
+    """The policy's channels when it names some, else every configured channel."""
+    chosen = list(action.policy.notify_channels) if action.policy else []
+    return [c for c in chosen if c in CHANNELS] or default_channels()
+
+
+def message_for(action: RemediationAction, event: str) -> tuple[str, str]:
+    """(subject, text) of one notification."""
+    what = f"{action.get_kind_display().lower()} of {action.tag}"
+    subject = f"[Remediator] {what} {EVENTS.get(event, event)}"
+    vulns = sorted(set(action.findings.values_list("vulnerability_id", flat=True)))
+    lines = [f"Action #{action.pk}: {what} is {action.state}."]
+    if vulns:
+        more = f" and {len(vulns) - 15} more" if len(vulns) > 15 else ""
+        lines.append(f"Findings ({len(vulns)}): {', '.join(vulns[:15])}{more}")
+    if action.reason:
+        lines.append(f"Reason: {action.reason}")
+    if action.error:
+        lines.append(f"Error: {action.error}")
+    if action.requested_by_id:
+        lines.append(f"Requested by: {action.requested_by}")
+    if action.external_url:
+        lines.append(f"CI run: {action.external_url}")
+    if action.risky_marked:
+        lines.append("The image is marked risky (disallowed) in Aqua.")
+    lines.append(f"Details: {settings.BASE_URL}/api/v1/actions/{action.pk}/")
+    return subject, "\n".join(lines)
+
+
+def _send_email(subject: str, text: str) -> None:
+    send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, list(settings.NOTIFY_EMAIL_TO))
+
+
+def _audit_slack_call(record: CallRecord) -> None:
+    audit_record(
+        kind="provider_call",
+        actor_label="provider:slack",
+        message=f"{record.method} slack webhook -> {record.status or record.error}",
+        data={
+            "provider": "slack",
+            "method": record.method,
+            "url": "slack webhook",
+            "status": record.status,
+            "duration_ms": record.duration_ms,
+            "error": record.error,
+        },
+    )
+
+
+def _send_slack(subject: str, text: str) -> None:
+    url = settings.SLACK_WEBHOOK_URL
+    if not url:
+        raise ValueError("SLACK_WEBHOOK_URL is not set")
+    client = HttpClient("slack", on_call=_audit_slack_call, retries=settings.NOTIFY_RETRIES)
+    try:
+        client.request("POST", url, json={"text": f"*{subject}*\n{text}"}, expected=(200, 204))
+    except ProviderError as exc:  # its message holds the URL: say it without
+        raise RuntimeError(f"slack webhook answered {exc.status or 'no response'}") from None
+
+
+SENDERS = {"email": _send_email, "slack": _send_slack}
+
+
+def action_notify(*, action_id: int, event: str) -> list[str]:
+    """Send ``event`` about the action on its channels; returns the channels that worked."""
+    action = RemediationAction.objects.select_related(
+        "policy", "repository", "tag", "requested_by"
+    ).get(pk=action_id)
+    subject, text = message_for(action, event)
+    sent = []
+    for channel in channels_for(action):
+        try:
+            SENDERS[channel](subject, text)
+        except Exception as exc:  # any failure: log, audit, carry on
+            log.warning("action %s: %s notification failed: %s", action_id, channel, exc)
+            audit_record(
+                kind="notification",
+                action=action,
+                actor_label=f"notify:{channel}",
+                message=f"{channel} notification failed: {exc}"[:1000],
+                data={"channel": channel, "event": event, "ok": False},
+            )
+            continue
+        sent.append(channel)
+        audit_record(
+            kind="notification",
+            action=action,
+            actor_label=f"notify:{channel}",
+            message=f"{channel}: {subject}",
+            data={"channel": channel, "event": event, "ok": True},
+        )
+    return sent

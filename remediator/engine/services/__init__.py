@@ -1,0 +1,46 @@
+"""The action engine's services: every write and transition goes through here.
+
+Views, API views, admin actions and Celery tasks call these names.
+"""
+
+from .actions import TRANSITIONS, ActionNotAllowed, action_transition
+from .dispatch import action_dispatch, action_fail, action_poll
+from .dry_run import RuleDryRun, policy_dry_run
+from .evaluate import scan_evaluate
+from .gates import (
+    GATES,
+    action_approve,
+    action_cancel,
+    action_gate,
+    action_reject,
+    action_request_rebuild,
+    action_retry,
+)
+from .patch import NoDockerfile, action_dockerfile_patch
+from .requesters import action_requesters, actions_requesters
+from .verify import verify_overdue, verify_scan
+
+__all__ = [
+    "GATES",
+    "TRANSITIONS",
+    "ActionNotAllowed",
+    "NoDockerfile",
+    "RuleDryRun",
+    "action_approve",
+    "action_cancel",
+    "action_dispatch",
+    "action_dockerfile_patch",
+    "action_fail",
+    "action_gate",
+    "action_poll",
+    "action_reject",
+    "action_request_rebuild",
+    "action_requesters",
+    "action_retry",
+    "action_transition",
+    "actions_requesters",
+    "policy_dry_run",
+    "scan_evaluate",
+    "verify_overdue",
+    "verify_scan",
+]

@@ -1,0 +1,251 @@
+"""Carry out approved actions: trigger CI, ask Aqua, notify; follow CI runs to the end."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from remediator.core.errors import ProviderError
+from remediator.engine.audit import audit_record
+from remediator.engine.models import (
+    ActionKind,
+    ActionState,
+    AuditEvent,
+    BuildTarget,
+    RemediationAction,
+)
+from remediator.engine.notifications import action_notify
+from remediator.engine.policy import image_matches
+from remediator.integrations.aqua.client import AquaClient, AquaImage
+from remediator.integrations.ci import RunStatus, TriggerRequest
+from remediator.integrations.registry import provider_for
+
+from .actions import ActionNotAllowed, action_transition
+from .aqua import image_risky_mark
+from .verify import action_verify_latest
+
+log = logging.getLogger(__name__)
+S = ActionState
+RUN_TO_STATE = {
+    "queued": S.DISPATCHED,
+    "running": S.RUNNING,
+    "succeeded": S.SUCCEEDED,
+    "failed": S.FAILED,
+    "cancelled": S.FAILED,
+}
+
+
+def build_target_for(action: RemediationAction) -> BuildTarget | None:
+    """The action's own target, else the first enabled one whose patterns match."""
+    if action.build_target_id and action.build_target.enabled:
+        return action.build_target
+    name = str(action.repository)
+    for target in BuildTarget.objects.filter(enabled=True).order_by("id"):
+        if any(image_matches(str(p), name) for p in target.image_patterns or ()):
+            return target
+    return None
+
+
+def trigger_request(action: RemediationAction) -> TriggerRequest:
+    image = str(action.repository)
+    if action.tag.name:
+        image += f":{action.tag.name}"
+    if action.image.digest:
+        image += f"@{action.image.digest}"
+    rows = action.findings.order_by("vulnerability_id", "package").values_list(
+        "vulnerability_id", "package", "fixed_version"
+    )
+    packages: dict[str, str] = {}
+    for _vuln, package, fixed in rows:
+        first = fixed.split(",")[0].strip()
+        if first:
+            packages.setdefault(package, first)
+    return TriggerRequest(
+        correlation_id=str(action.correlation_id),
+        image=image,
+        digest=action.image.digest,
+        vulnerability_ids=tuple(sorted({row[0] for row in rows})),
+        packages=tuple(sorted(packages.items())),
+        details_url=f"{settings.BASE_URL}/api/v1/actions/{action.pk}/",
+        dispatch_number=max(
+            1,
+            AuditEvent.objects.filter(
+                action=action, kind=AuditEvent.Kind.TRANSITION, to_state=S.DISPATCHED
+            ).count(),
+        ),
+    )
+
+
+def action_fail(*, action_id: int, error: str) -> RemediationAction | None:
+    """failed (from approved, dispatched or running), then mark the image risky."""
+    try:
+        action = action_transition(
+            action_id=action_id,
+            to=S.FAILED,
+            expect=(S.APPROVED, S.DISPATCHED, S.RUNNING),
+            actor_label="system",
+            reason=error[:1000],
+            error=error[:4000],
+        )
+    except ActionNotAllowed:
+        return None
+    if action.kind == ActionKind.REBUILD:
+        image_risky_mark(action=action, reason=f"rebuild failed: {error[:200]}")
+    return action
+
+
+def _claim(action: RemediationAction) -> RemediationAction | None:
+    """approved -> dispatched once; a retry of an undelivered trigger resumes it."""
+    if action.state == S.APPROVED:
+        try:
+            return action_transition(
+                action_id=action.pk,
+                to=S.DISPATCHED,
+                expect=(S.APPROVED,),
+                actor_label="system",
+                reason="dispatching",
+                attempts=action.attempts + 1,
+                build_target=build_target_for(action),
+            )
+        except ActionNotAllowed:
+            return None
+    undelivered = not action.external_id and not action.provider_state
+    if action.state == S.DISPATCHED and undelivered:
+        RemediationAction.objects.filter(pk=action.pk).update(attempts=F("attempts") + 1)
+        return action
+    return None
+
+
+def action_dispatch(*, action_id: int) -> RemediationAction:
+    """Carry out an approved action. A transient ProviderError propagates (retry the task);
+    a permanent one fails the action."""
+    action = RemediationAction.objects.select_related("repository", "tag", "image").get(
+        pk=action_id
+    )
+    claimed = _claim(action)
+    if claimed is None:
+        return action
+    action = RemediationAction.objects.select_related(
+        "repository", "tag", "image", "build_target"
+    ).get(pk=action_id)
+    try:
+        if action.kind == ActionKind.REBUILD:
+            return _rebuild(action)
+        return _aqua_or_notify(action)
+    except ProviderError as exc:
+        if not exc.permanent:
+            raise
+        return action_fail(action_id=action_id, error=str(exc)) or action
+
+
+def _rebuild(action: RemediationAction) -> RemediationAction:
+    target = action.build_target
+    if target is None:
+        raise ProviderError(f"no enabled build target matches {action.repository}", permanent=True)
+    try:
+        status = provider_for(target).trigger(trigger_request(action))
+    except ProviderError as exc:
+        _audit_call(action, target, "trigger", f"failed: {exc}")
+        raise
+    _audit_call(action, target, "trigger", f"run {status.external_id or '?'} {status.state}")
+    return action_run_update(action_id=action.pk, status=status)
+
+
+def _audit_call(action: RemediationAction, target: BuildTarget, operation: str, outcome: str):
+    """The action's own record of a CI call (the HTTP calls are audited by the client)."""
+    audit_record(
+        kind="provider_call",
+        action=action,
+        actor_label=f"provider:{target.provider}",
+        message=f"{operation} on build target {target.name}: {outcome}"[:1000],
+        data={"provider": target.provider, "target": target.name, "operation": operation},
+    )
+
+
+def _aqua_or_notify(action: RemediationAction) -> RemediationAction:
+    repository = action.repository
+    tag = action.tag.name or "latest"
+    if action.kind in (ActionKind.RESCAN, ActionKind.MARK_RISKY) and not AquaClient.configured():
+        raise ProviderError("Aqua is not configured (AQUA_URL)", permanent=True)
+    changes: dict = {}
+    if action.kind == ActionKind.RESCAN:
+        AquaClient().rescan(repository.registry, repository.name, tag)
+        detail = "Aqua asked to re-scan"
+    elif action.kind == ActionKind.MARK_RISKY:
+        image = AquaImage.of(repository.registry, repository.name, tag)
+        AquaClient().disallow([image], comment=f"Remediator action {action.pk}: {action.reason}")
+        changes["risky_marked"] = True
+        detail = "image disallowed in Aqua"
+    else:
+        sent = action_notify(action_id=action.pk, event="findings")
+        detail = f"notified: {', '.join(sent) or 'no channel configured'}"
+    return action_transition(
+        action_id=action.pk,
+        to=S.SUCCEEDED,
+        expect=(S.DISPATCHED,),
+        actor_label="system",
+        reason=detail,
+        **changes,
+    )
+
+
+def action_run_update(*, action_id: int, status: RunStatus) -> RemediationAction:
+    """Record what the CI provider says and move the action accordingly."""
+    action = RemediationAction.objects.get(pk=action_id)
+    changes = {
+        "provider_state": status.provider_state or action.provider_state,
+        "external_id": status.external_id or action.external_id,
+        "external_url": status.url or action.external_url,
+    }
+    to = RUN_TO_STATE.get(status.state, S.RUNNING)
+    if to == action.state:
+        RemediationAction.objects.filter(pk=action_id, state=action.state).update(**changes)
+        action.refresh_from_db()
+        return action
+    if to == S.FAILED:
+        RemediationAction.objects.filter(pk=action_id).update(**changes)
+        detail = status.detail or status.state
+        return action_fail(action_id=action_id, error=f"CI run {status.state}: {detail}") or action
+    try:
+        action = action_transition(
+            action_id=action_id,
+            to=to,
+            actor_label=f"provider:{action.build_target.provider if action.build_target else ''}",
+            reason=f"CI run {status.state}" + (f" ({status.detail})" if status.detail else ""),
+            **changes,
+        )
+    except ActionNotAllowed as exc:  # cancelled meanwhile, or another poll got there first
+        log.info("action %s: %s", action_id, exc)
+        return RemediationAction.objects.get(pk=action_id)
+    if to == S.SUCCEEDED:
+        return action_verify_latest(action_id=action_id) or action
+    return action
+
+
+def action_poll(*, action_id: int) -> RemediationAction:
+    """Ask the CI provider where a dispatched/running rebuild is."""
+    action = RemediationAction.objects.select_related("build_target").get(pk=action_id)
+    if action.state not in (S.DISPATCHED, S.RUNNING) or action.kind != ActionKind.REBUILD:
+        return action
+    deadline = settings.ACTION_RUN_TIMEOUT_MINUTES
+    started = action.dispatched_at or action.updated_at
+    if started is not None and timezone.now() - started > timedelta(minutes=deadline):
+        error = f"no result from the CI run within {deadline} minutes (ACTION_RUN_TIMEOUT_MINUTES)"
+        return action_fail(action_id=action_id, error=error) or action
+    if not action.provider_state and not action.external_id:
+        return action  # the trigger has not been delivered yet: the dispatch task owns it
+    if action.build_target is None:
+        return action_fail(action_id=action_id, error="its build target was deleted") or action
+    try:
+        status = provider_for(action.build_target).status(action.provider_state)
+    except ProviderError as exc:
+        _audit_call(action, action.build_target, "status", f"failed: {exc}")
+        if not exc.permanent:
+            log.info("action %s: poll failed, will poll again: %s", action_id, exc)
+            return action
+        return action_fail(action_id=action_id, error=f"cannot follow the CI run: {exc}") or action
+    return action_run_update(action_id=action_id, status=status)

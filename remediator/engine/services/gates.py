@@ -1,0 +1,192 @@
+"""What people do to actions: approve, reject, cancel, retry, request a rebuild.
+
+Four eyes: whoever requested an action (a person, the owner of the policy
+that requested it, or a person whose rebuild request joined it) can neither
+approve nor reject it; rejecting your own
+request is a cancel. The database enforces it too (Approval's
+``approval_four_eyes`` constraint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from findings.models import Finding, Tag
+from remediator.core import permissions
+from remediator.engine.audit import audit_record
+from remediator.engine.models import (
+    OPEN_STATES,
+    ActionKind,
+    ActionState,
+    Approval,
+    RemediationAction,
+)
+
+from .actions import ActionNotAllowed, action_transition
+from .propose import action_propose
+from .requesters import action_requesters
+
+S = ActionState
+
+
+def _require(user: Any, permission: str, doing: str) -> None:
+    if user is None or not user.is_authenticated or not user.has_perm(permission):
+        raise ActionNotAllowed(
+            f"you may not {doing}: it needs the permission {permission} "
+            '(the "Security approvers" group)',
+            code="permission_denied",
+        )
+
+
+def _locked(action_id: int) -> RemediationAction:
+    return RemediationAction.objects.select_for_update().get(pk=action_id)
+
+
+def _decide(*, action_id: int, user: Any, decision: str, reason: str) -> RemediationAction:
+    verb = "approved" if decision == Approval.Decision.APPROVE else "rejected"
+    with transaction.atomic():
+        action = _locked(action_id)
+        if action.state != S.AWAITING_APPROVAL:
+            raise ActionNotAllowed(
+                f"action is {action.state}; only awaiting_approval can be {verb}"
+            )
+        if user.pk in action_requesters(action):
+            hint = "; to withdraw your request, cancel it" if verb == "rejected" else ""
+            raise ActionNotAllowed(
+                f"four eyes: you requested this action, someone else must decide it{hint}",
+                code="four_eyes",
+            )
+        approval = Approval.objects.create(
+            action=action,
+            user=user,
+            requested_by_id=action.requested_by_id,
+            decision=decision,
+            reason=reason,
+        )
+        audit_record(
+            kind="approval",
+            action=action,
+            actor=user,
+            obj=approval,
+            message=f"{verb}" + (f": {reason}" if reason else ""),
+            data={"decision": decision},
+        )
+        to = S.APPROVED if decision == Approval.Decision.APPROVE else S.REJECTED
+        return action_transition(
+            action_id=action_id,
+            to=to,
+            expect=(S.AWAITING_APPROVAL,),
+            actor=user,
+            reason=reason or verb,
+        )
+
+
+def action_approve(*, action_id: int, user: Any, reason: str = "") -> RemediationAction:
+    """awaiting_approval -> approved by someone other than the requester; dispatch follows
+    after commit. A second approval finds it approved and is refused."""
+    _require(user, permissions.APPROVE_ACTION, "approve actions")
+    return _decide(
+        action_id=action_id, user=user, decision=Approval.Decision.APPROVE, reason=reason
+    )
+
+
+def action_reject(*, action_id: int, user: Any, reason: str) -> RemediationAction:
+    """awaiting_approval -> rejected, with a reason, by someone other than the requester."""
+    _require(user, permissions.APPROVE_ACTION, "reject actions")
+    if not (reason or "").strip():
+        raise ActionNotAllowed("a reason is required to reject an action", code="invalid")
+    return _decide(
+        action_id=action_id, user=user, decision=Approval.Decision.REJECT, reason=reason.strip()
+    )
+
+
+def action_cancel(*, action_id: int, user: Any, reason: str = "") -> RemediationAction:
+    """Any open action -> cancelled, by its requester or an approver.
+
+    A CI run already started is not stopped; Remediator just stops following it.
+    """
+    action = RemediationAction.objects.get(pk=action_id)
+    own = user is not None and action.requested_by_id == getattr(user, "pk", None)
+    if not own:
+        _require(user, permissions.APPROVE_ACTION, "cancel an action someone else requested")
+    if action.state in (S.DISPATCHED, S.RUNNING):
+        reason = (reason + " " if reason else "") + "(the CI run itself is not stopped)"
+    return action_transition(
+        action_id=action_id,
+        to=S.CANCELLED,
+        expect=tuple(OPEN_STATES),
+        actor=user,
+        reason=reason or "cancelled",
+    )
+
+
+def action_retry(*, action_id: int, user: Any, reason: str = "") -> RemediationAction:
+    """failed / verification_failed -> approved again (same action, same approval) and
+    dispatched anew against the tag's current image. Needs the approver permission;
+    refused while another open action of the same kind owns the tag."""
+    _require(user, permissions.APPROVE_ACTION, "retry actions")
+    with transaction.atomic():
+        action = _locked(action_id)
+        if action.state not in (S.FAILED, S.VERIFICATION_FAILED):
+            raise ActionNotAllowed(
+                f"action is {action.state}; only failed or verification_failed can be retried"
+            )
+        other = (
+            RemediationAction.objects.filter(
+                tag_id=action.tag_id, kind=action.kind, state__in=OPEN_STATES
+            )
+            .exclude(pk=action.pk)
+            .first()
+        )
+        if other is not None:
+            raise ActionNotAllowed(
+                f"action {other.pk} ({other.state}) is already open for this tag; act on it"
+            )
+        tag = Tag.objects.get(pk=action.tag_id)
+        return action_transition(
+            action_id=action_id,
+            to=S.APPROVED,
+            actor=user,
+            reason=f"retry requested (attempt {action.attempts + 1})"
+            + (f": {reason.strip()}" if reason.strip() else ""),
+            image=tag.image,
+        )
+
+
+GATES: dict[str, Callable[..., RemediationAction]] = {
+    "approve": action_approve,
+    "reject": action_reject,
+    "cancel": action_cancel,
+    "retry": action_retry,
+}
+"""What a person may do to an existing action, by name (the API's and the dashboard's)."""
+
+
+def action_gate(*, gate: str, action_id: int, user: Any, reason: str = "") -> RemediationAction:
+    """Pass ``action_id`` through the named gate; ActionNotAllowed names any refusal."""
+    if gate not in GATES:
+        raise ActionNotAllowed(f"unknown operation {gate!r}", code="invalid")
+    return GATES[gate](action_id=action_id, user=user, reason=reason)
+
+
+def action_request_rebuild(*, tag: Tag, user: Any, reason: str = "") -> RemediationAction:
+    """A person asks for a rebuild of ``tag``: it covers the tag's open fixable findings
+    and joins the open rebuild when there is one. Someone else approves it when
+    MANUAL_REBUILD_REQUIRES_APPROVAL (default on)."""
+    _require(user, permissions.REQUEST_ACTION, "request rebuilds")
+    findings = Finding.objects.filter(tag=tag, status=Finding.Status.OPEN, fixable=True)
+    who = user.get_username()
+    action, _outcome = action_propose(
+        tag=tag,
+        kind=ActionKind.REBUILD,
+        finding_ids=findings.values_list("pk", flat=True),
+        requires_approval=settings.MANUAL_REBUILD_REQUIRES_APPROVAL,
+        requested_by=user,
+        actor=user,
+        reason=reason or f"rebuild requested by {who}",
+    )
+    return action

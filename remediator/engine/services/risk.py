@@ -1,0 +1,135 @@
+"""People's decisions about single findings: accept the risk (until a date), dismiss
+as a false positive, or reopen. Accepted risks are acknowledged in Aqua when it is
+configured, and reopen by themselves when their acceptance expires."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from findings.models import Finding
+from findings.status import (
+    StatusNotAllowed,
+    finding_acceptance_end,
+    finding_decide,
+    findings_acceptance_expired,
+)
+from remediator.core import permissions
+from remediator.core.errors import ProviderError
+from remediator.engine.audit import audit_record
+from remediator.integrations.aqua.client import AquaClient, AquaIssue
+
+from .actions import ActionNotAllowed
+
+log = logging.getLogger(__name__)
+
+
+def _decide(*, finding_id: int, user, to: str, reason: str, until: datetime | None) -> Finding:
+    if not user.has_perm(permissions.APPROVE_ACTION):
+        raise ActionNotAllowed(
+            "deciding about findings needs the permission approve_action (Security approvers)",
+            code="permission_denied",
+        )
+    try:
+        with transaction.atomic():
+            finding, before = finding_decide(
+                finding_id=finding_id, to=to, reason=reason, until=until
+            )
+            audit_record(
+                kind="finding",
+                actor=user,
+                obj=finding,
+                from_state=before,
+                to_state=to,
+                message=reason.strip() or f"{before} -> {to}",
+                data={"accepted_until": until.isoformat() if until else None},
+            )
+    except StatusNotAllowed as exc:
+        raise ActionNotAllowed(str(exc), code=exc.code) from exc
+    return finding
+
+
+def finding_accept_risk(
+    *, finding_id: int, user, reason: str, until: datetime | None = None
+) -> Finding:
+    """Accept an open finding's risk (optionally until a date) and tell Aqua."""
+    finding = _decide(
+        finding_id=finding_id, user=user, to=Finding.Status.ACCEPTED, reason=reason, until=until
+    )
+    _acknowledge_in_aqua(finding, reason=reason, until=until)
+    return finding
+
+
+def finding_mark_false_positive(*, finding_id: int, user, reason: str) -> Finding:
+    return _decide(
+        finding_id=finding_id,
+        user=user,
+        to=Finding.Status.FALSE_POSITIVE,
+        reason=reason,
+        until=None,
+    )
+
+
+def finding_reopen(*, finding_id: int, user, reason: str = "") -> Finding:
+    """Undo an acceptance or a false-positive decision."""
+    return _decide(
+        finding_id=finding_id, user=user, to=Finding.Status.OPEN, reason=reason, until=None
+    )
+
+
+def accepted_risks_expire(*, now: datetime | None = None) -> int:
+    """Reopen accepted findings whose acceptance has ended; returns how many."""
+    now = now or timezone.now()
+    expired = findings_acceptance_expired(now=now)
+    for pk in expired:
+        with transaction.atomic():
+            if finding_acceptance_end(finding_id=pk, now=now):
+                audit_record(
+                    kind="finding",
+                    actor_label="system",
+                    obj=Finding(pk=pk),
+                    from_state=Finding.Status.ACCEPTED,
+                    to_state=Finding.Status.OPEN,
+                    message="risk acceptance expired",
+                )
+    return len(expired)
+
+
+def _acknowledge_in_aqua(finding: Finding, *, reason: str, until: datetime | None) -> None:
+    if not AquaClient.configured():
+        return
+    tag = finding.tag
+    repository = finding.repository
+    issue = AquaIssue(
+        image_name=f"{repository.name}:{tag.name or 'latest'}",
+        registry_name=repository.registry,
+        issue_name=finding.vulnerability_id,
+        resource_name=finding.package,
+        resource_version=finding.installed_version,
+        resource_format=finding.package_type,
+        fix_version=finding.fixed_version.split(",")[0].strip(),
+    )
+    days = None
+    if until is not None:
+        days = max(1, (until - timezone.now()).days)
+    try:
+        AquaClient().acknowledge([issue], comment=reason, expiration_days=days)
+    except ProviderError as exc:
+        log.warning("finding %s: acknowledging in Aqua failed: %s", finding.pk, exc)
+        audit_record(
+            kind="provider_call",
+            actor_label="provider:aqua",
+            obj=finding,
+            message=f"acknowledging in Aqua failed: {exc}",
+            data={"provider": "aqua", "error": str(exc)[:500]},
+        )
+        return
+    audit_record(
+        kind="provider_call",
+        actor_label="provider:aqua",
+        obj=finding,
+        message=f"{finding.vulnerability_id} in {finding.package} acknowledged in Aqua",
+    )

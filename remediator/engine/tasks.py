@@ -1,0 +1,85 @@
+"""Thin Celery tasks: fetch by id, call the service, retry transient errors."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from remediator.core.errors import ProviderError
+
+from .models import ActionKind, ActionState, RemediationAction
+from .notifications import action_notify
+from .services import action_dispatch, action_fail, action_poll, scan_evaluate, verify_overdue
+from .services.dry_run_store import policy_dry_run_refresh_queued
+from .services.risk import accepted_risks_expire
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="remediator.scan_evaluate")
+def scan_evaluate_task(scan_id: int) -> int:
+    return len(scan_evaluate(scan_id=scan_id))
+
+
+@shared_task(name="remediator.action_dispatch", bind=True, max_retries=None)
+def action_dispatch_task(self, action_id: int) -> str:
+    try:
+        return action_dispatch(action_id=action_id).state
+    except RemediationAction.DoesNotExist:
+        return "missing"
+    except ProviderError as exc:  # transient: permanent ones already failed the action
+        if self.request.retries >= settings.ACTION_DISPATCH_RETRIES:
+            action_fail(
+                action_id=action_id, error=f"gave up after {self.request.retries} retries: {exc}"
+            )
+            return "failed"
+        countdown = settings.ACTION_DISPATCH_BACKOFF * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name="remediator.action_poll")
+def action_poll_task(action_id: int) -> str:
+    try:
+        return action_poll(action_id=action_id).state
+    except RemediationAction.DoesNotExist:
+        return "missing"
+
+
+@shared_task(name="remediator.actions_poll")
+def actions_poll_task() -> int:
+    """Beat: poll every dispatched/running rebuild (Jenkins forgets queue items in minutes)."""
+    ids = list(
+        RemediationAction.objects.filter(
+            kind=ActionKind.REBUILD, state__in=(ActionState.DISPATCHED, ActionState.RUNNING)
+        ).values_list("pk", flat=True)
+    )
+    for action_id in ids:
+        action_poll_task.delay(action_id)
+    return len(ids)
+
+
+@shared_task(name="remediator.actions_verify_overdue")
+def actions_verify_overdue_task() -> int:
+    """Beat: rebuilds that succeeded but whose rebuilt image was never scanned."""
+    return verify_overdue()
+
+
+@shared_task(name="remediator.action_notify")
+def action_notify_task(action_id: int, event: str) -> list[str]:
+    try:
+        return action_notify(action_id=action_id, event=event)
+    except RemediationAction.DoesNotExist:
+        return []
+
+
+@shared_task(name="remediator.accepted_risks_expire")
+def accepted_risks_expire_task() -> int:
+    return accepted_risks_expire()
+
+
+@shared_task(name="remediator.policy_dry_run_refresh")
+def policy_dry_run_refresh_task() -> float:
+    """Beat, the Policies page's button, policy changes: store a fresh dry run."""
+    return policy_dry_run_refresh_queued().seconds

@@ -1,0 +1,195 @@
+"""What every outside-system client shares: errors, retries, timeouts, audit.
+
+Each provider module builds an :class:`HttpClient` and calls ``request``.
+Transient failures (connection errors, timeouts, 429, 5xx) are retried with
+exponential backoff and jitter, honouring ``Retry-After``; what is left is
+raised as :class:`ProviderError` with ``permanent`` saying whether trying
+again later could help. Every call is reported to ``on_call`` (by default the
+recorder the engine registers: an AuditEvent) with the method, the URL
+without secrets, the status and the duration.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from remediator.core.errors import ProviderError
+from remediator.core.secrets import MissingSecret, read_secret
+
+SECRET_PARAMS = {"token", "private_token", "access_token", "password", "secret", "key", "api_key"}
+TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    provider: str
+    method: str
+    url: str
+    status: int | None
+    duration_ms: int
+    error: str = ""
+
+
+def require_secret(env_name: str, *, what: str) -> str:
+    """The secret held by environment variable ``env_name`` (or ``env_name``_FILE).
+
+    Raises a permanent :class:`ProviderError` naming the variable (never a value)
+    when it is not configured or not set: no retry can fix configuration.
+    """
+    if not env_name:
+        raise ProviderError(f"{what}: no environment variable is named for it", permanent=True)
+    try:
+        return read_secret(env_name)
+    except MissingSecret as exc:
+        raise ProviderError(f"{what}: {exc}", permanent=True) from exc
+
+
+def ping_error(check: Callable[[], object]) -> str:
+    """'' when ``check`` runs without a ProviderError, else the error's message."""
+    try:
+        check()
+    except ProviderError as exc:
+        return str(exc)
+    return ""
+
+
+def truncate_list(items: Iterable[str], limit: int) -> tuple[str, bool]:
+    """Items joined with commas, cut at an item boundary to at most ``limit`` chars.
+
+    Returns (text, truncated).
+    """
+    kept: list[str] = []
+    size = 0
+    items = list(items)
+    for item in items:
+        added = len(item) + (1 if kept else 0)
+        if size + added > limit:
+            return ",".join(kept), True
+        kept.append(item)
+        size += added
+    return ",".join(kept), False
+
+
+def error_name(exc: requests.RequestException) -> str:
+    """What went wrong, by name: the cause urllib3 gave up on (``ReadTimeoutError``,
+    ``NewConnectionError``...) rather than the ``ConnectionError`` wrapping it."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return type(reason).__name__ if isinstance(reason, BaseException) else type(exc).__name__
+
+
+def redact_url(url: str) -> str:
+    """The URL without user info or secret query parameters."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    query = urlencode(
+        [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query)]
+    )
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
+
+
+_call_recorder: Callable[[CallRecord], None] | None = None
+
+
+def call_recorder_register(recorder: Callable[[CallRecord], None] | None) -> None:
+    """Report every call made by a client built without ``on_call`` to ``recorder``.
+
+    The engine registers its audit trail here at start-up (integrations do not
+    import the engine).
+    """
+    global _call_recorder
+    _call_recorder = recorder
+
+
+def record_call(record: CallRecord) -> None:
+    """The default ``on_call``: hand the record to the registered recorder, if any."""
+    if _call_recorder is not None:
+        _call_recorder(record)
+
+
+class HttpClient:
+    def __init__(
+        self,
+        provider: str,
+        base_url: str = "",
+        *,
+        auth: Any = None,
+        headers: dict[str, str] | None = None,
+        on_call: Callable[[CallRecord], None] | None = record_call,
+        retries: int | None = None,
+        verify: bool | str = True,
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.on_call = on_call
+        self.timeout = (settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
+        self.session = requests.Session()
+        self.session.auth = auth
+        self.session.verify = verify
+        self.session.headers.update({"User-Agent": "Remediator/0.1", **(headers or {})})
+        retry = Retry(
+            total=settings.PROVIDER_RETRIES if retries is None else retries,
+            connect=None,
+            backoff_factor=settings.PROVIDER_RETRY_BACKOFF,
+            backoff_jitter=settings.PROVIDER_RETRY_BACKOFF,
+            backoff_max=60,
+            status_forcelist=TRANSIENT_STATUSES,
+            allowed_methods=None,  # POSTs too: every trigger carries a correlation id
+            respect_retry_after_header=True,
+            raise_on_status=False,
+            raise_on_redirect=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        expected: Iterable[int] = (200, 201, 202, 204),
+        **kwargs: Any,
+    ) -> requests.Response:
+        """Send with retries; return the response when its status is ``expected``."""
+        url = self.url(path)
+        kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("allow_redirects", False)
+        started = time.monotonic()
+        status: int | None = None
+        error = ""
+        try:
+            response = self.session.request(method, url, **kwargs)
+            status = response.status_code
+        except requests.RequestException as exc:
+            error = error_name(exc)
+            raise ProviderError(
+                f"{self.provider}: {method} {redact_url(url)} failed: {error}", permanent=False
+            ) from exc
+        finally:
+            if self.on_call is not None:
+                elapsed = int((time.monotonic() - started) * 1000)
+                self.on_call(
+                    CallRecord(self.provider, method, redact_url(url), status, elapsed, error)
+                )
+        if status not in set(expected):
+            raise ProviderError(
+                f"{self.provider}: {method} {redact_url(url)} answered {status}: "
+                f"{response.text[:300]}",
+                permanent=status not in TRANSIENT_STATUSES,
+                status=status,
+            )
+        return response

@@ -1,1 +1,0 @@
-"""Dashboard pages of the action engine: actions, approvals, policies, audit."""
