@@ -297,7 +297,7 @@ CELERY_BEAT_SCHEDULE["findings-overview-refresh"] = {
 # warning "No directory at: .../static/" on every start of a fresh DATA_DIR.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-# --- Policy dry run (remediator/engine/services/dry_run_store.py): run by the worker, read by /policies/.
+# --- Policy dry run (engine/services/dry_run_store.py): run by the worker, read by /policies/.
 POLICY_DRY_RUN_REFRESH_SECONDS = env.int("POLICY_DRY_RUN_REFRESH_SECONDS", default=600)
 """Beat re-runs the dry run this often; the page's button and policy changes queue it too."""
 POLICY_DRY_RUN_INLINE_LIMIT = env.int("POLICY_DRY_RUN_INLINE_LIMIT", default=50_000)
