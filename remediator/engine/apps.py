@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from remediator.integrations.http import call_recorder_register
+
 
 class EngineConfig(AppConfig):
     """The action engine. Its label stays "remediator": tables, migrations and
@@ -13,6 +15,5 @@ class EngineConfig(AppConfig):
         # Django requires these in ready(): they import models.
         from remediator.engine import receivers  # noqa: F401  (scan_ingested -> scan_evaluate_task)
         from remediator.engine.audit import audit_call
-        from remediator.integrations.http import call_recorder_register
 
         call_recorder_register(audit_call)

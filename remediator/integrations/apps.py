@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from findings.events import event_handler_register
+
 
 class IntegrationsConfig(AppConfig):
     """One folder per outside system; an app so that Harbor's event handling is
@@ -10,7 +12,6 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Django requires this in ready(): the handler imports findings' models.
-        from findings.events import event_handler_register
         from remediator.integrations.harbor.events import HARBOR_EVENTS
 
         event_handler_register(HARBOR_EVENTS)

@@ -30,22 +30,16 @@ from remediator.api.serializers.actions import (
     RejectInput,
 )
 from remediator.api.serializers.findings import ErrorSerializer
+from remediator.api.services import service_call, valid_input
 from remediator.core import permissions
 from remediator.engine.models import OPEN_STATES, ActionKind, ActionState, RemediationAction
 from remediator.engine.services import (
-    ActionNotAllowed,
     NoDockerfile,
     action_dockerfile_patch,
     action_gate,
     action_request_rebuild,
 )
 
-REFUSAL_STATUS = {
-    "wrong_state": status.HTTP_409_CONFLICT,
-    "four_eyes": status.HTTP_403_FORBIDDEN,
-    "permission_denied": status.HTTP_403_FORBIDDEN,
-    "invalid": status.HTTP_400_BAD_REQUEST,
-}
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Bad input, e.g. a reject without reason."),
     403: OpenApiResponse(ErrorSerializer, description="No permission, or four eyes."),
@@ -133,32 +127,11 @@ class ActionDetailApi(ActionsApi, generics.RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
 
-def _answer_with(run, *, not_found: type[Exception], what: str):
-    """Run a service call; its refusals become JSON errors with the right status."""
-    try:
-        return run()
-    except ActionNotAllowed as exc:
-        raise ApiError(REFUSAL_STATUS.get(exc.code, 409), exc.code, str(exc)) from exc
-    except not_found as exc:
-        raise ApiError(404, "not_found", f"no such {what}") from exc
-
-
 def _answer(run, *, created: bool = False) -> Response:
-    action = _answer_with(run, not_found=RemediationAction.DoesNotExist, what="action")
+    action = service_call(run, not_found=RemediationAction.DoesNotExist, what="action")
     detail = actions_queryset().get(pk=action.pk)
     code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return Response(ActionDetailSerializer(detail).data, status=code)
-
-
-def _valid(serializer_class, request: Request) -> dict:
-    serializer = serializer_class(data=request.data)
-    if not serializer.is_valid():
-        detail = "; ".join(
-            f"{field}: {' '.join(str(m) for m in messages)}"
-            for field, messages in serializer.errors.items()
-        )
-        raise ApiError(400, "invalid", detail)
-    return serializer.validated_data
 
 
 GATE_DOCS: dict[str, tuple[type | None, str]] = {
@@ -180,7 +153,7 @@ class ActionGateApi(ActionsApi, APIView):
 
     def post(self, request: Request, pk: int) -> Response:
         input_class, _ = GATE_DOCS[self.gate]
-        reason = _valid(input_class, request)["reason"] if input_class else ""
+        reason = valid_input(input_class, request)["reason"] if input_class else ""
         return _answer(
             lambda: action_gate(gate=self.gate, action_id=pk, user=request.user, reason=reason)
         )
@@ -215,7 +188,7 @@ class ImageRebuildApi(ActionsApi, APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(RebuildInput, request)
+        data = valid_input(RebuildInput, request)
         repository = Repository.objects.filter(pk=pk).first()
         if repository is None:
             raise ApiError(404, "not_found", "no such image repository")
@@ -278,4 +251,4 @@ class ActionDockerfilePatchApi(ActionsApi, APIView):
         responses={200: DockerfilePatchSerializer, 400: ERRORS[400], 404: ERRORS[404]},
     )
     def post(self, request: Request, pk: int) -> Response:
-        return self._patch(pk, _valid(DockerfileInput, request)["dockerfile"])
+        return self._patch(pk, valid_input(DockerfileInput, request)["dockerfile"])

@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 
 from findings.models import Finding
 from remediator.api.serializers.findings import FindingSerializer
-from remediator.api.views.actions import ERRORS, ActionsApi, _answer_with, _valid
+from remediator.api.services import service_call, valid_input
+from remediator.api.views.actions import ERRORS, ActionsApi
 from remediator.engine.services.risk import (
     finding_accept_risk,
     finding_mark_false_positive,
@@ -35,7 +36,7 @@ def _findings() -> QuerySet[Finding]:
 
 
 def _respond(run) -> Response:
-    finding = _answer_with(run, not_found=Finding.DoesNotExist, what="finding")
+    finding = service_call(run, not_found=Finding.DoesNotExist, what="finding")
     return Response(FindingSerializer(_findings().get(pk=finding.pk)).data)
 
 
@@ -48,7 +49,7 @@ class FindingAcceptApi(ActionsApi, APIView):
         responses={200: FindingSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(AcceptInput, request)
+        data = valid_input(AcceptInput, request)
         return _respond(
             lambda: finding_accept_risk(
                 finding_id=pk, user=request.user, reason=data["reason"], until=data.get("until")
@@ -65,7 +66,7 @@ class FindingFalsePositiveApi(ActionsApi, APIView):
         responses={200: FindingSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(DecisionInput, request)
+        data = valid_input(DecisionInput, request)
         return _respond(
             lambda: finding_mark_false_positive(
                 finding_id=pk, user=request.user, reason=data["reason"]
@@ -82,7 +83,7 @@ class FindingReopenApi(ActionsApi, APIView):
         responses={200: FindingSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(DecisionInput, request)
+        data = valid_input(DecisionInput, request)
         return _respond(
             lambda: finding_reopen(finding_id=pk, user=request.user, reason=data["reason"])
         )
