@@ -306,3 +306,29 @@ CELERY_BEAT_SCHEDULE["remediator-policy-dry-run"] = {
     "task": "remediator.policy_dry_run_refresh",
     "schedule": float(POLICY_DRY_RUN_REFRESH_SECONDS),
 }
+
+# --- Where secrets live (remediator/core/secrets.py) and where they may go
+# (remediator/integrations/outbound.py); secrets redacted from logs (remediator/core/redact.py).
+SECRET_ENV_PREFIX = env.str("SECRET_ENV_PREFIX", default="REMEDIATOR_SECRET_")
+"""A build target's token_env / api_token_env must start with this (or name a file in
+SECRETS_DIR): no build target can send HARBOR_PASSWORD or DATABASE_URL to its CI system."""
+if not SECRET_ENV_PREFIX.isupper() or not SECRET_ENV_PREFIX.endswith("_"):
+    raise ImproperlyConfigured("SECRET_ENV_PREFIX must be upper case and end with '_'")
+if len(SECRET_ENV_PREFIX) < 8 or not SECRET_ENV_PREFIX.replace("_", "").isalnum():
+    raise ImproperlyConfigured("SECRET_ENV_PREFIX must be 8+ letters, digits and '_'")
+SECRETS_DIR = env.str("SECRETS_DIR", default="")
+"""A directory of files, one per build-target secret, named as token_env names them."""
+PLAIN_HTTP_HOSTS = [
+    host.strip().strip("[]").lower()
+    for host in env.list("PLAIN_HTTP_HOSTS", default=["localhost", "127.0.0.1", "::1"])
+]
+"""Hosts CI, Aqua and Harbor URLs may reach over plain http; https everywhere else."""
+LOGGING["filters"] = {"redact_secrets": {"()": "remediator.core.redact.RedactSecretsFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact_secrets"]
+LOGGING["loggers"]["django.request"] = {"filters": ["redact_secrets"]}
+LOGGING["loggers"]["django.server"] = {
+    "handlers": ["console"],
+    "level": "INFO",
+    "propagate": False,
+    "filters": ["redact_secrets"],
+}

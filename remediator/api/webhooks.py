@@ -9,8 +9,6 @@ that fail decoding or recognition are kept as rejected deliveries.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
@@ -31,14 +29,14 @@ from findings.deliveries import (
 from findings.models import Delivery
 from findings.parsers import SOURCES, load_json, parse
 from findings.parsers.base import ParseError
+from remediator.core.redact import redact_text
 from remediator.integrations.harbor.events import COMPLETED, harbor_event_parse, is_harbor_event
 
 from .errors import ApiError, ErrorShapeMixin
 from .request_body import read_body
 from .schema import webhook_schema, webhook_secret_path_schema
-from .webhook_auth import authenticate_before_body, authenticate_signature
+from .webhook_auth import authenticate_before_body, authenticate_signature, refuse_query_secret
 
-REDACTED = "<secret>"
 KEPT_HEADERS = {
     "CONTENT_TYPE": "content-type",
     "HTTP_USER_AGENT": "user-agent",
@@ -109,6 +107,7 @@ class WebhookApi(ErrorShapeMixin, APIView):
                 404, "unknown_source", f"no webhook {source!r}: use {', '.join(SOURCES)}"
             )
         raw = request._request
+        refuse_query_secret(raw.GET, source)
         method = authenticate_before_body(raw.META, source, secret)
         body = read_body(raw, settings.INGEST_MAX_BYTES)
         if method is None:
@@ -143,23 +142,15 @@ class WebhookApi(ErrorShapeMixin, APIView):
         return answer(delivery, status.HTTP_202_ACCEPTED)
 
 
-def redact_path_secret(request: HttpRequest, secret: str) -> None:
-    """Take the secret out of the request's path before anything logs it: Django's
-    ``django.request`` logger names the path of every 4xx/5xx answer (and error mails
-    carry PATH_INFO and the server's raw URI)."""
-    if not secret:
-        return
-    for raw in (f"/{secret}", f"/{quote(secret, safe='')}"):
-        for name in ("path", "path_info"):
-            setattr(request, name, _redacted(getattr(request, name), raw))
-        for key in ("PATH_INFO", "RAW_URI", "REQUEST_URI"):
-            if isinstance(request.META.get(key), str):
-                request.META[key] = _redacted(request.META[key], raw)
-
-
-def _redacted(path: str, raw_segment: str) -> str:
-    head, found, tail = path.rpartition(raw_segment)
-    return f"{head}/{REDACTED}{tail}" if found else path
+def redact_path_secret(request: HttpRequest) -> None:
+    """Take the secret out of the request's path, in any spelling, before anything logs
+    it: Django's ``django.request`` logger names the path of every 4xx/5xx answer (and
+    error mails carry PATH_INFO and the server's raw URI)."""
+    for name in ("path", "path_info"):
+        setattr(request, name, redact_text(getattr(request, name)))
+    for key in ("PATH_INFO", "RAW_URI", "REQUEST_URI"):
+        if isinstance(request.META.get(key), str):
+            request.META[key] = redact_text(request.META[key])
 
 
 @webhook_secret_path_schema
@@ -167,7 +158,7 @@ class WebhookSecretPathApi(WebhookApi):
     """The same receiver, with the secret in the URL for senders that cannot set headers."""
 
     def dispatch(self, request, *args, **kwargs):
-        redact_path_secret(request, kwargs.get("secret") or "")
+        redact_path_secret(request)
         return super().dispatch(request, *args, **kwargs)
 
 

@@ -27,7 +27,7 @@ def pipeline(status="created", pipeline_id=1234):
 
 @pytest.fixture
 def gitlab(make_target):
-    return GitLabCI(make_target("gitlab", project="42", api_token_env="REM_TEST_API_TOKEN"))
+    return GitLabCI(make_target("gitlab", project="42", api_token_env="REMEDIATOR_SECRET_TEST_API"))
 
 
 def test_trigger_sends_token_ref_and_remediator_variables(httpserver, gitlab, trigger_request):
@@ -98,14 +98,16 @@ def test_status_maps_each_pipeline_status(httpserver, gitlab, remote, expected):
 def test_missing_api_token_fails_before_triggering(
     httpserver, make_target, trigger_request, monkeypatch
 ):
-    monkeypatch.delenv("REM_TEST_API_TOKEN")
-    gitlab = GitLabCI(make_target("gitlab", project="42", api_token_env="REM_TEST_API_TOKEN"))
+    monkeypatch.delenv("REMEDIATOR_SECRET_TEST_API")
+    gitlab = GitLabCI(
+        make_target("gitlab", project="42", api_token_env="REMEDIATOR_SECRET_TEST_API")
+    )
 
     with pytest.raises(ProviderError) as caught:
         gitlab.trigger(trigger_request)
 
     assert caught.value.permanent
-    assert "REM_TEST_API_TOKEN" in str(caught.value)
+    assert "REMEDIATOR_SECRET_TEST_API" in str(caught.value)
     assert httpserver.log == []
 
 
