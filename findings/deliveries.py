@@ -11,7 +11,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -169,6 +169,20 @@ def delivery_process(*, delivery: Delivery, document: object = _UNREAD) -> Inges
     if result.created:
         ingest_observe(delivery.source, time.monotonic() - started, result.findings)
     return result
+
+
+def delivery_in_progress(*, delivery_id: int) -> bool:
+    """True when another worker holds the delivery's row lock (it is ingesting it now).
+
+    A second copy of the task (the sweep re-enqueues after DELIVERY_REQUEUE_AFTER)
+    then returns at once instead of parsing the body and waiting for the lock. Only
+    where the database can skip locked rows (PostgreSQL); SQLite serialises writers.
+    """
+    if not connection.features.has_select_for_update_skip_locked:
+        return False
+    with transaction.atomic():
+        free = Delivery.objects.select_for_update(skip_locked=True).filter(pk=delivery_id)
+        return not free.exists()
 
 
 class DeliveryBusy(Exception):

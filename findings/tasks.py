@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from remediator.core.errors import ProviderError
 
-from .deliveries import DeliveryRejected, delivery_reject, delivery_run, delivery_sweep
+from .deliveries import (
+    DeliveryRejected,
+    delivery_in_progress,
+    delivery_reject,
+    delivery_run,
+    delivery_sweep,
+)
 from .models import Delivery
 from .overview import overview_refresh
 from .spool import spool_replay
@@ -33,6 +39,8 @@ def delivery_process_task(self, delivery_id: int) -> str:
         return "missing"
     if delivery.status != Delivery.Status.QUEUED:
         return delivery.status  # done already (a duplicate task from the sweep)
+    if delivery_in_progress(delivery_id=delivery_id):
+        return "busy"  # another worker is ingesting it; if that one dies, the sweep re-enqueues
     try:
         delivery_run(delivery=delivery)
     except DeliveryRejected:
