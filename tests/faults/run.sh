@@ -27,7 +27,10 @@ cleanup() {
   rm -rf "$FAULTS_ROOT"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # -s: each scenario prints its figures as it ends; the table comes at the end.
-.venv/bin/pytest tests/faults -s -p no:cacheprovider "$@"
+# pytest runs in the background so that a signal to this script is acted on at once.
+.venv/bin/pytest tests/faults -s -p no:cacheprovider "$@" &
+pytest_pid=$!
+trap 'kill -TERM "$pytest_pid" 2>/dev/null; wait "$pytest_pid"; exit 143' INT TERM
+wait "$pytest_pid"
