@@ -210,7 +210,7 @@ AQUA_REGISTRY_NAMES = env.dict("AQUA_REGISTRY_NAMES", default={})
 # (remediator.core.secrets).
 WEBHOOK_ALLOW_UNAUTHENTICATED = env.bool("WEBHOOK_ALLOW_UNAUTHENTICATED", default=False)
 """Accept posts to sources with no secret configured (local trials only)."""
-DELIVERY_SWEEP_AFTER = env.float("DELIVERY_SWEEP_AFTER", default=60.0)
+DELIVERY_SWEEP_AFTER = env.float("DELIVERY_SWEEP_AFTER", default=30.0)
 """Seconds a delivery may sit queued and never enqueued before the sweep enqueues it."""
 DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=45.0)
 """Seconds after which an enqueued but unfinished delivery is enqueued again (lost task)."""
