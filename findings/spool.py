@@ -32,7 +32,7 @@ import os
 import secrets
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -200,13 +200,7 @@ class SpoolReplay:
     database_down: bool = False
 
     def as_dict(self) -> dict:
-        return {
-            "stored": self.stored,
-            "duplicates": self.duplicates,
-            "bad": self.bad,
-            "skipped": self.skipped,
-            "database_down": self.database_down,
-        }
+        return asdict(self)
 
 
 def spool_replay(*, limit: int | None = None, budget: float | None = None) -> SpoolReplay:
