@@ -210,9 +210,9 @@ AQUA_REGISTRY_NAMES = env.dict("AQUA_REGISTRY_NAMES", default={})
 # (remediator.core.secrets).
 WEBHOOK_ALLOW_UNAUTHENTICATED = env.bool("WEBHOOK_ALLOW_UNAUTHENTICATED", default=False)
 """Accept posts to sources with no secret configured (local trials only)."""
-DELIVERY_SWEEP_AFTER = env.float("DELIVERY_SWEEP_AFTER", default=60.0)
+DELIVERY_SWEEP_AFTER = env.float("DELIVERY_SWEEP_AFTER", default=30.0)
 """Seconds a delivery may sit queued and never enqueued before the sweep enqueues it."""
-DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=900.0)
+DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=45.0)
 """Seconds after which an enqueued but unfinished delivery is enqueued again (lost task)."""
 DELIVERY_MAX_RETRIES = env.int("DELIVERY_MAX_RETRIES", default=8)
 DELIVERY_RETRY_BACKOFF = env.float("DELIVERY_RETRY_BACKOFF", default=15.0)
@@ -220,7 +220,7 @@ DELIVERY_RETRY_BACKOFF_MAX = env.float("DELIVERY_RETRY_BACKOFF_MAX", default=600
 DELIVERY_BODY_PREVIEW_BYTES = env.int("DELIVERY_BODY_PREVIEW_BYTES", default=16 * 1024)
 CELERY_BEAT_SCHEDULE["findings-delivery-sweep"] = {
     "task": "findings.delivery_sweep",
-    "schedule": env.float("DELIVERY_SWEEP_INTERVAL", default=60.0),
+    "schedule": env.float("DELIVERY_SWEEP_INTERVAL", default=15.0),
 }
 # Harbor API (remediator/integrations/harbor); HARBOR_PASSWORD / HARBOR_PASSWORD_FILE is read
 # at call time.
@@ -332,3 +332,49 @@ LOGGING["loggers"]["django.server"] = {
     "propagate": False,
     "filters": ["redact_secrets"],
 }
+
+# --- Durability and operability (findings/spool.py, remediator/api/webhook_spool.py,
+# remediator/api/db_unavailable.py, remediator/api/operability.py, remediator/core/metrics.py).
+WEBHOOK_SPOOL_DIR = Path(env.str("WEBHOOK_SPOOL_DIR", default=str(DATA_DIR / "spool"))).resolve()
+"""Webhook bodies the database could not store wait here (fsynced) until replayed."""
+WEBHOOK_SPOOL_REPLAY_INTERVAL = env.float("WEBHOOK_SPOOL_REPLAY_INTERVAL", default=15.0)
+WEBHOOK_SPOOL_REPLAY_BATCH = env.int("WEBHOOK_SPOOL_REPLAY_BATCH", default=2000)
+WEBHOOK_SPOOL_INLINE_EVERY = env.float("WEBHOOK_SPOOL_INLINE_EVERY", default=5.0)
+"""A web process looks at its spool at most this often, after storing a body..."""
+WEBHOOK_SPOOL_INLINE_BUDGET = env.float("WEBHOOK_SPOOL_INLINE_BUDGET", default=0.5)
+"""...and replays it for at most this many seconds of that request."""
+WEBHOOK_RETRY_AFTER = env.int("WEBHOOK_RETRY_AFTER", default=30)
+"""Retry-After (seconds) of a 503 when the database, and for webhooks the spool, is down."""
+CELERY_BEAT_SCHEDULE["findings-spool-replay"] = {
+    "task": "findings.spool_replay",
+    "schedule": WEBHOOK_SPOOL_REPLAY_INTERVAL,
+}
+MIDDLEWARE.append("remediator.api.db_unavailable.DatabaseUnavailableMiddleware")
+READYZ_TIMEOUT = env.float("READYZ_TIMEOUT", default=2.0)
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+"""Bearer token /metrics requires (METRICS_TOKEN_FILE works too)."""
+METRICS_ALLOW_UNAUTHENTICATED = env.bool("METRICS_ALLOW_UNAUTHENTICATED", default=False)
+if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
+    Path(env.str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use plain or json")
+LOGGING["formatters"]["json"] = {"()": "remediator.core.logging.JsonFormatter"}
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+# A killed worker's task comes back within a minute: acks_late + reject_on_worker_lost
+# (above) requeue at once when a pool process dies; when a whole worker dies, the delivery
+# sweep re-enqueues its deliveries DELIVERY_REQUEUE_AFTER + DELIVERY_SWEEP_INTERVAL after
+# they were handed over. Redis redelivers any other unacknowledged task after its visibility
+# timeout, which must outlast every countdown (retries wait up to ~16 minutes) or those
+# tasks would run twice; see README "Redelivery".
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
+_LONGEST_COUNTDOWN = max(
+    DELIVERY_RETRY_BACKOFF_MAX, ACTION_DISPATCH_BACKOFF * 2 ** max(ACTION_DISPATCH_RETRIES - 1, 0)
+)
+if CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel")):
+    if CELERY_VISIBILITY_TIMEOUT <= _LONGEST_COUNTDOWN:
+        raise ImproperlyConfigured(
+            f"CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT} must exceed the longest retry "
+            f"countdown ({_LONGEST_COUNTDOWN:.0f} s) or delayed retries run twice"
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}

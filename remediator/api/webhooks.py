@@ -4,7 +4,10 @@ Order: known source -> credentials (header or URL secret) -> size while reading
 -> signature (when that is the credential) -> store the Delivery -> duplicate?
 -> decode (400) -> recognise format and image (422) -> 202 and a Celery task.
 Bodies that fail authentication or the size check are never stored; bodies
-that fail decoding or recognition are kept as rejected deliveries.
+that fail decoding or recognition are kept as rejected deliveries. When the
+database cannot store a body it is spooled to disk and answered 202 (or 503 when
+even that fails): see ``webhook_spool.py``. Nothing before the store touches the
+database (authentication reads secrets from the environment).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from .errors import ApiError, ErrorShapeMixin
 from .request_body import read_body
 from .schema import webhook_schema, webhook_secret_path_schema
 from .webhook_auth import authenticate_before_body, authenticate_signature, refuse_query_secret
+from .webhook_spool import DATABASE_DOWN, spool_answer, spool_replay_soon
 
 KEPT_HEADERS = {
     "CONTENT_TYPE": "content-type",
@@ -121,7 +125,7 @@ class WebhookApi(ErrorShapeMixin, APIView):
             for key, name in KEPT_HEADERS.items()
             if raw.META.get(key)
         }
-        delivery, created = delivery_store(
+        fields = dict(
             source=source,
             body=body,
             external_id=sender_delivery_id(raw.META, document),
@@ -130,6 +134,17 @@ class WebhookApi(ErrorShapeMixin, APIView):
             image_hint=request.query_params.get("image", "").strip(),
             channel="webhook",
         )
+        try:
+            delivery, created = delivery_store(**fields)
+        except DATABASE_DOWN as exc:  # nothing lost: on disk, replayed later (webhook_spool.py)
+            return spool_answer(fields, exc)
+        spool_replay_soon()
+        try:
+            return self._accepted(delivery, created, source, document, load_error)
+        except DATABASE_DOWN:  # stored and queued: the delivery sweep hands it to a worker
+            return answer(delivery, status.HTTP_202_ACCEPTED)
+
+    def _accepted(self, delivery, created, source, document, load_error) -> Response:
         if not created:
             return answer(delivery, status.HTTP_200_OK, duplicate=True, detail=delivery.error)
         if load_error is not None:

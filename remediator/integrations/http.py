@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from remediator.core.errors import ProviderError
+from remediator.core.metrics import provider_call_observe
 from remediator.core.redact import SECRET_PARAMS
 from remediator.core.secrets import MissingSecret, read_target_secret
 from remediator.integrations.outbound import outbound_url_problem
@@ -185,6 +186,7 @@ class HttpClient:
                 f"{self.provider}: {method} {redact_url(url)} failed: {error}", permanent=False
             ) from exc
         finally:
+            provider_call_observe(self.provider, method, time.monotonic() - started, status)
             if self.on_call is not None:
                 elapsed = int((time.monotonic() - started) * 1000)
                 self.on_call(
