@@ -306,3 +306,6 @@ CELERY_BEAT_SCHEDULE["remediator-policy-dry-run"] = {
     "task": "remediator.policy_dry_run_refresh",
     "schedule": float(POLICY_DRY_RUN_REFRESH_SECONDS),
 }
+
+# --- Roles and hardening (remediator/api/permissions.py, README "Security model").
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "remediator.api.schema.AccessAutoSchema"
