@@ -71,6 +71,7 @@ RESPONSES = {
     411: _error("Chunked body on a server that cannot stream it."),
     413: _error("Body larger than WEBHOOK_MAX_BYTES."),
     422: _error("JSON of no known format, or naming no image (kept as a rejected delivery)."),
+    429: _error("Over WEBHOOK_RATE_LIMIT posts a minute from this client; see Retry-After."),
 }
 REQUEST = {
     "application/json": OpenApiTypes.OBJECT,
