@@ -30,6 +30,7 @@ def manage(tmp_path: Path, *args: str, **environment: str) -> subprocess.Complet
         for key, value in os.environ.items()
         if not key.startswith(("SECURE_", "SESSION_", "CSRF_", "HTTPS", "TRUST_", "LOGIN_"))
         and key not in ("DEBUG", "BASE_URL", "ALLOWED_HOSTS", "SECRET_KEY", "DATABASE_URL")
+        and key != "DJANGO_ALLOW_ASYNC_UNSAFE"  # set by the browser tests in this process
     }
     env |= {"DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "remediator.settings"}
     env |= environment
