@@ -5,6 +5,7 @@ names a file whose content is used instead (Docker/Kubernetes secrets).
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -378,3 +379,51 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel")):
             f"countdown ({_LONGEST_COUNTDOWN:.0f} s) or delayed retries run twice"
         )
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+
+# --- Roles and hardening (remediator/api/permissions.py, README "Security model").
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "remediator.api.schema.AccessAutoSchema"
+# Behind a TLS-terminating proxy: it sets X-Forwarded-Proto/-For (and strips clients' own).
+TRUST_PROXY_HEADERS = env.bool("TRUST_PROXY_HEADERS", default=False)
+if TRUST_PROXY_HEADERS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+# HTTPS: the defaults follow BASE_URL's scheme, so `make run` on http://127.0.0.1 keeps
+# plain cookies and no redirect; each can be set on its own.
+HTTPS = BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz)$"]  # load-balancer probes over plain http
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if HTTPS and not CSRF_TRUSTED_ORIGINS:
+    CSRF_TRUSTED_ORIGINS = ["/".join(BASE_URL.split("/")[:3])]
+# Login throttling (django-axes) for the dashboard's and the admin's sign-in forms.
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("LOGIN_THROTTLE", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15.0))
+_LOCKOUT_BY = {
+    "username+ip": [["username", "ip_address"]],
+    "ip": ["ip_address"],
+    "username": ["username"],
+}
+LOGIN_LOCKOUT_BY = env.str("LOGIN_LOCKOUT_BY", default="username+ip")
+if LOGIN_LOCKOUT_BY not in _LOCKOUT_BY:
+    raise ImproperlyConfigured(f"LOGIN_LOCKOUT_BY must be one of {', '.join(_LOCKOUT_BY)}")
+AXES_LOCKOUT_PARAMETERS = _LOCKOUT_BY[LOGIN_LOCKOUT_BY]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner in every process and command
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "remediator.core.client.client_address"
+# Webhook rate limit (remediator/api/rate_limit.py), counted in the shared cache.
+WEBHOOK_RATE_LIMIT = env.int("WEBHOOK_RATE_LIMIT", default=600)
+"""Posts a minute per source and client address; 0 turns the limit off."""
+WEBHOOK_RATE_LIMITS = env.dict("WEBHOOK_RATE_LIMITS", cast={"value": int}, default={})
+"""Per-source overrides, e.g. "aqua=1200,trivy=300"."""

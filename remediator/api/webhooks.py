@@ -1,6 +1,6 @@
 """``POST /api/v1/webhooks/<source>/[<secret>/]``: store the body, validate it, queue it.
 
-Order: known source -> credentials (header or URL secret) -> size while reading
+Order: known source -> rate limit (429) -> credentials (header or URL secret) -> size while reading
 -> signature (when that is the credential) -> store the Delivery -> duplicate?
 -> decode (400) -> recognise format and image (422) -> 202 and a Celery task.
 Bodies that fail authentication or the size check are never stored; bodies
@@ -36,6 +36,7 @@ from remediator.core.redact import redact_text
 from remediator.integrations.harbor.events import COMPLETED, harbor_event_parse, is_harbor_event
 
 from .errors import ApiError, ErrorShapeMixin
+from .rate_limit import webhook_rate_check
 from .request_body import read_body
 from .schema import webhook_schema, webhook_secret_path_schema
 from .webhook_auth import authenticate_before_body, authenticate_signature, refuse_query_secret
@@ -111,6 +112,7 @@ class WebhookApi(ErrorShapeMixin, APIView):
                 404, "unknown_source", f"no webhook {source!r}: use {', '.join(SOURCES)}"
             )
         raw = request._request
+        webhook_rate_check(raw, source)  # before the body is read; never stored when refused
         refuse_query_secret(raw.GET, source)
         method = authenticate_before_body(raw.META, source, secret)
         body = read_body(raw, settings.INGEST_MAX_BYTES)
