@@ -68,6 +68,9 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/api/v1/schema/",                             "ok    ok    ok    ok    ok    ok"),
     ("GET",  "/api/v1/docs/",                               "ok    ok    ok    ok    ok    ok"),
     ("GET",  "/healthz",                                    "ok    ok    ok    ok    ok    ok"),
+    ("GET",  "/readyz",                                     "ok    ok    ok    ok    ok    ok"),
+    # metrics: a bearer token (METRICS_TOKEN), never a user; none is set here -> 403
+    ("GET",  "/metrics",                                    "403   403   403   403   403   403"),
     # --- Dashboard pages
     ("GET",  "/login/",                                     "ok    ok    ok    ok    ok    ok"),
     ("POST", "/login/",                                     "ok    ok    ok    ok    ok    ok"),

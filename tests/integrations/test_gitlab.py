@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from remediator.core.errors import ProviderError
@@ -125,3 +127,27 @@ def test_ping_reads_the_project_with_the_api_token(httpserver, gitlab):
         "/api/v4/projects/42", headers={"PRIVATE-TOKEN": API_TOKEN}
     ).respond_with_json({"id": 42, "path_with_namespace": "acme/api"})
     assert gitlab.ping() == ""
+
+
+def test_find_run_without_an_api_token_cannot_tell(httpserver, make_target, trigger_request):
+    blind = GitLabCI(make_target("gitlab", project="42"))
+
+    assert blind.find_run(trigger_request, datetime(2026, 11, 30, tzinfo=UTC)) is None
+    assert httpserver.log == []
+
+
+def test_find_run_matches_the_correlation_variable(httpserver, gitlab, trigger_request):
+    httpserver.expect_oneshot_request("/api/v4/projects/42/pipelines").respond_with_json(
+        [pipeline(pipeline_id=1235), pipeline(pipeline_id=1234)]
+    )
+    for pid, value in ((1235, "another"), (1234, CORRELATION_ID)):
+        httpserver.expect_oneshot_request(
+            f"/api/v4/projects/42/pipelines/{pid}/variables"
+        ).respond_with_json([{"key": "REMEDIATOR_CORRELATION_ID", "value": value}])
+
+    found = gitlab.find_run(trigger_request, datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+
+    listing, _ = httpserver.log[0]
+    assert listing.args["updated_after"] == "2026-11-30T12:00:00Z"
+    assert listing.headers["PRIVATE-TOKEN"] == API_TOKEN
+    assert found.provider_state == {"pipeline_id": 1234}
