@@ -158,7 +158,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "remediator.api.schema.ErrorAwareAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
 }
@@ -174,6 +174,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Ingestion
 INGEST_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=64 * 1024 * 1024)
+SCAN_TIME_MAX_SKEW_SECONDS = env.int("SCAN_TIME_MAX_SKEW_SECONDS", default=300)
+"""A report dated further in the future than this counts as scanned when received."""
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,8 @@
-"""OpenAPI annotations for the webhook endpoints (drf-spectacular)."""
+"""OpenAPI annotations: the error answers of every operation, and the webhook endpoints."""
 
 from __future__ import annotations
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -92,3 +93,25 @@ webhook_schema = extend_schema_view(post=_post(COMMON_PARAMETERS, "webhook_recei
 webhook_secret_path_schema = extend_schema_view(
     post=_post([*COMMON_PARAMETERS, SECRET], "webhook_receive_with_secret")
 )
+
+
+ERROR_ANSWERS = {
+    "400": "Bad input: a filter, a cursor or a body field (the detail names it).",
+    "401": "Not signed in, or the token is wrong.",
+    "403": "Signed in without the permission this needs.",
+    "404": "No such object (ids are numbers), or no such route.",
+}
+
+
+class ErrorAwareAutoSchema(AutoSchema):
+    """Documents the ``{"error", "detail"}`` answers every API operation can give
+    (400, 401, 403, and 404 where the path names an object) beside its own."""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict:
+        responses = super()._get_response_bodies(direction)
+        for code, description in ERROR_ANSWERS.items():
+            if code in responses or (code == "404" and "{" not in self.path):
+                continue
+            answer = OpenApiResponse(ErrorSerializer, description=description)
+            responses[code] = self._get_response_for_code(answer, code, direction=direction)
+        return responses

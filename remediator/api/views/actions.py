@@ -11,7 +11,6 @@ from django.db.models import Count, Q, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +19,7 @@ from rest_framework.views import APIView
 from findings.models import Repository, Tag
 from findings.querysets import repository_q
 from remediator.api.errors import ApiError, ErrorShapeMixin
+from remediator.api.pagination import NewestFirst
 from remediator.api.serializers.actions import (
     ActionDetailSerializer,
     ActionSerializer,
@@ -32,6 +32,7 @@ from remediator.api.serializers.actions import (
 from remediator.api.serializers.findings import ErrorSerializer
 from remediator.api.services import service_call, valid_input
 from remediator.core import permissions
+from remediator.core.storable import is_bigint
 from remediator.engine.models import OPEN_STATES, ActionKind, ActionState, RemediationAction
 from remediator.engine.services import (
     NoDockerfile,
@@ -55,12 +56,6 @@ class CanViewActions(BasePermission):
         return request.user.has_perm(permissions.VIEW_ACTION)
 
 
-class NewestFirst(CursorPagination):
-    ordering = "-id"
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 def actions_queryset() -> QuerySet[RemediationAction]:
     return RemediationAction.objects.select_related(
         "repository", "tag", "image", "policy", "build_target", "requested_by"
@@ -82,8 +77,9 @@ class ActionFilter(django_filters.FilterSet):
 
     def filter_image(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
-        if value.isdigit():
-            return qs.filter(repository_id=int(value))
+        if value.isascii() and value.isdigit():  # '²' is a digit to isdigit(), not to int()
+            number = int(value)
+            return qs.filter(repository_id=number) if is_bigint(number) else qs.none()
         return qs.filter(repository_q(value, "repository__"))
 
     def filter_open(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +20,7 @@ from findings.models import Delivery, Finding, Repository, Scan, Tag, Vulnerabil
 from findings.querysets import ACTIVE_STATUSES
 from remediator.api import filters
 from remediator.api.errors import ApiError, ErrorShapeMixin
+from remediator.api.pagination import ByTextId, NewestFirst
 from remediator.api.serializers.findings import (
     DeliveryDetailSerializer,
     DeliverySerializer,
@@ -35,16 +35,7 @@ from remediator.api.serializers.findings import (
 )
 from remediator.core import permissions
 from remediator.core.severity import SEVERITIES
-
-
-class NewestFirst(CursorPagination):
-    ordering = "-id"
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
-class ById(NewestFirst):
-    ordering = "id"
+from remediator.core.storable import is_storable_text
 
 
 class ReadApi(ErrorShapeMixin):
@@ -124,7 +115,7 @@ class VulnerabilityListApi(ReadApi, generics.ListAPIView):
     queryset = Vulnerability.objects.all()
     serializer_class = VulnerabilitySerializer
     filterset_class = filters.VulnerabilityFilter
-    pagination_class = ById
+    pagination_class = ByTextId
 
 
 def affected_images(vulnerability: Vulnerability) -> list[dict]:
@@ -159,6 +150,11 @@ class VulnerabilityDetailApi(ReadApi, generics.RetrieveAPIView):
     queryset = Vulnerability.objects.all()
     serializer_class = VulnerabilityDetailSerializer
     lookup_value_regex = ".+"
+
+    def get_object(self) -> Vulnerability:
+        if not is_storable_text(self.kwargs.get("pk", "")):
+            raise ApiError(404, "not_found", "no such vulnerability (the id holds a NUL)")
+        return super().get_object()
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
