@@ -17,6 +17,7 @@ from remediator.core.storable import is_bigint, is_storable_text
 from .errors import ApiError
 
 _ID = re.compile(r"-?[0-9]{1,19}")
+_BASE64 = re.compile(r"[A-Za-z0-9+/=]{1,1000}")
 
 
 def _invalid() -> ApiError:
@@ -36,6 +37,9 @@ class NewestFirst(CursorPagination):
             raise _invalid()
 
     def decode_cursor(self, request) -> Cursor | None:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is not None and not _BASE64.fullmatch(encoded):
+            raise _invalid()  # DRF's decoder skips what is not base64, so '%%%' was page one
         try:
             cursor = super().decode_cursor(request)
         except NotFound:

@@ -20,6 +20,7 @@ from findings.models import Repository, Tag
 from findings.querysets import repository_q
 from remediator.api.errors import ApiError, ErrorShapeMixin
 from remediator.api.pagination import NewestFirst
+from remediator.api.parsers import API_PARSERS
 from remediator.api.serializers.actions import (
     ActionDetailSerializer,
     ActionSerializer,
@@ -91,6 +92,7 @@ class ActionFilter(django_filters.FilterSet):
 class ActionsApi(ErrorShapeMixin):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
+    parser_classes = API_PARSERS
 
 
 class ActionListApi(ActionsApi, generics.ListAPIView):

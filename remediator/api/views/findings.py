@@ -21,6 +21,7 @@ from findings.querysets import ACTIVE_STATUSES
 from remediator.api import filters
 from remediator.api.errors import ApiError, ErrorShapeMixin
 from remediator.api.pagination import ByTextId, NewestFirst
+from remediator.api.parsers import API_PARSERS
 from remediator.api.serializers.findings import (
     DeliveryDetailSerializer,
     DeliverySerializer,
@@ -43,6 +44,7 @@ class ReadApi(ErrorShapeMixin):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     pagination_class = NewestFirst
+    parser_classes = API_PARSERS
 
 
 def images_queryset() -> QuerySet:
