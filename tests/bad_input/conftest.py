@@ -7,6 +7,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
 from findings.models import Delivery, Finding, Repository, Scan, Tag, Vulnerability
 from remediator.engine.models import AuditEvent, RemediationAction
 
@@ -119,3 +123,10 @@ def rejected_delivery_only(before: dict[str, int], reason: str, after_id: int = 
         text.encode("utf-8")  # no lone surrogates
     assert snapshot() == before
     return delivery
+
+
+@pytest.fixture
+def api(db) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.create_user("props-reader"))
+    return client
