@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "remediator.api.guards.AdminNulGuard",  # the admin sends NUL to PostgreSQL as given
 ]
 
 ROOT_URLCONF = "remediator.urls"

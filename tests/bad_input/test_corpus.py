@@ -96,7 +96,8 @@ def stored():
     }
 
 
-def _credentials(who: str) -> dict:
+def _credentials(client, who: str) -> dict:
+    """Headers for ``who``; the admin is also signed in (for /admin/ pages)."""
     if who == "bearer":
         return {"HTTP_AUTHORIZATION": f"Bearer {SECRET}"}
     if who in ("token", "admin"):
@@ -106,6 +107,8 @@ def _credentials(who: str) -> dict:
             if who == "admin"
             else model.objects.create_user("corpus-reader", password="x")
         )
+        if who == "admin":
+            client.force_login(user)
         return {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=user).key}"}
     return {}
 
@@ -132,7 +135,7 @@ def _body(spec: str) -> tuple[bytes, str]:
 def test_bad_request_is_answered_4xx_without_a_5xx(client, stored, bad):
     if bad.who == "viewer":
         client.force_login(make_user("corpus-viewer", "Viewer"))
-    extra = {**_credentials(bad.who), **_meta(bad.headers)}
+    extra = {**_credentials(client, bad.who), **_meta(bad.headers)}
     body, content_type = _body(bad.body)
     path = bad.path.format(**stored)
     before = snapshot()
