@@ -23,7 +23,7 @@ from findings.deliveries import delivery_store
 from tests.dashboard.factories import make_action, make_findings, make_tag
 from tests.engine.factories import ingest, vuln
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 25
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,
