@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from findings.models import Delivery
 from tests.dashboard.conftest import make_user
+from tests.dashboard.factories import make_action
 from tests.engine.factories import ingest, vuln
 
 from .conftest import (
@@ -86,8 +87,6 @@ def test_bad_body_given_to_the_ingest_command_is_rejected(tmp_path: Path, capsys
 @pytest.fixture
 def stored():
     scan = ingest(vuln(), vuln("CVE-2024-0002", "zlib", fixed=""))
-    from tests.dashboard.factories import make_action
-
     action = make_action(scan.tag, findings=list(scan.findings.all()))
     return {
         "finding": scan.findings.first().pk,

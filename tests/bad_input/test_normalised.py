@@ -10,6 +10,7 @@ import pytest
 from findings.deliveries import delivery_process, delivery_store
 from findings.models import Delivery, Finding, Scan
 from remediator.core.signing import standard_webhooks_verify
+from tests.dashboard.conftest import make_user
 from tests.engine.factories import payload, vuln
 
 from .conftest import SECRET
@@ -106,3 +107,12 @@ def test_malformed_standard_webhooks_headers_are_a_reason_not_an_exception(times
         now=now,
     )
     assert reason.startswith("webhook-")
+
+
+def test_the_image_page_says_a_scan_time_was_clamped(client):
+    scan = _process({**payload(vuln()), "scannedAt": "9999-12-31T23:59:59Z"})
+    client.force_login(make_user("clamp-viewer", "Viewer"))
+
+    page = client.get(f"/images/{scan.tag.repository_id}/").content.decode()
+
+    assert "dated 9999-12-31 23:59 in the report, in the future: counted as received" in page
