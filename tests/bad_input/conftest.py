@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from findings.models import Delivery, Finding, Repository, Scan, Tag, Vulnerability
 from remediator.engine.models import AuditEvent, RemediationAction
+from tests.dashboard.conftest import make_user
 
 FIXTURES_DIR = Path(__file__).parent.parent / "fixtures"
 BAD = FIXTURES_DIR / "bad"
@@ -128,5 +128,5 @@ def rejected_delivery_only(before: dict[str, int], reason: str, after_id: int = 
 @pytest.fixture
 def api(db) -> APIClient:
     client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("props-reader"))
+    client.force_authenticate(make_user("props-reader", "Viewer"))
     return client

@@ -105,7 +105,7 @@ def _credentials(client, who: str) -> dict:
         user = (
             model.objects.create_superuser("corpus-admin", password="x")
             if who == "admin"
-            else model.objects.create_user("corpus-reader", password="x")
+            else make_user("corpus-reader", "Viewer")
         )
         if who == "admin":
             client.force_login(user)
