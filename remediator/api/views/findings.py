@@ -25,6 +25,7 @@ from remediator.api.serializers.findings import (
     DeliveryDetailSerializer,
     DeliverySerializer,
     ErrorSerializer,
+    FindingDetailSerializer,
     FindingSerializer,
     ImageSerializer,
     ScanSerializer,
@@ -115,8 +116,8 @@ class FindingListApi(ReadApi, generics.ListAPIView):
 
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="One finding"))
 class FindingDetailApi(ReadApi, generics.RetrieveAPIView):
-    queryset = FINDINGS
-    serializer_class = FindingSerializer
+    queryset = FINDINGS.prefetch_related("witnesses")
+    serializer_class = FindingDetailSerializer
 
 
 @extend_schema_view(get=extend_schema(tags=["vulnerabilities"], summary="Vulnerabilities"))
