@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& echo $$p && break; done)
 
-.PHONY: install run test lint format demo bench clean
+.PHONY: install run test faults lint format demo bench clean
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ demo: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The fault suite (tests/faults/): its own PostgreSQL and Redis, the Procfile's processes,
+# broker/database outages and kill -9; removes everything it started, even on failure.
+faults: install
+	tests/faults/run.sh $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

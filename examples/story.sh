@@ -14,7 +14,7 @@
 #
 # Run it (three terminals, from the project directory):
 #   python3 examples/fake_ci.py --port 8108 --log var/fake_ci.jsonl
-#   WEBHOOK_SECRET=storysecret GITLAB_TRIGGER_TOKEN=glptt-story GITLAB_API_TOKEN=glpat-story \
+#   WEBHOOK_SECRET=storysecret REMEDIATOR_SECRET_GITLAB_TRIGGER=glptt-story REMEDIATOR_SECRET_GITLAB_API=glpat-story \
 #     AQUA_URL=http://127.0.0.1:8108 AQUA_USERNAME=x AQUA_PASSWORD=y ACTION_POLL_INTERVAL=2 make run
 #   eval "$(examples/story-setup.sh)"       # users alice, bob, victor + tokens, story.yaml
 #   WEBHOOK_SECRET=storysecret FAKE_LOG=var/fake_ci.jsonl examples/story.sh

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from remediator.core.metrics import ingest_observe
 
 from .events import event_handler_for
 from .ingest import IngestResult, scan_ingest
@@ -94,12 +97,14 @@ def delivery_store(
     headers: dict | None = None,
     image_hint: str = "",
     channel: str = "webhook",
+    received_at: datetime | None = None,
 ) -> tuple[Delivery, bool]:
     """Keep ``body`` as received. Returns (delivery, created); a repeat returns the first.
 
     A repeat of a rejected delivery that brings what it lacked (an image hint, or a
     source slug other than ``auto``) takes that delivery up again: it is returned as
     created, queued, for the caller to process.
+    ``received_at`` is when it arrived, when that was earlier (a body replayed from the spool).
     """
     sha256 = hashlib.sha256(body).hexdigest()
     external_id = external_id[:200]
@@ -124,6 +129,9 @@ def delivery_store(
                 image_hint=image_hint[:500],
                 channel=channel,
             )
+            if received_at is not None:  # received_at is auto_now_add: set it afterwards
+                Delivery.objects.filter(pk=delivery.pk).update(received_at=received_at)
+                delivery.received_at = received_at
     except IntegrityError:  # the same body raced in through another process
         duplicate = delivery_find_duplicate(source=source, sha256=sha256, external_id=external_id)
         if duplicate is None:
@@ -193,6 +201,7 @@ def delivery_process(*, delivery: Delivery, document: object = _UNREAD) -> Inges
     except ParseError as exc:
         delivery_reject(delivery=delivery, reason=str(exc))
         raise DeliveryRejected(delivery, str(exc)) from exc
+    started = time.monotonic()
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         result = scan_ingest(parsed=parsed, image=image, delivery=locked)
@@ -207,7 +216,23 @@ def delivery_process(*, delivery: Delivery, document: object = _UNREAD) -> Inges
                 lambda: scan_ingested.send(sender=Delivery, scan_id=scan_id), robust=True
             )
     delivery.refresh_from_db()
+    if result.created:
+        ingest_observe(delivery.source, time.monotonic() - started, result.findings)
     return result
+
+
+def delivery_in_progress(*, delivery_id: int) -> bool:
+    """True when another worker holds the delivery's row lock (it is ingesting it now).
+
+    A second copy of the task (the sweep re-enqueues after DELIVERY_REQUEUE_AFTER)
+    then returns at once instead of parsing the body and waiting for the lock. Only
+    where the database can skip locked rows (PostgreSQL); SQLite serialises writers.
+    """
+    if not connection.features.has_select_for_update_skip_locked:
+        return False
+    with transaction.atomic():
+        free = Delivery.objects.select_for_update(skip_locked=True).filter(pk=delivery_id)
+        return not free.exists()
 
 
 class DeliveryBusy(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -12,9 +13,16 @@ from django.utils import timezone
 
 from remediator.core.errors import ProviderError
 
-from .deliveries import DeliveryRejected, delivery_reject, delivery_run, delivery_sweep
+from .deliveries import (
+    DeliveryRejected,
+    delivery_in_progress,
+    delivery_reject,
+    delivery_run,
+    delivery_sweep,
+)
 from .models import Delivery
 from .overview import overview_refresh
+from .spool import spool_replay
 
 logger = logging.getLogger(__name__)
 TRANSIENT = (ProviderError, OperationalError)
@@ -31,6 +39,8 @@ def delivery_process_task(self, delivery_id: int) -> str:
         return "missing"
     if delivery.status != Delivery.Status.QUEUED:
         return delivery.status  # done already (a duplicate task from the sweep)
+    if delivery_in_progress(delivery_id=delivery_id):
+        return "busy"  # another worker is ingesting it; if that one dies, the sweep re-enqueues
     try:
         delivery_run(delivery=delivery)
     except DeliveryRejected:
@@ -38,15 +48,20 @@ def delivery_process_task(self, delivery_id: int) -> str:
     except TRANSIENT as exc:
         if isinstance(exc, ProviderError) and exc.permanent:
             raise
-        Delivery.objects.filter(pk=delivery_id).update(
-            attempts=F("attempts") + 1, error=f"retrying: {exc}"[:2000], enqueued_at=timezone.now()
+        countdown = _backoff(self.request.retries)
+        # enqueued_at = when the retry is due, so the sweep (DELIVERY_REQUEUE_AFTER) counts
+        # from then and does not cut the backoff short with a second copy of the task.
+        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
+            attempts=F("attempts") + 1,
+            error=f"retrying: {exc}"[:2000],
+            enqueued_at=timezone.now() + timedelta(seconds=countdown),
         )
         if self.request.retries >= settings.DELIVERY_MAX_RETRIES:
             reason = f"gave up after {self.request.retries + 1} attempts: {exc}"
             delivery_reject(delivery=delivery, reason=reason)
             return "rejected"
         logger.warning("delivery %s: transient failure, retrying: %s", delivery_id, exc)
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=countdown) from exc
     except Exception as exc:  # a bug must not leave the delivery queued for ever
         logger.exception("delivery %s: processing failed", delivery_id)
         reason = f"internal error: {type(exc).__name__}: {exc}"[:2000]
@@ -60,6 +75,12 @@ def delivery_sweep_task() -> list[int]:
     return delivery_sweep(
         older_than=settings.DELIVERY_SWEEP_AFTER, requeue_after=settings.DELIVERY_REQUEUE_AFTER
     )
+
+
+@shared_task(name="findings.spool_replay")
+def spool_replay_task() -> dict:
+    """Beat, every WEBHOOK_SPOOL_REPLAY_INTERVAL: store spooled webhook bodies (spool.py)."""
+    return spool_replay(limit=settings.WEBHOOK_SPOOL_REPLAY_BATCH).as_dict()
 
 
 @shared_task(name="findings.overview_refresh")

@@ -5,6 +5,7 @@ names a file whose content is used instead (Docker/Kubernetes secrets).
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -210,9 +211,9 @@ AQUA_REGISTRY_NAMES = env.dict("AQUA_REGISTRY_NAMES", default={})
 # (remediator.core.secrets).
 WEBHOOK_ALLOW_UNAUTHENTICATED = env.bool("WEBHOOK_ALLOW_UNAUTHENTICATED", default=False)
 """Accept posts to sources with no secret configured (local trials only)."""
-DELIVERY_SWEEP_AFTER = env.float("DELIVERY_SWEEP_AFTER", default=60.0)
+DELIVERY_SWEEP_AFTER = env.float("DELIVERY_SWEEP_AFTER", default=30.0)
 """Seconds a delivery may sit queued and never enqueued before the sweep enqueues it."""
-DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=900.0)
+DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=45.0)
 """Seconds after which an enqueued but unfinished delivery is enqueued again (lost task)."""
 DELIVERY_MAX_RETRIES = env.int("DELIVERY_MAX_RETRIES", default=8)
 DELIVERY_RETRY_BACKOFF = env.float("DELIVERY_RETRY_BACKOFF", default=15.0)
@@ -220,7 +221,7 @@ DELIVERY_RETRY_BACKOFF_MAX = env.float("DELIVERY_RETRY_BACKOFF_MAX", default=600
 DELIVERY_BODY_PREVIEW_BYTES = env.int("DELIVERY_BODY_PREVIEW_BYTES", default=16 * 1024)
 CELERY_BEAT_SCHEDULE["findings-delivery-sweep"] = {
     "task": "findings.delivery_sweep",
-    "schedule": env.float("DELIVERY_SWEEP_INTERVAL", default=60.0),
+    "schedule": env.float("DELIVERY_SWEEP_INTERVAL", default=15.0),
 }
 # Harbor API (remediator/integrations/harbor); HARBOR_PASSWORD / HARBOR_PASSWORD_FILE is read
 # at call time.
@@ -306,3 +307,123 @@ CELERY_BEAT_SCHEDULE["remediator-policy-dry-run"] = {
     "task": "remediator.policy_dry_run_refresh",
     "schedule": float(POLICY_DRY_RUN_REFRESH_SECONDS),
 }
+
+# --- Where secrets live (remediator/core/secrets.py) and where they may go
+# (remediator/integrations/outbound.py); secrets redacted from logs (remediator/core/redact.py).
+SECRET_ENV_PREFIX = env.str("SECRET_ENV_PREFIX", default="REMEDIATOR_SECRET_")
+"""A build target's token_env / api_token_env must start with this (or name a file in
+SECRETS_DIR): no build target can send HARBOR_PASSWORD or DATABASE_URL to its CI system."""
+if not SECRET_ENV_PREFIX.isupper() or not SECRET_ENV_PREFIX.endswith("_"):
+    raise ImproperlyConfigured("SECRET_ENV_PREFIX must be upper case and end with '_'")
+if len(SECRET_ENV_PREFIX) < 8 or not SECRET_ENV_PREFIX.replace("_", "").isalnum():
+    raise ImproperlyConfigured("SECRET_ENV_PREFIX must be 8+ letters, digits and '_'")
+SECRETS_DIR = env.str("SECRETS_DIR", default="")
+"""A directory of files, one per build-target secret, named as token_env names them."""
+PLAIN_HTTP_HOSTS = [
+    host.strip().strip("[]").lower()
+    for host in env.list("PLAIN_HTTP_HOSTS", default=["localhost", "127.0.0.1", "::1"])
+]
+"""Hosts CI, Aqua and Harbor URLs may reach over plain http; https everywhere else."""
+LOGGING["filters"] = {"redact_secrets": {"()": "remediator.core.redact.RedactSecretsFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact_secrets"]
+LOGGING["loggers"]["django.request"] = {"filters": ["redact_secrets"]}
+LOGGING["loggers"]["django.server"] = {
+    "handlers": ["console"],
+    "level": "INFO",
+    "propagate": False,
+    "filters": ["redact_secrets"],
+}
+
+# --- Durability and operability (findings/spool.py, remediator/api/webhook_spool.py,
+# remediator/api/db_unavailable.py, remediator/api/operability.py, remediator/core/metrics.py).
+WEBHOOK_SPOOL_DIR = Path(env.str("WEBHOOK_SPOOL_DIR", default=str(DATA_DIR / "spool"))).resolve()
+"""Webhook bodies the database could not store wait here (fsynced) until replayed."""
+WEBHOOK_SPOOL_REPLAY_INTERVAL = env.float("WEBHOOK_SPOOL_REPLAY_INTERVAL", default=15.0)
+WEBHOOK_SPOOL_REPLAY_BATCH = env.int("WEBHOOK_SPOOL_REPLAY_BATCH", default=2000)
+WEBHOOK_SPOOL_INLINE_EVERY = env.float("WEBHOOK_SPOOL_INLINE_EVERY", default=5.0)
+"""A web process looks at its spool at most this often, after storing a body..."""
+WEBHOOK_SPOOL_INLINE_BUDGET = env.float("WEBHOOK_SPOOL_INLINE_BUDGET", default=0.5)
+"""...and replays it for at most this many seconds of that request."""
+WEBHOOK_RETRY_AFTER = env.int("WEBHOOK_RETRY_AFTER", default=30)
+"""Retry-After (seconds) of a 503 when the database, and for webhooks the spool, is down."""
+CELERY_BEAT_SCHEDULE["findings-spool-replay"] = {
+    "task": "findings.spool_replay",
+    "schedule": WEBHOOK_SPOOL_REPLAY_INTERVAL,
+}
+MIDDLEWARE.append("remediator.api.db_unavailable.DatabaseUnavailableMiddleware")
+READYZ_TIMEOUT = env.float("READYZ_TIMEOUT", default=2.0)
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+"""Bearer token /metrics requires (METRICS_TOKEN_FILE works too)."""
+METRICS_ALLOW_UNAUTHENTICATED = env.bool("METRICS_ALLOW_UNAUTHENTICATED", default=False)
+if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
+    Path(env.str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use plain or json")
+LOGGING["formatters"]["json"] = {"()": "remediator.core.logging.JsonFormatter"}
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+# A killed worker's task comes back within a minute: acks_late + reject_on_worker_lost
+# (above) requeue at once when a pool process dies; when a whole worker dies, the delivery
+# sweep re-enqueues its deliveries DELIVERY_REQUEUE_AFTER + DELIVERY_SWEEP_INTERVAL after
+# they were handed over. Redis redelivers any other unacknowledged task after its visibility
+# timeout, which must outlast every countdown (retries wait up to ~16 minutes) or those
+# tasks would run twice; see README "Redelivery".
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
+_LONGEST_COUNTDOWN = max(
+    DELIVERY_RETRY_BACKOFF_MAX, ACTION_DISPATCH_BACKOFF * 2 ** max(ACTION_DISPATCH_RETRIES - 1, 0)
+)
+if CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel")):
+    if CELERY_VISIBILITY_TIMEOUT <= _LONGEST_COUNTDOWN:
+        raise ImproperlyConfigured(
+            f"CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT} must exceed the longest retry "
+            f"countdown ({_LONGEST_COUNTDOWN:.0f} s) or delayed retries run twice"
+        )
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+
+# --- Roles and hardening (remediator/api/permissions.py, README "Security model").
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "remediator.api.schema.AccessAutoSchema"
+# Behind a TLS-terminating proxy: it sets X-Forwarded-Proto/-For (and strips clients' own).
+TRUST_PROXY_HEADERS = env.bool("TRUST_PROXY_HEADERS", default=False)
+if TRUST_PROXY_HEADERS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+# HTTPS: the defaults follow BASE_URL's scheme, so `make run` on http://127.0.0.1 keeps
+# plain cookies and no redirect; each can be set on its own.
+HTTPS = BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz)$"]  # load-balancer probes over plain http
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if HTTPS and not CSRF_TRUSTED_ORIGINS:
+    CSRF_TRUSTED_ORIGINS = ["/".join(BASE_URL.split("/")[:3])]
+# Login throttling (django-axes) for the dashboard's and the admin's sign-in forms.
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("LOGIN_THROTTLE", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15.0))
+_LOCKOUT_BY = {
+    "username+ip": [["username", "ip_address"]],
+    "ip": ["ip_address"],
+    "username": ["username"],
+}
+LOGIN_LOCKOUT_BY = env.str("LOGIN_LOCKOUT_BY", default="username+ip")
+if LOGIN_LOCKOUT_BY not in _LOCKOUT_BY:
+    raise ImproperlyConfigured(f"LOGIN_LOCKOUT_BY must be one of {', '.join(_LOCKOUT_BY)}")
+AXES_LOCKOUT_PARAMETERS = _LOCKOUT_BY[LOGIN_LOCKOUT_BY]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner in every process and command
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "remediator.core.client.client_address"
+# Webhook rate limit (remediator/api/rate_limit.py), counted in the shared cache.
+WEBHOOK_RATE_LIMIT = env.int("WEBHOOK_RATE_LIMIT", default=600)
+"""Posts a minute per source and client address; 0 turns the limit off."""
+WEBHOOK_RATE_LIMITS = env.dict("WEBHOOK_RATE_LIMITS", cast={"value": int}, default={})
+"""Per-source overrides, e.g. "aqua=1200,trivy=300"."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -11,6 +12,7 @@ from drf_spectacular.utils import (
 )
 
 from findings.parsers import SOURCES
+from remediator.api.permissions import view_requirements
 from remediator.api.serializers.findings import ErrorSerializer, WebhookAnswerSerializer
 
 
@@ -69,6 +71,7 @@ RESPONSES = {
     411: _error("Chunked body on a server that cannot stream it."),
     413: _error("Body larger than WEBHOOK_MAX_BYTES."),
     422: _error("JSON of no known format, or naming no image (kept as a rejected delivery)."),
+    429: _error("Over WEBHOOK_RATE_LIMIT posts a minute from this client; see Retry-After."),
 }
 REQUEST = {
     "application/json": OpenApiTypes.OBJECT,
@@ -80,6 +83,7 @@ def _post(parameters: list[OpenApiParameter], operation_id: str) -> extend_schem
     return extend_schema(
         operation_id=operation_id,
         summary="Receive a scan report or Harbor event",
+        description="Access: the webhook secret of the source (no user; see the README).",
         tags=["webhooks"],
         auth=[],
         request=REQUEST,
@@ -92,3 +96,14 @@ webhook_schema = extend_schema_view(post=_post(COMMON_PARAMETERS, "webhook_recei
 webhook_secret_path_schema = extend_schema_view(
     post=_post([*COMMON_PARAMETERS, SECRET], "webhook_receive_with_secret")
 )
+
+
+class AccessAutoSchema(AutoSchema):
+    """Every operation's description ends with what calling it needs (its ``Needs``)."""
+
+    def get_description(self) -> str:
+        description = super().get_description() or ""
+        access = view_requirements(type(self.view))
+        if not access:
+            return description
+        return f"{description}\n\n{access}".strip()

@@ -19,7 +19,9 @@ import hmac
 import logging
 
 from django.conf import settings
+from django.http import QueryDict
 
+from remediator.core.redact import is_secret_param
 from remediator.core.secrets import MissingSecret, read_secret
 from remediator.core.signing import standard_webhooks_verify
 
@@ -92,6 +94,25 @@ def authenticate_before_body(meta: dict, source: str, path_secret: str | None) -
         "no credentials: send Authorization: Bearer <secret>, a webhook-signature "
         "(Standard Webhooks), X-Hub-Signature-256, or put the secret in the URL",
     )
+
+
+def refuse_query_secret(query: QueryDict, source: str) -> None:
+    """400 when the query string carries a secret (a parameter named like one, or the
+    value of a secret of ``source``): query strings end up in logs and proxies. Neither
+    the name nor the value is repeated in the answer."""
+    secrets = None
+    for name, values in query.lists():
+        if is_secret_param(name):
+            raise ApiError(400, "secret_in_query", _QUERY_SECRET)
+        secrets = webhook_secrets(source) if secrets is None else secrets
+        if secrets and any(_matches(value.strip(), secrets) for value in values):
+            raise ApiError(400, "secret_in_query", _QUERY_SECRET)
+
+
+_QUERY_SECRET = (
+    "a secret must never travel in the query string: send it as Authorization: Bearer "
+    "<secret> (or sign the body); rotate a secret that was sent this way"
+)
 
 
 def _github_signature_ok(header: str, secrets: list[str], body: bytes) -> bool:

@@ -1,15 +1,16 @@
 """``POST /api/v1/webhooks/<source>/[<secret>/]``: store the body, validate it, queue it.
 
-Order: known source -> credentials (header or URL secret) -> size while reading
+Order: known source -> rate limit (429) -> credentials (header or URL secret) -> size while reading
 -> signature (when that is the credential) -> store the Delivery -> duplicate?
 -> decode (400) -> recognise format and image (422) -> 202 and a Celery task.
 Bodies that fail authentication or the size check are never stored; bodies
-that fail decoding or recognition are kept as rejected deliveries.
+that fail decoding or recognition are kept as rejected deliveries. When the
+database cannot store a body it is spooled to disk and answered 202 (or 503 when
+even that fails): see ``webhook_spool.py``. Nothing before the store touches the
+database (authentication reads secrets from the environment).
 """
 
 from __future__ import annotations
-
-from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -31,14 +32,16 @@ from findings.deliveries import (
 from findings.models import Delivery
 from findings.parsers import SOURCES, load_json, parse
 from findings.parsers.base import ParseError
+from remediator.core.redact import redact_text
 from remediator.integrations.harbor.events import COMPLETED, harbor_event_parse, is_harbor_event
 
 from .errors import ApiError, ErrorShapeMixin
+from .rate_limit import webhook_rate_check
 from .request_body import read_body
 from .schema import webhook_schema, webhook_secret_path_schema
-from .webhook_auth import authenticate_before_body, authenticate_signature
+from .webhook_auth import authenticate_before_body, authenticate_signature, refuse_query_secret
+from .webhook_spool import DATABASE_DOWN, spool_answer, spool_replay_soon
 
-REDACTED = "<secret>"
 KEPT_HEADERS = {
     "CONTENT_TYPE": "content-type",
     "HTTP_USER_AGENT": "user-agent",
@@ -109,6 +112,8 @@ class WebhookApi(ErrorShapeMixin, APIView):
                 404, "unknown_source", f"no webhook {source!r}: use {', '.join(SOURCES)}"
             )
         raw = request._request
+        webhook_rate_check(raw, source)  # before the body is read; never stored when refused
+        refuse_query_secret(raw.GET, source)
         method = authenticate_before_body(raw.META, source, secret)
         body = read_body(raw, settings.INGEST_MAX_BYTES)
         if method is None:
@@ -122,7 +127,7 @@ class WebhookApi(ErrorShapeMixin, APIView):
             for key, name in KEPT_HEADERS.items()
             if raw.META.get(key)
         }
-        delivery, created = delivery_store(
+        fields = dict(
             source=source,
             body=body,
             external_id=sender_delivery_id(raw.META, document),
@@ -131,6 +136,17 @@ class WebhookApi(ErrorShapeMixin, APIView):
             image_hint=request.query_params.get("image", "").strip(),
             channel="webhook",
         )
+        try:
+            delivery, created = delivery_store(**fields)
+        except DATABASE_DOWN as exc:  # nothing lost: on disk, replayed later (webhook_spool.py)
+            return spool_answer(fields, exc)
+        spool_replay_soon()
+        try:
+            return self._accepted(delivery, created, source, document, load_error)
+        except DATABASE_DOWN:  # stored and queued: the delivery sweep hands it to a worker
+            return answer(delivery, status.HTTP_202_ACCEPTED)
+
+    def _accepted(self, delivery, created, source, document, load_error) -> Response:
         if not created:
             return answer(delivery, status.HTTP_200_OK, duplicate=True, detail=delivery.error)
         if load_error is not None:
@@ -143,23 +159,15 @@ class WebhookApi(ErrorShapeMixin, APIView):
         return answer(delivery, status.HTTP_202_ACCEPTED)
 
 
-def redact_path_secret(request: HttpRequest, secret: str) -> None:
-    """Take the secret out of the request's path before anything logs it: Django's
-    ``django.request`` logger names the path of every 4xx/5xx answer (and error mails
-    carry PATH_INFO and the server's raw URI)."""
-    if not secret:
-        return
-    for raw in (f"/{secret}", f"/{quote(secret, safe='')}"):
-        for name in ("path", "path_info"):
-            setattr(request, name, _redacted(getattr(request, name), raw))
-        for key in ("PATH_INFO", "RAW_URI", "REQUEST_URI"):
-            if isinstance(request.META.get(key), str):
-                request.META[key] = _redacted(request.META[key], raw)
-
-
-def _redacted(path: str, raw_segment: str) -> str:
-    head, found, tail = path.rpartition(raw_segment)
-    return f"{head}/{REDACTED}{tail}" if found else path
+def redact_path_secret(request: HttpRequest) -> None:
+    """Take the secret out of the request's path, in any spelling, before anything logs
+    it: Django's ``django.request`` logger names the path of every 4xx/5xx answer (and
+    error mails carry PATH_INFO and the server's raw URI)."""
+    for name in ("path", "path_info"):
+        setattr(request, name, redact_text(getattr(request, name)))
+    for key in ("PATH_INFO", "RAW_URI", "REQUEST_URI"):
+        if isinstance(request.META.get(key), str):
+            request.META[key] = redact_text(request.META[key])
 
 
 @webhook_secret_path_schema
@@ -167,7 +175,7 @@ class WebhookSecretPathApi(WebhookApi):
     """The same receiver, with the secret in the URL for senders that cannot set headers."""
 
     def dispatch(self, request, *args, **kwargs):
-        redact_path_secret(request, kwargs.get("secret") or "")
+        redact_path_secret(request)
         return super().dispatch(request, *args, **kwargs)
 
 

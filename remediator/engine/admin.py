@@ -5,13 +5,13 @@ Approve/reject from the admin call the same services as the API and dashboard.
 
 from __future__ import annotations
 
-import os
-
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from remediator.core import permissions
+from remediator.core.secrets import MissingSecret, read_target_secret, target_secret_problem
 
 from .models import Approval, AuditEvent, BuildTarget, Policy, RemediationAction
 from .services import ActionNotAllowed, action_approve, action_reject
@@ -54,10 +54,16 @@ class PolicyAdmin(admin.ModelAdmin):
 
 
 def _env_state(name: str) -> str:
+    """The secret's name and whether it is usable; its value is read, never shown."""
     if not name:
         return "—"
-    is_set = bool(os.environ.get(name) or os.environ.get(f"{name}_FILE"))
-    return f"{name} ({'set' if is_set else 'NOT SET'})"
+    if target_secret_problem(name):
+        return f"{name} (REFUSED: not an allowed secret name)"
+    try:
+        read_target_secret(name)
+    except MissingSecret:
+        return f"{name} (NOT SET)"
+    return f"{name} (set)"
 
 
 @admin.register(BuildTarget)
@@ -66,6 +72,7 @@ class BuildTargetAdmin(admin.ModelAdmin):
     list_filter = ["provider", "enabled"]
     search_fields = ["name", "project"]
     readonly_fields = ["token", "api_token", "created_at", "updated_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # a bare host: https
 
     @admin.display(description="token env var")
     def token(self, target: BuildTarget) -> str:

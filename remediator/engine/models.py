@@ -11,6 +11,8 @@ from django.db.models import F, Q
 from findings.models import Finding, Image, Repository, Scan, Severity, Tag
 from remediator.integrations.registry import provider_choices
 
+from .validators import validate_outbound_url, validate_secret_name
+
 
 class ActionKind(models.TextChoices):
     REBUILD = "rebuild"
@@ -30,7 +32,9 @@ class BuildTarget(models.Model):
     """Maps image repositories to the CI pipeline that rebuilds them.
 
     Secrets are never stored: ``token_env``/``api_token_env`` name environment
-    variables (or ``NAME_FILE`` files) that hold them.
+    variables with the ``SECRET_ENV_PREFIX`` (or their ``NAME_FILE`` files), or files
+    in ``SECRETS_DIR``, that hold them. The URL must be https unless its host is in
+    ``PLAIN_HTTP_HOSTS``.
     """
 
     name = models.SlugField(max_length=100, unique=True)
@@ -39,7 +43,9 @@ class BuildTarget(models.Model):
     )
     provider = models.CharField(max_length=16, choices=Provider.choices)
     url = models.URLField(
-        blank=True, help_text="API base URL (GitLab, Jenkins, GitHub Enterprise)."
+        blank=True,
+        validators=[validate_outbound_url],
+        help_text="API base URL (GitLab, Jenkins, GitHub Enterprise); https.",
     )
     project = models.CharField(
         max_length=300, help_text="GitLab project id or path; GitHub owner/repo; Jenkins job path."
@@ -47,8 +53,13 @@ class BuildTarget(models.Model):
     ref = models.CharField(max_length=200, default="main")
     workflow = models.CharField(max_length=200, blank=True, help_text="GitHub workflow file or id.")
     username = models.CharField(max_length=200, blank=True, help_text="Jenkins user.")
-    token_env = models.CharField(max_length=100, blank=True)
-    api_token_env = models.CharField(max_length=100, blank=True)
+    token_env = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[validate_secret_name],
+        help_text="Name of the secret: REMEDIATOR_SECRET_… or a file in SECRETS_DIR.",
+    )
+    api_token_env = models.CharField(max_length=100, blank=True, validators=[validate_secret_name])
     dockerfile = models.TextField(blank=True, help_text="The image's Dockerfile, for patches.")
     options = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.core import checks
 
 from findings.events import event_handler_register
+from remediator.integrations.checks import outbound_urls_check
 
 
 class IntegrationsConfig(AppConfig):
@@ -15,3 +17,4 @@ class IntegrationsConfig(AppConfig):
         from remediator.integrations.harbor.events import HARBOR_EVENTS
 
         event_handler_register(HARBOR_EVENTS)
+        checks.register(outbound_urls_check)

@@ -9,6 +9,7 @@ status, and check that it is reachable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 RUN_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -78,6 +79,12 @@ class CIProvider(Protocol):
     def trigger(self, request: TriggerRequest) -> RunStatus: ...
 
     def status(self, provider_state: dict) -> RunStatus: ...
+
+    def find_run(self, request: TriggerRequest, since: datetime) -> RunStatus | None:
+        """The run an earlier trigger with ``request.correlation_id`` started after
+        ``since``, if the system can tell; asked before triggering again when a worker
+        died between the trigger and recording its run. None: not found, or unknowable."""
+        ...
 
     def ping(self) -> str:
         """'' when reachable and authorised, else what is wrong."""

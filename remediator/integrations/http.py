@@ -23,9 +23,11 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from remediator.core.errors import ProviderError
-from remediator.core.secrets import MissingSecret, read_secret
+from remediator.core.metrics import provider_call_observe
+from remediator.core.redact import SECRET_PARAMS
+from remediator.core.secrets import MissingSecret, read_target_secret
+from remediator.integrations.outbound import outbound_url_problem
 
-SECRET_PARAMS = {"token", "private_token", "access_token", "password", "secret", "key", "api_key"}
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
 
 
@@ -40,15 +42,16 @@ class CallRecord:
 
 
 def require_secret(env_name: str, *, what: str) -> str:
-    """The secret held by environment variable ``env_name`` (or ``env_name``_FILE).
+    """The build-target secret named ``env_name`` (see ``remediator.core.secrets``).
 
     Raises a permanent :class:`ProviderError` naming the variable (never a value)
-    when it is not configured or not set: no retry can fix configuration.
+    when it is not configured, not an allowed name or not set: no retry can fix
+    configuration.
     """
     if not env_name:
         raise ProviderError(f"{what}: no environment variable is named for it", permanent=True)
     try:
-        return read_secret(env_name)
+        return read_target_secret(env_name)
     except MissingSecret as exc:
         raise ProviderError(f"{what}: {exc}", permanent=True) from exc
 
@@ -166,8 +169,11 @@ class HttpClient:
     ) -> requests.Response:
         """Send with retries; return the response when its status is ``expected``."""
         url = self.url(path)
+        problem = outbound_url_problem(url)
+        if problem:
+            raise ProviderError(f"{self.provider}: refused to call {problem}", permanent=True)
         kwargs.setdefault("timeout", self.timeout)
-        kwargs.setdefault("allow_redirects", False)
+        kwargs["allow_redirects"] = False  # a redirect could carry credentials elsewhere
         started = time.monotonic()
         status: int | None = None
         error = ""
@@ -180,6 +186,7 @@ class HttpClient:
                 f"{self.provider}: {method} {redact_url(url)} failed: {error}", permanent=False
             ) from exc
         finally:
+            provider_call_observe(self.provider, method, time.monotonic() - started, status)
             if self.on_call is not None:
                 elapsed = int((time.monotonic() - started) * 1000)
                 self.on_call(

@@ -7,6 +7,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from findings.deliveries import delivery_process, delivery_store
+from remediator.engine.management.commands.demo import ensure_groups
 
 from ..conftest import FIXTURES
 
@@ -17,9 +18,16 @@ def ingest(relative: str, source: str = "trivy", image: str = ""):
     return delivery_process(delivery=delivery).scan
 
 
+def viewer(username: str, **fields):
+    """A user in the Viewer group (every view permission)."""
+    user = get_user_model().objects.create_user(username, password="x", **fields)
+    user.groups.add(ensure_groups()["Viewer"])
+    return get_user_model().objects.get(pk=user.pk)
+
+
 @pytest.fixture
 def reader():
-    return get_user_model().objects.create_user("reader", password="x")
+    return viewer("reader")
 
 
 @pytest.fixture
@@ -31,14 +39,15 @@ def api(reader) -> APIClient:
 
 @pytest.fixture
 def staff_api() -> APIClient:
+    """Staff in the Viewer group: reads raw delivery bodies."""
     client = APIClient()
-    client.force_authenticate(get_user_model().objects.create_user("staff", is_staff=True))
+    client.force_authenticate(viewer("staff", is_staff=True))
     return client
 
 
 @pytest.fixture
 def delivery_editor_api() -> APIClient:
-    user = get_user_model().objects.create_user("editor")
+    user = viewer("editor")
     user.user_permissions.add(Permission.objects.get(codename="change_delivery"))
     client = APIClient()
     client.force_authenticate(get_user_model().objects.get(pk=user.pk))

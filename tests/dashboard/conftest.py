@@ -99,6 +99,15 @@ def viewer(db):
 
 
 @pytest.fixture
+def staff_viewer(db):
+    """Staff in the Viewer group: sees raw delivery bodies."""
+    user = _user("stella", "Viewer")
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
+
+
+@pytest.fixture
 def nobody(db):
     return _user("nora", None)
 

@@ -62,7 +62,7 @@ def shot(page: Page, name: str) -> None:
 def gitlab(httpserver, monkeypatch, settings):
     settings.PROVIDER_RETRIES = 0
     settings.PROVIDER_RETRY_BACKOFF = 0.01
-    monkeypatch.setenv("DASH_GITLAB_TOKEN", "trigger-token")
+    monkeypatch.setenv("REMEDIATOR_SECRET_DASH_GITLAB", "trigger-token")
     httpserver.expect_request(TRIGGER, method="POST").respond_with_json(
         {
             "id": 4242,
@@ -78,7 +78,7 @@ def gitlab(httpserver, monkeypatch, settings):
         url=httpserver.url_for("/"),
         project="42",
         ref="main",
-        token_env="DASH_GITLAB_TOKEN",
+        token_env="REMEDIATOR_SECRET_DASH_GITLAB",
         image_patterns=["*"],
     )
 

@@ -44,11 +44,11 @@ def test_viewer_sees_the_rebuild_button_disabled_with_the_reason(client_for, vie
 
 
 @pytest.mark.django_db
-def test_rejected_delivery_shows_the_error_and_the_escaped_body(client_for, viewer):
+def test_rejected_delivery_shows_the_error_and_the_escaped_body(client_for, staff_viewer):
     delivery, _ = delivery_store(source="trivy", body=b"<script>alert(1)</script> not json")
     with pytest.raises(DeliveryRejected):
         delivery_process(delivery=delivery)
-    client = client_for(viewer)
+    client = client_for(staff_viewer)
     listing = client.get("/deliveries/?status=rejected").content.decode()
     assert f"#{delivery.pk}" in listing and "Rejected" in listing
     page = client.get(f"/deliveries/{delivery.pk}/").content.decode()
@@ -57,10 +57,20 @@ def test_rejected_delivery_shows_the_error_and_the_escaped_body(client_for, view
 
 
 @pytest.mark.django_db
-def test_raw_body_is_capped(client_for, viewer):
+def test_viewer_sees_a_deliverys_error_but_not_its_raw_body(client_for, viewer):
+    delivery, _ = delivery_store(source="trivy", body=b"token=hunter2 not json")
+    with pytest.raises(DeliveryRejected):
+        delivery_process(delivery=delivery)
+    page = client_for(viewer).get(f"/deliveries/{delivery.pk}/").content.decode()
+    assert "not JSON" in page and "Raw bodies are shown to staff only." in page
+    assert "hunter2" not in page
+
+
+@pytest.mark.django_db
+def test_raw_body_is_capped(client_for, staff_viewer):
     body = b'{"x": "' + b"a" * (200 * 1024) + b'"}'
     delivery, _ = delivery_store(source="trivy", body=body)
-    page = client_for(viewer).get(f"/deliveries/{delivery.pk}/").content.decode()
+    page = client_for(staff_viewer).get(f"/deliveries/{delivery.pk}/").content.decode()
     assert "Showing the first 64.0" in page
     assert page.count("a" * 1000) < 70
 

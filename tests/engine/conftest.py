@@ -65,16 +65,16 @@ def eager():
 @pytest.fixture
 def gitlab(httpserver, monkeypatch, db):
     """A GitLab build target pointing at the local fake, with its tokens in the environment."""
-    monkeypatch.setenv("REM_GITLAB_TRIGGER", GITLAB_TRIGGER_TOKEN)
-    monkeypatch.setenv("REM_GITLAB_API", GITLAB_API_TOKEN)
+    monkeypatch.setenv("REMEDIATOR_SECRET_GITLAB_TRIGGER", GITLAB_TRIGGER_TOKEN)
+    monkeypatch.setenv("REMEDIATOR_SECRET_GITLAB_API", GITLAB_API_TOKEN)
     return BuildTarget.objects.create(
         name="acme-gitlab",
         provider="gitlab",
         url=httpserver.url_for("").rstrip("/"),
         project="42",
         ref="main",
-        token_env="REM_GITLAB_TRIGGER",
-        api_token_env="REM_GITLAB_API",
+        token_env="REMEDIATOR_SECRET_GITLAB_TRIGGER",
+        api_token_env="REMEDIATOR_SECRET_GITLAB_API",
         image_patterns=["registry.example.com/acme/*"],
     )
 

@@ -22,7 +22,7 @@ def admin_client(client, people):
 
 def test_build_target_list_says_which_secrets_are_set_never_their_values(admin_client, gitlab):
     page = admin_client.get("/admin/remediator/buildtarget/").content.decode()
-    assert "REM_GITLAB_TRIGGER (set)" in page
+    assert "REMEDIATOR_SECRET_GITLAB_TRIGGER (set)" in page
     assert "glptt-TRIGGER-secret" not in page and "glpat-API-secret" not in page
 
 

@@ -48,8 +48,8 @@ def test_example_file_creates_every_target_and_policy_then_is_unchanged():
     assert shop.image_patterns == ["registry.example.com/shop/api", "docker.io/acme/*"]
     assert (shop.project, shop.token_env, shop.api_token_env) == (
         "42",
-        "GITLAB_TRIGGER_TOKEN",
-        "GITLAB_API_TOKEN",
+        "REMEDIATOR_SECRET_GITLAB_TRIGGER",
+        "REMEDIATOR_SECRET_GITLAB_API",
     )
     assert shop.dockerfile.startswith("FROM python:3.12-slim\n")
     names = ["fixable-critical", "openssl-high-auto", "unfixable-critical-risky"]
@@ -98,7 +98,7 @@ def test_prune_deletes_what_the_file_no_longer_names(tmp_path):
         "  - name: billing\n    images: ['registry.example.com/billing/*']\n"
         "    provider: jenkins\n    url: https://jenkins.example.com\n"
         "    project: platform/billing/rebuild\n    username: remediator-bot\n"
-        "    token_env: JENKINS_API_TOKEN\n",
+        "    token_env: REMEDIATOR_SECRET_JENKINS\n",
     )
 
     without_prune = run(path)
@@ -173,8 +173,7 @@ def test_every_build_target_problem_is_reported_with_its_line(tmp_path):
     )
     assert "remediator.yaml:8: build_targets[2]: workflow is required for github" in message
     assert (
-        "remediator.yaml:11: build_targets[2].token_env: must name an environment variable, "
-        "not 'my-token'" in message
+        "remediator.yaml:11: build_targets[2].token_env: 'my-token' is not a secret name" in message
     )
     assert "remediator.yaml:14: build_targets[3].url: not an http(s) URL" in message
     assert "remediator.yaml:16: build_targets[3].colour: unknown key" in message

@@ -20,8 +20,8 @@ API = "api-S3CRET-value"
 
 @pytest.fixture(autouse=True)
 def secrets(monkeypatch, settings):
-    monkeypatch.setenv("CHECK_TRIGGER_TOKEN", TRIGGER)
-    monkeypatch.setenv("CHECK_API_TOKEN", API)
+    monkeypatch.setenv("REMEDIATOR_SECRET_CHECK_TRIGGER", TRIGGER)
+    monkeypatch.setenv("REMEDIATOR_SECRET_CHECK_API", API)
     settings.PROVIDER_RETRIES = 1
     settings.PROVIDER_RETRY_BACKOFF = 0.001
 
@@ -32,8 +32,8 @@ def gitlab(**fields) -> BuildTarget:
         "provider": "gitlab",
         "url": "https://gitlab.example.com",
         "project": "42",
-        "token_env": "CHECK_TRIGGER_TOKEN",
-        "api_token_env": "CHECK_API_TOKEN",
+        "token_env": "REMEDIATOR_SECRET_CHECK_TRIGGER",
+        "api_token_env": "REMEDIATOR_SECRET_CHECK_API",
     }
     return BuildTarget.objects.create(**(values | fields))
 
@@ -53,7 +53,7 @@ def test_well_configured_targets_are_ok():
     gitlab()
     BuildTarget.objects.create(
         name="web", provider="github", project="acme/web", workflow="rebuild.yml",
-        token_env="CHECK_TRIGGER_TOKEN",
+        token_env="REMEDIATOR_SECRET_CHECK_TRIGGER",
     )  # fmt: skip
 
     output, failed = check()
@@ -63,13 +63,15 @@ def test_well_configured_targets_are_ok():
 
 
 def test_missing_secret_names_the_variable_and_never_a_value(monkeypatch):
-    monkeypatch.delenv("CHECK_API_TOKEN")
+    monkeypatch.delenv("REMEDIATOR_SECRET_CHECK_API")
     gitlab()
 
     output, failed = check()
 
     assert failed
-    assert output.strip() == "shop-api  gitlab    FAIL secret CHECK_API_TOKEN is not set"
+    assert (
+        output.strip() == "shop-api  gitlab    FAIL secret REMEDIATOR_SECRET_CHECK_API is not set"
+    )
     assert TRIGGER not in output
 
 
@@ -85,13 +87,13 @@ def test_http_url_outside_localhost_fails_and_localhost_is_allowed():
         "broken  gitlab    FAIL url 'gitlab.example.com' is not an http(s) URL",
         "local   gitlab    OK",
         "plain   gitlab    FAIL url 'http://gitlab.example.com' must use https "
-        "(http only for localhost)",
+        "(plain http only for PLAIN_HTTP_HOSTS: localhost, 127.0.0.1, ::1)",
     ]
 
 
 def test_github_without_workflow_or_owner_repo_fails():
     BuildTarget.objects.create(
-        name="web", provider="github", project="web", token_env="CHECK_TRIGGER_TOKEN"
+        name="web", provider="github", project="web", token_env="REMEDIATOR_SECRET_CHECK_TRIGGER"
     )
 
     output, failed = check()
@@ -141,12 +143,12 @@ def test_ping_reports_a_gitlab_that_refuses_the_token(httpserver):
 
 
 def test_ping_is_not_attempted_when_the_configuration_is_already_wrong(httpserver):
-    gitlab(url=httpserver.url_for("").rstrip("/"), api_token_env="CHECK_UNSET_TOKEN")
+    gitlab(url=httpserver.url_for("").rstrip("/"), api_token_env="REMEDIATOR_SECRET_CHECK_UNSET")
 
     output, failed = check("--ping")
 
     assert failed
-    assert "secret CHECK_UNSET_TOKEN is not set" in output
+    assert "secret REMEDIATOR_SECRET_CHECK_UNSET is not set" in output
     assert httpserver.log == []
 
 
@@ -167,4 +169,4 @@ def test_command_line_exit_status_is_1_when_a_target_fails(tmp_path):
     failing = subprocess.run([*manage, "check_targets"], env=env, capture_output=True, text=True)
 
     assert failing.returncode == 1
-    assert "FAIL secret NOPE is not set" in failing.stdout
+    assert "FAIL secret NOPE is not an allowed secret name" in failing.stdout

@@ -36,11 +36,11 @@ def logged(log: Path) -> list[dict]:
 @pytest.mark.django_db
 def test_example_fake_runs_a_gitlab_pipeline_to_success_and_logs_the_variables(fake, monkeypatch):
     url, log = fake
-    monkeypatch.setenv("STORY_TRIGGER", "glptt-t")
-    monkeypatch.setenv("STORY_API", "glpat-a")
+    monkeypatch.setenv("REMEDIATOR_SECRET_STORY_TRIGGER", "glptt-t")
+    monkeypatch.setenv("REMEDIATOR_SECRET_STORY_API", "glpat-a")
     target = BuildTarget(
         name="story", provider="gitlab", url=url, project="42", ref="main",
-        token_env="STORY_TRIGGER", api_token_env="STORY_API",
+        token_env="REMEDIATOR_SECRET_STORY_TRIGGER", api_token_env="REMEDIATOR_SECRET_STORY_API",
     )  # fmt: skip
     ci = GitLabCI(target)
     request = TriggerRequest(

@@ -23,8 +23,8 @@ def fast_retries(settings):
 
 @pytest.fixture
 def secrets_env(monkeypatch):
-    monkeypatch.setenv("REM_TEST_TOKEN", TOKEN)
-    monkeypatch.setenv("REM_TEST_API_TOKEN", API_TOKEN)
+    monkeypatch.setenv("REMEDIATOR_SECRET_TEST", TOKEN)
+    monkeypatch.setenv("REMEDIATOR_SECRET_TEST_API", API_TOKEN)
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def make_target(httpserver, secrets_env):
             "url": httpserver.url_for("").rstrip("/"),
             "project": "acme/api",
             "ref": "main",
-            "token_env": "REM_TEST_TOKEN",
+            "token_env": "REMEDIATOR_SECRET_TEST",
         }
         values.update(fields)
         return BuildTarget(**values)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from werkzeug import Response
@@ -268,3 +269,25 @@ def test_repository_dispatch_run_is_followed_once_named_with_the_id(httpserver, 
     assert httpserver.log[-1][0].args["event"] == "repository_dispatch"
     assert status.state == "succeeded"
     assert status.provider_state["run_id"] == 31
+
+
+def test_find_run_names_the_run_an_earlier_dispatch_started(httpserver, github, trigger_request):
+    httpserver.expect_oneshot_request(
+        "/repos/acme/api/actions/workflows/rebuild.yml/runs", method="GET"
+    ).respond_with_json(
+        {"total_count": 1, "workflow_runs": [run(run_id=8, title=f"Rebuild {CORRELATION_ID}")]}
+    )
+
+    found = github.find_run(trigger_request, datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+
+    listing, _ = httpserver.log[-1]
+    assert listing.args["created"] == ">=2026-11-30T12:00:00Z"
+    assert (found.external_id, found.provider_state["run_id"]) == ("8", 8)
+
+
+def test_find_run_without_a_named_run_is_none(httpserver, github, trigger_request):
+    httpserver.expect_oneshot_request(
+        "/repos/acme/api/actions/workflows/rebuild.yml/runs", method="GET"
+    ).respond_with_json({"total_count": 1, "workflow_runs": [run(run_id=7, title="other")]})
+
+    assert github.find_run(trigger_request, datetime(2026, 11, 30, tzinfo=UTC)) is None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from remediator.core.errors import ProviderError
@@ -27,7 +29,7 @@ def pipeline(status="created", pipeline_id=1234):
 
 @pytest.fixture
 def gitlab(make_target):
-    return GitLabCI(make_target("gitlab", project="42", api_token_env="REM_TEST_API_TOKEN"))
+    return GitLabCI(make_target("gitlab", project="42", api_token_env="REMEDIATOR_SECRET_TEST_API"))
 
 
 def test_trigger_sends_token_ref_and_remediator_variables(httpserver, gitlab, trigger_request):
@@ -98,14 +100,16 @@ def test_status_maps_each_pipeline_status(httpserver, gitlab, remote, expected):
 def test_missing_api_token_fails_before_triggering(
     httpserver, make_target, trigger_request, monkeypatch
 ):
-    monkeypatch.delenv("REM_TEST_API_TOKEN")
-    gitlab = GitLabCI(make_target("gitlab", project="42", api_token_env="REM_TEST_API_TOKEN"))
+    monkeypatch.delenv("REMEDIATOR_SECRET_TEST_API")
+    gitlab = GitLabCI(
+        make_target("gitlab", project="42", api_token_env="REMEDIATOR_SECRET_TEST_API")
+    )
 
     with pytest.raises(ProviderError) as caught:
         gitlab.trigger(trigger_request)
 
     assert caught.value.permanent
-    assert "REM_TEST_API_TOKEN" in str(caught.value)
+    assert "REMEDIATOR_SECRET_TEST_API" in str(caught.value)
     assert httpserver.log == []
 
 
@@ -123,3 +127,27 @@ def test_ping_reads_the_project_with_the_api_token(httpserver, gitlab):
         "/api/v4/projects/42", headers={"PRIVATE-TOKEN": API_TOKEN}
     ).respond_with_json({"id": 42, "path_with_namespace": "acme/api"})
     assert gitlab.ping() == ""
+
+
+def test_find_run_without_an_api_token_cannot_tell(httpserver, make_target, trigger_request):
+    blind = GitLabCI(make_target("gitlab", project="42"))
+
+    assert blind.find_run(trigger_request, datetime(2026, 11, 30, tzinfo=UTC)) is None
+    assert httpserver.log == []
+
+
+def test_find_run_matches_the_correlation_variable(httpserver, gitlab, trigger_request):
+    httpserver.expect_oneshot_request("/api/v4/projects/42/pipelines").respond_with_json(
+        [pipeline(pipeline_id=1235), pipeline(pipeline_id=1234)]
+    )
+    for pid, value in ((1235, "another"), (1234, CORRELATION_ID)):
+        httpserver.expect_oneshot_request(
+            f"/api/v4/projects/42/pipelines/{pid}/variables"
+        ).respond_with_json([{"key": "REMEDIATOR_CORRELATION_ID", "value": value}])
+
+    found = gitlab.find_run(trigger_request, datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+
+    listing, _ = httpserver.log[0]
+    assert listing.args["updated_after"] == "2026-11-30T12:00:00Z"
+    assert listing.headers["PRIVATE-TOKEN"] == API_TOKEN
+    assert found.provider_state == {"pipeline_id": 1234}

@@ -172,15 +172,15 @@ def test_missing_secret_is_permanent_and_names_the_variable(
     httpserver, make_target, trigger_request, monkeypatch, slug
 ):
     fields, path, _ = case(slug, httpserver)
-    monkeypatch.delenv("REM_TEST_TOKEN")
+    monkeypatch.delenv("REMEDIATOR_SECRET_TEST")
 
     with pytest.raises(ProviderError) as caught:
         provider_for(make_target(slug, **fields)).trigger(trigger_request)
 
     assert caught.value.permanent
-    assert "REM_TEST_TOKEN" in str(caught.value)
+    assert "REMEDIATOR_SECRET_TEST" in str(caught.value)
     assert trigger_posts(httpserver, path) == 0
-    assert "REM_TEST_TOKEN" in provider_for(make_target(slug, **fields)).ping()
+    assert "REMEDIATOR_SECRET_TEST" in provider_for(make_target(slug, **fields)).ping()
 
 
 @pytest.mark.parametrize("slug", PROVIDER_SLUGS)
@@ -190,8 +190,8 @@ def test_secret_can_come_from_a_file(
     fields, path, ok = case(slug, httpserver)
     secret_file = tmp_path / "token"
     secret_file.write_text(TOKEN + "\n")
-    monkeypatch.delenv("REM_TEST_TOKEN")
-    monkeypatch.setenv("REM_TEST_TOKEN_FILE", str(secret_file))
+    monkeypatch.delenv("REMEDIATOR_SECRET_TEST")
+    monkeypatch.setenv("REMEDIATOR_SECRET_TEST_FILE", str(secret_file))
     httpserver.expect_oneshot_request(path, method="POST").respond_with_response(ok)
 
     provider_for(make_target(slug, **fields)).trigger(trigger_request)

@@ -65,9 +65,9 @@ def test_whsec_secrets_sign_with_the_decoded_key(
     httpserver, make_target, trigger_request, monkeypatch
 ):
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-    monkeypatch.setenv("REM_TEST_WHSEC", secret)
+    monkeypatch.setenv("REMEDIATOR_SECRET_WHSEC", secret)
     webhook = GenericWebhook(
-        make_target("webhook", url=httpserver.url_for("/hook"), token_env="REM_TEST_WHSEC")
+        make_target("webhook", url=httpserver.url_for("/hook"), token_env="REMEDIATOR_SECRET_WHSEC")
     )
     httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
 
@@ -97,6 +97,6 @@ def test_rejected_delivery_is_a_permanent_error(httpserver, webhook, trigger_req
 
 def test_ping_checks_the_secret_without_posting(httpserver, webhook, monkeypatch):
     assert webhook.ping() == ""
-    monkeypatch.delenv("REM_TEST_TOKEN")
-    assert "REM_TEST_TOKEN" in webhook.ping()
+    monkeypatch.delenv("REMEDIATOR_SECRET_TEST")
+    assert "REMEDIATOR_SECRET_TEST" in webhook.ping()
     assert httpserver.log == []

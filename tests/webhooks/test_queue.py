@@ -95,9 +95,14 @@ def test_worker_ingests_a_posted_trivy_report(celery_live_worker, secret, fixtur
 
 
 def _user():
+    """A Viewer: reading findings through the API needs the role."""
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.create_user("reader", password="x")
+    from remediator.engine.management.commands.demo import ensure_groups
+
+    user = get_user_model().objects.create_user("reader", password="x")
+    user.groups.add(ensure_groups()["Viewer"])
+    return user
 
 
 @pytest.fixture

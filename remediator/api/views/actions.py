@@ -12,7 +12,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +19,7 @@ from rest_framework.views import APIView
 from findings.models import Repository, Tag
 from findings.querysets import repository_q
 from remediator.api.errors import ApiError, ErrorShapeMixin
+from remediator.api.permissions import Needs
 from remediator.api.serializers.actions import (
     ActionDetailSerializer,
     ActionSerializer,
@@ -46,13 +46,6 @@ ERRORS = {
     404: OpenApiResponse(ErrorSerializer, description="No such action."),
     409: OpenApiResponse(ErrorSerializer, description="The action is not in a state for this."),
 }
-
-
-class CanViewActions(BasePermission):
-    message = "viewing actions needs the permission remediator.view_remediationaction"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return request.user.has_perm(permissions.VIEW_ACTION)
 
 
 class NewestFirst(CursorPagination):
@@ -94,11 +87,10 @@ class ActionFilter(django_filters.FilterSet):
 
 class ActionsApi(ErrorShapeMixin):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
-    permission_classes = [IsAuthenticated]
+    permission_classes = [Needs.of(permissions.VIEW_ACTION)]
 
 
 class ActionListApi(ActionsApi, generics.ListAPIView):
-    permission_classes = [IsAuthenticated, CanViewActions]
     serializer_class = ActionSerializer
     pagination_class = NewestFirst
     filterset_class = ActionFilter
@@ -112,7 +104,6 @@ class ActionListApi(ActionsApi, generics.ListAPIView):
 
 
 class ActionDetailApi(ActionsApi, generics.RetrieveAPIView):
-    permission_classes = [IsAuthenticated, CanViewActions]
     serializer_class = ActionDetailSerializer
 
     def get_queryset(self) -> QuerySet[RemediationAction]:
@@ -150,6 +141,12 @@ class ActionGateApi(ActionsApi, APIView):
     """``POST actions/{id}/{gate}/``: one view for every gate, ``gate`` set per route."""
 
     gate = ""
+    needs = {  # cancel: the requester or an approver, which the service decides
+        "approve": (permissions.VIEW_ACTION, permissions.APPROVE_ACTION),
+        "reject": (permissions.VIEW_ACTION, permissions.APPROVE_ACTION),
+        "retry": (permissions.VIEW_ACTION, permissions.APPROVE_ACTION),
+        "cancel": (permissions.VIEW_ACTION,),
+    }
 
     def post(self, request: Request, pk: int) -> Response:
         input_class, _ = GATE_DOCS[self.gate]
@@ -172,11 +169,18 @@ class ActionGateApi(ActionsApi, APIView):
         def post(self: ActionGateApi, request: Request, pk: int) -> Response:
             return cls.post(self, request, pk)
 
-        attributes = {"gate": gate, "post": post, "__doc__": f"{summary}."}
+        attributes = {
+            "gate": gate,
+            "post": post,
+            "__doc__": f"{summary}.",
+            "permission_classes": [Needs.of(*cls.needs[gate])],
+        }
         return type(f"Action{gate.title()}Api", (cls,), attributes)
 
 
 class ImageRebuildApi(ActionsApi, APIView):
+    permission_classes = [Needs.of(permissions.VIEW_REPOSITORY, permissions.REQUEST_ACTION)]
+
     @extend_schema(
         operation_id="images_rebuild",
         summary="Request a rebuild of an image tag by hand",
@@ -213,8 +217,6 @@ class ImageRebuildApi(ActionsApi, APIView):
 class ActionDockerfilePatchApi(ActionsApi, APIView):
     """The Dockerfile patch for an action: GET for the build target's Dockerfile,
     POST ``{"dockerfile": "..."}`` for one of your own."""
-
-    permission_classes = [IsAuthenticated, CanViewActions]
 
     def _patch(self, pk: int, dockerfile: str) -> Response:
         action = RemediationAction.objects.select_related("build_target").filter(pk=pk).first()

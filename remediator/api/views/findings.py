@@ -12,7 +12,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,6 +20,7 @@ from findings.models import Delivery, Finding, Repository, Scan, Tag, Vulnerabil
 from findings.querysets import ACTIVE_STATUSES
 from remediator.api import filters
 from remediator.api.errors import ApiError, ErrorShapeMixin
+from remediator.api.permissions import Needs, NotDeclared
 from remediator.api.serializers.findings import (
     DeliveryDetailSerializer,
     DeliverySerializer,
@@ -51,7 +51,7 @@ class ById(NewestFirst):
 class ReadApi(ErrorShapeMixin):
     # Token first: an anonymous request gets 401 with "WWW-Authenticate: Token".
     authentication_classes = [TokenAuthentication, SessionAuthentication]
-    permission_classes = [IsAuthenticated]
+    permission_classes: list = [NotDeclared]  # each view names what it needs (Needs.of)
     pagination_class = NewestFirst
 
 
@@ -73,6 +73,7 @@ def images_queryset() -> QuerySet:
 
 @extend_schema_view(get=extend_schema(tags=["images"], summary="Image repositories"))
 class ImageListApi(ReadApi, generics.ListAPIView):
+    permission_classes = [Needs.of(permissions.VIEW_REPOSITORY)]
     serializer_class = ImageSerializer
     filterset_class = filters.ImageFilter
 
@@ -82,6 +83,7 @@ class ImageListApi(ReadApi, generics.ListAPIView):
 
 @extend_schema_view(get=extend_schema(tags=["images"], summary="One image repository"))
 class ImageDetailApi(ReadApi, generics.RetrieveAPIView):
+    permission_classes = [Needs.of(permissions.VIEW_REPOSITORY)]
     serializer_class = ImageSerializer
 
     def get_queryset(self) -> QuerySet:
@@ -93,6 +95,7 @@ SCANS = Scan.objects.select_related("image", "tag__repository")
 
 @extend_schema_view(get=extend_schema(tags=["scans"], summary="Scans, newest first"))
 class ScanListApi(ReadApi, generics.ListAPIView):
+    permission_classes = [Needs.of(permissions.VIEW_SCAN)]
     queryset = SCANS
     serializer_class = ScanSerializer
     filterset_class = filters.ScanFilter
@@ -100,6 +103,7 @@ class ScanListApi(ReadApi, generics.ListAPIView):
 
 @extend_schema_view(get=extend_schema(tags=["scans"], summary="One scan"))
 class ScanDetailApi(ReadApi, generics.RetrieveAPIView):
+    permission_classes = [Needs.of(permissions.VIEW_SCAN)]
     queryset = SCANS
     serializer_class = ScanSerializer
 
@@ -109,6 +113,7 @@ FINDINGS = Finding.objects.select_related("repository", "tag", "vulnerability")
 
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="Findings"))
 class FindingListApi(ReadApi, generics.ListAPIView):
+    permission_classes = [Needs.of(permissions.VIEW_FINDING)]
     queryset = FINDINGS
     serializer_class = FindingSerializer
     filterset_class = filters.FindingFilter
@@ -116,12 +121,14 @@ class FindingListApi(ReadApi, generics.ListAPIView):
 
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="One finding"))
 class FindingDetailApi(ReadApi, generics.RetrieveAPIView):
+    permission_classes = [Needs.of(permissions.VIEW_FINDING)]
     queryset = FINDINGS.prefetch_related("witnesses")
     serializer_class = FindingDetailSerializer
 
 
 @extend_schema_view(get=extend_schema(tags=["vulnerabilities"], summary="Vulnerabilities"))
 class VulnerabilityListApi(ReadApi, generics.ListAPIView):
+    permission_classes = [Needs.of(permissions.VIEW_VULNERABILITY)]
     queryset = Vulnerability.objects.all()
     serializer_class = VulnerabilitySerializer
     filterset_class = filters.VulnerabilityFilter
@@ -157,6 +164,7 @@ def affected_images(vulnerability: Vulnerability) -> list[dict]:
     get=extend_schema(tags=["vulnerabilities"], summary="One vulnerability (id: CVE, GHSA, ...)")
 )
 class VulnerabilityDetailApi(ReadApi, generics.RetrieveAPIView):
+    permission_classes = [Needs.of(permissions.VIEW_VULNERABILITY)]
     queryset = Vulnerability.objects.all()
     serializer_class = VulnerabilityDetailSerializer
     lookup_value_regex = ".+"
@@ -174,6 +182,7 @@ DELIVERIES = Delivery.objects.defer("body_gz").annotate(scan_pk=F("scan__id"))
 
 @extend_schema_view(get=extend_schema(tags=["deliveries"], summary="Received bodies"))
 class DeliveryListApi(ReadApi, generics.ListAPIView):
+    permission_classes = [Needs.of(permissions.VIEW_DELIVERY)]
     queryset = DELIVERIES
     serializer_class = DeliverySerializer
     filterset_class = filters.DeliveryFilter
@@ -183,20 +192,13 @@ class DeliveryListApi(ReadApi, generics.ListAPIView):
     get=extend_schema(tags=["deliveries"], summary="One delivery, with a raw body preview")
 )
 class DeliveryDetailApi(ReadApi, generics.RetrieveAPIView):
+    permission_classes = [Needs.of(permissions.VIEW_DELIVERY, staff=True)]  # raw body, headers
     queryset = Delivery.objects.annotate(scan_pk=F("scan__id"))
     serializer_class = DeliveryDetailSerializer
 
 
-class CanReprocess(BasePermission):
-    message = "reprocessing needs staff status or the findings.change_delivery permission"
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and (user.is_staff or user.has_perm(permissions.CHANGE_DELIVERY)))
-
-
 class DeliveryReprocessApi(ReadApi, APIView):
-    permission_classes = [IsAuthenticated, CanReprocess]
+    permission_classes = [Needs.of(permissions.VIEW_DELIVERY, permissions.CHANGE_DELIVERY)]
 
     @extend_schema(
         tags=["deliveries"],

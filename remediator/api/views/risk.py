@@ -10,14 +10,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from findings.models import Finding
+from remediator.api.permissions import Needs
 from remediator.api.serializers.findings import FindingSerializer
 from remediator.api.services import service_call, valid_input
 from remediator.api.views.actions import ERRORS, ActionsApi
+from remediator.core import permissions
 from remediator.engine.services.risk import (
     finding_accept_risk,
     finding_mark_false_positive,
     finding_reopen,
 )
+
+DECIDE = [Needs.of(permissions.VIEW_FINDING, permissions.APPROVE_ACTION)]
 
 
 class AcceptInput(serializers.Serializer):
@@ -41,6 +45,8 @@ def _respond(run) -> Response:
 
 
 class FindingAcceptApi(ActionsApi, APIView):
+    permission_classes = DECIDE
+
     @extend_schema(
         operation_id="findings_accept",
         tags=["findings"],
@@ -58,6 +64,8 @@ class FindingAcceptApi(ActionsApi, APIView):
 
 
 class FindingFalsePositiveApi(ActionsApi, APIView):
+    permission_classes = DECIDE
+
     @extend_schema(
         operation_id="findings_false_positive",
         tags=["findings"],
@@ -75,6 +83,8 @@ class FindingFalsePositiveApi(ActionsApi, APIView):
 
 
 class FindingReopenApi(ActionsApi, APIView):
+    permission_classes = DECIDE
+
     @extend_schema(
         operation_id="findings_reopen",
         tags=["findings"],

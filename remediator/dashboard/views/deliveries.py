@@ -42,10 +42,16 @@ def body_preview(delivery: Delivery, cap: int = BODY_CAP) -> tuple[str, bool]:
 
 @require_perm(permissions.VIEW_DELIVERY)
 def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    delivery = get_object_or_404(Delivery.objects.select_related("scan"), pk=pk)
-    body, truncated = body_preview(delivery)
-    return render(
-        request,
-        "findings/delivery_detail.html",
-        {"delivery": delivery, "body": body, "truncated": truncated, "cap": BODY_CAP},
-    )
+    """Metadata and error for the Viewer role; the raw body for staff only (as the API)."""
+    show_body = request.user.is_staff
+    queryset = Delivery.objects.select_related("scan")
+    delivery = get_object_or_404(queryset if show_body else queryset.defer("body_gz"), pk=pk)
+    body, truncated = body_preview(delivery) if show_body else ("", False)
+    context = {
+        "delivery": delivery,
+        "body": body,
+        "truncated": truncated,
+        "cap": BODY_CAP,
+        "show_body": show_body,
+    }
+    return render(request, "findings/delivery_detail.html", context)

@@ -14,10 +14,11 @@ from django.core.validators import URLValidator
 from django.db import models
 
 from findings.models import Severity
+from remediator.core.secrets import target_secret_problem
+from remediator.integrations.outbound import outbound_url_problem
 
 from ..models import ActionKind, BuildTarget, Policy, Provider
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 _STR, _BOOL, _INT, _LIST, _DICT = "a string", "true or false", "a whole number", "a list", "a map"
 
@@ -202,9 +203,12 @@ def _target(checker: _Checker, path: tuple, values: dict, base_dir: Path) -> dic
             URLValidator(schemes=["http", "https"])(values["url"])
         except ValidationError:
             checker.error((*path, "url"), f"not an http(s) URL: {values['url']!r}")
+        else:
+            if problem := outbound_url_problem(values["url"]):
+                checker.error((*path, "url"), problem)
     for key in ("token_env", "api_token_env"):
-        if values.get(key) and not _IDENTIFIER.match(values[key]):
-            checker.error((*path, key), f"must name an environment variable, not {values[key]!r}")
+        if values.get(key) and (problem := target_secret_problem(values[key])):
+            checker.error((*path, key), problem)
     if "dockerfile" in values and "dockerfile_file" in values:
         checker.error(path, "give dockerfile or dockerfile_file, not both")
     elif values.get("dockerfile_file"):

@@ -21,7 +21,7 @@ from remediator.engine.models import (
 from remediator.engine.notifications import action_notify
 from remediator.engine.policy import image_matches
 from remediator.integrations.aqua.client import AquaClient, AquaImage
-from remediator.integrations.ci import RunStatus, TriggerRequest
+from remediator.integrations.ci import CIProvider, RunStatus, TriggerRequest
 from remediator.integrations.registry import provider_for
 
 from .actions import ActionNotAllowed, action_transition
@@ -30,6 +30,8 @@ from .verify import action_verify_latest
 
 log = logging.getLogger(__name__)
 S = ActionState
+FIND_RUN_SLACK_MINUTES = 5
+"""Look for an earlier run from this long before the dispatch (clock skew)."""
 RUN_TO_STATE = {
     "queued": S.DISPATCHED,
     "running": S.RUNNING,
@@ -98,11 +100,12 @@ def action_fail(*, action_id: int, error: str) -> RemediationAction | None:
     return action
 
 
-def _claim(action: RemediationAction) -> RemediationAction | None:
-    """approved -> dispatched once; a retry of an undelivered trigger resumes it."""
+def _claim(action: RemediationAction) -> tuple[RemediationAction | None, bool]:
+    """approved -> dispatched once; a retry of an undelivered trigger resumes it.
+    Returns (the action, or None when there is nothing to do; whether it resumes)."""
     if action.state == S.APPROVED:
         try:
-            return action_transition(
+            claimed = action_transition(
                 action_id=action.pk,
                 to=S.DISPATCHED,
                 expect=(S.APPROVED,),
@@ -112,12 +115,13 @@ def _claim(action: RemediationAction) -> RemediationAction | None:
                 build_target=build_target_for(action),
             )
         except ActionNotAllowed:
-            return None
+            return None, False
+        return claimed, False
     undelivered = not action.external_id and not action.provider_state
     if action.state == S.DISPATCHED and undelivered:
         RemediationAction.objects.filter(pk=action.pk).update(attempts=F("attempts") + 1)
-        return action
-    return None
+        return action, True
+    return None, False
 
 
 def action_dispatch(*, action_id: int) -> RemediationAction:
@@ -126,7 +130,7 @@ def action_dispatch(*, action_id: int) -> RemediationAction:
     action = RemediationAction.objects.select_related("repository", "tag", "image").get(
         pk=action_id
     )
-    claimed = _claim(action)
+    claimed, resumed = _claim(action)
     if claimed is None:
         return action
     action = RemediationAction.objects.select_related(
@@ -134,7 +138,7 @@ def action_dispatch(*, action_id: int) -> RemediationAction:
     ).get(pk=action_id)
     try:
         if action.kind == ActionKind.REBUILD:
-            return _rebuild(action)
+            return _rebuild(action, resumed=resumed)
         return _aqua_or_notify(action)
     except ProviderError as exc:
         if not exc.permanent:
@@ -142,17 +146,42 @@ def action_dispatch(*, action_id: int) -> RemediationAction:
         return action_fail(action_id=action_id, error=str(exc)) or action
 
 
-def _rebuild(action: RemediationAction) -> RemediationAction:
+def _rebuild(action: RemediationAction, *, resumed: bool) -> RemediationAction:
     target = action.build_target
     if target is None:
         raise ProviderError(f"no enabled build target matches {action.repository}", permanent=True)
+    provider = provider_for(target)
+    request = trigger_request(action)
+    if resumed:  # an earlier attempt may have triggered CI before its worker died
+        found = _earlier_run(action, target, provider, request)
+        if found is not None:
+            return action_run_update(action_id=action.pk, status=found)
     try:
-        status = provider_for(target).trigger(trigger_request(action))
+        status = provider.trigger(request)
     except ProviderError as exc:
         _audit_call(action, target, "trigger", f"failed: {exc}")
         raise
     _audit_call(action, target, "trigger", f"run {status.external_id or '?'} {status.state}")
     return action_run_update(action_id=action.pk, status=status)
+
+
+def _earlier_run(
+    action: RemediationAction, target: BuildTarget, provider: CIProvider, request: TriggerRequest
+) -> RunStatus | None:
+    """The run an earlier trigger of this dispatch started, found by correlation id."""
+    since = (action.dispatched_at or action.updated_at) - timedelta(minutes=FIND_RUN_SLACK_MINUTES)
+    try:
+        found = provider.find_run(request, since)
+    except ProviderError as exc:
+        _audit_call(action, target, "find_run", f"failed: {exc}")
+        raise
+    if found is not None:
+        _audit_call(
+            action, target, "find_run",
+            f"run {found.external_id or '?'} already started with this correlation id: "
+            "not triggered again",
+        )  # fmt: skip
+    return found
 
 
 def _audit_call(action: RemediationAction, target: BuildTarget, operation: str, outcome: str):

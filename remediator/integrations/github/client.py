@@ -183,6 +183,17 @@ class GitHubActions:
                 return run
         return None
 
+    def find_run(self, request: TriggerRequest, since: datetime) -> RunStatus | None:
+        """The workflow run named with the correlation id (``run-name``) created after
+        ``since``, if there is one."""
+        state = {
+            "mode": self.mode,
+            "correlation_id": request.correlation_id,
+            "since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        run = self._find_run(self._client(), state)
+        return None if run is None else run_status(run, {**state, "run_id": run["id"]})
+
     def ping(self) -> str:
         path = self.repo_path if self.mode == "repository_dispatch" else self.workflow_path
         return ping_error(lambda: self._client().request("GET", path, expected=(200,)))

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from remediator.core.errors import ProviderError
@@ -15,6 +16,10 @@ from remediator.integrations.ci import CITarget, RunStatus, TriggerRequest
 from remediator.integrations.http import HttpClient, ping_error, require_secret
 
 GITLAB_URL = "https://gitlab.com"
+
+FIND_RUN_PIPELINES = 20
+"""Pipelines looked at, newest first, when looking for an earlier trigger."""
+CORRELATION_VARIABLE = "REMEDIATOR_CORRELATION_ID"
 
 STATES = {
     "created": "queued",
@@ -79,6 +84,32 @@ class GitLabCI:
             "GET", f"{self.project_path}/pipelines/{pipeline_id}", expected=(200,)
         ).json()
         return pipeline_status(pipeline, dict(provider_state))
+
+    def find_run(self, request: TriggerRequest, since: datetime) -> RunStatus | None:
+        """The newest trigger pipeline of the ref, updated after ``since``, whose variables
+        carry the correlation id (needs the API token; without one, None)."""
+        if not self.target.api_token_env:
+            return None
+        client = HttpClient("gitlab", self.base_url, headers=self._api_headers())
+        params = {
+            "source": "trigger",
+            "ref": self.target.ref,
+            "updated_after": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "order_by": "id",
+            "sort": "desc",
+            "per_page": str(FIND_RUN_PIPELINES),
+        }
+        path = f"{self.project_path}/pipelines"
+        for pipeline in client.request("GET", path, params=params, expected=(200,)).json():
+            variables = client.request(
+                "GET", f"{path}/{pipeline['id']}/variables", expected=(200,)
+            ).json()
+            if any(
+                v.get("key") == CORRELATION_VARIABLE and v.get("value") == request.correlation_id
+                for v in variables
+            ):
+                return pipeline_status(pipeline, {"pipeline_id": pipeline["id"]})
+        return None
 
     def ping(self) -> str:
         def check() -> None:

@@ -8,6 +8,7 @@ Credentials: basic auth from ``HARBOR_USERNAME`` and ``HARBOR_PASSWORD`` (or
 
 from __future__ import annotations
 
+import posixpath
 from urllib.parse import quote
 
 from django.conf import settings
@@ -22,17 +23,47 @@ ACCEPT_VULNERABILITIES = (
 )
 
 
+PROJECTS = "/api/v2.0/projects/"
+
+
 def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
+def segment_problem(value: str, what: str) -> str:
+    """'' when ``value`` can be one path segment, else why not."""
+    if value in ("", ".", ".."):
+        return f"harbor: {what} {value!r} is not a name"
+    if "/" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return f"harbor: {what} {value!r} contains '/' or control characters"
+    return ""
+
+
+def artifact_problem(project: str, repository: str, reference: str) -> str:
+    """'' when the three can address an artifact, else why not (the repository may
+    hold '/': each of its parts is checked)."""
+    checks = [(project, "project"), (reference, "reference")]
+    checks += [(part, "repository part") for part in repository.split("/")]
+    return next((p for value, what in checks if (p := segment_problem(value, what))), "")
+
+
 def artifact_path(project: str, repository: str, reference: str) -> str:
-    """``/api/v2.0/projects/{p}/repositories/{double-encoded repo}/artifacts/{ref}``."""
-    return (
-        f"/api/v2.0/projects/{_segment(project)}"
+    """``/api/v2.0/projects/{p}/repositories/{double-encoded repo}/artifacts/{ref}``.
+
+    Each segment is checked and quoted on its own; a permanent ProviderError when a
+    segment is refused or the path would leave ``/api/v2.0/projects/``.
+    """
+    problem = artifact_problem(project, repository, reference)
+    if problem:
+        raise ProviderError(problem, permanent=True)
+    path = (
+        f"{PROJECTS}{_segment(project)}"
         f"/repositories/{_segment(_segment(repository))}"
         f"/artifacts/{quote(reference, safe=':')}"
     )
+    if not posixpath.normpath(path).startswith(PROJECTS) or "/../" in path:
+        raise ProviderError(f"harbor: refused path outside {PROJECTS}", permanent=True)
+    return path
 
 
 class HarborClient:

@@ -35,7 +35,7 @@ from findings.parsers.fields import as_dict, dicts, text
 from findings.parsers.harbor import is_webhook_event
 from findings.parsers.images import normalize_digest, parse_image_reference
 from remediator.core.errors import ProviderError
-from remediator.integrations.harbor.client import HarborClient
+from remediator.integrations.harbor.client import HarborClient, artifact_problem
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,9 @@ def _artifact(resource: dict, repository: dict) -> HarborArtifact:
     digest = normalize_digest(resource.get("digest"))
     if not digest:
         raise ParseError("harbor: a resource has no valid 'digest'")
+    problem = artifact_problem(project, name, digest)
+    if problem:
+        raise ParseError(problem)
     tag = text(resource, "tag")
     url = text(resource, "resource_url")
     try:

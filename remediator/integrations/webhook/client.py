@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 
 from remediator.core.errors import ProviderError
 from remediator.core.signing import standard_webhooks_headers
@@ -73,6 +74,11 @@ class GenericWebhook:
             external_id=provider_state.get("msg_id", ""),
             detail=DELIVERED,
         )
+
+    def find_run(self, request: TriggerRequest, since: datetime) -> RunStatus | None:
+        """A generic receiver cannot be asked; it gets the same ``webhook-id`` again and
+        can drop the repeat (Standard Webhooks): None."""
+        return None
 
     def ping(self) -> str:
         """Only the configuration: a POST would be a request to rebuild."""

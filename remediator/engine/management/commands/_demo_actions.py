@@ -89,7 +89,7 @@ def demo_build_target() -> BuildTarget:
             "url": "https://gitlab.acme.test",
             "project": "42",
             "ref": "main",
-            "token_env": "DEMO_GITLAB_TRIGGER_TOKEN",
+            "token_env": "REMEDIATOR_SECRET_DEMO_GITLAB_TRIGGER",
             "dockerfile": DOCKERFILE,
         },
     )

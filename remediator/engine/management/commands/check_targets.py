@@ -1,7 +1,8 @@
 """``manage.py check_targets [--ping]``: is every build target usable?
 
-Checks the provider, the URL (https unless localhost), the project's shape,
-GitHub's workflow and that the named secrets are set (names only, never
+Checks the provider, the URL (https unless its host is in PLAIN_HTTP_HOSTS), the
+project's shape, GitHub's workflow, that the named secrets have allowed names
+(SECRET_ENV_PREFIX or a file in SECRETS_DIR) and are set (names only, never
 values); ``--ping`` also asks each CI system whether it answers and accepts
 the credentials. Exit status 1 when any target fails.
 """
@@ -9,16 +10,15 @@ the credentials. Exit status 1 when any target fails.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
 from remediator.core.errors import ProviderError
-from remediator.core.secrets import MissingSecret, read_secret
+from remediator.core.secrets import MissingSecret, SecretNameRefused, read_target_secret
 from remediator.engine.models import BuildTarget, Provider
+from remediator.integrations.outbound import outbound_url_problem
 from remediator.integrations.registry import provider_for
 
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 PROJECT_SHAPES = {
     "github": (re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"), "owner/repo"),
     "gitlab": (
@@ -32,12 +32,8 @@ URL_OPTIONAL = {"github", "gitlab"}
 
 
 def url_problem(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"url {url!r} is not an http(s) URL"
-    if parts.scheme != "https" and parts.hostname not in LOCAL_HOSTS:
-        return f"url {url!r} must use https (http only for localhost)"
-    return ""
+    problem = outbound_url_problem(url)
+    return f"url {problem}" if problem else ""
 
 
 def target_problems(target: BuildTarget) -> list[str]:
@@ -60,7 +56,9 @@ def target_problems(target: BuildTarget) -> list[str]:
     for name in (target.token_env, target.api_token_env):
         if name:
             try:
-                read_secret(name)
+                read_target_secret(name)
+            except SecretNameRefused as exc:
+                problems.append(f"secret {exc}")
             except MissingSecret:
                 problems.append(f"secret {name} is not set")
     return [p for p in problems if p]

@@ -1,0 +1,228 @@
+"""Who may do what: every route of the URLconf (API and dashboard) x six kinds of user.
+
+One row per (method, path); the columns are the users below. A cell says:
+
+    ok     passed the permission check (any answer but 401, 403 or a redirect to sign-in:
+           200/201/202, or 404/409/405 from the view itself)
+    401    the API asks for credentials
+    403    signed in, not allowed
+    login  the dashboard redirects to /login/?next=...
+
+Each path is resolved to its route in the URLconf: a new route without a row fails
+``test_every_route_has_a_row_and_every_row_a_route`` (Django's admin, under /admin/,
+checks staff itself and is left out).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from rest_framework.test import APIClient
+
+from remediator.core.permissions import GROUP_APPROVERS, GROUP_VIEWER
+from remediator.engine.management.commands.demo import ensure_groups
+
+from .dashboard.factories import make_action, make_findings, make_tag
+
+USERS = ["anonymous", "no_role", "viewer", "approver", "staff_no_perms", "admin"]
+"""The columns: nobody signed in; signed in, no group; the Viewer group; the Security
+approvers group; is_staff with no permission; a superuser."""
+
+# fmt: off
+MATRIX: list[tuple[str, str, str]] = [
+    # method  path                                           anon  none  view  appr  staff admin
+    # --- API: reading needs the view permission (Viewer), acting the approver's
+    ("GET",  "/api/v1/images/",                             "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/images/{repository}/",                "401   403   ok    ok    403   ok"),
+    ("POST", "/api/v1/images/{repository}/rebuild/",        "401   403   403   ok    403   ok"),
+    ("GET",  "/api/v1/scans/",                              "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/scans/{scan}/",                       "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/findings/",                           "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/findings/{finding}/",                 "401   403   ok    ok    403   ok"),
+    ("POST", "/api/v1/findings/{finding}/accept/",          "401   403   403   ok    403   ok"),
+    ("POST", "/api/v1/findings/{finding}/false-positive/",  "401   403   403   ok    403   ok"),
+    ("POST", "/api/v1/findings/{finding}/reopen/",          "401   403   403   ok    403   ok"),
+    ("GET",  "/api/v1/vulnerabilities/",                    "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/vulnerabilities/{vulnerability}/",    "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/deliveries/",                         "401   403   ok    ok    403   ok"),
+    # raw body and headers: staff and the view permission
+    ("GET",  "/api/v1/deliveries/{delivery}/",              "401   403   403   403   403   ok"),
+    # reprocess: findings.change_delivery (given to no group; admins)
+    ("POST", "/api/v1/deliveries/{delivery}/reprocess/",    "401   403   403   403   403   ok"),
+    ("GET",  "/api/v1/actions/",                            "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/actions/{action}/",                   "401   403   ok    ok    403   ok"),
+    ("POST", "/api/v1/actions/{action}/approve/",           "401   403   403   ok    403   ok"),
+    ("POST", "/api/v1/actions/{action}/reject/",            "401   403   403   ok    403   ok"),
+    # cancel: the requester or an approver (the service decides who requested it)
+    ("POST", "/api/v1/actions/{action}/cancel/",            "401   403   403   ok    403   ok"),
+    ("POST", "/api/v1/actions/{action}/retry/",             "401   403   403   ok    403   ok"),
+    ("GET",  "/api/v1/actions/{action}/dockerfile-patch/",  "401   403   ok    ok    403   ok"),
+    ("POST", "/api/v1/actions/{action}/dockerfile-patch/",  "401   403   ok    ok    403   ok"),
+    # webhooks: the source's secret, never a user (no credentials here -> 401 for all)
+    ("POST", "/api/v1/webhooks/trivy/",                     "401   401   401   401   401   401"),
+    ("POST", "/api/v1/webhooks/trivy/wrong/",               "401   401   401   401   401   401"),
+    ("POST", "/api/v1/webhooks/trivy",                      "401   401   401   401   401   401"),
+    ("POST", "/api/v1/webhooks/trivy/wrong",                "401   401   401   401   401   401"),
+    # public: the API's description and the process check
+    ("GET",  "/api/v1/schema/",                             "ok    ok    ok    ok    ok    ok"),
+    ("GET",  "/api/v1/docs/",                               "ok    ok    ok    ok    ok    ok"),
+    ("GET",  "/healthz",                                    "ok    ok    ok    ok    ok    ok"),
+    ("GET",  "/readyz",                                     "ok    ok    ok    ok    ok    ok"),
+    # metrics: a bearer token (METRICS_TOKEN), never a user; none is set here -> 403
+    ("GET",  "/metrics",                                    "403   403   403   403   403   403"),
+    # --- Dashboard pages
+    ("GET",  "/login/",                                     "ok    ok    ok    ok    ok    ok"),
+    ("POST", "/login/",                                     "ok    ok    ok    ok    ok    ok"),
+    ("POST", "/logout/",                                    "ok    ok    ok    ok    ok    ok"),
+    ("GET",  "/",                                           "login 403   ok    ok    403   ok"),
+    ("GET",  "/images/",                                    "login 403   ok    ok    403   ok"),
+    ("GET",  "/images/{repository}/",                       "login 403   ok    ok    403   ok"),
+    ("GET",  "/findings/",                                  "login 403   ok    ok    403   ok"),
+    ("GET",  "/findings/export.csv",                        "login 403   ok    ok    403   ok"),
+    ("GET",  "/findings/{finding}/",                        "login 403   ok    ok    403   ok"),
+    ("GET",  "/deliveries/",                                "login 403   ok    ok    403   ok"),
+    # the page shows the raw body to staff only; metadata and error to the Viewer role
+    ("GET",  "/deliveries/{delivery}/",                     "login 403   ok    ok    403   ok"),
+    ("GET",  "/actions/",                                   "login 403   ok    ok    403   ok"),
+    ("GET",  "/actions/{action}/",                          "login 403   ok    ok    403   ok"),
+    ("GET",  "/approvals/",                                 "login 403   ok    ok    403   ok"),
+    ("GET",  "/policies/",                                  "login 403   ok    ok    403   ok"),
+    ("GET",  "/audit/",                                     "login 403   ok    ok    403   ok"),
+    # --- Dashboard POSTs (buttons)
+    ("POST", "/tags/{tag}/rebuild/",                        "login 403   403   ok    403   ok"),
+    ("POST", "/findings/{finding}/accept/",                 "login 403   403   ok    403   ok"),
+    ("POST", "/findings/{finding}/false-positive/",         "login 403   403   ok    403   ok"),
+    ("POST", "/findings/{finding}/reopen/",                 "login 403   403   ok    403   ok"),
+    ("POST", "/actions/{action}/approve/",                  "login 403   403   ok    403   ok"),
+    ("POST", "/actions/{action}/reject/",                   "login 403   403   ok    403   ok"),
+    ("POST", "/actions/{action}/cancel/",                   "login 403   403   ok    403   ok"),
+    ("POST", "/actions/{action}/retry/",                    "login 403   403   ok    403   ok"),
+    # a dry run only reads: the Viewer role may queue one
+    ("POST", "/policies/dry-run/",                          "login 403   ok    ok    403   ok"),
+]
+# fmt: on
+
+BODY = {
+    "reason": "matrix check",
+    "tag": "latest",
+    "dockerfile": "FROM alpine:3.18\n",
+    "until": "",
+}
+CELLS = [
+    (method, path, user, outcome)
+    for method, path, outcomes in MATRIX
+    for user, outcome in zip(USERS, outcomes.split(), strict=True)
+]
+SAMPLE_IDS = dict.fromkeys(
+    ["repository", "tag", "scan", "finding", "vulnerability", "delivery", "action"], 1
+)
+
+
+def route_of(path: str) -> str:
+    """The URLconf route a row's path resolves to."""
+    return resolve(path.format(**SAMPLE_IDS)).route
+
+
+def _routes(patterns: list, prefix: str = "") -> list[str]:
+    found = []
+    for entry in patterns:
+        route = prefix + str(entry.pattern).removeprefix("^")
+        if isinstance(entry, URLResolver):
+            found += _routes(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            found.append(route)
+    return found
+
+
+def urlconf_routes() -> set[str]:
+    return {r for r in _routes(get_resolver().url_patterns) if not r.startswith("admin/")}
+
+
+def test_every_route_has_a_row_and_every_row_a_route():
+    rows = {route_of(path) for _, path, _ in MATRIX}
+    assert urlconf_routes() - rows == set(), "routes without a row in MATRIX"
+    assert rows - urlconf_routes() == set(), "rows in MATRIX for routes that no longer exist"
+
+
+def make_user(kind: str):
+    """One user of the kind named by a column (None for anonymous)."""
+    users = get_user_model().objects
+    if kind == "anonymous":
+        return None
+    if kind == "admin":
+        return users.create_superuser("admin", "admin@example.com", None)
+    user = users.create_user(kind, is_staff=kind == "staff_no_perms")
+    group = {"viewer": GROUP_VIEWER, "approver": GROUP_APPROVERS}.get(kind)
+    if group:
+        user.groups.add(ensure_groups()[group])
+    return user
+
+
+@pytest.fixture
+def ids(db, monkeypatch) -> dict[str, object]:
+    """One of everything a path names; the action awaits approval, requested by policy."""
+    monkeypatch.setenv("WEBHOOK_SECRET", "matrix-secret")  # configured: no credentials -> 401
+    tag = make_tag()
+    findings = make_findings(tag, 2)
+    action = make_action(tag, findings=findings)
+    return {
+        "repository": tag.repository_id,
+        "tag": tag.pk,
+        "scan": findings[0].first_scan_id,
+        "finding": findings[0].pk,
+        "vulnerability": findings[0].vulnerability_id,
+        "delivery": findings[0].first_scan.delivery_id,
+        "action": action.pk,
+    }
+
+
+def client_as(kind: str) -> APIClient:
+    client = APIClient()
+    user = make_user(kind)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def outcome_of(response, path: str) -> str:
+    if response.status_code in (401, 403):
+        return str(response.status_code)
+    if response.status_code == 302 and response["Location"].startswith("/login/?next="):
+        return "login"
+    return "ok"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "user", "expected"),
+    CELLS,
+    ids=[f"{m} {p} {u}" for m, p, u, _ in CELLS],
+)
+def test_rbac_cell(ids, method, path, user, expected):
+    client = client_as(user)
+    url = path.format(**ids)
+    if method == "GET":
+        response = client.get(url)
+    elif url.startswith("/api/"):
+        response = client.post(url, BODY, format="json")
+    else:
+        response = client.post(url, BODY)
+    assert outcome_of(response, url) == expected, f"{method} {url} as {user}"
+
+
+API_METHODS = {(method, path) for method, path, _ in MATRIX if path.startswith("/api/")}
+
+
+@pytest.mark.parametrize("user", ["anonymous", "no_role", "staff_no_perms"])
+def test_methods_without_a_row_never_answer_2xx_to_the_unprivileged(ids, user):
+    """GET on a POST-only API route and POST on a GET-only one: refused or 405."""
+    client = client_as(user)
+    for method, path, _ in MATRIX:
+        if not path.startswith("/api/v1/") or path.startswith(("/api/v1/schema", "/api/v1/docs")):
+            continue
+        other = "POST" if method == "GET" else "GET"
+        if (other, path) in API_METHODS:
+            continue
+        url = path.format(**ids)
+        response = client.generic(other, url)
+        assert response.status_code in (401, 403, 405), f"{other} {url} as {user}"
