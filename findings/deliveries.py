@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from remediator.core.metrics import ingest_observe
+from remediator.core.storable import storable_json, storable_text
 
 from .events import event_handler_for
 from .ingest import IngestResult, scan_ingest
@@ -105,9 +106,14 @@ def delivery_store(
     source slug other than ``auto``) takes that delivery up again: it is returned as
     created, queued, for the caller to process.
     ``received_at`` is when it arrived, when that was earlier (a body replayed from the spool).
+    The body is kept byte for byte; the text beside it (ids, headers, the image
+    hint) loses NUL and lone surrogates, which no database column can hold.
     """
     sha256 = hashlib.sha256(body).hexdigest()
-    external_id = external_id[:200]
+    external_id = storable_text(external_id)[:200]
+    content_type = storable_text(content_type)
+    image_hint = storable_text(image_hint)
+    headers = storable_json(headers or {})
     duplicate = delivery_find_duplicate(source=source, sha256=sha256, external_id=external_id)
     if duplicate is not None:
         if _more_context(duplicate, source, image_hint):
@@ -125,7 +131,7 @@ def delivery_store(
                 body_gz=Delivery.compress(body),
                 size=len(body),
                 content_type=content_type[:200],
-                headers=headers or {},
+                headers=headers,
                 image_hint=image_hint[:500],
                 channel=channel,
             )
@@ -141,6 +147,7 @@ def delivery_store(
 
 
 def _delivery_close(delivery: Delivery, status: str, reason: str) -> None:
+    reason = storable_text(reason)  # messages may quote the report's own keys
     Delivery.objects.filter(pk=delivery.pk).update(
         status=status, error=reason, processed_at=timezone.now()
     )

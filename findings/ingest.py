@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -114,6 +116,20 @@ def _apply(finding: Finding, parsed: ParsedFinding, scan: Scan) -> None:
         finding.last_scan = scan
 
 
+def scan_time(
+    reported: datetime | None, *, received: datetime | None
+) -> tuple[datetime, datetime | None]:
+    """(scanned_at, the reported time if it was clamped). A report dated in the future
+    beyond SCAN_TIME_MAX_SKEW_SECONDS counts as scanned when it was received, so that
+    one report dated 9999 cannot outrank every later scan of its tag."""
+    received = received or timezone.now()
+    if reported is None:
+        return received, None
+    if reported > received + timedelta(seconds=settings.SCAN_TIME_MAX_SKEW_SECONDS):
+        return received, reported
+    return reported, None
+
+
 def _tag_for_update(repository: Repository, name: str, image: Image) -> Tag:
     tag = Tag.objects.select_for_update().filter(repository=repository, name=name).first()
     if tag is None:
@@ -152,7 +168,7 @@ def scan_ingest(*, parsed: ParsedScan, image: ImageRef, delivery: Delivery) -> I
         )
         img, _ = Image.objects.get_or_create(repository=repository, digest=image.digest)
         tag = _tag_for_update(repository, image.tag, img)
-        scanned_at = parsed.scanned_at or timezone.now()
+        scanned_at, reported = scan_time(parsed.scanned_at, received=delivery.received_at)
         by_key = _by_key(parsed.findings)
         failure = clip(parsed.failure, 2000)
         prior = None if failure else _scanner_newest(tag, parsed.scanner_key)
@@ -168,6 +184,7 @@ def scan_ingest(*, parsed: ParsedScan, image: ImageRef, delivery: Delivery) -> I
             scanner_scan_id=clip(parsed.scan_id, 100),
             os=clip(parsed.os, 100),
             scanned_at=scanned_at,
+            reported_scanned_at=reported,
             findings_count=len(by_key),
             severity_counts=dict(Counter(f.severity for f in by_key.values())),
             superseded=not failure and not newest,

@@ -171,6 +171,12 @@ class Scan(models.Model):
     scanner_scan_id = models.CharField(max_length=100, blank=True)
     os = models.CharField(max_length=100, blank=True)
     scanned_at = models.DateTimeField(help_text="When the scanner scanned (else when received).")
+    reported_scanned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The scan time the report gave when it lay in the future and was clamped "
+        "to the receive time (SCAN_TIME_MAX_SKEW_SECONDS); null otherwise.",
+    )
     received_at = models.DateTimeField(auto_now_add=True)
     findings_count = models.PositiveIntegerField(default=0)
     severity_counts = models.JSONField(default=dict, blank=True)

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "remediator.api.guards.AdminNulGuard",  # the admin sends NUL to PostgreSQL as given
 ]
 
 ROOT_URLCONF = "remediator.urls"
@@ -159,7 +160,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "remediator.api.schema.ApiAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
 }
@@ -175,6 +176,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Ingestion
 INGEST_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=64 * 1024 * 1024)
+SCAN_TIME_MAX_SKEW_SECONDS = env.int("SCAN_TIME_MAX_SKEW_SECONDS", default=300)
+"""A report dated further in the future than this counts as scanned when received."""
 
 LOGGING = {
     "version": 1,
@@ -381,7 +384,6 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 
 # --- Roles and hardening (remediator/api/permissions.py, README "Security model").
-REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "remediator.api.schema.AccessAutoSchema"
 # Behind a TLS-terminating proxy: it sets X-Forwarded-Proto/-For (and strips clients' own).
 TRUST_PROXY_HEADERS = env.bool("TRUST_PROXY_HEADERS", default=False)
 if TRUST_PROXY_HEADERS:

@@ -24,3 +24,9 @@ urlpatterns = [
     path("api/v1/", include("remediator.api.urls")),
     path("", include("remediator.dashboard.urls")),
 ]
+
+# /api/ answers JSON errors; pages keep Django's HTML ones (templates/404.html, 403.html).
+handler400 = "remediator.api.handlers.bad_request"
+handler403 = "remediator.api.handlers.permission_denied"
+handler404 = "remediator.api.handlers.page_not_found"
+handler500 = "remediator.api.handlers.server_error"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from . import aqua, generic, grype, harbor, trivy
 from .base import ImageRef, ParsedFinding, ParsedScan, ParseError
 from .detect import detect
-from .jsonload import MAX_DEPTH, load_json
+from .jsonload import MIN_DEPTH, load_json
 
 PARSERS: dict[str, Callable[[object], ParsedScan]] = {
     "aqua": aqua.parse,
@@ -34,7 +34,7 @@ def parse(source: str, document: object) -> ParsedScan:
 
 
 __all__ = [
-    "MAX_DEPTH",
+    "MIN_DEPTH",
     "PARSERS",
     "SOURCES",
     "ImageRef",

@@ -3,7 +3,8 @@
 Every helper tolerates any JSON value (and ``None``) where a mapping is
 expected, so a report with a wrong-typed field yields an empty value rather
 than a KeyError/TypeError. NUL characters are dropped from text because
-PostgreSQL text columns cannot store them (Grype versions contain them).
+PostgreSQL text columns cannot store them (Grype versions contain them), and
+lone surrogates (which no driver can encode) become U+FFFD.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from typing import Any
+
+from remediator.core.storable import storable_text
 
 from .base import ParseError
 
@@ -24,7 +27,7 @@ def type_name(value: object) -> str:
     if isinstance(value, dict):
         if not value:
             return "an empty object"
-        keys = ", ".join(sorted(str(k) for k in value)[:8])
+        keys = ", ".join(sorted(storable_text(str(k)) for k in value)[:8])
         return f"an object with keys {keys}"
     if isinstance(value, list):
         return "an empty list" if not value else "a list"
@@ -41,9 +44,9 @@ def wrong_shape(source: str, expected: str, found: object) -> ParseError:
 
 
 def clean(value: object) -> str:
-    """Text of a JSON scalar: strings stripped and NUL-free, numbers as text, else ''."""
+    """Text of a JSON scalar: strings stripped and storable, numbers as text, else ''."""
     if isinstance(value, str):
-        return value.replace("\x00", "").strip()
+        return storable_text(value).strip()
     if isinstance(value, int | float) and not isinstance(value, bool):
         if isinstance(value, float) and not math.isfinite(value):
             return ""

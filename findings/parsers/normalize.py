@@ -15,6 +15,7 @@ from decimal import Decimal
 from cvss import CVSS2, CVSS3, CVSS4
 
 from remediator.core.severity import SEVERITIES
+from remediator.core.storable import utc_datetime
 
 from .base import ParsedFinding
 from .ecosystems import package_type_from_purl, package_type_from_trivy
@@ -139,7 +140,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def parse_datetime(value: object) -> datetime | None:
     """An aware UTC datetime from ISO 8601 text, epoch seconds, or Aqua's
-    ``{"seconds": N, "nanos": N}``; None for anything else (and Go's zero time)."""
+    ``{"seconds": N, "nanos": N}``; None for anything else, for Go's zero time and
+    for times that leave years 1-9999 once in UTC (``9999-12-31T23:00-05:00``)."""
     try:
         if isinstance(value, dict):
             seconds = number(as_dict(value).get("seconds"))
@@ -157,14 +159,12 @@ def parse_datetime(value: object) -> datetime | None:
             if text[-1:] in "zZ":
                 text = text[:-1] + "+00:00"
             result = datetime.fromisoformat(text)
-            if result.tzinfo is None:
-                result = result.replace(tzinfo=UTC)
         else:
             return None
     except (ValueError, OverflowError, TypeError):
         return None
-    result = result.astimezone(UTC)
-    return None if result.year <= 1 else result
+    utc = utc_datetime(result)
+    return None if utc is None or utc.year <= 1 else utc
 
 
 def _union(*groups: Iterable[str]) -> tuple[str, ...]:

@@ -26,9 +26,17 @@ def error_response(status_code: int, code: str, detail: object, **headers: str) 
     return response
 
 
-def _detail(exc: exceptions.APIException) -> object:
-    detail = exc.detail
-    return str(detail) if isinstance(detail, str) else detail
+def flat_detail(detail: object) -> str:
+    """DRF's nested error detail as one line: ``"since: Enter a valid date/time."``."""
+    if isinstance(detail, dict):
+        return "; ".join(f"{name}: {flat_detail(value)}" for name, value in detail.items())
+    if isinstance(detail, list | tuple):
+        return " ".join(flat_detail(item) for item in detail)
+    return str(detail)
+
+
+def _detail(exc: exceptions.APIException) -> str:
+    return flat_detail(exc.detail)
 
 
 def error_exception_handler(exc: Exception, context: dict) -> Response | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 from django import forms
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 
 from findings.models import (
     Delivery,
@@ -17,6 +18,7 @@ from findings.models import (
     Vulnerability,
 )
 from findings.querysets import repository_q
+from remediator.core.storable import BIGINT_MAX, utc_datetime
 
 
 class CommaMultipleField(forms.MultipleChoiceField):
@@ -29,6 +31,35 @@ class CommaMultipleField(forms.MultipleChoiceField):
 
 class CommaMultipleChoiceFilter(filters.MultipleChoiceFilter):
     field_class = CommaMultipleField
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """ISO 8601 with any offset, turned into UTC; refused when that leaves years 1-9999
+    (PostgreSQL refuses offsets past ±15:59, SQLite's adapter overflows)."""
+
+    def to_python(self, value: object):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        utc = utc_datetime(parsed)
+        if utc is None:
+            raise forms.ValidationError("the time is out of range once converted to UTC")
+        return utc
+
+
+class SinceFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
+class IdFilter(filters.NumberFilter):
+    """A database id: a whole number from 1 to 2**63-1 (else 400, never an overflow)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(*args, **kwargs)
 
 
 class ImageFilter(filters.FilterSet):
@@ -45,11 +76,11 @@ class ImageFilter(filters.FilterSet):
 
 class ScanFilter(filters.FilterSet):
     image = filters.CharFilter(method="filter_image", label="Repository, with or without registry")
-    repository = filters.NumberFilter(field_name="image__repository_id")
+    repository = IdFilter(field_name="image__repository_id")
     tag = filters.CharFilter(field_name="tag__name")
     digest = filters.CharFilter(field_name="image__digest")
     source = filters.ChoiceFilter(choices=Source.choices)
-    since = filters.IsoDateTimeFilter(field_name="scanned_at", lookup_expr="gte")
+    since = SinceFilter(field_name="scanned_at", lookup_expr="gte")
 
     class Meta:
         model = Scan
@@ -64,13 +95,13 @@ class FindingFilter(filters.FilterSet):
     status = CommaMultipleChoiceFilter(choices=Finding.Status.choices)
     fixable = filters.BooleanFilter()
     image = filters.CharFilter(method="filter_image", label="Repository, with or without registry")
-    repository = filters.NumberFilter(field_name="repository_id")
+    repository = IdFilter(field_name="repository_id")
     tag = filters.CharFilter(field_name="tag__name")
     package = filters.CharFilter()
     package_type = filters.CharFilter()
     vulnerability = filters.CharFilter(field_name="vulnerability_id")
-    scan = filters.NumberFilter(method="filter_scan", label="Findings that this scan saw")
-    since = filters.IsoDateTimeFilter(field_name="last_seen", lookup_expr="gte")
+    scan = IdFilter(method="filter_scan", label="Findings that this scan saw")
+    since = SinceFilter(field_name="last_seen", lookup_expr="gte")
 
     class Meta:
         model = Finding
@@ -99,7 +130,7 @@ class DeliveryFilter(filters.FilterSet):
     status = CommaMultipleChoiceFilter(choices=Delivery.Status.choices)
     source = filters.ChoiceFilter(choices=Source.choices)
     channel = filters.CharFilter()
-    since = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    since = SinceFilter(field_name="received_at", lookup_expr="gte")
 
     class Meta:
         model = Delivery

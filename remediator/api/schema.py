@@ -1,4 +1,4 @@
-"""OpenAPI annotations for the webhook endpoints (drf-spectacular)."""
+"""OpenAPI annotations: the error answers of every operation, and the webhook endpoints."""
 
 from __future__ import annotations
 
@@ -98,8 +98,18 @@ webhook_secret_path_schema = extend_schema_view(
 )
 
 
-class AccessAutoSchema(AutoSchema):
-    """Every operation's description ends with what calling it needs (its ``Needs``)."""
+ERROR_ANSWERS = {
+    "400": "Bad input: a filter, a cursor or a body field (the detail names it).",
+    "401": "Not signed in, or the token is wrong.",
+    "403": "Signed in without the permission this needs.",
+    "404": "No such object (ids are numbers), or no such route.",
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    """Every operation says what calling it needs (its ``Needs``) and documents the
+    ``{"error", "detail"}`` answers it can give (400, 401, 403, and 404 where the path
+    names an object) beside its own."""
 
     def get_description(self) -> str:
         description = super().get_description() or ""
@@ -107,3 +117,12 @@ class AccessAutoSchema(AutoSchema):
         if not access:
             return description
         return f"{description}\n\n{access}".strip()
+
+    def _get_response_bodies(self, direction: str = "response") -> dict:
+        responses = super()._get_response_bodies(direction)
+        for code, description in ERROR_ANSWERS.items():
+            if code in responses or (code == "404" and "{" not in self.path):
+                continue
+            answer = OpenApiResponse(ErrorSerializer, description=description)
+            responses[code] = self._get_response_for_code(answer, code, direction=direction)
+        return responses

@@ -51,7 +51,7 @@ def webhook_secrets(source: str) -> list[str]:
 
 
 def _matches(offered: str, secrets: list[str]) -> bool:
-    given = offered.encode()
+    given = offered.encode("utf-8", "surrogatepass")
     found = False
     for secret in secrets:  # no early exit: the time spent does not depend on which matched
         found |= hmac.compare_digest(given, secret.encode())
@@ -120,9 +120,10 @@ def _github_signature_ok(header: str, secrets: list[str], body: bytes) -> bool:
     if algorithm != "sha256" or not offered:
         return False
     found = False
+    given = offered.strip().lower().encode("utf-8", "surrogatepass")
     for secret in secrets:
         expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        found |= hmac.compare_digest(expected.encode(), offered.strip().lower().encode())
+        found |= hmac.compare_digest(expected.encode(), given)
     return found
 
 

@@ -33,6 +33,7 @@ from findings.models import Delivery
 from findings.parsers import SOURCES, load_json, parse
 from findings.parsers.base import ParseError
 from remediator.core.redact import redact_text
+from remediator.core.storable import is_storable_text
 from remediator.integrations.harbor.events import COMPLETED, harbor_event_parse, is_harbor_event
 
 from .errors import ApiError, ErrorShapeMixin
@@ -122,6 +123,7 @@ class WebhookApi(ErrorShapeMixin, APIView):
             document, load_error = load_json(body), None
         except ParseError as exc:
             document, load_error = None, exc
+        image_hint = request.query_params.get("image", "").strip()
         headers = {
             name: str(raw.META[key])[:300]
             for key, name in KEPT_HEADERS.items()
@@ -133,7 +135,7 @@ class WebhookApi(ErrorShapeMixin, APIView):
             external_id=sender_delivery_id(raw.META, document),
             content_type=raw.META.get("CONTENT_TYPE", ""),
             headers={**headers, "auth": method},
-            image_hint=request.query_params.get("image", "").strip(),
+            image_hint=image_hint,
             channel="webhook",
         )
         try:
@@ -142,13 +144,15 @@ class WebhookApi(ErrorShapeMixin, APIView):
             return spool_answer(fields, exc)
         spool_replay_soon()
         try:
-            return self._accepted(delivery, created, source, document, load_error)
+            return self._accepted(delivery, created, source, document, load_error, image_hint)
         except DATABASE_DOWN:  # stored and queued: the delivery sweep hands it to a worker
             return answer(delivery, status.HTTP_202_ACCEPTED)
 
-    def _accepted(self, delivery, created, source, document, load_error) -> Response:
+    def _accepted(self, delivery, created, source, document, load_error, image_hint) -> Response:
         if not created:
             return answer(delivery, status.HTTP_200_OK, duplicate=True, detail=delivery.error)
+        if not is_storable_text(image_hint):
+            raise _reject(delivery, 400, "invalid_parameter", "?image= holds a NUL character")
         if load_error is not None:
             raise _reject(delivery, 400, "invalid_body", str(load_error))
         kind = _check(delivery, source, document, delivery.image_hint)

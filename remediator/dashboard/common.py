@@ -2,7 +2,8 @@
 
 Keyset pagination: a page is "the next N rows after this key" in a fixed
 order, so the database walks an index from the key; there is no OFFSET and
-no COUNT over the table. The "next" link carries the last row's key.
+no COUNT over the table. The "next" link carries the last row's key; a key
+that this page did not make (tampered, truncated) shows the first page.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
+
+from remediator.core.storable import is_bigint, is_storable_text
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -44,15 +47,35 @@ def _encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(token: str, size: int) -> list[Any] | None:
+MAX_TOKEN = 2048
+
+
+def _fits(field: models.Field, value: object) -> bool:
+    """Whether ``value`` can be compared with ``field``'s column by the database."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(field, models.IntegerField):  # ids, ranks (AutoField is one too)
+        return isinstance(value, int) and is_bigint(value)
+    if isinstance(field, models.CharField | models.TextField):
+        limit = field.max_length or MAX_TOKEN
+        return isinstance(value, str) and len(value) <= limit and is_storable_text(value)
+    return False
+
+
+def _decode(token: str, fields: Sequence[models.Field]) -> list[Any] | None:
+    """The key values in a ``?after=`` token; None (so: the first page) for any token
+    this page did not make: not base64 JSON, wrong count, or values that do not fit
+    the columns (a 30-digit id, text for an id, NUL)."""
+    if len(token) > MAX_TOKEN:
+        return None
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         values = json.loads(raw)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != len(fields):
         return None
-    if not all(isinstance(v, int | str) and not isinstance(v, bool) for v in values):
+    if not all(_fits(field, value) for field, value in zip(fields, values, strict=True)):
         return None
     return values
 
@@ -106,7 +129,8 @@ def keyset_page(
 ) -> KeysetPage:
     """One page of ``queryset`` ordered by ``keys``, starting after ``?after=``."""
     token = request.GET.get("after", "")
-    values = _decode(token, len(keys)) if token else None
+    fields = [queryset.model._meta.get_field(key.lstrip("-")) for key in keys]
+    values = _decode(token, fields) if token else None
     queryset = queryset.order_by(*keys)
     if values is not None:
         queryset = _after_rows(queryset, keys, values)

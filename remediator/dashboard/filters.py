@@ -31,7 +31,9 @@ class FindingFilterForm(forms.Form):
     package = forms.CharField(required=False, max_length=300)
     cve = forms.CharField(required=False, max_length=100, label="CVE / vulnerability id")
     image = forms.CharField(required=False, max_length=500, label="Image")
-    min_age = forms.IntegerField(required=False, min_value=0, label="Older than (days)")
+    min_age = forms.IntegerField(
+        required=False, min_value=0, max_value=36_500, label="Older than (days)"
+    )
 
     def __init__(self, data, *args, **kwargs):
         data = data.copy()

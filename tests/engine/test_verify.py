@@ -190,12 +190,18 @@ def test_transient_trigger_errors_are_retried_then_fail(defaults, gitlab, httpse
     httpserver.expect_request("/api/v4/projects/42/trigger/pipeline").respond_with_data(
         "busy", status=503
     )
+    # each retry first asks whether an earlier attempt started a pipeline: none did
+    httpserver.expect_request("/api/v4/projects/42/pipelines").respond_with_json([])
 
     action_dispatch_task.apply(args=[action.pk])  # eager: the retries run in place
 
     done = RemediationAction.objects.get(pk=action.pk)
     assert done.state == S.FAILED and "gave up after 2 retries" in done.error
-    sent = [r.form["variables[REMEDIATOR_CORRELATION_ID]"] for r, _ in httpserver.log]
+    sent = [
+        r.form["variables[REMEDIATOR_CORRELATION_ID]"]
+        for r, _ in httpserver.log
+        if r.path.endswith("/trigger/pipeline")
+    ]
     assert sent == [str(action.correlation_id)] * 3
     assert done.attempts == 3
 
@@ -239,6 +245,12 @@ def test_retry_follows_its_new_ci_run_not_the_failed_one(defaults, people, gitla
     httpserver.expect_oneshot_request(trigger, method="POST").respond_with_data("busy", status=503)
     with pytest.raises(ProviderError):
         action_dispatch(action_id=action.pk)
+    # GitLab lists the failed run of the first dispatch: older than this dispatch, not it
+    first_run = {**pipeline(1001, "failed", httpserver), "created_at": "2026-01-01T00:00:00Z"}
+    httpserver.expect_request("/api/v4/projects/42/pipelines").respond_with_json([first_run])
+    httpserver.expect_request("/api/v4/projects/42/pipelines/1001/variables").respond_with_json(
+        [{"key": "REMEDIATOR_CORRELATION_ID", "value": str(action.correlation_id)}]
+    )
 
     # the beat poll between the claim and the delivered trigger must not follow run 1001
     assert action_poll(action_id=action.pk).state == S.DISPATCHED

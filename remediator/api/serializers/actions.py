@@ -38,9 +38,14 @@ class ActionSerializer(serializers.ModelSerializer):
     repository_id = serializers.IntegerField()
     tag = serializers.CharField(source="tag.name")
     digest = serializers.CharField(source="image.digest")
-    policy = serializers.CharField(source="policy.name", default=None)
-    build_target = serializers.CharField(source="build_target.name", default=None)
-    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    policy = serializers.CharField(source="policy.name", default=None, allow_null=True)
+    build_target = serializers.CharField(source="build_target.name", default=None, allow_null=True)
+    requested_by = serializers.CharField(
+        source="requested_by.username", default=None, allow_null=True
+    )
+    external_url = serializers.CharField(
+        read_only=True, help_text="Link to the CI run; empty until there is one."
+    )
     findings_count = serializers.IntegerField(read_only=True)
     url = serializers.SerializerMethodField()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import zlib
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -100,8 +99,9 @@ class ScanSerializer(serializers.ModelSerializer):
         model = Scan
         fields = [
             "id", "delivery", "source", "image", "repository", "tag", "digest", "scanner",
-            "scanner_key", "scanner_scan_id", "os", "scanned_at", "received_at",
-            "findings_count", "severity_counts", "superseded", "failure", "findings_url",
+            "scanner_key", "scanner_scan_id", "os", "scanned_at", "reported_scanned_at",
+            "received_at", "findings_count", "severity_counts", "superseded", "failure",
+            "findings_url",
         ]  # fmt: skip
 
     def get_image(self, obj: Scan) -> str:
@@ -201,7 +201,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         """Harbor events: the deliveries holding the reports fetched from Harbor's API."""
         return list(obj.headers.get("report_deliveries", [])) if obj.headers else []
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_event_delivery(self, obj: Delivery) -> int | None:
         """Reports fetched from Harbor: the event delivery that asked for them."""
         return obj.headers.get("event_delivery") if obj.headers else None

@@ -11,7 +11,6 @@ from django.db.models import Count, Q, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +18,8 @@ from rest_framework.views import APIView
 from findings.models import Repository, Tag
 from findings.querysets import repository_q
 from remediator.api.errors import ApiError, ErrorShapeMixin
+from remediator.api.pagination import NewestFirst
+from remediator.api.parsers import API_PARSERS
 from remediator.api.permissions import Needs
 from remediator.api.serializers.actions import (
     ActionDetailSerializer,
@@ -32,6 +33,7 @@ from remediator.api.serializers.actions import (
 from remediator.api.serializers.findings import ErrorSerializer
 from remediator.api.services import service_call, valid_input
 from remediator.core import permissions
+from remediator.core.storable import is_bigint
 from remediator.engine.models import OPEN_STATES, ActionKind, ActionState, RemediationAction
 from remediator.engine.services import (
     NoDockerfile,
@@ -46,12 +48,6 @@ ERRORS = {
     404: OpenApiResponse(ErrorSerializer, description="No such action."),
     409: OpenApiResponse(ErrorSerializer, description="The action is not in a state for this."),
 }
-
-
-class NewestFirst(CursorPagination):
-    ordering = "-id"
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 def actions_queryset() -> QuerySet[RemediationAction]:
@@ -75,8 +71,9 @@ class ActionFilter(django_filters.FilterSet):
 
     def filter_image(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
-        if value.isdigit():
-            return qs.filter(repository_id=int(value))
+        if value.isascii() and value.isdigit():  # '²' is a digit to isdigit(), not to int()
+            number = int(value)
+            return qs.filter(repository_id=number) if is_bigint(number) else qs.none()
         return qs.filter(repository_q(value, "repository__"))
 
     def filter_open(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
@@ -88,6 +85,7 @@ class ActionFilter(django_filters.FilterSet):
 class ActionsApi(ErrorShapeMixin):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [Needs.of(permissions.VIEW_ACTION)]
+    parser_classes = API_PARSERS
 
 
 class ActionListApi(ActionsApi, generics.ListAPIView):

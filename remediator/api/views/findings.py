@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,6 +19,8 @@ from findings.models import Delivery, Finding, Repository, Scan, Tag, Vulnerabil
 from findings.querysets import ACTIVE_STATUSES
 from remediator.api import filters
 from remediator.api.errors import ApiError, ErrorShapeMixin
+from remediator.api.pagination import ByTextId, NewestFirst
+from remediator.api.parsers import API_PARSERS
 from remediator.api.permissions import Needs, NotDeclared
 from remediator.api.serializers.findings import (
     DeliveryDetailSerializer,
@@ -36,16 +37,7 @@ from remediator.api.serializers.findings import (
 )
 from remediator.core import permissions
 from remediator.core.severity import SEVERITIES
-
-
-class NewestFirst(CursorPagination):
-    ordering = "-id"
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
-class ById(NewestFirst):
-    ordering = "id"
+from remediator.core.storable import is_storable_text
 
 
 class ReadApi(ErrorShapeMixin):
@@ -53,6 +45,7 @@ class ReadApi(ErrorShapeMixin):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes: list = [NotDeclared]  # each view names what it needs (Needs.of)
     pagination_class = NewestFirst
+    parser_classes = API_PARSERS
 
 
 def images_queryset() -> QuerySet:
@@ -132,7 +125,7 @@ class VulnerabilityListApi(ReadApi, generics.ListAPIView):
     queryset = Vulnerability.objects.all()
     serializer_class = VulnerabilitySerializer
     filterset_class = filters.VulnerabilityFilter
-    pagination_class = ById
+    pagination_class = ByTextId
 
 
 def affected_images(vulnerability: Vulnerability) -> list[dict]:
@@ -168,6 +161,11 @@ class VulnerabilityDetailApi(ReadApi, generics.RetrieveAPIView):
     queryset = Vulnerability.objects.all()
     serializer_class = VulnerabilityDetailSerializer
     lookup_value_regex = ".+"
+
+    def get_object(self) -> Vulnerability:
+        if not is_storable_text(self.kwargs.get("pk", "")):
+            raise ApiError(404, "not_found", "no such vulnerability (the id holds a NUL)")
+        return super().get_object()
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()

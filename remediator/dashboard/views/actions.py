@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from findings.models import Tag
 from remediator.core import permissions
+from remediator.core.storable import is_storable_text
 from remediator.dashboard.buttons import action_buttons, may_operate
 from remediator.dashboard.common import keyset_page, require_perm
 from remediator.engine.models import ActionState, AuditEvent, RemediationAction
@@ -152,6 +153,9 @@ def action_operate(request: HttpRequest, pk: int, op: str) -> HttpResponse:
         raise PermissionDenied
     reason = request.POST.get("reason", "").strip()
     default = reverse("action-detail", args=[pk])
+    if not is_storable_text(reason):
+        messages.error(request, "Not done: the reason holds a NUL character.")
+        return _back(request, default)
     if op == "reject" and not reason:
         messages.error(request, "Not done: a reason is required to reject.")
         return _back(request, default)
@@ -171,6 +175,9 @@ def tag_request_rebuild(request: HttpRequest, tag_id: int) -> HttpResponse:
     tag = get_object_or_404(Tag.objects.select_related("repository"), pk=tag_id)
     reason = request.POST.get("reason", "").strip()
     default = reverse("image-detail", args=[tag.repository_id])
+    if not is_storable_text(reason):
+        messages.error(request, "Not done: the reason holds a NUL character.")
+        return _back(request, default)
     _run(
         request,
         lambda: action_request_rebuild(tag=tag, user=request.user, reason=reason),

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.contrib import messages
+from django.core.validators import MaxValueValidator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -34,7 +35,10 @@ class DecisionForm(forms.Form):
     """The reason is checked by the service (its message is the one shown)."""
 
     reason = forms.CharField(required=False, max_length=2000)
-    until = forms.DateField(required=False)
+    until = forms.DateField(
+        required=False,
+        validators=[MaxValueValidator(date(9998, 12, 31))],  # stays in range in any time zone
+    )
 
     def until_moment(self) -> datetime | None:
         """The acceptance ends at the start of the chosen day, in the site's time zone."""

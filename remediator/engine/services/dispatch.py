@@ -30,8 +30,9 @@ from .verify import action_verify_latest
 
 log = logging.getLogger(__name__)
 S = ActionState
-FIND_RUN_SLACK_MINUTES = 5
-"""Look for an earlier run from this long before the dispatch (clock skew)."""
+FIND_RUN_SKEW = timedelta(seconds=60)
+"""Look for an earlier run from this long before the dispatch was claimed (clock skew
+between us and the CI system); a run of an earlier dispatch (before a retry) is older."""
 RUN_TO_STATE = {
     "queued": S.DISPATCHED,
     "running": S.RUNNING,
@@ -169,7 +170,7 @@ def _earlier_run(
     action: RemediationAction, target: BuildTarget, provider: CIProvider, request: TriggerRequest
 ) -> RunStatus | None:
     """The run an earlier trigger of this dispatch started, found by correlation id."""
-    since = (action.dispatched_at or action.updated_at) - timedelta(minutes=FIND_RUN_SLACK_MINUTES)
+    since = (action.dispatched_at or action.updated_at) - FIND_RUN_SKEW
     try:
         found = provider.find_run(request, since)
     except ProviderError as exc:

@@ -86,8 +86,9 @@ class GitLabCI:
         return pipeline_status(pipeline, dict(provider_state))
 
     def find_run(self, request: TriggerRequest, since: datetime) -> RunStatus | None:
-        """The newest trigger pipeline of the ref, updated after ``since``, whose variables
-        carry the correlation id (needs the API token; without one, None)."""
+        """The newest trigger pipeline of the ref created after ``since`` whose variables
+        carry the correlation id (needs the API token; without one, None). A pipeline of
+        an earlier dispatch of the same action (before a retry) is older than ``since``."""
         if not self.target.api_token_env:
             return None
         client = HttpClient("gitlab", self.base_url, headers=self._api_headers())
@@ -101,6 +102,8 @@ class GitLabCI:
         }
         path = f"{self.project_path}/pipelines"
         for pipeline in client.request("GET", path, params=params, expected=(200,)).json():
+            if _created_before(pipeline, since):
+                continue
             variables = client.request(
                 "GET", f"{path}/{pipeline['id']}/variables", expected=(200,)
             ).json()
@@ -120,6 +123,14 @@ class GitLabCI:
             client.request("GET", self.project_path, expected=(200,))
 
         return ping_error(check)
+
+
+def _created_before(pipeline: dict, since: datetime) -> bool:
+    try:
+        created = datetime.fromisoformat(str(pipeline.get("created_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return False  # no time given: let the variables decide
+    return created.tzinfo is not None and created < since
 
 
 def pipeline_status(pipeline: dict, state: dict) -> RunStatus:

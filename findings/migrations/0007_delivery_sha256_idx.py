@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('findings', '0005_witnesses_and_failed_scans'),
+        ('findings', '0006_witnesses_and_failed_scans'),
     ]
 
     operations = [

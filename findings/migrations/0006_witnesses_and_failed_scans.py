@@ -91,7 +91,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('findings', '0004_image_digest_sha512'),
+        ('findings', '0005_scan_reported_scanned_at'),
         ('remediator', '0003_default_policy_and_groups'),
     ]
 
