@@ -80,7 +80,12 @@ class DeliveryAdmin(FastAdmin):
 @admin.register(Scan)
 class ScanAdmin(FastAdmin):
     list_display = ["id", "tag", "image", "source", "scanner", "scanned_at", "findings_count"]
-    list_filter = ["source", "superseded", ("reported_scanned_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "source",
+        "superseded",
+        "scanner_key",
+        ("reported_scanned_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["tag__repository__name", "image__digest", "scanner_scan_id"]
     raw_id_fields = ["delivery", "image", "tag"]
     list_select_related = ["tag__repository", "image__repository"]

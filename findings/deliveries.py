@@ -41,10 +41,52 @@ class DeliveryRejected(Exception):
 
 
 def delivery_find_duplicate(*, source: str, sha256: str, external_id: str = "") -> Delivery | None:
+    """The delivery these bytes (under any source slug or channel: the same report
+    posted to /trivy/ and ingested with --source auto is one report), or this sender's
+    delivery id for this source, arrived as first."""
     match = Q(sha256=sha256)
     if external_id:
-        match |= Q(external_id=external_id)
-    return Delivery.objects.filter(match, source=source).order_by("id").first()
+        match |= Q(source=source, external_id=external_id)
+    return Delivery.objects.filter(match).order_by("id").first()
+
+
+def _more_context(duplicate: Delivery, source: str, image_hint: str) -> bool:
+    """A rejected delivery sent again with what it lacked: an image, or a source slug."""
+    if duplicate.status != Delivery.Status.REJECTED:
+        return False
+    new_hint = bool(image_hint) and image_hint != duplicate.image_hint
+    new_source = source not in ("auto", duplicate.source)
+    return new_hint or new_source
+
+
+def _delivery_retry(duplicate: Delivery, *, source: str, image_hint: str, channel: str) -> Delivery:
+    """Take the rejected delivery up again with the new context (the bytes are the same;
+    its headers keep what it was rejected for)."""
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().get(pk=duplicate.pk)
+        resent = {
+            "source": source,
+            "image_hint": image_hint,
+            "channel": channel,
+            "rejected_for": locked.error[:300],
+            "at": timezone.now().isoformat(),
+        }
+        locked.headers = {**locked.headers, "resent": [*locked.headers.get("resent", []), resent]}
+        if source != "auto":
+            locked.source = source
+        if image_hint:
+            locked.image_hint = image_hint[:500]
+        locked.status = Delivery.Status.QUEUED
+        locked.error = ""
+        locked.processed_at = None
+        locked.enqueued_at = None
+        locked.save(
+            update_fields=[
+                "headers", "source", "image_hint", "status", "error", "processed_at",
+                "enqueued_at",
+            ]
+        )  # fmt: skip
+    return locked
 
 
 def delivery_store(
@@ -60,6 +102,9 @@ def delivery_store(
 ) -> tuple[Delivery, bool]:
     """Keep ``body`` as received. Returns (delivery, created); a repeat returns the first.
 
+    A repeat of a rejected delivery that brings what it lacked (an image hint, or a
+    source slug other than ``auto``) takes that delivery up again: it is returned as
+    created, queued, for the caller to process.
     ``received_at`` is when it arrived, when that was earlier (a body replayed from the spool).
     The body is kept byte for byte; the text beside it (ids, headers, the image
     hint) loses NUL and lone surrogates, which no database column can hold.
@@ -71,6 +116,11 @@ def delivery_store(
     headers = storable_json(headers or {})
     duplicate = delivery_find_duplicate(source=source, sha256=sha256, external_id=external_id)
     if duplicate is not None:
+        if _more_context(duplicate, source, image_hint):
+            retried = _delivery_retry(
+                duplicate, source=source, image_hint=image_hint, channel=channel
+            )
+            return retried, True
         return duplicate, False
     try:
         with transaction.atomic():

@@ -4,12 +4,16 @@ The number of statements per report does not grow with its findings: every
 read and write below is one statement for the whole report (SQLite splits a bulk
 statement only past its 32,766-variable limit, about 1,600 findings).
 
-Lifecycle, per tag stream (repository + tag):
-- a finding seen for the first time is created ``open``;
-- a finding absent from a newer scan is closed as ``fixed`` by that scan;
-- a fixed finding that comes back is reopened and counted;
-- a scan older than the newest one already stored is recorded, links its
-  findings, and changes no status.
+Lifecycle, per tag stream (repository + tag), on evidence (README, "When is a
+finding fixed?"):
+- a finding seen for the first time is created ``open``; the scanner that saw it
+  becomes its witness (``findings.evidence``);
+- it is closed as ``fixed`` by the scan after which no witness's newest scan of the
+  tag lists it any more; a scanner that never reported it cannot close it;
+- a fixed finding that a scanner's newest scan lists again is reopened and counted;
+- a scan older than its scanner's newest one already stored (a late retry) is
+  recorded, links its findings, and changes no status;
+- a scan the report marks as failed or partial is recorded and changes nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from django.utils import timezone
 
 from remediator.core.severity import SEVERITY_RANK
 
+from .evidence import witnesses_lost, witnesses_saw
 from .models import (
     Delivery,
     Finding,
@@ -38,7 +43,9 @@ from .parsers.base import ImageRef, ParsedFinding, ParsedScan
 from .status import finding_seen_again, finding_seen_only_before, findings_fixed_by
 from .vulnerabilities import vulnerabilities_upsert
 
-FindingKey = tuple[str, str, str, str]
+FindingKey = tuple[str, str, str]
+"""(vulnerability, package, installed version): the package type is not part of it."""
+UNKNOWN_TYPE = "unknown"
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class IngestResult:
     created: bool = True
 
     def as_dict(self) -> dict:
-        return {
+        answer = {
             "delivery": self.scan.delivery_id,
             "scan": self.scan.pk,
             "image": self.image,
@@ -61,6 +68,9 @@ class IngestResult:
             "fixed": self.fixed,
             "reopened": self.reopened,
         }
+        if self.scan.failure:
+            answer["failed"] = self.scan.failure
+        return answer
 
 
 def _key(parsed: ParsedFinding) -> FindingKey:
@@ -68,8 +78,24 @@ def _key(parsed: ParsedFinding) -> FindingKey:
         clip(parsed.vulnerability_id, 100),
         clip(parsed.package, 300),
         clip(parsed.installed_version, 200),
-        clip(parsed.package_type or "unknown", 32),
     )
+
+
+def _package_type(parsed: ParsedFinding) -> str:
+    return clip(parsed.package_type or UNKNOWN_TYPE, 32)
+
+
+def _by_key(findings: tuple[ParsedFinding, ...]) -> dict[FindingKey, ParsedFinding]:
+    """One entry per finding; where a report lists one twice, a known package type wins."""
+    by_key: dict[FindingKey, ParsedFinding] = {}
+    for finding in findings:
+        key = _key(finding)
+        kept = by_key.get(key)
+        if kept is None or (
+            _package_type(kept) == UNKNOWN_TYPE and _package_type(finding) != UNKNOWN_TYPE
+        ):
+            by_key[key] = finding
+    return by_key
 
 
 def _apply(finding: Finding, parsed: ParsedFinding, scan: Scan) -> None:
@@ -83,8 +109,11 @@ def _apply(finding: Finding, parsed: ParsedFinding, scan: Scan) -> None:
     finding.cvss_score = parsed.cvss_score
     finding.vendor_status = clip(parsed.vendor_status, 32)
     finding.locations = list(parsed.locations)[:50]
-    finding.last_seen = scan.scanned_at
-    finding.last_scan = scan
+    if _package_type(parsed) != UNKNOWN_TYPE:
+        finding.package_type = _package_type(parsed)  # a known ecosystem wins over unknown
+    if finding.last_seen is None or scan.scanned_at >= finding.last_seen:
+        finding.last_seen = scan.scanned_at
+        finding.last_scan = scan
 
 
 def scan_time(
@@ -110,8 +139,21 @@ def _tag_for_update(repository: Repository, name: str, image: Image) -> Tag:
     return tag
 
 
+def _scanner_newest(tag: Tag, scanner_key: str) -> Scan | None:
+    """The scanner's newest successful scan of the tag: what its witnesses go by."""
+    return (
+        Scan.objects.filter(tag=tag, scanner_key=scanner_key, failure="")
+        .order_by("-scanned_at", "-id")
+        .first()
+    )
+
+
 def scan_ingest(*, parsed: ParsedScan, image: ImageRef, delivery: Delivery) -> IngestResult:
-    """Store one parsed report for ``image``; idempotent per delivery."""
+    """Store one parsed report for ``image``; idempotent per delivery.
+
+    A report that says its scan failed or is partial is stored (scan and counts) and
+    changes nothing else: no finding, status, witness or tag pointer.
+    """
     with transaction.atomic():
         existing = Scan.objects.filter(delivery=delivery).first()
         if existing is not None:
@@ -127,29 +169,31 @@ def scan_ingest(*, parsed: ParsedScan, image: ImageRef, delivery: Delivery) -> I
         img, _ = Image.objects.get_or_create(repository=repository, digest=image.digest)
         tag = _tag_for_update(repository, image.tag, img)
         scanned_at, reported = scan_time(parsed.scanned_at, received=delivery.received_at)
-        newest = tag.latest_scanned_at is None or scanned_at >= tag.latest_scanned_at
-
-        by_key: dict[FindingKey, ParsedFinding] = {}
-        for finding in parsed.findings:
-            by_key.setdefault(_key(finding), finding)
-        vulnerabilities_upsert(by_key.values())
-
+        by_key = _by_key(parsed.findings)
+        failure = clip(parsed.failure, 2000)
+        prior = None if failure else _scanner_newest(tag, parsed.scanner_key)
+        newest = not failure and (prior is None or scanned_at >= prior.scanned_at)
         scan = Scan.objects.create(
             delivery=delivery,
             source=parsed.source,
             image=img,
             tag=tag,
             scanner=clip(parsed.scanner, 100),
+            scanner_key=clip(parsed.scanner_key, 120),
+            failure=failure,
             scanner_scan_id=clip(parsed.scan_id, 100),
             os=clip(parsed.os, 100),
             scanned_at=scanned_at,
             reported_scanned_at=reported,
             findings_count=len(by_key),
             severity_counts=dict(Counter(f.severity for f in by_key.values())),
-            superseded=not newest,
+            superseded=not failure and not newest,
         )
-        counts = _findings_upsert(scan=scan, tag=tag, by_key=by_key, newest=newest)
-        if newest:
+        if failure:
+            return IngestResult(scan=scan, image=str(image), findings=len(by_key))
+        vulnerabilities_upsert(by_key.values())
+        counts = _findings_upsert(scan=scan, tag=tag, by_key=by_key, newest=newest, prior=prior)
+        if tag.latest_scanned_at is None or scanned_at >= tag.latest_scanned_at:
             tag.image = img
             tag.latest_scan = scan
             tag.latest_scanned_at = scanned_at
@@ -158,10 +202,15 @@ def scan_ingest(*, parsed: ParsedScan, image: ImageRef, delivery: Delivery) -> I
 
 
 def _findings_upsert(
-    *, scan: Scan, tag: Tag, by_key: dict[FindingKey, ParsedFinding], newest: bool
+    *,
+    scan: Scan,
+    tag: Tag,
+    by_key: dict[FindingKey, ParsedFinding],
+    newest: bool,
+    prior: Scan | None,
 ) -> dict[str, int]:
     existing = {
-        (f.vulnerability_id, f.package, f.installed_version, f.package_type): f
+        (f.vulnerability_id, f.package, f.installed_version): f
         for f in Finding.objects.filter(tag=tag)
     }
     created: list[Finding] = []
@@ -170,7 +219,7 @@ def _findings_upsert(
     for key, parsed in by_key.items():
         finding = existing.get(key)
         if finding is None:
-            created.append(_new_finding(key, parsed, scan=scan, tag=tag, newest=newest))
+            created.append(_new_finding(key, parsed, scan=scan, tag=tag, newer=prior))
             continue
         if newest:
             _apply(finding, parsed, scan)
@@ -192,18 +241,21 @@ def _findings_upsert(
     )
     for finding, pk in zip(changed, known_pks, strict=True):
         finding.pk = pk
+    listed = [f.pk for f in [*created, *changed]]
+    ScanFinding.objects.bulk_create(
+        [ScanFinding(scan=scan, finding_id=pk) for pk in listed], ignore_conflicts=True
+    )
+    witnesses_saw(scan=scan, finding_ids=listed, newest=newest, prior=prior)
     fixed = 0
     if newest:
+        witnesses_lost(scan=scan, tag=tag)
         fixed = findings_fixed_by(scan=scan, tag=tag)
-    ScanFinding.objects.bulk_create(
-        [ScanFinding(scan=scan, finding_id=f.pk) for f in [*created, *changed]],
-        ignore_conflicts=True,
-    )
     return {"new": len(created), "fixed": fixed, "reopened": reopened}
 
 
-DEDUP_FIELDS = ["tag", "vulnerability", "package", "installed_version", "package_type"]
+DEDUP_FIELDS = ["tag", "vulnerability", "package", "installed_version"]
 UPDATE_FIELDS = [
+    "package_type",
     "severity",
     "severity_rank",
     "fixed_version",
@@ -224,20 +276,20 @@ UPDATE_FIELDS = [
 
 
 def _new_finding(
-    key: FindingKey, parsed: ParsedFinding, *, scan: Scan, tag: Tag, newest: bool
+    key: FindingKey, parsed: ParsedFinding, *, scan: Scan, tag: Tag, newer: Scan | None
 ) -> Finding:
-    vuln_id, package, version, package_type = key
+    vuln_id, package, version = key
     finding = Finding(
         repository_id=tag.repository_id,
         tag=tag,
         vulnerability_id=vuln_id,
         package=package,
         installed_version=version,
-        package_type=package_type,
+        package_type=_package_type(parsed),
         first_seen=scan.scanned_at,
         first_scan=scan,
     )
     _apply(finding, parsed, scan)
-    if not newest:
-        finding_seen_only_before(finding, tag)
+    if newer is not None and newer.scanned_at > scan.scanned_at:
+        finding_seen_only_before(finding, newer)
     return finding

@@ -136,6 +136,7 @@ class Delivery(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "received_at"], name="delivery_status_idx"),
+            models.Index(fields=["sha256"], name="delivery_sha256_idx"),
         ]
 
     def __str__(self) -> str:
@@ -158,6 +159,15 @@ class Scan(models.Model):
     image = models.ForeignKey(Image, on_delete=models.PROTECT, related_name="scans")
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="scans")
     scanner = models.CharField(max_length=100, blank=True)
+    scanner_key = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text='Which scanner this is, for evidence: source and scanner name ("trivy:trivy").',
+    )
+    failure = models.TextField(
+        blank=True,
+        help_text="Why the report says the scan failed or is partial: such a scan changes nothing.",
+    )
     scanner_scan_id = models.CharField(max_length=100, blank=True)
     os = models.CharField(max_length=100, blank=True)
     scanned_at = models.DateTimeField(help_text="When the scanner scanned (else when received).")
@@ -171,7 +181,9 @@ class Scan(models.Model):
     findings_count = models.PositiveIntegerField(default=0)
     severity_counts = models.JSONField(default=dict, blank=True)
     superseded = models.BooleanField(
-        default=False, help_text="Arrived after a newer scan of the same tag; changed no status."
+        default=False,
+        help_text="Arrived after a newer scan of the same tag by the same scanner; "
+        "changed no status.",
     )
     findings = models.ManyToManyField("Finding", through="ScanFinding", related_name="scans")
 
@@ -179,12 +191,17 @@ class Scan(models.Model):
         ordering = ["-scanned_at", "-id"]
         indexes = [
             models.Index(fields=["tag", "-scanned_at"], name="scan_tag_latest_idx"),
+            models.Index(fields=["tag", "scanner_key", "-scanned_at"], name="scan_tag_scanner_idx"),
             models.Index(fields=["image", "-scanned_at"], name="scan_image_idx"),
             models.Index(fields=["-scanned_at"], name="scan_recent_idx"),
         ]
 
     def __str__(self) -> str:
         return f"scan {self.pk} of {self.tag}"
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failure)
 
 
 class Vulnerability(models.Model):
@@ -255,8 +272,10 @@ class Finding(models.Model):
     class Meta:
         ordering = ["-severity_rank", "-id"]
         constraints = [
+            # The package type is not part of the key: a scanner that does not know the
+            # ecosystem ("unknown") reports the same finding as one that does.
             models.UniqueConstraint(
-                fields=["tag", "vulnerability", "package", "installed_version", "package_type"],
+                fields=["tag", "vulnerability", "package", "installed_version"],
                 name="finding_dedup_key",
             )
         ]
@@ -289,3 +308,39 @@ class ScanFinding(models.Model):
 
     def __str__(self) -> str:
         return f"scan {self.scan_id} saw finding {self.finding_id}"
+
+
+class FindingWitness(models.Model):
+    """A scanner that has reported a finding in its tag stream, and what its newest
+    scan says: a finding is fixed only when no witness's newest scan still lists it."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="witnesses")
+    scanner_key = models.CharField(max_length=120)
+    scanner = models.CharField(max_length=100, blank=True, help_text="As its newest report says.")
+    first_scan = models.ForeignKey(Scan, on_delete=models.SET_NULL, null=True, related_name="+")
+    last_scan = models.ForeignKey(
+        Scan, on_delete=models.SET_NULL, null=True, related_name="+", help_text="Newest listing it."
+    )
+    present = models.BooleanField(
+        default=True, help_text="This scanner's newest scan of the tag lists the finding."
+    )
+    absent_since_scan = models.ForeignKey(
+        Scan,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="This scanner's scan that no longer listed it.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["finding", "scanner_key"], name="witness_unique")
+        ]
+        indexes = [
+            models.Index(fields=["scanner_key", "present"], name="witness_scanner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        state = "lists" if self.present else "no longer lists"
+        return f"{self.scanner_key} {state} finding {self.finding_id}"

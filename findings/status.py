@@ -1,6 +1,8 @@
 """The one module that changes a finding's status.
 
-Scans move findings between open and fixed (ingest calls the first three);
+Scans move findings between open and fixed (ingest calls the first three; a
+finding is fixed only when every scanner that reported it, its witnesses, has a
+newer successful scan without it: ``findings.evidence`` keeps the witnesses);
 the engine moves them into and out of remediation; people decide about them
 (accepted, false positive, back to open), and accepted risks expire. Each rule
 about which status may follow which lives here; who may do it, and the audit
@@ -48,20 +50,28 @@ def finding_seen_again(finding: Finding, scan: Scan) -> bool:
     return True
 
 
-def finding_seen_only_before(finding: Finding, tag: Tag) -> None:
-    """A new finding seen only in a scan older than the tag's newest, which does not
-    list it: it is fixed already, by that newest scan (in memory)."""
+def finding_seen_only_before(finding: Finding, newer: Scan) -> None:
+    """A new finding seen only in a late scan, older than its scanner's newest scan of
+    the tag (``newer``), which does not list it: it is fixed already, by ``newer``
+    (in memory)."""
     finding.status = S.FIXED
-    finding.fixed_by_scan_id = tag.latest_scan_id
-    finding.fixed_at = tag.latest_scanned_at
+    finding.fixed_by_scan = newer
+    finding.fixed_at = newer.scanned_at
 
 
 def findings_fixed_by(*, scan: Scan, tag: Tag) -> int:
-    """The tag's open findings that ``scan`` (its newest) no longer lists are fixed,
-    naming the scan that proved it. Returns how many."""
+    """Close, naming ``scan``, the tag's open findings that ``scan``'s scanner has
+    witnessed and that no witness still lists: every scanner that reported them has a
+    newest scan without them. Call it after the witnesses are up to date
+    (``findings.evidence``). Returns how many were closed."""
     return (
-        Finding.objects.filter(tag=tag, status__in=CLOSABLE)
-        .exclude(last_scan=scan)
+        Finding.objects.filter(
+            tag=tag,
+            status__in=CLOSABLE,
+            witnesses__scanner_key=scan.scanner_key,
+            witnesses__present=False,
+        )
+        .exclude(witnesses__present=True)
         .update(status=S.FIXED, fixed_by_scan=scan, fixed_at=scan.scanned_at)
     )
 

@@ -109,6 +109,7 @@ def _parse_list(document: list[Any]) -> ParsedScan:
         scanned_at=first.scanned_at,
         os=first.os,
         extra=first.extra,
+        failure="; ".join(dict.fromkeys(s.failure for s in scans if s.failure)),
     )
 
 
@@ -225,4 +226,20 @@ def _scan(document: dict[str, Any], findings: list[ParsedFinding]) -> ParsedScan
         scanned_at=parse_datetime(document.get("scan_started")),
         os=os_name,
         extra=extra,
+        failure=_failure(document),
     )
+
+
+def _failure(document: dict[str, Any]) -> str:
+    """Aqua's own words that the scan failed or the data is partial (A4 ``status`` and
+    ``errorMsg``, A5 ``is_partial_data``, a ``scan_status`` of failed)."""
+    error = text(document, "errorMsg")
+    if error:
+        return f"Aqua reported an error: {error}"
+    for key in ("status", "scan_status"):
+        status = text(document, key)
+        if status.lower() in ("failed", "fail", "error"):
+            return f"Aqua's {key} is {status!r}"
+    if document.get("is_partial_data") is True:
+        return "Aqua returned partial data (is_partial_data)"
+    return ""

@@ -95,3 +95,15 @@ class ParsedScan:
     """Operating system of the image, e.g. 'alpine 3.20.3'."""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
     """Small format-specific facts worth keeping (e.g. Aqua's disallowed flag)."""
+    failure: str = ""
+    """Why the report itself says the scan failed or is incomplete ('' when it is a
+    complete, successful scan). Such a scan is kept but is no evidence: it closes,
+    reopens and verifies nothing."""
+
+    @property
+    def scanner_key(self) -> str:
+        """Which scanner this is, for evidence: the source and the scanner's name without
+        its version ("trivy:trivy", "aqua:aqua", "harbor:trivy"), so that an upgraded
+        scanner is still the same witness."""
+        name = self.scanner.strip().split(" ", 1)[0].lower()
+        return f"{self.source}:{name}" if name else self.source

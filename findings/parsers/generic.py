@@ -26,6 +26,10 @@ from .normalize import (
 )
 
 SOURCE = "generic"
+FAILED_STATUSES = frozenset(
+    {"failed", "failure", "error", "errored", "aborted", "cancelled", "canceled", "partial"}
+)
+"""A ``status`` saying the scan did not complete: the report is kept but proves nothing."""
 
 
 def parse(document: object) -> ParsedScan:
@@ -38,6 +42,7 @@ def parse(document: object) -> ParsedScan:
     status = text(document, "status")
     if status:
         extra["status"] = status
+    failure = f"the report's status is {status!r}" if status.lower() in FAILED_STATUSES else ""
     return ParsedScan(
         source=SOURCE,
         image=_image(document),
@@ -46,6 +51,7 @@ def parse(document: object) -> ParsedScan:
         scan_id=text(document, "scanId"),
         scanned_at=parse_datetime(document.get("scannedAt")),
         extra=extra,
+        failure=failure,
     )
 
 

@@ -37,16 +37,24 @@ def vuln(
     }
 
 
-def payload(*findings: dict, image: str = IMAGE, tag: str = "1.4", digest_no: int = 1) -> dict:
+def payload(
+    *findings: dict,
+    image: str = IMAGE,
+    tag: str = "1.4",
+    digest_no: int = 1,
+    scanner: str = "",
+    status: str = "completed",
+) -> dict:
     n = next(_counter)
     return {
         "scanId": f"scan-{n}",
         "imageName": image,
         "tag": tag,
         "digest": digest(digest_no),
-        "status": "completed",
+        "status": status,
         "scannedAt": (START + timedelta(minutes=n)).isoformat(),
         "findings": list(findings),
+        **({"scanner": scanner} if scanner else {}),
     }
 
 

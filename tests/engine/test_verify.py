@@ -73,6 +73,28 @@ def test_cve_surviving_the_rebuild_fails_verification_and_marks_the_image_risky(
     assert RemediationAction.objects.count() == 1
 
 
+def test_a_scanner_that_never_saw_the_findings_cannot_verify_the_rebuild(succeeded):
+    blind = ingest(digest_no=2, scanner="Trivy 0.57.0")
+
+    assert scan_evaluate(scan_id=blind.pk) == []
+    assert RemediationAction.objects.get(pk=succeeded.pk).state == S.SUCCEEDED
+    assert Finding.objects.get().status == "in_remediation"
+
+    witness = ingest(digest_no=2)
+    scan_evaluate(scan_id=witness.pk)
+    done = RemediationAction.objects.get(pk=succeeded.pk)
+    assert (done.state, done.verified_by_scan_id) == (S.VERIFIED, witness.pk)
+
+
+def test_a_failed_scan_of_the_rebuilt_image_verifies_nothing(succeeded):
+    failed = ingest(digest_no=2, status="failed")
+
+    assert failed.failed
+    assert scan_evaluate(scan_id=failed.pk) == []
+    assert RemediationAction.objects.get(pk=succeeded.pk).state == S.SUCCEEDED
+    assert Finding.objects.get().status == "in_remediation"
+
+
 def test_scan_of_the_old_digest_decides_nothing(succeeded):
     scan_evaluate(scan_id=ingest(vuln(), digest_no=1).pk)
     assert RemediationAction.objects.get(pk=succeeded.pk).state == S.SUCCEEDED

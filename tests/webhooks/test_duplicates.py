@@ -35,8 +35,11 @@ def test_duplicate_of_a_rejected_delivery_reports_its_status(post):
     assert again.json()["status"] == "rejected" and "not JSON" in again.json()["detail"]
 
 
-def test_same_body_to_another_source_is_a_new_delivery(post, fixture_bytes):
+def test_same_body_to_another_source_is_the_same_report(post, fixture_bytes):
     body = fixture_bytes("trivy/trivy_alpine-39.json")
-    post(URL, body)
-    assert post("/api/v1/webhooks/auto/", body).status_code == 202
-    assert Delivery.objects.count() == 2
+    first = post(URL, body).json()
+    again = post("/api/v1/webhooks/auto/", body)
+
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    assert again.json()["delivery"] == first["delivery"]
+    assert Delivery.objects.count() == 1

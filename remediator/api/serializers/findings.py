@@ -8,7 +8,15 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from findings.models import Delivery, Finding, Repository, Scan, Tag, Vulnerability
+from findings.models import (
+    Delivery,
+    Finding,
+    FindingWitness,
+    Repository,
+    Scan,
+    Tag,
+    Vulnerability,
+)
 from remediator.core.severity import SEVERITIES
 
 
@@ -91,9 +99,9 @@ class ScanSerializer(serializers.ModelSerializer):
         model = Scan
         fields = [
             "id", "delivery", "source", "image", "repository", "tag", "digest", "scanner",
-            "scanner_scan_id", "os", "scanned_at", "reported_scanned_at", "received_at",
-            "findings_count",
-            "severity_counts", "superseded", "findings_url",
+            "scanner_key", "scanner_scan_id", "os", "scanned_at", "reported_scanned_at",
+            "received_at", "findings_count", "severity_counts", "superseded", "failure",
+            "findings_url",
         ]  # fmt: skip
 
     def get_image(self, obj: Scan) -> str:
@@ -119,6 +127,28 @@ class FindingSerializer(serializers.ModelSerializer):
 
     def get_image(self, obj: Finding) -> str:
         return image_name(obj.repository, obj.tag.name)
+
+
+class WitnessSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FindingWitness
+        fields = [
+            "scanner_key",
+            "scanner",
+            "first_scan",
+            "last_scan",
+            "present",
+            "absent_since_scan",
+        ]
+
+
+class FindingDetailSerializer(FindingSerializer):
+    """One finding with its evidence: each witness, and the scan that proved the fix."""
+
+    witnesses = WitnessSerializer(many=True, read_only=True)
+
+    class Meta(FindingSerializer.Meta):
+        fields = [*FindingSerializer.Meta.fields, "witnesses"]
 
 
 class VulnerabilitySerializer(serializers.ModelSerializer):

@@ -26,6 +26,7 @@ from remediator.api.serializers.findings import (
     DeliveryDetailSerializer,
     DeliverySerializer,
     ErrorSerializer,
+    FindingDetailSerializer,
     FindingSerializer,
     ImageSerializer,
     ScanSerializer,
@@ -114,8 +115,8 @@ class FindingListApi(ReadApi, generics.ListAPIView):
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="One finding"))
 class FindingDetailApi(ReadApi, generics.RetrieveAPIView):
     permission_classes = [Needs.of(permissions.VIEW_FINDING)]
-    queryset = FINDINGS
-    serializer_class = FindingSerializer
+    queryset = FINDINGS.prefetch_related("witnesses")
+    serializer_class = FindingDetailSerializer
 
 
 @extend_schema_view(get=extend_schema(tags=["vulnerabilities"], summary="Vulnerabilities"))

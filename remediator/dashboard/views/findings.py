@@ -138,6 +138,9 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-scanned_at", "-id")[:50]
     )
     actions = finding.actions.select_related("tag").order_by("-id")[:20]
+    witnesses = finding.witnesses.select_related(
+        "first_scan", "last_scan", "absent_since_scan"
+    ).order_by("scanner_key")
     decided = (
         AuditEvent.objects.filter(
             kind=AuditEvent.Kind.FINDING, object_type="finding", object_id=str(finding.pk)
@@ -152,6 +155,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "finding": finding,
             "seen_by": seen_by,
+            "witnesses": witnesses,
             "actions": actions,
             "decided": decided,
             "buttons": decision_buttons(finding, request.user),

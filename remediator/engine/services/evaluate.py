@@ -84,6 +84,6 @@ def scan_evaluate(*, scan_id: int) -> list[RemediationAction]:
     if scan is None:
         return []
     touched = verify_scan(scan=scan)
-    if scan.superseded:  # an older scan arriving late changes nothing
+    if scan.superseded or scan.failed:  # a late retry or a failed scan changes nothing
         return touched
     return touched + tag_evaluate(tag=scan.tag)

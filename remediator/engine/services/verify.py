@@ -1,9 +1,11 @@
 """The closed loop: a later scan decides whether an action worked.
 
-A succeeded rebuild is decided by the next scan of its tag with a NEW digest
-(received after the dispatch): every covered finding gone -> verified (and a
-risky mark we set in Aqua is lifted); any still there -> verification_failed
-(image marked risky in Aqua, people notified). No such scan within
+A succeeded rebuild is decided by a scan of its tag with a NEW digest (received
+after the dispatch) from a scanner that reported its findings (a witness; a
+failed scan or another scanner proves nothing): any covered finding still listed
+-> verification_failed (image marked risky in Aqua, people notified); none open
+any more, i.e. every witness's newest scan lacks them -> verified (and a risky
+mark we set in Aqua is lifted). No such scan within
 VERIFY_AFTER_MINUTES -> Aqua is asked to re-scan, once; none within
 VERIFY_GIVE_UP_MINUTES -> verification_failed.
 
@@ -20,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from findings.models import Scan
+from findings.models import Scan, ScanFinding
 from findings.querysets import ACTIVE_STATUSES
 from remediator.engine.models import OPEN_STATES, ActionKind, ActionState, RemediationAction
 from remediator.engine.policy import JOINABLE_STATES
@@ -29,12 +31,15 @@ from .actions import ActionNotAllowed, action_transition
 from .aqua import image_rescan_request, image_risky_lift, image_risky_mark
 
 S = ActionState
+STILL_OPEN = (*ACTIVE_STATUSES, "accepted")
+"""A covered finding in one of these is not proven fixed yet."""
 NO_SCAN_REASON = "no scan of the rebuilt image arrived"
 
 
 def verify_scan(*, scan: Scan) -> list[RemediationAction]:
-    """Decide the tag's open actions that this scan can decide."""
-    if scan.superseded:
+    """Decide the tag's open actions that this scan can decide: a failed scan or a late
+    retry decides none."""
+    if scan.superseded or scan.failed:
         return []
     touched = []
     actions = RemediationAction.objects.filter(tag_id=scan.tag_id, state__in=OPEN_STATES)
@@ -59,12 +64,25 @@ def _decides(action: RemediationAction, scan: Scan) -> bool:
 
 
 def action_verify(*, action: RemediationAction, scan: Scan) -> RemediationAction | None:
-    """Verified or verification_failed by ``scan``; None when it cannot decide."""
-    if not _decides(action, scan):
+    """Verified or verification_failed by ``scan``; None when it cannot decide.
+
+    Only evidence counts: ``scan`` decides only if its scanner has reported at least one
+    covered finding (it is a witness). Any covered finding it still lists fails the
+    rebuild; it is verified only when no covered finding is still open, i.e. every
+    witness of every covered finding has a newer scan without it.
+    """
+    if scan.failed or not _decides(action, scan):
         return None
+    covered = action.findings.all()
+    if not covered.filter(witnesses__scanner_key=scan.scanner_key).exists():
+        return None  # this scanner never saw these findings: it can prove nothing
     survivors = list(
-        action.findings.filter(last_scan=scan).values_list("vulnerability_id", flat=True)
+        covered.filter(pk__in=ScanFinding.objects.filter(scan=scan).values("finding_id"))
+        .values_list("vulnerability_id", flat=True)
+        .distinct()
     )
+    if not survivors and covered.filter(status__in=STILL_OPEN).exists():
+        return None  # gone from this scanner's view; another witness has not looked yet
     if action.kind != ActionKind.REBUILD and survivors:
         return None  # still there: the action stays until they are gone
     try:
