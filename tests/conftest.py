@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+pytest_plugins = ["tests.fake_aqua_saas"]
 
 
 @pytest.fixture

@@ -1,129 +1,43 @@
-"""Aqua Platform (SaaS) sign-in against a fake that follows the published contracts:
-
-- ``POST /v2/tokens`` (aquasecurity/terraform-provider-aquasec ``client/client.go``
-  ``signedRequest``/``AuthenticateWithAPIKey``; aquasecurity/saas-api-samples): headers
-  ``X-API-Key``, ``X-Timestamp`` (Unix seconds), ``X-Signature`` = hex HMAC-SHA256(secret,
-  timestamp + METHOD + path + body); body ``{"validity", "allowed_endpoints"}``; answer
-  ``{"data": "<token>"}``.
-- ``POST /v2/signin`` ``{"email", "password"}`` -> ``{"data": {"token"}}`` (``GetUSEAuthToken``).
-
-The fake recomputes the signature from the raw body it received and refuses a wrong
-one or a stale timestamp with 401, as the real service does.
-"""
+"""Aqua Platform (SaaS) sign-in against a fake that follows the published contracts
+(see tests/fake_aqua_saas.py): API key + HMAC-signed token, SaaS user sign-in, caching,
+refresh on 401."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+import logging
 import time
 
 import pytest
-from werkzeug import Request, Response
 
 from remediator.core.errors import ProviderError
 from remediator.integrations.aqua import auth as aqua_auth
 from remediator.integrations.aqua.client import AquaClient, AquaImage, AquaIssue
 
+from ..fake_aqua_saas import API_KEY, API_SECRET, PASSWORD, FakeAquaSaas
 from .conftest import audit_dump
 
 pytestmark = pytest.mark.django_db
 
-API_KEY = "aqua-key-1d2c3b4a"
-API_SECRET = "aqua-S3CRET-never-logged"
-PASSWORD = "saas-Pa55word-never-logged"
-MAX_SKEW = 300
-
-
-class FakeAquaSaas:
-    """The token service (``/v2/tokens``, ``/v2/signin``) and the tenant's API on one server."""
-
-    def __init__(self, httpserver, secret: str = API_SECRET) -> None:
-        self.server = httpserver
-        self.secret = secret
-        self.issued: list[str] = []
-        self.revoked: set[str] = set()
-        self.refused: list[str] = []
-        self.max_skew = MAX_SKEW
-        self.calls: list[tuple[str, str, dict]] = []
-        httpserver.expect_request("/v2/tokens", method="POST").respond_with_handler(self.tokens)
-        httpserver.expect_request("/v2/signin", method="POST").respond_with_handler(self.signin)
-        for path in (
-            "/api/v1/images/rescan",
-            "/api/v1/images/disallow",
-            "/api/v1/images/allow",
-            "/api/v2/risks/acknowledge",
-        ):
-            httpserver.expect_request(path, method="POST").respond_with_handler(self.api)
-
-    def _issue(self) -> str:
-        token = f"saas-token-{len(self.issued) + 1}-never-logged"
-        self.issued.append(token)
-        return token
-
-    def _refuse(self, why: str) -> Response:
-        self.refused.append(why)
-        return Response(
-            json.dumps({"status": 401, "message": why}), 401, mimetype="application/json"
-        )
-
-    def tokens(self, request: Request) -> Response:
-        body = request.get_data()
-        timestamp = request.headers.get("X-Timestamp", "")
-        if request.headers.get("X-API-Key") != API_KEY:
-            return self._refuse("unknown api key")
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > self.max_skew:
-            return self._refuse("timestamp out of range")
-        message = timestamp.encode() + b"POST" + request.path.encode() + body
-        expected = hmac.new(self.secret.encode(), message, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("X-Signature", "")):
-            return self._refuse("invalid signature")
-        document = json.loads(body)
-        assert isinstance(document["validity"], int)
-        assert document["allowed_endpoints"]
-        return Response(
-            json.dumps({"status": 200, "code": 0, "data": self._issue()}),
-            mimetype="application/json",
-        )
-
-    def signin(self, request: Request) -> Response:
-        document = request.get_json()
-        if document != {"email": "remediator@example.com", "password": PASSWORD}:
-            return self._refuse("invalid credentials")
-        return Response(
-            json.dumps({"status": 200, "code": 0, "data": {"token": self._issue()}}),
-            mimetype="application/json",
-        )
-
-    def api(self, request: Request) -> Response:
-        header = request.headers.get("Authorization", "")
-        token = header.removeprefix("Bearer ")
-        if token not in self.issued or token in self.revoked:
-            return self._refuse("token invalid")
-        self.calls.append((request.path, token, request.get_json()))
-        return Response("", 204)
-
 
 @pytest.fixture
-def saas(settings, httpserver, monkeypatch):
-    url = httpserver.url_for("").rstrip("/")
-    settings.AQUA_URL = url
-    settings.AQUA_AUTH_URL = url
-    settings.AQUA_USERNAME = ""
-    settings.AQUA_PASSWORD = ""
-    settings.AQUA_TOKEN_VALIDITY_MINUTES = 240
-    monkeypatch.setenv("AQUA_API_KEY", API_KEY)
-    monkeypatch.setenv("AQUA_API_SECRET", API_SECRET)
-    return FakeAquaSaas(httpserver)
+def saas(aqua_saas: FakeAquaSaas) -> FakeAquaSaas:
+    return aqua_saas
 
 
-def assert_nothing_secret_recorded(fake: FakeAquaSaas) -> None:
+def assert_nothing_secret_recorded(fake: FakeAquaSaas, logged: str = "") -> None:
+    """No secret, password, token or signature in the audit trail or the log."""
+    signatures = [
+        r.headers["X-Signature"] for r, _ in fake.server.log if "X-Signature" in r.headers
+    ]
     recorded = audit_dump()
-    for secret in (API_SECRET, PASSWORD, *fake.issued):
+    for secret in (API_SECRET, PASSWORD, *fake.issued, *signatures):
         assert secret not in recorded
+        assert secret not in logged
 
 
-def test_api_key_token_is_signed_and_used_for_rescan_disallow_allow_acknowledge(saas):
+def test_api_key_token_is_signed_and_used_for_rescan_disallow_allow_acknowledge(saas, caplog):
+    caplog.set_level(logging.DEBUG)
     client = AquaClient()
     image = AquaImage("Docker Hub", "library/nginx", "1.27")
 
@@ -149,7 +63,8 @@ def test_api_key_token_is_signed_and_used_for_rescan_disallow_allow_acknowledge(
     ]
     token_request = next(r for r, _ in saas.server.log if r.path == "/v2/tokens")
     assert json.loads(token_request.get_data()) == {"validity": 240, "allowed_endpoints": ["ANY"]}
-    assert_nothing_secret_recorded(saas)
+    assert token_request.headers["X-API-Key"] == API_KEY
+    assert_nothing_secret_recorded(saas, caplog.text)
 
 
 def test_a_wrong_secret_is_refused_by_the_signature_check(saas, monkeypatch):

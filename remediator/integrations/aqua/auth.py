@@ -130,8 +130,7 @@ class AquaAuth:
                 raise ProviderError(f"aqua: {name} is not set", permanent=True)
 
     def _post(self, http: HttpClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = http.request("POST", self.url + path, json=body, expected=(200, 201))
-        return _json(response)
+        return _json(_sign_in(http, self.url, path, json=body))
 
     def _api_key_token(self, http: HttpClient, minutes: int) -> dict[str, Any]:
         if not self.api_key or not self.api_secret:
@@ -151,10 +150,23 @@ class AquaAuth:
             "X-Timestamp": timestamp,
             "X-Signature": hmac_signature(self.api_secret, timestamp, "POST", path, body),
         }
-        response = http.request(
-            "POST", self.url + path, data=body, headers=headers, expected=(200, 201)
-        )
-        return _json(response)
+        return _json(_sign_in(http, self.url, path, data=body, headers=headers))
+
+
+def _sign_in(http: HttpClient, base_url: str, path: str, **kwargs: Any) -> Any:
+    """POST to a sign-in endpoint; a refusal is reported by status only (an answer could
+    echo what was sent, and the error reaches logs and the audit trail)."""
+    try:
+        return http.request("POST", base_url + path, expected=(200, 201), **kwargs)
+    except ProviderError as exc:
+        if exc.status is None:
+            raise
+        refused = "refused the credentials" if exc.status in (401, 403) else "failed"
+        raise ProviderError(
+            f"aqua: sign-in ({path}) {refused}: HTTP {exc.status}",
+            permanent=exc.permanent,
+            status=exc.status,
+        ) from None
 
 
 def _json(response: Any) -> dict[str, Any]:
