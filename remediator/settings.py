@@ -214,7 +214,7 @@ AQUA_AUTH_URL = env.str("AQUA_AUTH_URL", default="").rstrip("/")
 # AQUA_API_KEY / AQUA_API_SECRET (or their _FILE) are read when a token is needed
 # (remediator/core/secrets.py), never kept in settings.
 AQUA_TOKEN_VALIDITY_MINUTES = env.int("AQUA_TOKEN_VALIDITY_MINUTES", default=240)
-"""How long an API-key token is asked to live (Aqua allows 1-1500 minutes)."""
+"""How long an API-key token is asked to live, in minutes (Aqua's Terraform provider asks 1500)."""
 
 # --- Webhook receivers, delivery processing and the REST API (remediator/api).
 # Secrets: WEBHOOK_SECRET_<SOURCE> (e.g. WEBHOOK_SECRET_TRIVY), else WEBHOOK_SECRET; a
