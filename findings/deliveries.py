@@ -176,14 +176,28 @@ def delivery_event_processed(*, delivery: Delivery, report_ids: list[int]) -> No
     delivery.refresh_from_db()
 
 
+IMAGE_HEADER = "X-Remediator-Image"
+"""The webhook header that names the image, like ``?image=`` (see remediator/api/webhooks.py)."""
+_IMAGE_FIELDS = {
+    "aqua": '"image" (or "imageName") and "digest"',
+    "generic": '"imageName" (with "tag" and "digest")',
+}
+
+
+def _how_to_name(parsed: ParsedScan) -> str:
+    ways = (
+        "name it with ?image=registry/repo:tag on the webhook URL, "
+        f"the header {IMAGE_HEADER}: registry/repo:tag, --image on the command line"
+    )
+    fields = _IMAGE_FIELDS.get(parsed.source)
+    return f"{ways}, or add {fields} to the body" if fields else ways
+
+
 def resolve_image(parsed: ParsedScan, hint: str) -> ImageRef:
     """The image a report is about: an explicit hint wins, the report fills gaps."""
     if not hint:
         if parsed.image is None:
-            raise ParseError(
-                f"{parsed.source}: the report names no image; supply one "
-                "(--image on the command line, ?image= on the webhook)"
-            )
+            raise ParseError(f"{parsed.source}: the report names no image; {_how_to_name(parsed)}")
         return parsed.image
     given = parse_image_reference(hint)
     found = parsed.image

@@ -207,6 +207,14 @@ AQUA_CA_BUNDLE = env.str("AQUA_CA_BUNDLE", default="")
 """A PEM file of CA certificates to trust for AQUA_URL (when it uses a private CA)."""
 AQUA_REGISTRY_NAMES = env.dict("AQUA_REGISTRY_NAMES", default={})
 """Registry host -> Aqua registry integration name, e.g. "docker.io=Docker Hub,ghcr.io=GHCR"."""
+# Aqua Platform (SaaS): AQUA_URL is the tenant's workload-protection URL; tokens come from
+# the regional AQUA_AUTH_URL, by API key + secret (HMAC-signed) or by user + password.
+AQUA_AUTH_URL = env.str("AQUA_AUTH_URL", default="").rstrip("/")
+"""e.g. https://api.cloudsploit.com or https://eu-1.api.cloudsploit.com; empty: self-hosted."""
+# AQUA_API_KEY / AQUA_API_SECRET (or their _FILE) are read when a token is needed
+# (remediator/core/secrets.py), never kept in settings.
+AQUA_TOKEN_VALIDITY_MINUTES = env.int("AQUA_TOKEN_VALIDITY_MINUTES", default=240)
+"""How long an API-key token is asked to live, in minutes (Aqua's Terraform provider asks 1500)."""
 
 # --- Webhook receivers, delivery processing and the REST API (remediator/api).
 # Secrets: WEBHOOK_SECRET_<SOURCE> (e.g. WEBHOOK_SECRET_TRIVY), else WEBHOOK_SECRET; a

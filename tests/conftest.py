@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+pytest_plugins = ["tests.fake_aqua_saas"]
 
 
 @pytest.fixture
@@ -27,3 +28,13 @@ def celery_live_worker(settings):
         connection.default_channel.queue_purge(app.conf.task_default_queue)
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
         yield worker
+
+
+@pytest.fixture(autouse=True)
+def aqua_token_cache_empty():
+    """Aqua tokens are cached per process: every test signs in afresh."""
+    from remediator.integrations.aqua.auth import token_cache_clear
+
+    token_cache_clear()
+    yield
+    token_cache_clear()

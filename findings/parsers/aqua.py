@@ -5,8 +5,10 @@ DevOps list wrapper (A3), API v1 ``scan_result`` (A4) and API v2
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
+from . import generic
 from .base import ImageRef, ParsedFinding, ParsedScan
 from .fields import as_dict, as_list, clean, dicts, text, unique, wrong_shape
 from .images import normalize_digest, try_image_reference
@@ -36,8 +38,10 @@ _KNOWN_KEYS = frozenset(
         "scan_started",
         "image_assurance_results",
         "scan_id",
+        "findings",
     }
 )
+_REAL_KEYS = frozenset({"resources", "cves", "result"})
 _RESOURCE_KINDS = {1: "file", 2: "binary", "file": "file", "executable": "binary"}
 _FORMATS = {"java": "maven", "javascript": "npm", "python": "pypi", "go": "golang"}
 # (score, vector) field pairs, best first: Aqua's own, NVD v3 (webhook, API v2), NVD v2.
@@ -69,7 +73,11 @@ def parse(document: object) -> ParsedScan:
     if not isinstance(document, dict):
         raise wrong_shape(SOURCE, "an object or a list of {'image_name', 'results'}", document)
     if document and not (_KNOWN_KEYS & document.keys()):
-        raise wrong_shape(SOURCE, "an object with 'resources', 'cves' or 'result'", document)
+        raise wrong_shape(
+            SOURCE, "an object with 'resources', 'cves', 'result' or 'findings'", document
+        )
+    if "findings" in document and not (_REAL_KEYS & document.keys()):
+        return _parse_simplified(document)
     if "cves" in document:
         rows = _require_list(document, "cves")
         findings = [_finding(cve, {"name": text(cve, "file")}) for cve in dicts(rows)]
@@ -83,6 +91,18 @@ def parse(document: object) -> ParsedScan:
             for vuln in dicts(entry.get("vulnerabilities"))
         ]
     return _scan(document, [f for f in findings if f is not None])
+
+
+def _parse_simplified(document: dict[str, Any]) -> ParsedScan:
+    """The seed blog's payload ``{"scanId", "findings": [{"id", "severity", "package",
+    "version", "description", "fixedVersion"}], "status"}`` (FORMATS.md section 6): read
+    as the generic format, with ``image`` as another name for ``imageName``."""
+    if not isinstance(document["findings"], list):
+        raise wrong_shape(SOURCE, "'findings' to be a list", document["findings"])
+    if not text(document, "imageName") and text(document, "image"):
+        document = {**document, "imageName": document["image"]}
+    scan = generic.parse(document)
+    return replace(scan, source=SOURCE, scanner=scan.scanner or "Aqua")
 
 
 def _parse_list(document: list[Any]) -> ParsedScan:

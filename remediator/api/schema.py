@@ -55,6 +55,7 @@ COMMON_PARAMETERS = [
     ),
     _header("X-Hub-Signature-256", "'sha256=<hex HMAC-SHA256 of the body>'."),
     _header("X-GitHub-Delivery", "The sender's delivery id (dedup)."),
+    _header("X-Remediator-Image", "Like ?image=: the image of a report that names none."),
 ]
 RESPONSES = {
     202: OpenApiResponse(WebhookAnswerSerializer, description="Stored and queued for processing."),

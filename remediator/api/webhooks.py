@@ -68,6 +68,12 @@ def sender_delivery_id(meta: dict, document: object) -> str:
     return ""
 
 
+def image_hint_of(request) -> str:
+    """The image the sender names: ``?image=``, else the ``X-Remediator-Image`` header."""
+    hint = request.query_params.get("image", "").strip()
+    return hint or str(request._request.META.get("HTTP_X_REMEDIATOR_IMAGE", "")).strip()
+
+
 def delivery_url(delivery: Delivery) -> str:
     return reverse("api-delivery-detail", args=[delivery.pk])
 
@@ -123,7 +129,7 @@ class WebhookApi(ErrorShapeMixin, APIView):
             document, load_error = load_json(body), None
         except ParseError as exc:
             document, load_error = None, exc
-        image_hint = request.query_params.get("image", "").strip()
+        image_hint = image_hint_of(request)
         headers = {
             name: str(raw.META[key])[:300]
             for key, name in KEPT_HEADERS.items()
@@ -152,7 +158,9 @@ class WebhookApi(ErrorShapeMixin, APIView):
         if not created:
             return answer(delivery, status.HTTP_200_OK, duplicate=True, detail=delivery.error)
         if not is_storable_text(image_hint):
-            raise _reject(delivery, 400, "invalid_parameter", "?image= holds a NUL character")
+            raise _reject(
+                delivery, 400, "invalid_parameter", "?image= (or X-Remediator-Image) holds a NUL"
+            )
         if load_error is not None:
             raise _reject(delivery, 400, "invalid_body", str(load_error))
         kind = _check(delivery, source, document, delivery.image_hint)

@@ -16,11 +16,15 @@ NON_EMPTY = sorted(
     for path in FIXTURES.glob("*/*.json")
     if path.name not in EMPTY_FIXTURES
 )
+SAME_SHAPE_AS_GENERIC = {("aqua", "seed_blog_simplified_payload.json")}
+"""The seed blog's "Aqua" payload has exactly the generic format's shape: ``auto``
+reads it as generic (same findings); ``/webhooks/aqua/`` reads it as Aqua."""
 
 
 @pytest.mark.parametrize(("slug", "name"), NON_EMPTY, ids=[f"{s}/{n}" for s, n in NON_EMPTY])
 def test_detect_names_the_format_of_each_fixture(slug: str, name: str) -> None:
-    assert detect(fixture_document(slug, name)) == slug
+    expected = "generic" if (slug, name) in SAME_SHAPE_AS_GENERIC else slug
+    assert detect(fixture_document(slug, name)) == expected
 
 
 @pytest.mark.parametrize("document", [{}, [], None])

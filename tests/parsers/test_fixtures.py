@@ -69,6 +69,9 @@ CASES: list[tuple[str, str, int, str | None, tuple[str, str, str] | None, dict[s
      "@sha256:9bf8e3dfef5c248bc8880d228241887a1f411b0d2700150e3eeb6ad8c5763df2",
      ("CVE-2019-9169", "glibc", "2.28"),
      {"package_type": "binary", "severity": "critical", "cvss_score": 9.8}),
+    ("aqua", "seed_blog_simplified_payload.json", 1, None,
+     ("CVE-2023-1234", "openssl", "1.1.1t-1ubuntu1.3"),
+     {"severity": "critical", "fixed_versions": ("1.1.1u-1ubuntu1.4",)}),
     # --- Trivy ---
     ("trivy", "dd_issue_9333_debian.json", 13, None,
      ("CVE-2011-3374", "apt", "1.8.2.3"),

@@ -1,8 +1,9 @@
-"""Aqua Enterprise (self-hosted console) API: re-scan, block/allow, acknowledge.
+"""Aqua API (self-hosted Aqua Enterprise or Aqua Platform SaaS): re-scan, block/allow,
+acknowledge.
 
-``POST /api/v1/login`` ``{"id", "password"}`` answers ``{"token"}``, used as a
-bearer token. The token is kept on the client instance; a 401 logs in again
-once and repeats the call.
+The bearer token comes from :mod:`.auth` (self-hosted login, SaaS sign-in or a signed
+API-key token request, chosen by settings) and is cached per process until shortly
+before it expires; a 401 fetches a fresh one once and repeats the call.
 
 Aqua names a registry by its *integration name* ("Docker Hub"), not its host:
 ``AQUA_REGISTRY_NAMES`` maps hosts to names (docker.io -> "Docker Hub" unless
@@ -20,6 +21,8 @@ from django.conf import settings
 
 from remediator.core.errors import ProviderError
 from remediator.integrations.http import HttpClient, ping_error
+
+from .auth import AquaAuth, aqua_auth_from_settings
 
 DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
 
@@ -77,8 +80,15 @@ class AquaClient:
         self.url = (settings.AQUA_URL if url is None else url).rstrip("/")
         if not self.url:
             raise ProviderError("aqua: AQUA_URL is not set", permanent=True)
-        self.username = settings.AQUA_USERNAME if username is None else username
-        self.password = settings.AQUA_PASSWORD if password is None else password
+        if username is None and password is None:
+            self.auth = aqua_auth_from_settings()
+        else:
+            self.auth = AquaAuth(
+                "login",
+                self.url,
+                username=settings.AQUA_USERNAME if username is None else username,
+                password=settings.AQUA_PASSWORD if password is None else password,
+            )
         verify: bool | str = settings.AQUA_VERIFY_TLS
         if verify and settings.AQUA_CA_BUNDLE:
             verify = settings.AQUA_CA_BUNDLE
@@ -89,32 +99,20 @@ class AquaClient:
     def configured() -> bool:
         return bool(settings.AQUA_URL)
 
-    def login(self) -> str:
-        if not self.username:
-            raise ProviderError("aqua: AQUA_USERNAME is not set", permanent=True)
-        if not self.password:
-            raise ProviderError("aqua: AQUA_PASSWORD is not set", permanent=True)
-        response = self.http.request(
-            "POST",
-            "/api/v1/login",
-            json={"id": self.username, "password": self.password},
-            expected=(200, 201),
-        )
-        token = response.json().get("token", "")
-        if not token:
-            raise ProviderError("aqua: login answered without a token", permanent=True)
-        self.token = token
-        return token
+    def login(self, *, fresh: bool = True) -> str:
+        """Get a token the configured way (``fresh``: not the cached one)."""
+        self.token = self.auth.token(self.http, fresh=fresh)
+        return self.token
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         if not self.token:
-            self.login()
+            self.login(fresh=False)
         try:
             return self.http.request(method, path, headers=self._auth(), **kwargs)
         except ProviderError as exc:
             if exc.status != 401:
                 raise
-        self.login()  # the token expired: once more with a fresh one
+        self.login()  # the token expired or was revoked: once more with a fresh one
         return self.http.request(method, path, headers=self._auth(), **kwargs)
 
     def _auth(self) -> dict[str, str]:
