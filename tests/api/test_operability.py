@@ -84,8 +84,9 @@ def test_readyz_names_an_unwritable_spool(client: Client, settings, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_readyz_names_a_broker_that_is_down(client: Client, monkeypatch):
     # broker_write_url: what connection_for_write uses; CELERY_BROKER_URL in the
-    # environment (CI) would win over a patched broker_url
-    monkeypatch.setattr(app.conf, "broker_write_url", f"redis://127.0.0.1:{closed_port()}/0")
+    # environment (CI) would win over a patched broker_url. setitem, not setattr: undoing
+    # a setattr would pin the computed URL and outlive this test.
+    monkeypatch.setitem(app.conf, "broker_write_url", f"redis://127.0.0.1:{closed_port()}/0")
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
