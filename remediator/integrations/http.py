@@ -5,9 +5,9 @@ Transient failures (connection errors, timeouts, 429, 5xx) are retried with
 exponential backoff and jitter, honouring ``Retry-After``; what is left is
 raised as :class:`ProviderError` with ``permanent`` saying whether trying
 again later could help. A client may also follow same-host redirects and wait
-out a provider's rate limits (bounded; GitHub does). Every call is reported to ``on_call`` (by default the
-recorder the engine registers: an AuditEvent) with the method, the URL
-without secrets, the status and the duration.
+out a provider's rate limits (bounded; GitHub does). Every call is reported to
+``on_call`` (by default the recorder the engine registers: an AuditEvent) with
+the method, the URL without secrets, the status, the duration and any wait.
 """
 
 from __future__ import annotations
