@@ -167,7 +167,8 @@ class HttpClient:
             backoff_max=60,
             status_forcelist=[s for s in TRANSIENT_STATUSES if not (rate_limit and s == 429)],
             allowed_methods=None,  # POSTs too: every trigger carries a correlation id
-            respect_retry_after_header=True,
+            # a client that knows its rate limits waits them out itself, bounded
+            respect_retry_after_header=rate_limit is None,
             raise_on_status=False,
             raise_on_redirect=False,
         )
@@ -201,8 +202,8 @@ class HttpClient:
             if status in expected:
                 return response
             if wait is not None:
-                waited += wait
                 time.sleep(wait)
+                waited += max(wait, 1.0)  # a server answering "retry-after: 0" forever ends
                 continue
             if status in REDIRECT_STATUSES and hops < self.redirects:
                 url = redirect_target(

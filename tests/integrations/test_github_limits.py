@@ -264,3 +264,16 @@ def test_redirects_stop_after_a_few_hops(httpserver, github):
 )
 def test_what_counts_as_a_rate_limit(status, headers, body, expected):
     assert rate_limit_wait(status, headers, body, now=1000.0) == expected
+
+
+def test_a_limit_that_never_lifts_ends_as_transient(httpserver, github, settings):
+    settings.GITHUB_RATE_LIMIT_MAX_WAIT = 2
+    httpserver.expect_request(RUN, method="GET").respond_with_json(
+        SECONDARY_BODY, status=429, headers={"retry-after": "0"}
+    )
+
+    with pytest.raises(ProviderError) as caught:
+        github.status({"mode": "workflow_dispatch", "run_id": 99})
+
+    assert not caught.value.permanent
+    assert len(httpserver.log) == 4  # each wait counts as at least a second: 0, 1, 2, then over
