@@ -19,9 +19,9 @@ from remediator.core.metrics import ingest_observe
 from remediator.core.storable import storable_json, storable_text
 
 from .events import event_handler_for
-from .ingest import IngestResult, scan_ingest
+from .ingest import IngestResult, ReportIngestResult, scan_ingest
 from .models import Delivery
-from .parsers import load_json, parse
+from .parsers import MULTI_IMAGE, load_body, parse_all
 from .parsers.base import ImageRef, ParsedScan, ParseError
 from .parsers.images import parse_image_reference
 from .signals import scan_ingested
@@ -209,37 +209,54 @@ def resolve_image(parsed: ParsedScan, hint: str) -> ImageRef:
     )
 
 
-def delivery_process(*, delivery: Delivery, document: object = _UNREAD) -> IngestResult:
+def delivery_process(
+    *, delivery: Delivery, document: object = _UNREAD
+) -> IngestResult | ReportIngestResult:
     """Parse and ingest a stored delivery. Idempotent: a processed one is not redone.
 
-    ``document`` is the already-decoded body, when the caller has it.
+    ``document`` is the already-decoded body, when the caller has it. A report of
+    several images (``MULTI_IMAGE`` formats) becomes one scan per image, in one
+    transaction, and returns a ReportIngestResult; ``?image=`` does not apply to it.
     """
     try:
         if document is _UNREAD:
-            document = load_json(delivery.body)
-        parsed = parse(delivery.source, document)
-        image = resolve_image(parsed, delivery.image_hint)
+            document = load_body(delivery.source, delivery.body)
+        scans = parse_all(delivery.source, document)
+        multi = len(scans) != 1 or scans[0].source in MULTI_IMAGE
+        images = (
+            [s.image for s in scans] if multi else [resolve_image(scans[0], delivery.image_hint)]
+        )
     except ParseError as exc:
         delivery_reject(delivery=delivery, reason=str(exc))
         raise DeliveryRejected(delivery, str(exc)) from exc
+    if multi and not scans:
+        delivery_ignore(delivery=delivery, reason="the report names no image with a scan")
+        return ReportIngestResult(delivery.pk, ())
     started = time.monotonic()
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
-        result = scan_ingest(parsed=parsed, image=image, delivery=locked)
+        results = tuple(
+            scan_ingest(parsed=parsed, image=image, delivery=locked, part=part)
+            for part, (parsed, image) in enumerate(zip(scans, images, strict=True))
+            if image is not None
+        )
         locked.status = Delivery.Status.PROCESSED
         locked.error = ""
         locked.attempts += 1
         locked.processed_at = timezone.now()
         locked.save(update_fields=["status", "error", "attempts", "processed_at"])
-        if result.created:
-            scan_id = result.scan.pk
+        for scan_id in [r.scan.pk for r in results if r.created]:
             transaction.on_commit(
-                lambda: scan_ingested.send(sender=Delivery, scan_id=scan_id), robust=True
+                lambda scan_id=scan_id: scan_ingested.send(sender=Delivery, scan_id=scan_id),
+                robust=True,
             )
     delivery.refresh_from_db()
-    if result.created:
-        ingest_observe(delivery.source, time.monotonic() - started, result.findings)
-    return result
+    created = [r for r in results if r.created]
+    if created:
+        ingest_observe(
+            delivery.source, time.monotonic() - started, sum(r.findings for r in created)
+        )
+    return ReportIngestResult(delivery.pk, results) if multi else results[0]
 
 
 def delivery_in_progress(*, delivery_id: int) -> bool:
@@ -268,7 +285,7 @@ def delivery_run(*, delivery: Delivery) -> None:
     (ProviderError with permanent=False, database OperationalError).
     """
     try:
-        document = load_json(delivery.body)
+        document = load_body(delivery.source, delivery.body)
     except ParseError as exc:
         delivery_reject(delivery=delivery, reason=str(exc))
         raise DeliveryRejected(delivery, str(exc)) from exc

@@ -73,6 +73,31 @@ class IngestResult:
         return answer
 
 
+@dataclass(frozen=True)
+class ReportIngestResult:
+    """A multi-image report (Trivy k8s, Trivy Operator): one IngestResult per image."""
+
+    delivery_id: int
+    results: tuple[IngestResult, ...]
+
+    @property
+    def created(self) -> bool:
+        return any(r.created for r in self.results)
+
+    @property
+    def scan(self) -> Scan | None:
+        return self.results[0].scan if self.results else None
+
+    @property
+    def findings(self) -> int:
+        return sum(r.findings for r in self.results)
+
+    def as_dict(self) -> dict:
+        scans = [{k: v for k, v in r.as_dict().items() if k != "delivery"} for r in self.results]
+        totals = {k: sum(s[k] for s in scans) for k in ("findings", "new", "fixed", "reopened")}
+        return {"delivery": self.delivery_id, "images": len(scans), **totals, "scans": scans}
+
+
 def _key(parsed: ParsedFinding) -> FindingKey:
     return (
         clip(parsed.vulnerability_id, 100),
@@ -148,14 +173,17 @@ def _scanner_newest(tag: Tag, scanner_key: str) -> Scan | None:
     )
 
 
-def scan_ingest(*, parsed: ParsedScan, image: ImageRef, delivery: Delivery) -> IngestResult:
-    """Store one parsed report for ``image``; idempotent per delivery.
+def scan_ingest(
+    *, parsed: ParsedScan, image: ImageRef, delivery: Delivery, part: int = 0
+) -> IngestResult:
+    """Store one parsed report for ``image``; idempotent per delivery and ``part``
+    (which image of a multi-image report it is; 0 for the others).
 
     A report that says its scan failed or is partial is stored (scan and counts) and
     changes nothing else: no finding, status, witness or tag pointer.
     """
     with transaction.atomic():
-        existing = Scan.objects.filter(delivery=delivery).first()
+        existing = Scan.objects.filter(delivery=delivery, part=part).first()
         if existing is not None:
             return IngestResult(
                 scan=existing,
@@ -175,6 +203,8 @@ def scan_ingest(*, parsed: ParsedScan, image: ImageRef, delivery: Delivery) -> I
         newest = not failure and (prior is None or scanned_at >= prior.scanned_at)
         scan = Scan.objects.create(
             delivery=delivery,
+            part=part,
+            workloads=[w.as_dict() for w in parsed.workloads],
             source=parsed.source,
             image=img,
             tag=tag,

@@ -27,7 +27,7 @@ def clip(value: str, length: int) -> str:
 Severity = models.TextChoices("Severity", [(name.upper(), name) for name in SEVERITIES])
 """The severity order of ``remediator.core.severity``, worst first."""
 
-Source = models.TextChoices("Source", [(slug.upper(), slug) for slug in SOURCES])
+Source = models.TextChoices("Source", [(slug.upper().replace("-", "_"), slug) for slug in SOURCES])
 """What sent a report: one per entry of the parsers' registry, and ``auto``."""
 
 
@@ -146,6 +146,12 @@ class Delivery(models.Model):
     def body(self) -> bytes:
         return zlib.decompress(bytes(self.body_gz))
 
+    @property
+    def scan(self) -> Scan | None:
+        """Its first (for most formats, only) scan; Kubernetes reports have one per image
+        (``scans``). Uses ``prefetch_related("scans")`` when the caller made it."""
+        return min(self.scans.all(), key=lambda scan: scan.part, default=None)
+
     @staticmethod
     def compress(body: bytes) -> bytes:
         return zlib.compress(body, 6)
@@ -154,7 +160,12 @@ class Delivery(models.Model):
 class Scan(models.Model):
     """One scan result of one image digest, from one Delivery."""
 
-    delivery = models.OneToOneField(Delivery, on_delete=models.PROTECT, related_name="scan")
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="scans")
+    part = models.PositiveIntegerField(
+        default=0,
+        help_text="Which image of its delivery this scan is (0 for single-image reports; "
+        "Kubernetes reports hold one per image).",
+    )
     source = models.CharField(max_length=16, choices=Source.choices)
     image = models.ForeignKey(Image, on_delete=models.PROTECT, related_name="scans")
     tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="scans")
@@ -185,10 +196,19 @@ class Scan(models.Model):
         help_text="Arrived after a newer scan of the same tag by the same scanner; "
         "changed no status.",
     )
+    workloads = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The Kubernetes workloads the image was reported in "
+        "({cluster, namespace, kind, name, container}), for Kubernetes reports.",
+    )
     findings = models.ManyToManyField("Finding", through="ScanFinding", related_name="scans")
 
     class Meta:
         ordering = ["-scanned_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "part"], name="scan_delivery_part_unique")
+        ]
         indexes = [
             models.Index(fields=["tag", "-scanned_at"], name="scan_tag_latest_idx"),
             models.Index(fields=["tag", "scanner_key", "-scanned_at"], name="scan_tag_scanner_idx"),

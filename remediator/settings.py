@@ -197,6 +197,8 @@ PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30.0)
 PROVIDER_RETRIES = env.int("PROVIDER_RETRIES", default=4)
 PROVIDER_RETRY_BACKOFF = env.float("PROVIDER_RETRY_BACKOFF", default=0.5)
+GITHUB_RATE_LIMIT_MAX_WAIT = env.float("GITHUB_RATE_LIMIT_MAX_WAIT", default=60.0)
+"""Longest a GitHub call waits out a rate limit in the worker; beyond it the task retries later."""
 
 # --- Aqua API client (remediator/integrations/aqua): self-hosted console, user + password.
 AQUA_URL = env.str("AQUA_URL", default="").rstrip("/")

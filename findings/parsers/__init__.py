@@ -1,47 +1,81 @@
 """Scan-report parsers: pure Python, no Django.
 
-``parse(source, document)`` turns an already-decoded JSON document into a
-:class:`~findings.parsers.base.ParsedScan`; ``load_json(body)`` decodes a
-request body safely first. Every failure is a :class:`ParseError`.
+``parse_all(source, document)`` turns an already-decoded document into the
+:class:`~findings.parsers.base.ParsedScan` of each image it reports on: one for
+most formats, one per image for the Kubernetes ones (``MULTI_IMAGE``);
+``parse(source, document)`` is the single-image form. ``load_body(source, body)``
+decodes a request body safely first (JSON; YAML too for ``trivy-operator``).
+Every failure is a :class:`ParseError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import aqua, generic, grype, harbor, trivy
-from .base import ImageRef, ParsedFinding, ParsedScan, ParseError
+from . import aqua, generic, grype, harbor, trivy, trivy_k8s, trivy_operator
+from .base import ImageRef, ParsedFinding, ParsedScan, ParseError, Workload
 from .detect import detect
 from .jsonload import MIN_DEPTH, load_json
+from .yamlload import load_yaml
 
-PARSERS: dict[str, Callable[[object], ParsedScan]] = {
+Parser = Callable[[object], ParsedScan | tuple[ParsedScan, ...]]
+PARSERS: dict[str, Parser] = {
     "aqua": aqua.parse,
     "trivy": trivy.parse,
+    "trivy-k8s": trivy_k8s.parse,
+    "trivy-operator": trivy_operator.parse,
     "harbor": harbor.parse,
     "grype": grype.parse,
     "generic": generic.parse,
 }
+MULTI_IMAGE: frozenset[str] = frozenset({"trivy-k8s", "trivy-operator"})
+"""Formats that report on several images: one scan each, the workloads recorded."""
+YAML_SOURCES: frozenset[str] = frozenset({"trivy-operator"})
 SOURCES: tuple[str, ...] = (*PARSERS, "auto")
 
 
-def parse(source: str, document: object) -> ParsedScan:
-    """Parse ``document`` as ``source`` (a PARSERS slug, or 'auto' to detect it)."""
+def parse_all(source: str, document: object) -> tuple[ParsedScan, ...]:
+    """Every image's scan in ``document`` as ``source`` (a PARSERS slug, or 'auto')."""
     slug = detect(document) if source == "auto" else source
     parser = PARSERS.get(slug) if isinstance(slug, str) else None
     if parser is None:
         raise ParseError(f"unknown source {source!r}: expected one of {', '.join(SOURCES)}")
-    return parser(document)
+    parsed = parser(document)
+    return (parsed,) if isinstance(parsed, ParsedScan) else parsed
+
+
+def parse(source: str, document: object) -> ParsedScan:
+    """The one scan in ``document``; ParseError when it reports on several images."""
+    scans = parse_all(source, document)
+    if len(scans) != 1:
+        raise ParseError(f"the report holds {len(scans)} image scans, not one")
+    return scans[0]
+
+
+def load_body(source: str, body: bytes | bytearray | memoryview | str) -> object:
+    """A request body decoded as JSON, or as YAML for the formats that come as YAML."""
+    try:
+        return load_json(body)
+    except ParseError:
+        if source not in YAML_SOURCES:
+            raise
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
+    return load_yaml(raw)
 
 
 __all__ = [
     "MIN_DEPTH",
+    "MULTI_IMAGE",
     "PARSERS",
     "SOURCES",
     "ImageRef",
     "ParseError",
     "ParsedFinding",
     "ParsedScan",
+    "Workload",
     "detect",
+    "load_body",
     "load_json",
     "parse",
+    "parse_all",
 ]

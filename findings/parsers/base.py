@@ -78,11 +78,26 @@ class ParsedFinding:
 
 
 @dataclass(frozen=True)
+class Workload:
+    """A Kubernetes workload an image runs in (Trivy k8s, Trivy Operator): where it
+    came from, for a later admission/inventory view. Empty strings when unknown."""
+
+    namespace: str = ""
+    kind: str = ""
+    name: str = ""
+    container: str = ""
+    cluster: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in vars(self).items() if v}
+
+
+@dataclass(frozen=True)
 class ParsedScan:
     """One report: which image was scanned, by what, and what it found."""
 
     source: str
-    """The parser slug: aqua, trivy, harbor, grype, generic."""
+    """The parser slug: aqua, trivy, trivy-k8s, trivy-operator, harbor, grype, generic."""
     image: ImageRef | None
     """None when the report does not name an image (a Trivy tar scan)."""
     findings: tuple[ParsedFinding, ...] = ()
@@ -99,6 +114,8 @@ class ParsedScan:
     """Why the report itself says the scan failed or is incomplete ('' when it is a
     complete, successful scan). Such a scan is kept but is no evidence: it closes,
     reopens and verifies nothing."""
+    workloads: tuple[Workload, ...] = ()
+    """The Kubernetes workloads the image was found in (multi-image formats only)."""
 
     @property
     def scanner_key(self) -> str:

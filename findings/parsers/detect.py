@@ -5,10 +5,14 @@ from __future__ import annotations
 from .base import ParseError
 from .fields import type_name
 from .harbor import is_webhook_event, report_body
+from .trivy_k8s import is_k8s_report
+from .trivy_operator import is_vulnerability_report
 
 _TRIED = (
     "aqua ('resources', 'cves', 'result'+'count', or a list of {'image_name', 'results'})",
     "trivy ('SchemaVersion', 'Results', 'ArtifactName', or a list of {'Target'})",
+    "trivy-k8s ('ClusterName' with 'Resources')",
+    "trivy-operator (kind 'VulnerabilityReport', or a List of them in 'items')",
     "grype ('matches' with 'source' or 'descriptor')",
     "harbor (a report keyed by 'application/vnd.security.vulnerability.report; version=1.1')",
     "generic ('findings' list)",
@@ -39,6 +43,10 @@ def detect(document: object) -> str:
     if not isinstance(document, dict):
         raise _unknown(document)
     keys = document.keys()
+    if is_k8s_report(document):
+        return "trivy-k8s"
+    if is_vulnerability_report(document):
+        return "trivy-operator"
     if is_webhook_event(document) or report_body(document) is not None:
         return "harbor"
     if keys & {"SchemaVersion", "Results", "ArtifactName"}:

@@ -30,7 +30,9 @@ def parse(document: object) -> ParsedScan:
         for item in document:
             if not isinstance(item, dict) or not ({"Target", "Vulnerabilities"} & item.keys()):
                 raise wrong_shape(SOURCE, "a legacy list of {'Target', 'Vulnerabilities'}", item)
-        return ParsedScan(source=SOURCE, image=None, findings=_findings(document), scanner="Trivy")
+        return ParsedScan(
+            source=SOURCE, image=None, findings=findings_from_results(document), scanner="Trivy"
+        )
     if not isinstance(document, dict):
         raise wrong_shape(SOURCE, "an object with 'Results' or a legacy list", document)
     if not ({"SchemaVersion", "Results", "ArtifactName", "Metadata"} & document.keys()):
@@ -47,14 +49,19 @@ def parse(document: object) -> ParsedScan:
     os_info = as_dict(metadata.get("OS"))
     return ParsedScan(
         source=SOURCE,
-        image=_image(document, metadata),
-        findings=_findings(results or []),
+        image=image_from_metadata(document, metadata),
+        findings=findings_from_results(results or []),
         scanner=f"Trivy {version}" if version else "Trivy",
         scan_id=text(document, "ReportID"),
         scanned_at=parse_datetime(document.get("CreatedAt")),
-        os=" ".join(filter(None, (_os_family(os_info), text(os_info, "Name")))),
+        os=os_name(os_info),
         extra=extra,
     )
+
+
+def os_name(os_info: dict[str, Any]) -> str:
+    """'alpine 3.20.3' from Metadata.OS."""
+    return " ".join(filter(None, (_os_family(os_info), text(os_info, "Name"))))
 
 
 def _os_family(os_info: dict[str, Any]) -> str:
@@ -62,7 +69,7 @@ def _os_family(os_info: dict[str, Any]) -> str:
     return "" if family == "none" else family  # Trivy says "none" when it found no OS
 
 
-def _image(document: dict[str, Any], metadata: dict[str, Any]) -> ImageRef | None:
+def image_from_metadata(document: dict[str, Any], metadata: dict[str, Any]) -> ImageRef | None:
     """RepoDigests (tag taken from a RepoTag of the same repository), else RepoTags,
     else ArtifactName when it is a container image and not an archive path."""
     tags = [ref for ref in map(try_image_reference, texts(metadata.get("RepoTags"))) if ref]
@@ -81,7 +88,7 @@ def _image(document: dict[str, Any], metadata: dict[str, Any]) -> ImageRef | Non
     return try_image_reference(name) if name else None
 
 
-def _cvss(vuln: dict[str, Any]) -> tuple[float | None, str]:
+def cvss_of(vuln: dict[str, Any]) -> tuple[float | None, str]:
     """From CVSS[SeveritySource], else nvd, else the first source; V3, then V40, then V2."""
     cvss = as_dict(vuln.get("CVSS"))
     order = [text(vuln, "SeveritySource"), "nvd", *cvss.keys()]
@@ -103,7 +110,7 @@ def _severity(vuln: dict[str, Any]) -> str:
     return severity
 
 
-def _findings(results: list[Any]) -> tuple[ParsedFinding, ...]:
+def findings_from_results(results: list[Any]) -> tuple[ParsedFinding, ...]:
     found = []
     for result in dicts(results):
         target = text(result, "Target")
@@ -114,7 +121,7 @@ def _findings(results: list[Any]) -> tuple[ParsedFinding, ...]:
                 continue
             purl = text(vuln.get("PkgIdentifier"), "PURL")
             package_type = package_type_from_purl(purl) if purl else "unknown"
-            score, vector = _cvss(vuln)
+            score, vector = cvss_of(vuln)
             links = [text(vuln, "PrimaryURL"), *texts(vuln.get("References"))]
             location = text(vuln, "PkgPath") or target
             found.append(

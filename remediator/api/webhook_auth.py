@@ -33,7 +33,8 @@ SIGNATURE_HEADERS = ("HTTP_WEBHOOK_SIGNATURE", "HTTP_X_HUB_SIGNATURE_256")
 
 
 def secret_names(source: str) -> tuple[str, str]:
-    return (f"WEBHOOK_SECRET_{source.upper()}", "WEBHOOK_SECRET")
+    # trivy-k8s -> WEBHOOK_SECRET_TRIVY_K8S: environment names hold no '-'
+    return (f"WEBHOOK_SECRET_{source.upper().replace('-', '_')}", "WEBHOOK_SECRET")
 
 
 def webhook_secrets(source: str) -> list[str]:

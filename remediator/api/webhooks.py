@@ -30,7 +30,7 @@ from findings.deliveries import (
     resolve_image,
 )
 from findings.models import Delivery
-from findings.parsers import SOURCES, load_json, parse
+from findings.parsers import MULTI_IMAGE, SOURCES, load_body, parse_all
 from findings.parsers.base import ParseError
 from remediator.core.redact import redact_text
 from remediator.core.storable import is_storable_text
@@ -96,11 +96,13 @@ def _check(delivery: Delivery, source: str, document: object, image_hint: str) -
         except ParseError as exc:
             raise _reject(delivery, 422, "invalid_event", str(exc)) from None
     try:
-        parsed = parse(source, document)
+        scans = parse_all(source, document)
     except ParseError as exc:
         raise _reject(delivery, 422, "unknown_format", str(exc)) from None
+    if len(scans) != 1 or scans[0].source in MULTI_IMAGE:
+        return ""  # one scan per image, each naming its image
     try:
-        resolve_image(parsed, image_hint)
+        resolve_image(scans[0], image_hint)
     except ParseError as exc:
         raise _reject(delivery, 422, "no_image", str(exc)) from None
     return ""
@@ -126,7 +128,7 @@ class WebhookApi(ErrorShapeMixin, APIView):
         if method is None:
             method = authenticate_signature(raw.META, source, body)
         try:
-            document, load_error = load_json(body), None
+            document, load_error = load_body(source, body), None
         except ParseError as exc:
             document, load_error = None, exc
         image_hint = image_hint_of(request)

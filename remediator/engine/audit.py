@@ -44,7 +44,8 @@ def audit_call(record: CallRecord) -> None:
     audit_record(
         kind="provider_call",
         actor_label=f"provider:{record.provider}",
-        message=f"{record.method} {record.url} -> {record.status or record.error}",
+        message=f"{record.method} {record.url} -> {record.status or record.error}"
+        + (f" (rate limited: waiting {record.wait_s:.0f}s)" if record.wait_s else ""),
         data={
             "provider": record.provider,
             "method": record.method,
@@ -52,5 +53,6 @@ def audit_call(record: CallRecord) -> None:
             "status": record.status,
             "duration_ms": record.duration_ms,
             "error": record.error,
+            "wait_s": record.wait_s,
         },
     )

@@ -36,6 +36,7 @@ def action_dispatch_task(self, action_id: int) -> str:
             )
             return "failed"
         countdown = settings.ACTION_DISPATCH_BACKOFF * 2**self.request.retries
+        countdown = max(countdown, exc.retry_after or 0)  # a rate limit's reset
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 

@@ -4,16 +4,18 @@ Each provider module builds an :class:`HttpClient` and calls ``request``.
 Transient failures (connection errors, timeouts, 429, 5xx) are retried with
 exponential backoff and jitter, honouring ``Retry-After``; what is left is
 raised as :class:`ProviderError` with ``permanent`` saying whether trying
-again later could help. Every call is reported to ``on_call`` (by default the
-recorder the engine registers: an AuditEvent) with the method, the URL
-without secrets, the status and the duration.
+again later could help. A client may also follow same-host redirects and wait
+out a provider's rate limits (bounded; GitHub does). Every call is reported to
+``on_call`` (by default the recorder the engine registers: an AuditEvent) with
+the method, the URL without secrets, the status, the duration and any wait.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -27,6 +29,10 @@ from remediator.core.metrics import provider_call_observe
 from remediator.core.redact import SECRET_PARAMS
 from remediator.core.secrets import MissingSecret, read_target_secret
 from remediator.integrations.outbound import outbound_url_problem
+from remediator.integrations.redirects import REDIRECT_STATUSES, redirect_target
+
+RateLimitWait = Callable[[int, Mapping[str, str], str], float | None]
+"""(status, headers, body) -> seconds to wait, or None when it is not a rate limit."""
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
 
@@ -39,6 +45,8 @@ class CallRecord:
     status: int | None
     duration_ms: int
     error: str = ""
+    wait_s: float = 0.0
+    """How long we wait before calling again because the answer was a rate limit."""
 
 
 def require_secret(env_name: str, *, what: str) -> str:
@@ -131,8 +139,19 @@ class HttpClient:
         on_call: Callable[[CallRecord], None] | None = record_call,
         retries: int | None = None,
         verify: bool | str = True,
+        redirects: int = 0,
+        rate_limit: RateLimitWait | None = None,
+        max_rate_limit_wait: float = 0.0,
     ) -> None:
+        """``redirects``: same-host redirects to follow (see ``redirects.py``).
+        ``rate_limit``: recognises the provider's rate-limit answers, which are then
+        waited out when the wait is at most ``max_rate_limit_wait`` seconds (in
+        all), else raised as transient with ``retry_after``; urllib3 then leaves
+        429 to it."""
         self.provider = provider
+        self.redirects = redirects
+        self.rate_limit = rate_limit
+        self.max_rate_limit_wait = max_rate_limit_wait
         self.base_url = base_url.rstrip("/")
         self.on_call = on_call
         self.timeout = (settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
@@ -146,9 +165,10 @@ class HttpClient:
             backoff_factor=settings.PROVIDER_RETRY_BACKOFF,
             backoff_jitter=settings.PROVIDER_RETRY_BACKOFF,
             backoff_max=60,
-            status_forcelist=TRANSIENT_STATUSES,
+            status_forcelist=[s for s in TRANSIENT_STATUSES if not (rate_limit and s == 429)],
             allowed_methods=None,  # POSTs too: every trigger carries a correlation id
-            respect_retry_after_header=True,
+            # a client that knows its rate limits waits them out itself, bounded
+            respect_retry_after_header=rate_limit is None,
             raise_on_status=False,
             raise_on_redirect=False,
         )
@@ -167,8 +187,42 @@ class HttpClient:
         expected: Iterable[int] = (200, 201, 202, 204),
         **kwargs: Any,
     ) -> requests.Response:
-        """Send with retries; return the response when its status is ``expected``."""
+        """Send with retries; return the response when its status is ``expected``.
+
+        Same-host redirects are followed (up to ``redirects`` hops) and rate limits
+        waited out (up to ``max_rate_limit_wait`` seconds) when the client allows.
+        """
+        expected = set(expected)
         url = self.url(path)
+        hops = 0
+        waited = 0.0
+        while True:
+            response, wait = self._send(method, url, expected, waited, **kwargs)
+            status = response.status_code
+            if status in expected:
+                return response
+            if wait is not None:
+                time.sleep(wait)
+                waited += max(wait, 1.0)  # a server answering "retry-after: 0" forever ends
+                continue
+            if status in REDIRECT_STATUSES and hops < self.redirects:
+                url = redirect_target(
+                    self.provider, method, url, status, response.headers.get("Location", "")
+                )
+                hops += 1
+                continue
+            raise ProviderError(
+                f"{self.provider}: {method} {redact_url(url)} answered {status}: "
+                f"{response.text[:300]}",
+                permanent=status not in TRANSIENT_STATUSES,
+                status=status,
+            )
+
+    def _send(
+        self, method: str, url: str, expected: set[int], waited: float, **kwargs: Any
+    ) -> tuple[requests.Response, float | None]:
+        """One call (with urllib3's retries), audited; and how long to wait before the
+        next when it was a rate limit that fits in what is left of the allowed wait."""
         problem = outbound_url_problem(url)
         if problem:
             raise ProviderError(f"{self.provider}: refused to call {problem}", permanent=True)
@@ -177,9 +231,16 @@ class HttpClient:
         started = time.monotonic()
         status: int | None = None
         error = ""
+        wait: float | None = None
+        over = False
         try:
             response = self.session.request(method, url, **kwargs)
             status = response.status_code
+            if self.rate_limit is not None and status not in expected:
+                wait = self.rate_limit(status, response.headers, response.text)
+                if wait is not None:
+                    over = waited + wait > self.max_rate_limit_wait
+                    error = f"rate limited: {'retry in' if over else 'waiting'} {wait:.0f}s"
         except requests.RequestException as exc:
             error = error_name(exc)
             raise ProviderError(
@@ -190,13 +251,23 @@ class HttpClient:
             if self.on_call is not None:
                 elapsed = int((time.monotonic() - started) * 1000)
                 self.on_call(
-                    CallRecord(self.provider, method, redact_url(url), status, elapsed, error)
+                    CallRecord(
+                        self.provider,
+                        method,
+                        redact_url(url),
+                        status,
+                        elapsed,
+                        error,
+                        0.0 if over or wait is None else wait,
+                    )
                 )
-        if status not in set(expected):
+        if wait is not None and over:
+            when = datetime.fromtimestamp(time.time() + wait, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             raise ProviderError(
-                f"{self.provider}: {method} {redact_url(url)} answered {status}: "
-                f"{response.text[:300]}",
-                permanent=status not in TRANSIENT_STATUSES,
+                f"{self.provider}: {method} {redact_url(url)} was rate limited ({status}); "
+                f"try again after {when}",
+                permanent=False,
                 status=status,
+                retry_after=wait,
             )
-        return response
+        return response, wait

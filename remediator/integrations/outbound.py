@@ -5,7 +5,9 @@ CI, Aqua, Harbor and Slack URLs are checked when a build target is validated
 again on every call (:class:`remediator.integrations.http.HttpClient`), so a
 token is never sent in clear text to a stranger. ``PLAIN_HTTP_HOSTS`` (default:
 loopback only, for local trials) lists the hosts plain http may reach. Redirects
-are never followed: a 3xx that is not expected is an error.
+are followed only by clients that ask for it (GitHub), only to the same scheme,
+host and port, and the next URL is checked again (``redirects.py``); otherwise a
+3xx that is not expected is an error.
 """
 
 from __future__ import annotations

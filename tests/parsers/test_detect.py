@@ -40,7 +40,7 @@ def test_detect_lists_the_formats_it_tried(document: object) -> None:
     with pytest.raises(ParseError) as excinfo:
         detect(document)
     message = str(excinfo.value)
-    for slug in ("aqua", "trivy", "grype", "harbor", "generic"):
+    for slug in ("aqua", "trivy", "trivy-k8s", "trivy-operator", "grype", "harbor", "generic"):
         assert slug in message
 
 
@@ -78,4 +78,13 @@ def test_unknown_source_names_the_valid_slugs() -> None:
 
 
 def test_sources_are_the_parsers_plus_auto() -> None:
-    assert SOURCES == ("aqua", "trivy", "harbor", "grype", "generic", "auto")
+    assert SOURCES == (
+        "aqua",
+        "trivy",
+        "trivy-k8s",
+        "trivy-operator",
+        "harbor",
+        "grype",
+        "generic",
+        "auto",
+    )

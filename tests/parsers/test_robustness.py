@@ -62,7 +62,8 @@ def _parses_or_refuses(slug: str, document: object) -> None:
         result = PARSERS[slug](document)
     except ParseError:
         return
-    assert isinstance(result, ParsedScan)
+    scans = result if isinstance(result, tuple) else (result,)
+    assert all(isinstance(scan, ParsedScan) for scan in scans)
 
 
 @pytest.mark.parametrize(("slug", "name"), FILES, ids=[f"{s}/{n}" for s, n in FILES])
@@ -88,3 +89,24 @@ def test_every_parser_refuses_or_accepts_every_fixture_cleanly(slug: str, name: 
 def test_every_parser_handles_odd_top_level_values(document: object) -> None:
     for slug in PARSERS:
         _parses_or_refuses(slug, document)
+
+
+MULTI_FILES = sorted(
+    [("trivy-k8s", f"k8s/{p.name}") for p in (FIXTURES / "trivy" / "k8s").glob("*.json")]
+    + [
+        ("trivy-operator", f"operator/{p.name}")
+        for p in (FIXTURES / "trivy" / "operator").glob("*.json")
+    ]
+)
+
+
+@pytest.mark.parametrize(("slug", "name"), MULTI_FILES, ids=[n for _, n in MULTI_FILES])
+def test_mutated_kubernetes_report_never_crashes_a_parser(slug: str, name: str) -> None:
+    document = fixture_document("trivy", name)
+    paths = list(_paths(document))
+    rng = random.Random(name)
+    for path in rng.sample(paths, min(PATHS_PER_FILE, len(paths))):
+        for new in REPLACEMENTS:
+            mutated = _replace(document, path, new)
+            for other in PARSERS:
+                _parses_or_refuses(other, mutated)

@@ -101,7 +101,7 @@ class ScanSerializer(serializers.ModelSerializer):
             "id", "delivery", "source", "image", "repository", "tag", "digest", "scanner",
             "scanner_key", "scanner_scan_id", "os", "scanned_at", "reported_scanned_at",
             "received_at", "findings_count", "severity_counts", "superseded", "failure",
-            "findings_url",
+            "part", "workloads", "findings_url",
         ]  # fmt: skip
 
     def get_image(self, obj: Scan) -> str:

@@ -6,7 +6,7 @@ so the number of queries per page does not grow with the page.
 
 from __future__ import annotations
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -175,7 +175,8 @@ class VulnerabilityDetailApi(ReadApi, generics.RetrieveAPIView):
         return context
 
 
-DELIVERIES = Delivery.objects.defer("body_gz").annotate(scan_pk=F("scan__id"))
+FIRST_SCAN = Subquery(Scan.objects.filter(delivery=OuterRef("pk"), part=0).values("pk")[:1])
+DELIVERIES = Delivery.objects.defer("body_gz").annotate(scan_pk=FIRST_SCAN)
 
 
 @extend_schema_view(get=extend_schema(tags=["deliveries"], summary="Received bodies"))
@@ -191,7 +192,7 @@ class DeliveryListApi(ReadApi, generics.ListAPIView):
 )
 class DeliveryDetailApi(ReadApi, generics.RetrieveAPIView):
     permission_classes = [Needs.of(permissions.VIEW_DELIVERY, staff=True)]  # raw body, headers
-    queryset = Delivery.objects.annotate(scan_pk=F("scan__id"))
+    queryset = Delivery.objects.annotate(scan_pk=FIRST_SCAN)
     serializer_class = DeliveryDetailSerializer
 
 

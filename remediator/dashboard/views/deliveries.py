@@ -23,7 +23,7 @@ class DeliveryFilterForm(forms.Form):
 @require_perm(permissions.VIEW_DELIVERY)
 def delivery_list(request: HttpRequest) -> HttpResponse:
     form = DeliveryFilterForm(request.GET)
-    queryset = Delivery.objects.defer("body_gz", "headers").select_related("scan")
+    queryset = Delivery.objects.defer("body_gz", "headers").prefetch_related("scans")
     if form.is_valid():
         if form.cleaned_data["status"]:
             queryset = queryset.filter(status=form.cleaned_data["status"])
@@ -44,7 +44,7 @@ def body_preview(delivery: Delivery, cap: int = BODY_CAP) -> tuple[str, bool]:
 def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Metadata and error for the Viewer role; the raw body for staff only (as the API)."""
     show_body = request.user.is_staff
-    queryset = Delivery.objects.select_related("scan")
+    queryset = Delivery.objects.prefetch_related("scans")
     delivery = get_object_or_404(queryset if show_body else queryset.defer("body_gz"), pk=pk)
     body, truncated = body_preview(delivery) if show_body else ("", False)
     context = {

@@ -13,6 +13,10 @@ name (``run-name``) carries the correlation id.
 The run is looked up the same way (``run-name`` must carry
 ``github.event.client_payload.correlation_id``); until it is found the state
 stays "running", never "succeeded": the engine's own deadline applies.
+
+Rate limits (403/429 with ``retry-after`` or ``x-ratelimit-remaining: 0``) are
+waited out up to ``GITHUB_RATE_LIMIT_MAX_WAIT`` seconds, then raised as transient
+(see ``ratelimit.py``); same-host redirects are followed (``redirects.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+from django.conf import settings
+
 from remediator.integrations.ci import CITarget, RunStatus, TriggerRequest
+from remediator.integrations.github.ratelimit import rate_limit_wait
 from remediator.integrations.http import (
     HttpClient,
     ProviderError,
@@ -33,6 +40,8 @@ API_URL = "https://api.github.com"
 LIST_MAX_CHARS = 1000
 """Per input: GitHub caps the whole dispatch payload, so long lists are cut and
 ``truncated`` says so; the full list is at ``details_url``."""
+REDIRECT_HOPS = 3
+"""A renamed or transferred repository answers 301 (GET) or 307 (POST), same host."""
 MATCH_MINUTES = 10
 """How long a run that cannot be found yet stays "queued" before we give up."""
 
@@ -104,6 +113,9 @@ class GitHubActions:
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": "2022-11-28",
             },
+            redirects=REDIRECT_HOPS,
+            rate_limit=rate_limit_wait,
+            max_rate_limit_wait=settings.GITHUB_RATE_LIMIT_MAX_WAIT,
         )
 
     def trigger(self, request: TriggerRequest) -> RunStatus:
