@@ -31,9 +31,9 @@ def rule_from_policy(policy: Policy) -> Rule:
     values = {}
     for field in dataclasses.fields(Rule):
         value = getattr(policy, field.name)
-        values[field.name] = (
-            tuple(str(v) for v in value or ()) if field.type.startswith("tuple") else value
-        )
+        if isinstance(field.default, tuple):  # the JSON lists (ids, channels)
+            value = tuple(str(v) for v in value or ())
+        values[field.name] = value
     return Rule(**values)
 
 

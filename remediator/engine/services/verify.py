@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from findings.models import Scan, ScanFinding
 from findings.querysets import ACTIVE_STATUSES
+from findings.status import CLOSABLE
 from remediator.engine.models import OPEN_STATES, ActionKind, ActionState, RemediationAction
 from remediator.engine.policy import JOINABLE_STATES
 
@@ -31,8 +32,6 @@ from .actions import ActionNotAllowed, action_transition
 from .aqua import image_rescan_request, image_risky_lift, image_risky_mark
 
 S = ActionState
-STILL_OPEN = (*ACTIVE_STATUSES, "accepted")
-"""A covered finding in one of these is not proven fixed yet."""
 NO_SCAN_REASON = "no scan of the rebuilt image arrived"
 
 
@@ -81,7 +80,7 @@ def action_verify(*, action: RemediationAction, scan: Scan) -> RemediationAction
         .values_list("vulnerability_id", flat=True)
         .distinct()
     )
-    if not survivors and covered.filter(status__in=STILL_OPEN).exists():
+    if not survivors and covered.filter(status__in=CLOSABLE).exists():
         return None  # gone from this scanner's view; another witness has not looked yet
     if action.kind != ActionKind.REBUILD and survivors:
         return None  # still there: the action stays until they are gone
