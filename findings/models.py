@@ -364,3 +364,96 @@ class FindingWitness(models.Model):
     def __str__(self) -> str:
         state = "lists" if self.present else "no longer lists"
         return f"{self.scanner_key} {state} finding {self.finding_id}"
+
+
+class ThreatIntel(models.Model):
+    """What the world knows about a vulnerability's exploitation: FIRST's EPSS score and
+    CISA's Known Exploited Vulnerabilities catalogue, imported by ``threat_intel_import``.
+
+    Keyed by the vulnerability id, with no foreign-key constraint: a catalogue names many
+    CVEs no scan has reported yet, and a later finding of one joins its row at once
+    (``Finding.objects.filter(vulnerability__intel__kev=True)``).
+    """
+
+    vulnerability = models.OneToOneField(
+        Vulnerability,
+        primary_key=True,
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="intel",
+    )
+    epss_score = models.FloatField(
+        null=True, blank=True, help_text="Probability of exploitation in the next 30 days."
+    )
+    epss_percentile = models.FloatField(null=True, blank=True)
+    epss_date = models.DateField(null=True, blank=True, help_text="The EPSS model's score date.")
+    kev = models.BooleanField(default=False, help_text="Listed in CISA's KEV catalogue.")
+    kev_date_added = models.DateField(null=True, blank=True)
+    kev_due_date = models.DateField(null=True, blank=True)
+    kev_ransomware = models.CharField(
+        max_length=20, blank=True, help_text='knownRansomwareCampaignUse: "Known" or "Unknown".'
+    )
+    kev_name = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "threat intelligence"
+        verbose_name_plural = "threat intelligence"
+        indexes = [
+            models.Index(fields=["kev"], name="intel_kev_idx", condition=Q(kev=True)),
+            models.Index(fields=["-epss_score"], name="intel_epss_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"intel for {self.vulnerability_id}"
+
+
+class RunningImage(models.Model):
+    """Inventory: one container of one workload seen running an image digest.
+
+    Recorded from admission reviews, Trivy Kubernetes / Trivy Operator reports and
+    inventory pushes (``kubectl get pods -A -o json``); ``last_seen`` moves each time
+    the same container is seen again, and entries not seen for ``INVENTORY_STALE_DAYS``
+    are expired.
+    """
+
+    class Source(models.TextChoices):
+        ADMISSION = "admission"
+        REPORT = "report"
+        INVENTORY = "inventory"
+
+    cluster = models.CharField(max_length=200, blank=True)
+    namespace = models.CharField(max_length=253)
+    kind = models.CharField(max_length=64, help_text="Pod, Deployment, StatefulSet, ...")
+    name = models.CharField(max_length=253)
+    container = models.CharField(max_length=253)
+    image_ref = models.CharField(
+        max_length=1000, help_text="The reference as the pod spec names it."
+    )
+    repository = models.ForeignKey(
+        Repository, null=True, blank=True, on_delete=models.CASCADE, related_name="running"
+    )
+    digest = models.CharField(max_length=200, blank=True, help_text="sha256:…, when known.")
+    image = models.ForeignKey(
+        Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="running"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "namespace", "kind", "name", "container"],
+                name="running_image_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["image", "-last_seen"], name="running_image_idx"),
+            models.Index(fields=["repository", "digest"], name="running_repo_digest_idx"),
+            models.Index(fields=["-last_seen"], name="running_last_seen_idx"),
+        ]
+
+    def __str__(self) -> str:
+        where = "/".join(part for part in (self.cluster, self.namespace) if part)
+        return f"{where} {self.kind}/{self.name}[{self.container}] runs {self.image_ref}"
