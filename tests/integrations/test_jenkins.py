@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
 
@@ -213,3 +214,132 @@ def test_ping_reports_a_disabled_job(httpserver, jenkins):
         {"_class": "hudson.model.FreeStyleProject", "buildable": False}
     )
     assert "disabled" in jenkins.ping()
+
+
+# Resumed dispatch: the answer to an earlier trigger was lost; find its run by parameter.
+SINCE = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+AFTER_MS = int(SINCE.timestamp() * 1000) + 5_000
+JOB = "/job/team/job/api-image/"
+
+
+def parameters(correlation_id):
+    """A queue item's or build's actions as Jenkins lists them (ParametersAction + others)."""
+    return [
+        {"_class": "hudson.model.CauseAction"},
+        {
+            "_class": "hudson.model.ParametersAction",
+            "parameters": [
+                {"_class": "hudson.model.StringParameterValue", "name": "REMEDIATOR_IMAGE"},
+                {
+                    "_class": "hudson.model.StringParameterValue",
+                    "name": "REMEDIATOR_CORRELATION_ID",
+                    "value": correlation_id,
+                },
+            ],
+        },
+        {},
+    ]
+
+
+def queue(httpserver, items):
+    httpserver.expect_oneshot_request("/queue/api/json", method="GET").respond_with_json(
+        {"_class": "hudson.model.Queue", "discoverableItems": [], "items": items}
+    )
+
+
+def builds(httpserver, entries):
+    httpserver.expect_oneshot_request(JOB + "api/json", method="GET").respond_with_json(
+        {"_class": "org.jenkinsci.plugins.workflow.job.WorkflowJob", "builds": entries}
+    )
+
+
+def test_find_run_takes_the_queue_item_carrying_the_correlation_id(
+    httpserver, jenkins, trigger_request
+):
+    other_job = {"url": "http://jenkins.example.com/job/team/job/other/"}
+    queue(
+        httpserver,
+        [
+            {
+                "id": 5,
+                "url": "queue/item/5/",
+                "task": other_job,
+                "actions": parameters(CORRELATION_ID),
+            },
+            {
+                "id": 6,
+                "url": "queue/item/6/",
+                "task": {"url": "http://jenkins.example.com" + JOB},
+                "actions": parameters("someone-else"),
+            },
+            {
+                "id": 7,
+                "url": "queue/item/7/",
+                "task": {"url": "http://jenkins.example.com" + JOB},
+                "actions": parameters(CORRELATION_ID),
+            },
+        ],
+    )
+
+    found = jenkins.find_run(trigger_request, SINCE)
+
+    assert found.state == "queued"
+    assert found.provider_state["queue_url"] == httpserver.url_for("/queue/item/7/")
+    request, _ = httpserver.log[0]
+    assert "task[url]" in request.args["tree"] and "parameters[name,value]" in request.args["tree"]
+    assert request.headers["Authorization"].startswith("Basic ")
+
+
+def test_find_run_takes_a_build_started_since_the_dispatch(httpserver, jenkins, trigger_request):
+    queue(httpserver, [])
+    build_url = "http://jenkins.example.com/job/team/job/api-image/12/"
+    builds(
+        httpserver,
+        [
+            {
+                "number": 13,
+                "url": build_url.replace("12", "13"),
+                "timestamp": AFTER_MS,
+                "building": True,
+                "result": None,
+                "actions": parameters("someone-else"),
+            },
+            {
+                "number": 12,
+                "url": build_url,
+                "timestamp": AFTER_MS,
+                "building": False,
+                "result": "SUCCESS",
+                "actions": parameters(CORRELATION_ID),
+            },
+        ],
+    )
+
+    found = jenkins.find_run(trigger_request, SINCE)
+
+    assert (found.state, found.external_id, found.url) == ("succeeded", "12", build_url)
+    assert found.provider_state["build_url"] == httpserver.url_for(JOB + "12/")
+    # The next poll follows that build directly.
+    httpserver.expect_oneshot_request(JOB + "12/api/json").respond_with_json(
+        {"number": 12, "building": False, "result": "SUCCESS"}
+    )
+    assert jenkins.status(found.provider_state).state == "succeeded"
+
+
+def test_find_run_ignores_builds_older_than_the_dispatch(httpserver, jenkins, trigger_request):
+    queue(httpserver, [])
+    builds(
+        httpserver,
+        [
+            {
+                "number": 3,
+                "url": "http://jenkins.example.com" + JOB + "3/",
+                "timestamp": AFTER_MS - 3_600_000,
+                "building": False,
+                "result": "SUCCESS",
+                "actions": parameters(CORRELATION_ID),
+            }
+        ],
+    )
+
+    assert jenkins.find_run(trigger_request, SINCE) is None

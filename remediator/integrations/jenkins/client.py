@@ -11,6 +11,11 @@ is a conflict, permanent. The queue item (``GET <queue>/api/json``) gains
 Jenkins forgets a queue item about five minutes after it leaves the queue: the
 engine must poll at least once a minute between trigger and build start. A
 queue item that answers 404 before we saw its build is reported "failed".
+
+An earlier trigger whose answer was lost (the worker died) is found again by its
+``REMEDIATOR_CORRELATION_ID`` parameter: first among the items waiting in the queue
+(``GET /queue/api/json``), then among the job's recent builds
+(``GET <job>/api/json?tree=builds[…]``) started since the dispatch began.
 """
 
 from __future__ import annotations
@@ -30,6 +35,33 @@ RESULTS = {
     "NOT_BUILT": "cancelled",
 }
 """UNSTABLE (tests flagged, artifacts built) counts as built; the next scan decides."""
+
+
+QUEUE_QUERY = "/queue/api/json?tree=items[id,url,task[url],actions[parameters[name,value]]]"
+BUILDS_TREE = (
+    "tree=builds[number,url,timestamp,building,result,actions[parameters[name,value]]]{0,50}"
+)
+
+
+def _correlation(entry: dict) -> str:
+    """The REMEDIATOR_CORRELATION_ID parameter of a queue item or build ('' if none)."""
+    for action in entry.get("actions") or []:
+        for parameter in (action or {}).get("parameters") or []:
+            if parameter.get("name") == "REMEDIATOR_CORRELATION_ID":
+                return str(parameter.get("value", ""))
+    return ""
+
+
+def build_status(build: dict, state: dict) -> RunStatus:
+    """One build (``GET <build>/api/json``) as a RunStatus."""
+    link = state.get("build_link") or state["build_url"]
+    number = str(state.get("build_number") or build.get("number", ""))
+    if build.get("building") or not build.get("result"):
+        return RunStatus("running", state, external_id=number, url=link, detail="building")
+    result = build["result"]
+    return RunStatus(
+        RESULTS.get(result, "failed"), state, external_id=number, url=link, detail=result
+    )
 
 
 class Jenkins:
@@ -121,21 +153,36 @@ class Jenkins:
             state["build_number"] = executable["number"]
             state["build_link"] = executable["url"]
         build = client.request("GET", self._api(state["build_url"]), expected=(200,)).json()
-        link = state.get("build_link", state["build_url"])
-        number = str(state.get("build_number", build.get("number", "")))
-        if build.get("building") or not build.get("result"):
-            return RunStatus("running", state, external_id=number, url=link, detail="building")
-        result = build["result"]
-        return RunStatus(
-            RESULTS.get(result, "failed"), state, external_id=number, url=link, detail=result
-        )
+        return build_status(build, state)
 
     @staticmethod
     def _api(url: str) -> str:
         return url.rstrip("/") + "/api/json"
 
     def find_run(self, request: TriggerRequest, since: datetime) -> RunStatus | None:
-        """Jenkins is not asked (its queue forgets items within minutes): None."""
+        """The queue item or build whose REMEDIATOR_CORRELATION_ID parameter is
+        ``request``'s, waiting in the queue or started since ``since``; else None."""
+        client = self._client()
+        wanted = request.correlation_id
+        queue = client.request("GET", QUEUE_QUERY, expected=(200,)).json()
+        for item in queue.get("items") or []:
+            task_url = urlsplit(str((item.get("task") or {}).get("url", ""))).path
+            if task_url.rstrip("/").endswith(self.job_path) and _correlation(item) == wanted:
+                queue_url = self._on_base(str(item.get("url") or f"queue/item/{item.get('id')}/"))
+                state = {"queue_url": queue_url, "merged": False}
+                return RunStatus("queued", state, url=queue_url, detail="found in the queue")
+        job = client.request("GET", f"{self.job_path}/api/json?{BUILDS_TREE}", expected=(200,))
+        started_after = since.timestamp() * 1000
+        for build in job.json().get("builds") or []:
+            if (build.get("timestamp") or 0) >= started_after and _correlation(build) == wanted:
+                state = {
+                    "queue_url": "",
+                    "merged": False,
+                    "build_url": self._on_base(str(build.get("url", ""))),
+                    "build_number": build.get("number"),
+                    "build_link": build.get("url", ""),
+                }
+                return build_status(build, state)
         return None
 
     def ping(self) -> str:
