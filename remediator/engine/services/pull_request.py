@@ -38,8 +38,8 @@ FINDING_FIELDS = ("package", "installed_version", "fixed_version", "package_type
 def branch_for(action: RemediationAction) -> str:
     """The image's fix branch: one per repository and tag."""
     name = f"{action.repository.name}-{action.tag.name or 'latest'}"
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")
-    return f"remediator/fix-{slug}"[:200]
+    slug = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "-", name))[:180].strip("-.")
+    return f"remediator/fix-{slug.removesuffix('.lock')}"  # a valid git ref name
 
 
 def _our_heads(record: FixPullRequest) -> set[str]:
