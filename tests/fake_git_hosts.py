@@ -340,9 +340,7 @@ class FakeGitLab:
         path = act.get("file_path", "")
         if act.get("action") != "update" or repo.file(branch, path) is None:
             return _error(400, "A file with this name doesn't exist")
-        if act.get("last_commit_id") and act["last_commit_id"] != repo.last_commit_of(
-            branch, path
-        ):
+        if act.get("last_commit_id") and act["last_commit_id"] != repo.last_commit_of(branch, path):
             return _error(
                 400,
                 "You are attempting to update a file that has changed since you started "

@@ -179,3 +179,47 @@ def test_gitlab_refuses_a_stale_last_commit_id_and_it_is_retried(httpserver, mon
         )
 
     assert raised.value.status == 400 and not raised.value.permanent
+
+
+def test_open_fix_pr_button_beside_the_patch_requests_one_for_another_to_approve(
+    people, target, client
+):
+    target.dockerfile = DOCKERFILE
+    target.save()
+    tag = tag_of(ingest(vuln()))
+    rebuild, _ = action_propose(
+        tag=tag, kind="rebuild", finding_ids=tag.findings.values_list("pk", flat=True),
+        requires_approval=True,
+    )  # fmt: skip
+    client.force_login(people["alice"])
+
+    page = client.get(f"/actions/{rebuild.pk}/").content.decode()
+    assert "Open fix PR" in page and f"/tags/{tag.pk}/pull-request/" in page
+
+    response = client.post(f"/tags/{tag.pk}/pull-request/", {"next": f"/actions/{rebuild.pk}/"})
+
+    assert response.status_code == 302
+    fix = tag.actions.get(kind="pull_request")
+    assert fix.state == S.AWAITING_APPROVAL and fix.requested_by == people["alice"]
+    with pytest.raises(ActionNotAllowed, match="four eyes"):
+        action_approve(action_id=fix.pk, user=people["alice"])
+    client.force_login(people["vera"])
+    assert client.post(f"/tags/{tag.pk}/pull-request/").status_code == 403
+
+
+def test_api_requests_a_fix_pull_request_and_shows_it_once_open(people, target, repo):
+    from rest_framework.test import APIClient
+
+    tag = tag_of(ingest(vuln()))
+    api = APIClient()
+    api.force_authenticate(people["alice"])
+
+    response = api.post(f"/api/v1/images/{tag.repository_id}/pull-request/", {"tag": "1.4"})
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["kind"] == "pull_request" and response.json()["pull_request"] is None
+    action_id = response.json()["id"]
+    action_approve(action_id=action_id, user=people["bob"])
+    action_dispatch(action_id=action_id)
+    shown = api.get(f"/api/v1/actions/{action_id}/").json()["pull_request"]
+    assert shown["number"] == 1 and shown["branch"] == BRANCH and shown["state"] == "open"
