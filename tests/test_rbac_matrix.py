@@ -36,6 +36,7 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/api/v1/images/",                             "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/images/{repository}/",                "401   403   ok    ok    403   ok"),
     ("POST", "/api/v1/images/{repository}/rebuild/",        "401   403   403   ok    403   ok"),
+    ("POST", "/api/v1/images/{repository}/pull-request/",   "401   403   403   ok    403   ok"),
     ("GET",  "/api/v1/scans/",                              "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/scans/{scan}/",                       "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/findings/",                           "401   403   ok    ok    403   ok"),
@@ -91,6 +92,7 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/audit/",                                     "login 403   ok    ok    403   ok"),
     # --- Dashboard POSTs (buttons)
     ("POST", "/tags/{tag}/rebuild/",                        "login 403   403   ok    403   ok"),
+    ("POST", "/tags/{tag}/pull-request/",                   "login 403   403   ok    403   ok"),
     ("POST", "/findings/{finding}/accept/",                 "login 403   403   ok    403   ok"),
     ("POST", "/findings/{finding}/false-positive/",         "login 403   403   ok    403   ok"),
     ("POST", "/findings/{finding}/reopen/",                 "login 403   403   ok    403   ok"),

@@ -20,6 +20,11 @@ urlpatterns = [
     path("images/", findings.ImageListApi.as_view(), name="api-image-list"),
     path("images/<int:pk>/", findings.ImageDetailApi.as_view(), name="api-image-detail"),
     path("images/<int:pk>/rebuild/", actions.ImageRebuildApi.as_view(), name="api-image-rebuild"),
+    path(
+        "images/<int:pk>/pull-request/",
+        actions.ImagePullRequestApi.as_view(),
+        name="api-image-pull-request",
+    ),
     path("scans/", findings.ScanListApi.as_view(), name="api-scan-list"),
     path("scans/<int:pk>/", findings.ScanDetailApi.as_view(), name="api-scan-detail"),
     path("findings/", findings.FindingListApi.as_view(), name="api-finding-list"),

@@ -26,6 +26,11 @@ urlpatterns = [
     path("images/", images.image_list, name="image-list"),
     path("images/<int:pk>/", images.image_detail, name="image-detail"),
     path("tags/<int:tag_id>/rebuild/", actions.tag_request_rebuild, name="tag-rebuild"),
+    path(
+        "tags/<int:tag_id>/pull-request/",
+        actions.tag_request_pull_request,
+        name="tag-pull-request",
+    ),
     path("findings/", findings.finding_list, name="finding-list"),
     path("findings/export.csv", findings.finding_export, name="finding-export"),
     path("findings/<int:pk>/", findings.finding_detail, name="finding-detail"),

@@ -13,7 +13,14 @@ from django.http import HttpRequest
 from remediator.core import permissions
 from remediator.core.secrets import MissingSecret, read_target_secret, target_secret_problem
 
-from .models import Approval, AuditEvent, BuildTarget, Policy, RemediationAction
+from .models import (
+    Approval,
+    AuditEvent,
+    BuildTarget,
+    FixPullRequest,
+    Policy,
+    RemediationAction,
+)
 from .services import ActionNotAllowed, action_approve, action_reject
 from .services.dry_run_store import policy_dry_run_enqueue
 
@@ -95,13 +102,23 @@ class ApprovalInline(admin.TabularInline):
         return False
 
 
+class FixPullRequestInline(admin.StackedInline):
+    model = FixPullRequest
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in FixPullRequest._meta.get_fields() if f.concrete]
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(RemediationAction)
 class RemediationActionAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "state", "tag", "policy", "requested_by", "created_at"]
     list_filter = ["state", "kind", "requires_approval", "risky_marked"]
     search_fields = ["repository__name", "tag__name", "external_id", "correlation_id"]
     list_select_related = ["tag__repository", "policy", "requested_by"]
-    inlines = [ApprovalInline]
+    inlines = [ApprovalInline, FixPullRequestInline]
     actions = ["approve_selected", "reject_selected"]
     readonly_fields = [f.name for f in RemediationAction._meta.get_fields() if f.concrete]
 

@@ -16,11 +16,15 @@ from .validators import validate_outbound_url, validate_secret_name
 
 class ActionKind(models.TextChoices):
     REBUILD = "rebuild"
+    PULL_REQUEST = "pull_request", "Fix pull request"
     RESCAN = "rescan"
     MARK_RISKY = "mark_risky"
     NOTIFY = "notify"
     IGNORE = "ignore"
 
+
+BUILDING_KINDS = (ActionKind.REBUILD, ActionKind.PULL_REQUEST)
+"""Kinds that end in a new image built by CI: verified by a scan of that image."""
 
 Provider = models.TextChoices(
     "Provider", [(slug.upper(), (slug, label)) for slug, label in provider_choices()]
@@ -61,6 +65,11 @@ class BuildTarget(models.Model):
     )
     api_token_env = models.CharField(max_length=100, blank=True, validators=[validate_secret_name])
     dockerfile = models.TextField(blank=True, help_text="The image's Dockerfile, for patches.")
+    dockerfile_path = models.CharField(
+        max_length=300,
+        default="Dockerfile",
+        help_text="Fix pull requests: the Dockerfile's path in the repository (base branch: ref).",
+    )
     options = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -213,6 +222,42 @@ class RemediationAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} of {self.tag} ({self.state})"
+
+
+class FixPullRequest(models.Model):
+    """The pull / merge request a ``pull_request`` action opened, as last seen.
+
+    ``head_sha`` is the last commit Remediator pushed to ``branch``: the branch is only
+    ever updated (or replaced) while its head is still that commit.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        MERGED = "merged"
+        CLOSED = "closed"
+
+    action = models.OneToOneField(
+        RemediationAction, on_delete=models.CASCADE, related_name="pull_request"
+    )
+    build_target = models.ForeignKey(
+        BuildTarget, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    branch = models.CharField(max_length=250)
+    base = models.CharField(max_length=200)
+    path = models.CharField(max_length=300)
+    number = models.PositiveIntegerField(null=True, blank=True, help_text="PR number / MR iid.")
+    url = models.URLField(max_length=500, blank=True)
+    head_sha = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, blank=True)
+    merge_commit_sha = models.CharField(max_length=64, blank=True)
+    merged_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["branch", "head_sha"], name="fixpr_branch_head_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.branch} #{self.number or '?'} ({self.state or 'not opened'})"
 
 
 class Approval(models.Model):

@@ -14,10 +14,17 @@ from fnmatch import fnmatchcase
 
 from remediator.core.severity import severity_rank
 
-ACTIONS = ("rebuild", "rescan", "mark_risky", "notify", "ignore")
+ACTIONS = ("rebuild", "pull_request", "rescan", "mark_risky", "notify", "ignore")
 WONT_FIX_STATUSES = frozenset({"will_not_fix", "end_of_life"})
 JOINABLE_STATES = frozenset({"proposed", "awaiting_approval", "approved"})
 """An open action in one of these states takes new findings; later ones make them wait."""
+JOINABLE_BY_KIND = {"pull_request": JOINABLE_STATES | {"dispatched"}}
+"""A fix pull request still open (dispatched, not merged) is updated with new findings."""
+
+
+def joinable(kind: str, state: str) -> bool:
+    """Whether an open action of ``kind`` in ``state`` takes new findings."""
+    return state in JOINABLE_BY_KIND.get(kind, JOINABLE_STATES)
 
 
 @dataclass(frozen=True)
@@ -253,7 +260,7 @@ def plan(
         ids = tuple(sorted({d.finding_id for d in group}))
         common = {"repository": repository, "tag": tag, "kind": kind, "finding_ids": ids}
         existing = open_actions.get(key)
-        if existing is not None and existing.state in JOINABLE_STATES:
+        if existing is not None and joinable(kind, existing.state):
             plans.append(Plan(**common, decisions=tuple(group), join_action_id=existing.id))
         elif existing is not None:
             reason = f"action {existing.id} is {existing.state}; waiting for its verification"

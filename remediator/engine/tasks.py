@@ -9,9 +9,16 @@ from django.conf import settings
 
 from remediator.core.errors import ProviderError
 
-from .models import ActionKind, ActionState, RemediationAction
+from .models import BUILDING_KINDS, ActionState, RemediationAction
 from .notifications import action_notify
-from .services import action_dispatch, action_fail, action_poll, scan_evaluate, verify_overdue
+from .services import (
+    action_dispatch,
+    action_fail,
+    action_poll,
+    pull_request_update,
+    scan_evaluate,
+    verify_overdue,
+)
 from .services.dry_run_store import policy_dry_run_refresh_queued
 from .services.risk import accepted_risks_expire
 
@@ -40,6 +47,21 @@ def action_dispatch_task(self, action_id: int) -> str:
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 
+@shared_task(name="remediator.action_pull_request_update", bind=True, max_retries=None)
+def action_pull_request_update_task(self, action_id: int) -> str:
+    """Findings joined an open fix pull request: push them to its branch."""
+    try:
+        return pull_request_update(action_id=action_id).state
+    except RemediationAction.DoesNotExist:
+        return "missing"
+    except ProviderError as exc:
+        if exc.permanent or self.request.retries >= settings.ACTION_DISPATCH_RETRIES:
+            log.warning("action %s: fix pull request not updated: %s", action_id, exc)
+            return "not_updated"
+        countdown = settings.ACTION_DISPATCH_BACKOFF * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=max(countdown, exc.retry_after or 0)) from exc
+
+
 @shared_task(name="remediator.action_poll")
 def action_poll_task(action_id: int) -> str:
     try:
@@ -50,10 +72,11 @@ def action_poll_task(action_id: int) -> str:
 
 @shared_task(name="remediator.actions_poll")
 def actions_poll_task() -> int:
-    """Beat: poll every dispatched/running rebuild (Jenkins forgets queue items in minutes)."""
+    """Beat: poll every dispatched/running rebuild (Jenkins forgets queue items in minutes)
+    and fix pull request."""
     ids = list(
         RemediationAction.objects.filter(
-            kind=ActionKind.REBUILD, state__in=(ActionState.DISPATCHED, ActionState.RUNNING)
+            kind__in=BUILDING_KINDS, state__in=(ActionState.DISPATCHED, ActionState.RUNNING)
         ).values_list("pk", flat=True)
     )
     for action_id in ids:

@@ -9,8 +9,11 @@ from __future__ import annotations
 from remediator.core.errors import ProviderError
 from remediator.integrations.ci import CIProvider, CITarget
 from remediator.integrations.github.client import GitHubActions
+from remediator.integrations.github.pulls import GitHubPulls
 from remediator.integrations.gitlab.client import GitLabCI
+from remediator.integrations.gitlab.merge_requests import GitLabMergeRequests
 from remediator.integrations.jenkins.client import Jenkins
+from remediator.integrations.pulls import PullHost
 from remediator.integrations.webhook.client import GenericWebhook
 
 PROVIDERS: dict[str, type] = {
@@ -29,5 +32,22 @@ def provider_for(target: CITarget) -> CIProvider:
     if cls is None:
         raise ProviderError(
             f"build target {target.name}: unknown provider {target.provider!r}", permanent=True
+        )
+    return cls(target)
+
+
+PULL_HOSTS: dict[str, type] = {"github": GitHubPulls, "gitlab": GitLabMergeRequests}
+"""Build-target providers that can open fix pull requests, by the same slug."""
+
+
+def pull_host_for(target: CITarget) -> PullHost:
+    """The pull-request client for ``target``; a permanent ProviderError when its
+    provider cannot open pull requests."""
+    cls = PULL_HOSTS.get(target.provider)
+    if cls is None:
+        raise ProviderError(
+            f"build target {target.name}: {target.provider} cannot open fix pull requests "
+            f"(use {' or '.join(PULL_HOSTS)})",
+            permanent=True,
         )
     return cls(target)

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from findings.models import Finding
-from remediator.engine.models import AuditEvent, RemediationAction
+from remediator.engine.models import AuditEvent, FixPullRequest, RemediationAction
 
 
 class ReasonInput(serializers.Serializer):
@@ -117,14 +117,44 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class FixPullRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FixPullRequest
+        fields = [
+            "number",
+            "url",
+            "state",
+            "branch",
+            "base",
+            "path",
+            "head_sha",
+            "merge_commit_sha",
+            "merged_at",
+        ]
+        read_only_fields = fields
+
+
 class ActionDetailSerializer(ActionSerializer):
     findings = serializers.SerializerMethodField()
     transitions = serializers.SerializerMethodField()
     provider_calls = serializers.SerializerMethodField()
+    pull_request = serializers.SerializerMethodField()
 
     class Meta(ActionSerializer.Meta):
-        fields = [*ActionSerializer.Meta.fields, "findings", "transitions", "provider_calls"]
+        fields = [
+            *ActionSerializer.Meta.fields,
+            "findings",
+            "transitions",
+            "provider_calls",
+            "pull_request",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(FixPullRequestSerializer(allow_null=True))
+    def get_pull_request(self, action: RemediationAction) -> dict | None:
+        """The fix pull request of a pull_request action, once it has one."""
+        record = FixPullRequest.objects.filter(action=action).first()
+        return FixPullRequestSerializer(record).data if record else None
 
     @extend_schema_field(CoveredFindingSerializer(many=True))
     def get_findings(self, action: RemediationAction) -> list:

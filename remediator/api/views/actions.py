@@ -6,6 +6,8 @@ four eyes, 409 for the wrong state, 400 for bad input, 404 for unknown ids.
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import Count, Q, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -39,6 +41,7 @@ from remediator.engine.services import (
     NoDockerfile,
     action_dockerfile_patch,
     action_gate,
+    action_request_pull_request,
     action_request_rebuild,
 )
 
@@ -179,6 +182,11 @@ class ActionGateApi(ActionsApi, APIView):
 class ImageRebuildApi(ActionsApi, APIView):
     permission_classes = [Needs.of(permissions.VIEW_REPOSITORY, permissions.REQUEST_ACTION)]
 
+    kind = ActionKind.REBUILD
+
+    def request_action(self, *, tag: Tag, user: Any, reason: str) -> RemediationAction:
+        return action_request_rebuild(tag=tag, user=user, reason=reason)
+
     @extend_schema(
         operation_id="images_rebuild",
         summary="Request a rebuild of an image tag by hand",
@@ -204,12 +212,32 @@ class ImageRebuildApi(ActionsApi, APIView):
         if tag is None:
             raise ApiError(404, "not_found", f"{repository} has no tag {data['tag'] or ''}".strip())
         existed = RemediationAction.objects.filter(
-            Q(tag=tag, kind=ActionKind.REBUILD, state__in=OPEN_STATES)
+            Q(tag=tag, kind=self.kind, state__in=OPEN_STATES)
         ).exists()
         return _answer(
-            lambda: action_request_rebuild(tag=tag, user=request.user, reason=data["reason"]),
+            lambda: self.request_action(tag=tag, user=request.user, reason=data["reason"]),
             created=not existed,
         )
+
+
+class ImagePullRequestApi(ImageRebuildApi):
+    kind = ActionKind.PULL_REQUEST
+
+    def request_action(self, *, tag: Tag, user: Any, reason: str) -> RemediationAction:
+        return action_request_pull_request(tag=tag, user=user, reason=reason)
+
+    @extend_schema(
+        operation_id="images_pull_request",
+        summary="Request a fix pull request of an image tag's Dockerfile",
+        request=RebuildInput,
+        responses={
+            201: ActionDetailSerializer,
+            200: OpenApiResponse(ActionDetailSerializer, description="Joined the open one."),
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
 
 
 class ActionDockerfilePatchApi(ActionsApi, APIView):

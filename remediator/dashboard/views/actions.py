@@ -18,8 +18,14 @@ from remediator.core import permissions
 from remediator.core.storable import is_storable_text
 from remediator.dashboard.buttons import action_buttons, may_operate
 from remediator.dashboard.common import keyset_page, require_perm
-from remediator.engine.models import ActionState, AuditEvent, RemediationAction
-from remediator.engine.services import GATES, ActionNotAllowed, action_gate, action_request_rebuild
+from remediator.engine.models import ActionState, AuditEvent, FixPullRequest, RemediationAction
+from remediator.engine.services import (
+    GATES,
+    ActionNotAllowed,
+    action_gate,
+    action_request_pull_request,
+    action_request_rebuild,
+)
 
 from .patch import dockerfile_patch
 
@@ -113,6 +119,8 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "approvals": action.approvals.select_related("user").order_by("id"),
             "buttons": action_buttons(action, request.user),
             "patch": dockerfile_patch(action),
+            "pull_request": FixPullRequest.objects.filter(action=action).first(),
+            "may_request": request.user.has_perm(permissions.REQUEST_ACTION),
         },
     )
 
@@ -167,9 +175,7 @@ def action_operate(request: HttpRequest, pk: int, op: str) -> HttpResponse:
     return _back(request, default)
 
 
-@require_POST
-@require_perm(permissions.VIEW_REPOSITORY)
-def tag_request_rebuild(request: HttpRequest, tag_id: int) -> HttpResponse:
+def _tag_request(request: HttpRequest, tag_id: int, service, done: str) -> HttpResponse:
     if not request.user.has_perm(permissions.REQUEST_ACTION):
         raise PermissionDenied
     tag = get_object_or_404(Tag.objects.select_related("repository"), pk=tag_id)
@@ -180,7 +186,30 @@ def tag_request_rebuild(request: HttpRequest, tag_id: int) -> HttpResponse:
         return _back(request, default)
     _run(
         request,
-        lambda: action_request_rebuild(tag=tag, user=request.user, reason=reason),
-        f"Rebuild of {tag} requested; it now waits for another approver.",
+        lambda: service(tag=tag, user=request.user, reason=reason),
+        done.format(tag=tag),
     )
     return _back(request, default)
+
+
+@require_POST
+@require_perm(permissions.VIEW_REPOSITORY)
+def tag_request_rebuild(request: HttpRequest, tag_id: int) -> HttpResponse:
+    return _tag_request(
+        request,
+        tag_id,
+        action_request_rebuild,
+        "Rebuild of {tag} requested; it now waits for another approver.",
+    )
+
+
+@require_POST
+@require_perm(permissions.VIEW_REPOSITORY)
+def tag_request_pull_request(request: HttpRequest, tag_id: int) -> HttpResponse:
+    """The "Open fix PR" button beside the Dockerfile patch."""
+    return _tag_request(
+        request,
+        tag_id,
+        action_request_pull_request,
+        "Fix pull request for {tag} requested; it now waits for another approver.",
+    )

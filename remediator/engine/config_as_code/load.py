@@ -36,6 +36,7 @@ TARGET_KEYS: dict[str, tuple[str, str]] = {
     "api_token_env": ("api_token_env", _STR),
     "dockerfile": ("dockerfile", _STR),
     "dockerfile_file": ("dockerfile", _STR),
+    "dockerfile_path": ("dockerfile_path", _STR),
     "options": ("options", _DICT),
     "enabled": ("enabled", _BOOL),
 }

@@ -14,7 +14,7 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .distro import NO_MANAGER, detect_distro
 from .managers import LANGUAGE_MANAGERS, MANIFESTS, OS_MANAGERS, Manager, Spec, shell_word
@@ -50,6 +50,8 @@ class DockerfilePatch:
     diff: str
     changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    text: str = ""
+    """The patched Dockerfile ('' when nothing changes): what a fix pull request commits."""
 
 
 @dataclass
@@ -79,7 +81,7 @@ def dockerfile_patch(
     if not parsed.stages:
         return DockerfilePatch("", [], ["no FROM instruction: not a Dockerfile"])
     edits = _Edits(parsed.lines)
-    fixes = _merge(findings, warnings)
+    fixes = _typed(parsed, _merge(findings, warnings), warnings)
     os_fixes = [f for f in fixes if f.package_type in _OS_TYPES]
     if os_fixes:
         _patch_os(parsed, os_fixes, edits, changes, warnings)
@@ -91,7 +93,9 @@ def dockerfile_patch(
                 f"{fix.package} ({fix.package_type}): upgrade it to {fix.fixed_version} in the "
                 "application's dependency manifest; a Dockerfile cannot pin it"
             )
-    return DockerfilePatch(_diff(dockerfile, parsed.lines, edits.result(), path), changes, warnings)
+    new = edits.result()
+    diff = _diff(dockerfile, parsed.lines, new, path)
+    return DockerfilePatch(diff, changes, warnings, _joined(dockerfile, new) if diff else "")
 
 
 def patch_for_findings(
@@ -123,6 +127,22 @@ def _merge(findings: Iterable[PackageFix], warnings: list[str]) -> list[PackageF
         ):
             merged[key] = fix
     return sorted(merged.values(), key=lambda f: (f.package_type, f.package))
+
+
+def _typed(parsed: ParsedDockerfile, fixes: list[PackageFix], warnings: list[str]):
+    """A package of no known type (a scanner that names none, as the seed's Aqua payload)
+    is taken for an OS package of the final stage's distribution, when it has one."""
+    unknown = [f for f in fixes if f.package_type in ("", "unknown")]
+    distro = detect_distro(parsed, parsed.stages[-1]) if unknown else None
+    manager = OS_MANAGERS.get(distro.manager) if distro and distro.manager else None
+    if manager is None:
+        return fixes
+    for fix in unknown:
+        warnings.append(
+            f"{fix.package}: the scanner named no package type; treated as "
+            f"{_article(manager.package_type)} {manager.package_type} package of the final stage"
+        )
+    return [replace(f, package_type=manager.package_type) if f in unknown else f for f in fixes]
 
 
 def version_key(version: str) -> tuple:
@@ -279,6 +299,13 @@ def _patch_language(parsed, fix: PackageFix, edits, changes, warnings) -> None:
         warnings.append(
             f"pin {fix.package} >= {fix.fixed_version} in {MANIFESTS[fix.package_type]}"
         )
+
+
+def _joined(original: str, lines: list[str]) -> str:
+    """``lines`` as a file with the original's line ending and final newline (or not)."""
+    ending = "\r\n" if "\r\n" in original else "\n"
+    text = ending.join(lines)
+    return text + ending if original.endswith(("\n", "\r")) else text
 
 
 def _diff(original: str, old: list[str], new: list[str], path: str) -> str:

@@ -13,10 +13,12 @@ from .gates import (
     action_cancel,
     action_gate,
     action_reject,
+    action_request_pull_request,
     action_request_rebuild,
     action_retry,
 )
 from .patch import NoDockerfile, action_dockerfile_patch
+from .pull_request import pull_request_update
 from .requesters import action_requesters, actions_requesters
 from .verify import verify_overdue, verify_scan
 
@@ -34,12 +36,14 @@ __all__ = [
     "action_gate",
     "action_poll",
     "action_reject",
+    "action_request_pull_request",
     "action_request_rebuild",
     "action_requesters",
     "action_retry",
     "action_transition",
     "actions_requesters",
     "policy_dry_run",
+    "pull_request_update",
     "scan_evaluate",
     "verify_overdue",
     "verify_scan",

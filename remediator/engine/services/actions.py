@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from findings.status import findings_remediation_end, findings_remediation_start
 from remediator.engine.audit import audit_record
-from remediator.engine.models import OPEN_STATES, ActionKind, ActionState, RemediationAction
+from remediator.engine.models import BUILDING_KINDS, OPEN_STATES, ActionState, RemediationAction
 
 from . import queue
 
@@ -102,7 +102,7 @@ def action_transition(
         if to == S.DISPATCHED:
             action.dispatched_at = now
             fields.add("dispatched_at")
-        if to == S.SUCCEEDED and action.kind == ActionKind.REBUILD:
+        if to == S.SUCCEEDED and action.kind in BUILDING_KINDS:
             action.verify_deadline = now + timedelta(minutes=settings.VERIFY_AFTER_MINUTES)
             action.verify_rescan_requested_at = None
             fields |= {"verify_deadline", "verify_rescan_requested_at"}
@@ -136,9 +136,9 @@ def action_transition(
 
 
 def _findings_follow(action: RemediationAction, frm: str, to: str) -> None:
-    """Findings covered by an open rebuild are in remediation; back to open if it ends
-    without fixing them (a fixed finding was closed by the scan, not here)."""
-    if action.kind != ActionKind.REBUILD:
+    """Findings covered by an open rebuild or fix pull request are in remediation; back to
+    open if it ends without fixing them (a fixed finding was closed by the scan, not here)."""
+    if action.kind not in BUILDING_KINDS:
         return
     was_open, is_open = frm in OPEN_STATES, to in OPEN_STATES
     if was_open and not is_open and to != S.VERIFIED:
@@ -148,7 +148,7 @@ def _findings_follow(action: RemediationAction, frm: str, to: str) -> None:
 
 
 def findings_mark_in_remediation(*, action: RemediationAction) -> int:
-    if action.kind != ActionKind.REBUILD:
+    if action.kind not in BUILDING_KINDS:
         return 0
     return findings_remediation_start(action.findings.all())
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from remediator.core.errors import ProviderError
 from remediator.engine.audit import audit_record
 from remediator.engine.models import (
+    BUILDING_KINDS,
     ActionKind,
     ActionState,
     AuditEvent,
@@ -26,6 +27,7 @@ from remediator.integrations.registry import provider_for
 
 from .actions import ActionNotAllowed, action_transition
 from .aqua import image_risky_mark
+from .pull_request import pull_request_follow, pull_request_push
 from .verify import action_verify_latest
 
 log = logging.getLogger(__name__)
@@ -140,6 +142,8 @@ def action_dispatch(*, action_id: int) -> RemediationAction:
     try:
         if action.kind == ActionKind.REBUILD:
             return _rebuild(action, resumed=resumed)
+        if action.kind == ActionKind.PULL_REQUEST:
+            return pull_request_push(action=action)
         return _aqua_or_notify(action)
     except ProviderError as exc:
         if not exc.permanent:
@@ -232,6 +236,8 @@ def action_run_update(*, action_id: int, status: RunStatus) -> RemediationAction
         "external_url": status.url or action.external_url,
     }
     to = RUN_TO_STATE.get(status.state, S.RUNNING)
+    if action.kind == ActionKind.PULL_REQUEST and to == S.DISPATCHED:
+        to = S.RUNNING  # dispatched is the open PR; a queued build of its merge is running
     if to == action.state:
         RemediationAction.objects.filter(pk=action_id, state=action.state).update(**changes)
         action.refresh_from_db()
@@ -257,10 +263,13 @@ def action_run_update(*, action_id: int, status: RunStatus) -> RemediationAction
 
 
 def action_poll(*, action_id: int) -> RemediationAction:
-    """Ask the CI provider where a dispatched/running rebuild is."""
+    """Ask the CI provider where a dispatched/running rebuild is (or the host where a fix
+    pull request is)."""
     action = RemediationAction.objects.select_related("build_target").get(pk=action_id)
-    if action.state not in (S.DISPATCHED, S.RUNNING) or action.kind != ActionKind.REBUILD:
+    if action.state not in (S.DISPATCHED, S.RUNNING) or action.kind not in BUILDING_KINDS:
         return action
+    if action.kind == ActionKind.PULL_REQUEST:
+        return _poll_pull_request(action)
     deadline = settings.ACTION_RUN_TIMEOUT_MINUTES
     started = action.dispatched_at or action.updated_at
     if started is not None and timezone.now() - started > timedelta(minutes=deadline):
@@ -279,3 +288,23 @@ def action_poll(*, action_id: int) -> RemediationAction:
             return action
         return action_fail(action_id=action_id, error=f"cannot follow the CI run: {exc}") or action
     return action_run_update(action_id=action_id, status=status)
+
+
+def _poll_pull_request(action: RemediationAction) -> RemediationAction:
+    """A fix PR is followed without the run deadline until it is merged (people review it)."""
+    if action.build_target is None:
+        return action_fail(action_id=action.pk, error="its build target was deleted") or action
+    try:
+        status, error = pull_request_follow(action=action)
+    except ProviderError as exc:
+        _audit_call(action, action.build_target, "pull request status", f"failed: {exc}")
+        if not exc.permanent:
+            log.info("action %s: poll failed, will poll again: %s", action.pk, exc)
+            return action
+        error = f"cannot follow the pull request: {exc}"
+        status = None
+    if error:
+        return action_fail(action_id=action.pk, error=error) or action
+    if status is None:
+        return RemediationAction.objects.get(pk=action.pk)
+    return action_run_update(action_id=action.pk, status=status)

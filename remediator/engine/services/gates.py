@@ -25,8 +25,10 @@ from remediator.engine.models import (
     Approval,
     RemediationAction,
 )
+from remediator.integrations.registry import PULL_HOSTS
 
 from .actions import ActionNotAllowed, action_transition
+from .dispatch import build_target_for
 from .propose import action_propose
 from .requesters import action_requesters
 
@@ -188,5 +190,32 @@ def action_request_rebuild(*, tag: Tag, user: Any, reason: str = "") -> Remediat
         requested_by=user,
         actor=user,
         reason=reason or f"rebuild requested by {who}",
+    )
+    return action
+
+
+def action_request_pull_request(*, tag: Tag, user: Any, reason: str = "") -> RemediationAction:
+    """A person asks for a fix pull request of ``tag``'s Dockerfile ("Open fix PR"): it
+    covers the tag's open fixable findings and joins the open one; someone else approves
+    it, as a rebuild (MANUAL_REBUILD_REQUIRES_APPROVAL)."""
+    _require(user, permissions.REQUEST_ACTION, "request fix pull requests")
+    probe = RemediationAction(repository=tag.repository, tag=tag)
+    target = build_target_for(probe)
+    if target is None or target.provider not in PULL_HOSTS:
+        raise ActionNotAllowed(
+            f"no enabled GitHub or GitLab build target matches {tag.repository}: "
+            "a fix pull request needs one",
+            code="invalid",
+        )
+    findings = Finding.objects.filter(tag=tag, status=Finding.Status.OPEN, fixable=True)
+    action, _outcome = action_propose(
+        tag=tag,
+        kind=ActionKind.PULL_REQUEST,
+        finding_ids=findings.values_list("pk", flat=True),
+        requires_approval=settings.MANUAL_REBUILD_REQUIRES_APPROVAL,
+        build_target_id=target.pk,
+        requested_by=user,
+        actor=user,
+        reason=reason or f"fix pull request requested by {user.get_username()}",
     )
     return action

@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from findings.models import Tag
 from remediator.engine.audit import audit_record
 from remediator.engine.models import OPEN_STATES, ActionState, Policy, RemediationAction
-from remediator.engine.policy import JOINABLE_STATES
+from remediator.engine.policy import joinable
 
+from . import queue
 from .actions import action_transition, findings_mark_in_remediation
 
 CREATED, JOINED, WAITING = "created", "joined", "waiting"
@@ -85,7 +86,7 @@ def action_propose(
                     action_id=action.pk, to=to, actor=actor, actor_label=actor_label, reason=why
                 )
                 return action, CREATED
-        if existing.state not in JOINABLE_STATES:
+        if not joinable(kind, existing.state):
             return existing, WAITING
         covered = set(existing.findings.filter(pk__in=ids).values_list("pk", flat=True))
         new = [i for i in ids if i not in covered]
@@ -102,4 +103,6 @@ def action_propose(
                 message=f"{len(new)} more finding(s) joined this action",
                 data={"findings": new[:100]},
             )
+            if existing.state == ActionState.DISPATCHED:  # an open fix pull request
+                queue.enqueue_pull_request_update(existing.pk)
         return existing, JOINED

@@ -35,3 +35,10 @@ def enqueue_evaluate(scan_id: int) -> None:
 def enqueue_dry_run_refresh() -> None:
     """Now: store a fresh policy dry run in a worker."""
     _tasks().policy_dry_run_refresh_task.delay()
+
+
+def enqueue_pull_request_update(action_id: int) -> None:
+    """After commit: push the open fix pull request's findings to its branch."""
+    transaction.on_commit(
+        lambda: _tasks().action_pull_request_update_task.delay(action_id), robust=True
+    )

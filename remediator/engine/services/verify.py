@@ -1,12 +1,13 @@
 """The closed loop: a later scan decides whether an action worked.
 
-A succeeded rebuild is decided by a scan of its tag with a NEW digest (received
-after the dispatch) from a scanner that reported its findings (a witness; a
-failed scan or another scanner proves nothing): any covered finding still listed
--> verification_failed (image marked risky in Aqua, people notified); none open
-any more, i.e. every witness's newest scan lacks them -> verified (and a risky
-mark we set in Aqua is lifted). No such scan within
-VERIFY_AFTER_MINUTES -> Aqua is asked to re-scan, once; none within
+A succeeded rebuild (or a merged and built fix pull request) is decided by a scan
+of its tag with a NEW digest (received after the dispatch, or the merge), or one
+received after the build when the scanner names no digest, from a scanner that
+reported its findings (a witness; a failed scan or another scanner proves
+nothing): any covered finding still listed -> verification_failed (image marked
+risky in Aqua, people notified); none open any more, i.e. every witness's newest
+scan lacks them -> verified (and a risky mark we set in Aqua is lifted). No such
+scan within VERIFY_AFTER_MINUTES -> Aqua is asked to re-scan, once; none within
 VERIFY_GIVE_UP_MINUTES -> verification_failed.
 
 Other kinds (re-scan, mark risky, notify) are verified by the first scan in
@@ -25,7 +26,14 @@ from django.utils import timezone
 from findings.models import Scan, ScanFinding
 from findings.querysets import ACTIVE_STATUSES
 from findings.status import CLOSABLE
-from remediator.engine.models import OPEN_STATES, ActionKind, ActionState, RemediationAction
+from remediator.engine.models import (
+    BUILDING_KINDS,
+    OPEN_STATES,
+    ActionKind,
+    ActionState,
+    FixPullRequest,
+    RemediationAction,
+)
 from remediator.engine.policy import JOINABLE_STATES
 
 from .actions import ActionNotAllowed, action_transition
@@ -54,12 +62,25 @@ def verify_scan(*, scan: Scan) -> list[RemediationAction]:
     return touched
 
 
+def _built_since(action: RemediationAction):
+    """When the new image could first exist: the dispatch of a rebuild, the merge of a
+    fix pull request."""
+    if action.kind == ActionKind.PULL_REQUEST:
+        merged = FixPullRequest.objects.filter(action=action).values_list("merged_at", flat=True)
+        return next(iter(merged), None) or action.dispatched_at
+    return action.dispatched_at
+
+
 def _decides(action: RemediationAction, scan: Scan) -> bool:
-    if action.kind != ActionKind.REBUILD:
+    if action.kind not in BUILDING_KINDS:
         return True
     if scan.image_id == action.image_id:
-        return False  # the old image scanned again: not the rebuilt one
-    return action.dispatched_at is None or scan.received_at >= action.dispatched_at
+        if action.image.digest:
+            return False  # the old image scanned again: not the rebuilt one
+        # the scanner names no digest: only a scan after the build can speak for it
+        return action.finished_at is not None and scan.received_at >= action.finished_at
+    since = _built_since(action)
+    return since is None or scan.received_at >= since
 
 
 def action_verify(*, action: RemediationAction, scan: Scan) -> RemediationAction | None:
@@ -82,7 +103,7 @@ def action_verify(*, action: RemediationAction, scan: Scan) -> RemediationAction
     )
     if not survivors and covered.filter(status__in=CLOSABLE).exists():
         return None  # gone from this scanner's view; another witness has not looked yet
-    if action.kind != ActionKind.REBUILD and survivors:
+    if action.kind not in BUILDING_KINDS and survivors:
         return None  # still there: the action stays until they are gone
     try:
         if not survivors:
@@ -138,11 +159,12 @@ def action_verify_latest(*, action_id: int) -> RemediationAction | None:
 
 
 def verify_overdue() -> int:
-    """Succeeded rebuilds past their deadline: ask for a re-scan once, then give up."""
+    """Succeeded rebuilds (and built fix pull requests) past their deadline: ask for a
+    re-scan once, then give up."""
     now = timezone.now()
     handled = 0
     overdue = RemediationAction.objects.filter(
-        kind=ActionKind.REBUILD, state=S.SUCCEEDED, verify_deadline__lte=now
+        kind__in=BUILDING_KINDS, state=S.SUCCEEDED, verify_deadline__lte=now
     ).select_related("repository", "tag")
     for action in overdue:
         handled += 1

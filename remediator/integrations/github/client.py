@@ -76,6 +76,23 @@ def dispatch_inputs(request: TriggerRequest) -> dict[str, str]:
     }
 
 
+def api_client(target: CITarget) -> HttpClient:
+    """A REST client for ``target``'s GitHub (its token, rate limits, same-host redirects)."""
+    token = require_secret(target.token_env, what=f"GitHub token of {target.name}")
+    return HttpClient(
+        "github",
+        (target.url or API_URL).rstrip("/"),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        },
+        redirects=REDIRECT_HOPS,
+        rate_limit=rate_limit_wait,
+        max_rate_limit_wait=settings.GITHUB_RATE_LIMIT_MAX_WAIT,
+    )
+
+
 class GitHubActions:
     label = "GitHub Actions"
     slug = "github"
@@ -104,19 +121,7 @@ class GitHubActions:
         self.base_url = (target.url or API_URL).rstrip("/")
 
     def _client(self) -> HttpClient:
-        token = require_secret(self.target.token_env, what=f"GitHub token of {self.target.name}")
-        return HttpClient(
-            "github",
-            self.base_url,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": "2022-11-28",
-            },
-            redirects=REDIRECT_HOPS,
-            rate_limit=rate_limit_wait,
-            max_rate_limit_wait=settings.GITHUB_RATE_LIMIT_MAX_WAIT,
-        )
+        return api_client(self.target)
 
     def trigger(self, request: TriggerRequest) -> RunStatus:
         client = self._client()

@@ -1,0 +1,77 @@
+"""The contract repository hosts share for fix pull requests (GitHub PRs, GitLab MRs).
+
+A host reads a file at a ref, creates and deletes branches, commits one file to a
+branch (with the version it read as a precondition: a file changed meanwhile is
+refused, never overwritten), opens, updates and reads pull requests, and finds the
+CI run of a merge commit. The engine decides what to push and when; no method
+force-pushes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from remediator.integrations.ci import RunStatus
+
+PULL_STATES = ("open", "merged", "closed")
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    text: str
+    version: str
+    """What a commit must name to replace it: GitHub's blob sha, GitLab's last_commit_id."""
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    """GitHub's PR number, GitLab's MR iid."""
+    url: str
+    state: str
+    """One of PULL_STATES."""
+    head_sha: str
+    merge_commit_sha: str = ""
+    merged_at: datetime | None = None
+
+
+class PullHost(Protocol):
+    label: str
+
+    def branch_head(self, branch: str) -> str | None:
+        """The branch's head commit, or None when there is no such branch."""
+        ...
+
+    def branch_create(self, branch: str, *, base: str) -> str:
+        """Create ``branch`` at ``base``'s head; its sha."""
+        ...
+
+    def branch_delete(self, branch: str) -> None: ...
+
+    def file_read(self, path: str, *, ref: str) -> RepoFile: ...
+
+    def file_commit(self, path: str, *, branch: str, text: str, version: str, message: str) -> str:
+        """Commit ``text`` as ``path`` on ``branch`` on top of its head; the new head sha.
+        A transient ProviderError when ``version`` is no longer the file's."""
+        ...
+
+    def pull_find_open(self, branch: str, *, base: str) -> PullRequest | None: ...
+
+    def pull_open(self, *, branch: str, base: str, title: str, body: str) -> PullRequest: ...
+
+    def pull_update(self, number: int, *, title: str, body: str) -> PullRequest: ...
+
+    def pull_get(self, number: int) -> PullRequest: ...
+
+    def merge_build(self, pull: PullRequest, *, base: str) -> RunStatus | None:
+        """The CI run of the merge commit on ``base``, once there is one."""
+        ...
+
+    def build_status(self, provider_state: dict) -> RunStatus:
+        """Where the run ``merge_build`` found is now."""
+        ...
+
+
+__all__ = ["PULL_STATES", "PullHost", "PullRequest", "RepoFile"]
