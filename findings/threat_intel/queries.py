@@ -9,6 +9,7 @@ The ranks are whole numbers so that keyset and cursor pagination can carry them:
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, Round
 
@@ -50,3 +51,11 @@ def sorted_by(queryset: QuerySet, sort: str) -> tuple[QuerySet, tuple[str, ...]]
     if keys[0].lstrip("-") in ("risk_rank", "epss_rank"):
         queryset = with_risk(queryset)
     return queryset, keys
+
+
+def intel_of(vulnerability: object) -> object | None:
+    """The vulnerability's ThreatIntel row, or None (no query when it was select_related)."""
+    try:
+        return vulnerability.intel  # type: ignore[attr-defined]
+    except (ObjectDoesNotExist, AttributeError):
+        return None
