@@ -7,8 +7,9 @@
 The file has the real layout (``#model_version…`` line, ``cve,epss,percentile``,
 then --rows rows, like FIRST's ~300,000-row daily file) and is gzipped in memory.
 The first import inserts every row, the second updates them all (the daily case).
-It prints wall time, rows per second and the process's peak resident memory; it asserts nothing. The database (SQLite in DATA_DIR=var/bench-intel
-by default) is migrated first.
+It prints wall time, rows per second and the process's peak resident memory; it
+asserts nothing. The database (SQLite in DATA_DIR=var/bench-intel by default) is
+migrated first.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import gzip
 import io
 import os
 import random
+import resource
 import sys
 import time
-import resource
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +34,9 @@ def epss_file(rows: int, *, day: str) -> bytes:
     rng = random.Random(rows)
     lines = [f"#model_version:v2025.03.14,score_date:{day}T00:00:00+0000", "cve,epss,percentile"]
     for i in range(rows):
-        lines.append(f"CVE-{1999 + i // 20000}-{i % 20000:05d},{rng.random():.5f},{rng.random():.5f}")
+        lines.append(
+            f"CVE-{1999 + i // 20000}-{i % 20000:05d},{rng.random():.5f},{rng.random():.5f}"
+        )
     return gzip.compress(("\n".join(lines) + "\n").encode())
 
 

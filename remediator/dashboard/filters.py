@@ -44,9 +44,7 @@ class FindingFilterForm(forms.Form):
     epss_min = forms.FloatField(
         required=False, min_value=0, max_value=1, label="EPSS at least (0-1)"
     )
-    sort = forms.ChoiceField(
-        choices=SORTS, required=False, label="Sort by", initial="severity"
-    )
+    sort = forms.ChoiceField(choices=SORTS, required=False, label="Sort by", initial="severity")
 
     def __init__(self, data, *args, **kwargs):
         data = data.copy()

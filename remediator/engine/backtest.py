@@ -89,9 +89,7 @@ def replay(
     rule_order: Mapping[int, int] | None = None,
 ) -> Replay:
     """Replay ``events`` (in time order) against ``rules`` (in order, first match wins)."""
-    result = Replay(
-        rules=[RuleReplay(r.id, r.name, r.action, r.requires_approval) for r in rules]
-    )
+    result = Replay(rules=[RuleReplay(r.id, r.name, r.action, r.requires_approval) for r in rules])
     tally = {r.rule_id: r for r in result.rules}
     open_actions: dict[tuple[str, str, str], _Open] = {}
     covered: set[int] = set()

@@ -76,7 +76,9 @@ def backtest_data(result: Backtest, policy_id: int) -> dict:
             "peak_day": actual.peak[0],
             "peak_actions": actual.peak[1],
         },
-        "daily": [{"day": d.day, "simulated": d.simulated, "actual": d.actual} for d in result.daily],
+        "daily": [
+            {"day": d.day, "simulated": d.simulated, "actual": d.actual} for d in result.daily
+        ],
     }
 
 

@@ -110,9 +110,9 @@ def _actual(policy_ids: list[int], since: datetime, until: datetime) -> Actual:
     per_day = Counter(
         {
             row["day"]: row["n"]
-            for row in actions.annotate(day=TruncDate("created_at")).values("day").annotate(
-                n=Count("id")
-            )
+            for row in actions.annotate(day=TruncDate("created_at"))
+            .values("day")
+            .annotate(n=Count("id"))
         }
     )
     return Actual(totals["n"], totals["images"], totals["approvals"], per_day)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
-
 from datetime import timedelta
 
 from django.conf import settings

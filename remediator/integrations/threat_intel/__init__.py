@@ -1,1 +1,1 @@
-"""FIRST's EPSS file and CISA's KEV catalogue, downloaded (the importer is findings.threat_intel)."""
+"""FIRST's EPSS file and CISA's KEV catalogue, downloaded (imported by findings.threat_intel)."""

@@ -18,10 +18,9 @@ from findings.models import Delivery, Finding, Image, Repository, Scan, Tag, Vul
 from findings.overview import overview_refresh
 from findings.signals import scan_ingested
 from remediator.engine.models import Approval, AuditEvent, RemediationAction
-
-from ._demo_actions import create_demo_actions
 from remediator.engine.services.threat_intel import threat_intel_import
 
+from ._demo_actions import create_demo_actions
 from ._demo_scans import FIXTURES, demo_images, ingest_demo_scans
 
 PASSWORD = "demo"
