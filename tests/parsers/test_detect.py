@@ -4,7 +4,7 @@ import pytest
 
 from findings.parsers import SOURCES, ParseError, detect, parse
 
-from .conftest import FIXTURES, fixture_document
+from .conftest import fixture_document, report_fixtures
 
 EMPTY_FIXTURES = {
     "dd_empty_aquadevops.json",
@@ -13,7 +13,7 @@ EMPTY_FIXTURES = {
 }
 NON_EMPTY = sorted(
     (path.parent.name, path.name)
-    for path in FIXTURES.glob("*/*.json")
+    for path in report_fixtures()
     if path.name not in EMPTY_FIXTURES
 )
 SAME_SHAPE_AS_GENERIC = {("aqua", "seed_blog_simplified_payload.json")}
