@@ -15,14 +15,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import accumulate
 
-from django.db.models import Case, Count, DurationField, F, IntegerField, Q, Sum, When
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from remediator.core.severity import SEVERITIES, SEVERITY_RANK
 
 from .models import Delivery, Finding, Repository
 from .status import DECIDED
+from .threat_intel import queries as intel
 
 RISK_WEIGHTS = {"critical": 10, "high": 5, "medium": 2, "low": 1}
 
@@ -216,34 +228,41 @@ class RiskyImage:
     high: int
     medium: int
     low: int
+    kev: int = 0
+    """Open findings of vulnerabilities in CISA's KEV catalogue."""
 
 
 def riskiest_images(*, limit: int = 10) -> list[RiskyImage]:
-    """Repositories ranked by weighted open severities (critical 10, high 5, medium 2, low 1)."""
+    """Repositories with known-exploited (KEV) open findings first, most first; then by
+    score: the sum over open findings of severity weight (critical 10, high 5, medium 2,
+    low 1) x (1 + 9 x EPSS), so a finding certain to be exploited counts ten times."""
     weight = Case(
         *(When(severity_rank=SEVERITY_RANK[s], then=w) for s, w in RISK_WEIGHTS.items()),
         default=0,
         output_field=IntegerField(),
     )
+    epss = Coalesce(F(intel.EPSS), Value(0.0), output_field=FloatField())
     rows = list(
         Finding.objects.open()
-        .filter(severity_rank__gte=SEVERITY_RANK["low"])
+        .filter(Q(severity_rank__gte=SEVERITY_RANK["low"]) | intel.kev_q(True))
         .order_by()
         .values("repository_id")
         .annotate(
-            score=Sum(weight),
+            score=Sum(weight * (1 + 9 * epss), output_field=FloatField()),
+            kev=Count("id", filter=intel.kev_q(True)),
             critical=Count("id", filter=Q(severity_rank=5)),
             high=Count("id", filter=Q(severity_rank=4)),
             medium=Count("id", filter=Q(severity_rank=3)),
             low=Count("id", filter=Q(severity_rank=2)),
         )
-        .order_by("-score", "repository_id")[:limit]
+        .order_by("-kev", "-score", "repository_id")[:limit]
     )
     repositories = Repository.objects.in_bulk([r["repository_id"] for r in rows])
     return [
         RiskyImage(
             repository=repositories[r["repository_id"]],
-            score=r["score"] or 0,
+            score=round(r["score"] or 0),
+            kev=r["kev"],
             critical=r["critical"],
             high=r["high"],
             medium=r["medium"],

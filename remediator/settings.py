@@ -321,6 +321,19 @@ CELERY_BEAT_SCHEDULE["remediator-policy-dry-run"] = {
     "schedule": float(POLICY_DRY_RUN_REFRESH_SECONDS),
 }
 
+# --- Exploit intelligence (findings/threat_intel/): FIRST EPSS and CISA KEV, imported daily
+# by beat from these URLs when set (manage.py threat_intel_import takes files or URLs too).
+EPSS_URL = env.str("EPSS_URL", default="")
+"""e.g. https://epss.cyentia.com/epss_scores-current.csv.gz; empty: no scheduled import."""
+KEV_URL = env.str("KEV_URL", default="")
+"""e.g. https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"""
+THREAT_INTEL_REFRESH_HOURS = env.float("THREAT_INTEL_REFRESH_HOURS", default=24.0)
+if EPSS_URL or KEV_URL:
+    CELERY_BEAT_SCHEDULE["remediator-threat-intel-refresh"] = {
+        "task": "remediator.threat_intel_refresh",
+        "schedule": THREAT_INTEL_REFRESH_HOURS * 3600.0,
+    }
+
 # --- Where secrets live (remediator/core/secrets.py) and where they may go
 # (remediator/integrations/outbound.py); secrets redacted from logs (remediator/core/redact.py).
 SECRET_ENV_PREFIX = env.str("SECRET_ENV_PREFIX", default="REMEDIATOR_SECRET_")

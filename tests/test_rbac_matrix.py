@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 
 from remediator.core.permissions import GROUP_APPROVERS, GROUP_VIEWER
 from remediator.engine.management.commands.demo import ensure_groups
+from remediator.engine.models import Policy
 
 from .dashboard.factories import make_action, make_findings, make_tag
 
@@ -51,6 +52,8 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/api/v1/deliveries/{delivery}/",              "401   403   403   403   403   ok"),
     # reprocess: findings.change_delivery (given to no group; admins)
     ("POST", "/api/v1/deliveries/{delivery}/reprocess/",    "401   403   403   403   403   ok"),
+    # a policy's backtest: the Policies page's permission (view_policy)
+    ("GET",  "/api/v1/policies/{policy}/backtest/",         "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/actions/",                            "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/actions/{action}/",                   "401   403   ok    ok    403   ok"),
     ("POST", "/api/v1/actions/{action}/approve/",           "401   403   403   ok    403   ok"),
@@ -117,7 +120,7 @@ CELLS = [
     for user, outcome in zip(USERS, outcomes.split(), strict=True)
 ]
 SAMPLE_IDS = dict.fromkeys(
-    ["repository", "tag", "scan", "finding", "vulnerability", "delivery", "action"], 1
+    ["repository", "tag", "scan", "finding", "vulnerability", "delivery", "action", "policy"], 1
 )
 
 
@@ -176,6 +179,7 @@ def ids(db, monkeypatch) -> dict[str, object]:
         "vulnerability": findings[0].vulnerability_id,
         "delivery": findings[0].first_scan.delivery_id,
         "action": action.pk,
+        "policy": Policy.objects.order_by("id").values_list("pk", flat=True).first(),
     }
 
 

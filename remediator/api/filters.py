@@ -18,6 +18,7 @@ from findings.models import (
     Vulnerability,
 )
 from findings.querysets import repository_q
+from findings.threat_intel.queries import epss_at_least, kev_q
 from remediator.core.storable import BIGINT_MAX, utc_datetime
 
 
@@ -102,16 +103,26 @@ class FindingFilter(filters.FilterSet):
     vulnerability = filters.CharFilter(field_name="vulnerability_id")
     scan = IdFilter(method="filter_scan", label="Findings that this scan saw")
     since = SinceFilter(field_name="last_seen", lookup_expr="gte")
+    kev = filters.BooleanFilter(method="filter_kev", label="In CISA's KEV catalogue")
+    epss_min = filters.NumberFilter(
+        method="filter_epss_min", min_value=0, max_value=1, label="EPSS score at least (0..1)"
+    )
 
     class Meta:
         model = Finding
         fields = [
             "severity", "status", "fixable", "image", "repository", "tag", "package",
-            "package_type", "vulnerability", "scan", "since",
+            "package_type", "vulnerability", "scan", "since", "kev", "epss_min",
         ]  # fmt: skip
 
     def filter_image(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.for_repository(value)
+
+    def filter_kev(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        return queryset if value is None else queryset.filter(kev_q(value))
+
+    def filter_epss_min(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset if value is None else queryset.filter(epss_at_least(float(value)))
 
     def filter_scan(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         seen = ScanFinding.objects.filter(scan_id=value).values("finding_id")

@@ -58,3 +58,32 @@ class ByTextId(NewestFirst):
     def check_position(self, text: str) -> None:
         if len(text) > self.max_id_length or not is_storable_text(text):
             raise _invalid()
+
+
+class FindingsOrdered(NewestFirst):
+    """Findings newest first, or by ``?ordering=risk`` (KEV, then EPSS, then severity) or
+    ``?ordering=epss`` (highest first); the view annotates the ranks these need
+    (``findings.threat_intel.queries``)."""
+
+    ORDERINGS = {"newest": ("-id",), "risk": ("-risk_rank", "-id"), "epss": ("-epss_rank", "-id")}
+
+    def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
+        choice = request.query_params.get("ordering", "newest")
+        if choice not in self.ORDERINGS:
+            raise ApiError(
+                400, "invalid_ordering", f"ordering must be one of {', '.join(self.ORDERINGS)}"
+            )
+        return self.ORDERINGS[choice]
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": "ordering",
+                "required": False,
+                "in": "query",
+                "description": "newest (default); risk: KEV first, then EPSS, then severity; "
+                "epss: highest EPSS first",
+                "schema": {"type": "string", "enum": list(self.ORDERINGS)},
+            },
+        ]

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from remediator.api import webhooks
-from remediator.api.views import actions, findings, risk
+from remediator.api.views import actions, findings, policies, risk
 
 urlpatterns = [
     path("webhooks/<str:source>/", webhooks.WebhookApi.as_view(), name="api-webhook"),
@@ -50,6 +50,11 @@ urlpatterns = [
         "deliveries/<int:pk>/reprocess/",
         findings.DeliveryReprocessApi.as_view(),
         name="api-delivery-reprocess",
+    ),
+    path(
+        "policies/<int:pk>/backtest/",
+        policies.PolicyBacktestApi.as_view(),
+        name="api-policy-backtest",
     ),
     path("actions/", actions.ActionListApi.as_view(), name="api-action-list"),
     path("actions/<int:pk>/", actions.ActionDetailApi.as_view(), name="api-action-detail"),

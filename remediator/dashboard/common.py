@@ -98,7 +98,8 @@ def _after_rows(queryset: QuerySet, keys: Sequence[str], values: Sequence[Any]) 
     comparison, ``(a, b) < (%s, %s)``, which PostgreSQL and SQLite answer as an index
     range: a deep page costs what the first one does."""
     descending = {key.startswith("-") for key in keys}
-    if len(descending) != 1:
+    annotated = any(key.lstrip("-") in queryset.query.annotations for key in keys)
+    if len(descending) != 1 or annotated:  # an annotation has no column to compare
         return queryset.filter(_after(keys, values))
     meta = queryset.model._meta
     quote = connection.ops.quote_name
@@ -129,7 +130,7 @@ def keyset_page(
 ) -> KeysetPage:
     """One page of ``queryset`` ordered by ``keys``, starting after ``?after=``."""
     token = request.GET.get("after", "")
-    fields = [queryset.model._meta.get_field(key.lstrip("-")) for key in keys]
+    fields = [_key_field(queryset, key.lstrip("-")) for key in keys]
     values = _decode(token, fields) if token else None
     queryset = queryset.order_by(*keys)
     if values is not None:
@@ -145,6 +146,14 @@ def keyset_page(
         params["after"] = _encode([_attr(last, k.lstrip("-")) for k in keys])
         next_url = "?" + params.urlencode()
     return KeysetPage(rows=rows, next_url=next_url, first_url=first_url, is_first=values is None)
+
+
+def _key_field(queryset: QuerySet, name: str) -> models.Field:
+    """The model field of a key, or an integer field for an annotated one (the ranks of
+    ``findings.threat_intel.queries`` are whole numbers for this reason)."""
+    if name in queryset.query.annotations:
+        return models.BigIntegerField()
+    return queryset.model._meta.get_field(name)
 
 
 def _attr(row: Any, name: str) -> Any:

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from findings.models import Finding, Severity
+from findings.threat_intel.queries import epss_at_least, kev_q
 from remediator.core.severity import SEVERITY_RANK
 
 ANY = [("", "Any")]
@@ -19,6 +20,11 @@ STATUS_CHOICES = [
     *Finding.Status.choices,
 ]
 YES_NO = [("", "Either"), ("yes", "Yes"), ("no", "No")]
+SORTS = [
+    ("severity", "Severity, newest first"),
+    ("risk", "Risk: KEV, then EPSS, then severity"),
+    ("epss", "EPSS, highest first"),
+]
 MIN_SEVERITY = [("", "Any")] + [
     (s, f"{s.capitalize()} or worse") for s in ("critical", "high", "medium", "low")
 ]
@@ -34,6 +40,11 @@ class FindingFilterForm(forms.Form):
     min_age = forms.IntegerField(
         required=False, min_value=0, max_value=36_500, label="Older than (days)"
     )
+    kev = forms.ChoiceField(choices=YES_NO, required=False, label="Known exploited (KEV)")
+    epss_min = forms.FloatField(
+        required=False, min_value=0, max_value=1, label="EPSS at least (0-1)"
+    )
+    sort = forms.ChoiceField(choices=SORTS, required=False, label="Sort by", initial="severity")
 
     def __init__(self, data, *args, **kwargs):
         data = data.copy()
@@ -60,6 +71,10 @@ class FindingFilterForm(forms.Form):
             queryset = queryset.filter(vulnerability_id__in={cve, cve.upper()})
         if data["image"]:
             queryset = queryset.for_repository(data["image"].strip())
+        if data["kev"]:
+            queryset = queryset.filter(kev_q(data["kev"] == "yes"))
+        if data["epss_min"] is not None:
+            queryset = queryset.filter(epss_at_least(data["epss_min"]))
         if data["min_age"]:
             queryset = queryset.filter(
                 first_seen__lte=timezone.now() - timedelta(days=data["min_age"])

@@ -41,8 +41,8 @@ class PolicyAdmin(admin.ModelAdmin):
         "owner",
     ]
     list_editable = ["order", "enabled"]
-    list_filter = ["enabled", "action", "requires_approval"]
-    search_fields = ["name", "description", "image_glob", "package_glob"]
+    list_filter = ["enabled", "action", "requires_approval", "kev", "running"]
+    search_fields = ["name", "description", "image_glob", "package_glob", "namespace_glob"]
     ordering = ["order", "id"]
     raw_id_fields = ["owner"]
 

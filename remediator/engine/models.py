@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -104,6 +105,23 @@ class Policy(models.Model):
     min_age_days = models.PositiveIntegerField(default=0)
     fix_grace_days = models.PositiveIntegerField(
         default=0, help_text="Wait this long after a fix first appears before acting."
+    )
+    kev = models.BooleanField(
+        default=False, help_text="Only vulnerabilities in CISA's Known Exploited catalogue."
+    )
+    min_epss = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Only vulnerabilities with an EPSS score at least this (0-1); empty: any.",
+    )
+    running = models.BooleanField(
+        default=False, help_text="Only images the inventory has seen running recently."
+    )
+    namespace_glob = models.CharField(
+        max_length=253,
+        blank=True,
+        help_text='Only images running in a namespace matching this glob, e.g. "prod-*".',
     )
     action = models.CharField(max_length=16, choices=ActionKind.choices)
     requires_approval = models.BooleanField(default=True)

@@ -40,6 +40,11 @@ class FindingFacts:
     fixable_since: datetime | None
     vendor_status: str
     first_seen: datetime
+    kev: bool = False
+    """Listed in CISA's KEV catalogue."""
+    epss: float | None = None
+    namespaces: tuple[str, ...] = ()
+    """Where the inventory saw the image running recently; empty: not seen running."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,12 @@ class Rule:
     vulnerability_ids: tuple[str, ...] = ()
     min_age_days: int = 0
     fix_grace_days: int = 0
+    kev: bool = False
+    """Only known-exploited vulnerabilities."""
+    min_epss: float | None = None
+    running: bool = False
+    namespace_glob: str = ""
+    """Only images running in a matching namespace (implies running)."""
     action: str = "notify"
     requires_approval: bool = True
     notify_channels: tuple[str, ...] = ()
@@ -110,6 +121,16 @@ def rule_matches_facts(rule: Rule, finding: FindingFacts) -> bool:
         return False
     if rule.image_glob and not image_matches(rule.image_glob, finding.repository):
         return False
+    if rule.kev and not finding.kev:
+        return False
+    if rule.min_epss is not None and (finding.epss is None or finding.epss < rule.min_epss):
+        return False
+    if (rule.running or rule.namespace_glob) and not finding.namespaces:
+        return False
+    if rule.namespace_glob and not any(
+        fnmatchcase(ns, rule.namespace_glob) for ns in finding.namespaces
+    ):
+        return False
     return not rule.vulnerability_ids or finding.vulnerability_id.upper() in {
         v.upper() for v in rule.vulnerability_ids
     }
@@ -160,6 +181,12 @@ def fact_fields(rules: Iterable[Rule]) -> frozenset[str]:
             needed.add("first_seen")
         if rule.fix_grace_days:
             needed.update(("fixable", "fixable_since", "first_seen"))
+        if rule.kev:
+            needed.add("kev")
+        if rule.min_epss is not None:
+            needed.add("epss")
+        if rule.running or rule.namespace_glob:
+            needed.add("namespaces")
     return frozenset(needed)
 
 

@@ -21,6 +21,7 @@ from .services import (
 )
 from .services.dry_run_store import policy_dry_run_refresh_queued
 from .services.risk import accepted_risks_expire
+from .services.threat_intel import threat_intel_refresh
 
 log = logging.getLogger(__name__)
 
@@ -107,3 +108,9 @@ def accepted_risks_expire_task() -> int:
 def policy_dry_run_refresh_task() -> float:
     """Beat, the Policies page's button, policy changes: store a fresh dry run."""
     return policy_dry_run_refresh_queued().seconds
+
+
+@shared_task(name="remediator.threat_intel_refresh")
+def threat_intel_refresh_task() -> list[dict]:
+    """Beat (daily, when EPSS_URL or KEV_URL is set): import the newest EPSS and KEV data."""
+    return [result.as_dict() for result in threat_intel_refresh()]

@@ -7,7 +7,14 @@ from django.core.checks import CheckMessage, Error
 
 from remediator.integrations.outbound import outbound_url_problem
 
-SETTINGS_URLS = ("AQUA_URL", "AQUA_AUTH_URL", "HARBOR_URL", "SLACK_WEBHOOK_URL")
+SETTINGS_URLS = (
+    "AQUA_URL",
+    "AQUA_AUTH_URL",
+    "HARBOR_URL",
+    "SLACK_WEBHOOK_URL",
+    "EPSS_URL",
+    "KEV_URL",
+)
 
 
 def outbound_urls_check(app_configs=None, **kwargs) -> list[CheckMessage]:

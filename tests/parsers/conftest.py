@@ -10,6 +10,13 @@ import pytest
 from findings.parsers import load_json
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+NOT_REPORTS = {"threat_intel"}
+"""Fixture folders of other feeds (EPSS, KEV), not scanner reports."""
+
+
+def report_fixtures() -> list[Path]:
+    """Every scanner report fixture one folder deep (``<source>/<name>.json``)."""
+    return [p for p in FIXTURES.glob("*/*.json") if p.parent.name not in NOT_REPORTS]
 
 
 def fixture_document(slug: str, name: str) -> object:

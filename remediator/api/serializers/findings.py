@@ -17,6 +17,7 @@ from findings.models import (
     Tag,
     Vulnerability,
 )
+from findings.threat_intel.queries import intel_of
 from remediator.core.severity import SEVERITIES
 
 
@@ -111,10 +112,23 @@ class ScanSerializer(serializers.ModelSerializer):
         return f"/api/v1/findings/?scan={obj.pk}"
 
 
+class ExploitSerializer(serializers.Serializer):
+    """What FIRST's EPSS and CISA's KEV catalogue say about the vulnerability (null: nothing)."""
+
+    epss_score = serializers.FloatField(allow_null=True, help_text="Probability, 0..1.")
+    epss_percentile = serializers.FloatField(allow_null=True)
+    epss_date = serializers.DateField(allow_null=True)
+    kev = serializers.BooleanField(help_text="Listed in CISA's KEV catalogue.")
+    kev_date_added = serializers.DateField(allow_null=True)
+    kev_due_date = serializers.DateField(allow_null=True)
+    kev_ransomware = serializers.CharField(help_text='"Known", "Unknown" or "".')
+
+
 class FindingSerializer(serializers.ModelSerializer):
     image = serializers.SerializerMethodField()
     tag = serializers.CharField(source="tag.name")
     title = serializers.CharField(source="vulnerability.title")
+    exploit = serializers.SerializerMethodField()
 
     class Meta:
         model = Finding
@@ -122,11 +136,16 @@ class FindingSerializer(serializers.ModelSerializer):
             "id", "vulnerability_id", "title", "severity", "cvss_score", "package",
             "package_type", "installed_version", "fixed_version", "fixable", "status",
             "status_reason", "accepted_until", "vendor_status", "image", "repository", "tag",
-            "first_seen", "last_seen", "fixed_at", "fixed_by_scan", "locations",
+            "first_seen", "last_seen", "fixed_at", "fixed_by_scan", "locations", "exploit",
         ]  # fmt: skip
 
     def get_image(self, obj: Finding) -> str:
         return image_name(obj.repository, obj.tag.name)
+
+    @extend_schema_field(ExploitSerializer(allow_null=True))
+    def get_exploit(self, obj: Finding) -> dict | None:
+        intel = intel_of(obj.vulnerability)
+        return None if intel is None else ExploitSerializer(intel).data
 
 
 class WitnessSerializer(serializers.ModelSerializer):

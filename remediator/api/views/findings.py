@@ -17,9 +17,10 @@ from rest_framework.views import APIView
 from findings.deliveries import DeliveryBusy, delivery_reprocess
 from findings.models import Delivery, Finding, Repository, Scan, Tag, Vulnerability
 from findings.querysets import ACTIVE_STATUSES
+from findings.threat_intel.queries import with_risk
 from remediator.api import filters
 from remediator.api.errors import ApiError, ErrorShapeMixin
-from remediator.api.pagination import ByTextId, NewestFirst
+from remediator.api.pagination import ByTextId, FindingsOrdered, NewestFirst
 from remediator.api.parsers import API_PARSERS
 from remediator.api.permissions import Needs, NotDeclared
 from remediator.api.serializers.findings import (
@@ -101,15 +102,20 @@ class ScanDetailApi(ReadApi, generics.RetrieveAPIView):
     serializer_class = ScanSerializer
 
 
-FINDINGS = Finding.objects.select_related("repository", "tag", "vulnerability")
+FINDINGS = Finding.objects.select_related("repository", "tag", "vulnerability__intel")
 
 
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="Findings"))
 class FindingListApi(ReadApi, generics.ListAPIView):
     permission_classes = [Needs.of(permissions.VIEW_FINDING)]
-    queryset = FINDINGS
     serializer_class = FindingSerializer
     filterset_class = filters.FindingFilter
+    pagination_class = FindingsOrdered
+
+    def get_queryset(self) -> QuerySet:
+        if self.request.query_params.get("ordering") in ("risk", "epss"):
+            return with_risk(FINDINGS)
+        return FINDINGS
 
 
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="One finding"))

@@ -6,6 +6,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from findings.threat_intel.queries import intel_of
+
 register = template.Library()
 
 
@@ -25,3 +27,15 @@ def sev(severity: str) -> SafeString:
 @register.simple_tag
 def state(value: str, label: str = "") -> SafeString:
     return format_html('<span class="state st-{}">{}</span>', value, label or value)
+
+
+@register.filter
+def intel(vulnerability: object) -> object | None:
+    """``{% with i=f.vulnerability|intel %}``: its EPSS/KEV row, or None."""
+    return intel_of(vulnerability)
+
+
+@register.filter
+def percent(value: float | None, digits: int = 1) -> str:
+    """0.97565 -> "97.6%"; None -> "—"."""
+    return "—" if value is None else f"{value * 100:.{digits}f}%"

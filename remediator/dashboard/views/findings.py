@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from findings.models import Finding, Scan
+from findings.threat_intel.queries import sorted_by
 from remediator.core import permissions
 from remediator.dashboard.common import keyset_page, query_without, require_perm
 from remediator.dashboard.filters import FindingFilterForm
@@ -45,12 +46,14 @@ def _filtered(request: HttpRequest) -> tuple[FindingFilterForm, object]:
 @require_perm(permissions.VIEW_FINDING)
 def finding_list(request: HttpRequest) -> HttpResponse:
     form, queryset = _filtered(request)
+    sort = form.cleaned_data.get("sort", "") if form.is_valid() else ""
+    queryset, keys = sorted_by(queryset, sort)
     page = keyset_page(
         request,
-        queryset.select_related("repository", "tag", "vulnerability").defer(
+        queryset.select_related("repository", "tag", "vulnerability__intel").defer(
             "vulnerability__description", "locations", "status_reason"
         ),
-        keys=LIST_KEYS,
+        keys=keys,
     )
     return render(
         request,
@@ -124,7 +127,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Finding.objects.select_related(
             "repository",
             "tag",
-            "vulnerability",
+            "vulnerability__intel",
             "first_scan",
             "last_scan",
             "fixed_by_scan",

@@ -6,6 +6,7 @@ shows the stored result with its time and a button that queues a fresh one.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,13 +15,34 @@ from django.views.decorators.http import require_POST
 from remediator.core import permissions
 from remediator.dashboard.common import require_perm
 from remediator.engine.models import Policy
+from remediator.engine.services.backtest import MAX_DAYS, policy_backtest
 from remediator.engine.services.dry_run_store import policy_dry_run_enqueue, policy_dry_run_read
+
+
+class BacktestForm(forms.Form):
+    """``?days=30&policy=``: replay the last N days against one policy, or all enabled ones."""
+
+    days = forms.IntegerField(min_value=1, max_value=MAX_DAYS, initial=30, label="Last N days")
+    policy = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Policy")
+
+    def __init__(self, data, policies, *args, **kwargs) -> None:
+        super().__init__(data, *args, **kwargs)
+        self.fields["policy"].choices = [("", "Every enabled policy")] + [
+            (p.pk, p.name) for p in policies
+        ]
 
 
 @require_perm(permissions.VIEW_POLICY)
 def policy_list(request: HttpRequest) -> HttpResponse:
     policies = Policy.objects.select_related("build_target", "owner").order_by("order", "id")
     state = policy_dry_run_read()
+    form = BacktestForm(request.GET if "days" in request.GET else None, policies)
+    backtest = None
+    if form.is_bound and form.is_valid():
+        chosen = form.cleaned_data["policy"]
+        backtest = policy_backtest(
+            days=form.cleaned_data["days"], policy_ids=None if chosen is None else [chosen]
+        )
     return render(
         request,
         "remediator/policy_list.html",
@@ -30,6 +52,8 @@ def policy_list(request: HttpRequest) -> HttpResponse:
             "dry_run_stored": state.stored,
             "dry_run_stale": state.stale,
             "dry_run_queued": state.queued,
+            "backtest_form": form,
+            "backtest": backtest,
         },
     )
 

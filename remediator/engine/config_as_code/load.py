@@ -21,6 +21,7 @@ from ..models import ActionKind, BuildTarget, Policy, Provider
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 _STR, _BOOL, _INT, _LIST, _DICT = "a string", "true or false", "a whole number", "a list", "a map"
+_UNIT = "a number from 0 to 1"
 
 # YAML key -> (model field, expected type)
 TARGET_KEYS: dict[str, tuple[str, str]] = {
@@ -53,6 +54,10 @@ POLICY_KEYS: dict[str, tuple[str, str]] = {
     "vulnerabilities": ("vulnerability_ids", _LIST),
     "min_age_days": ("min_age_days", _INT),
     "fix_grace_days": ("fix_grace_days", _INT),
+    "kev": ("kev", _BOOL),
+    "min_epss": ("min_epss", _UNIT),
+    "running": ("running", _BOOL),
+    "namespace": ("namespace_glob", _STR),
     "action": ("action", _STR),
     "requires_approval": ("requires_approval", _BOOL),
     "notify": ("notify_channels", _LIST),
@@ -119,6 +124,9 @@ class _Checker:
             _INT: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
             _LIST: isinstance(value, list) and all(isinstance(v, str) for v in value),
             _DICT: isinstance(value, dict),
+            _UNIT: isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and 0 <= value <= 1,
         }[expected]
         if ok:
             return str(value) if expected == _STR else value

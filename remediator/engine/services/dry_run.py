@@ -19,7 +19,7 @@ from django.db.models import BigIntegerField, CharField, F, Func, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from findings.models import Finding
+from findings.models import Finding, RunningImage
 from remediator.engine.policy import (
     FindingFacts,
     Rule,
@@ -29,12 +29,18 @@ from remediator.engine.policy import (
     rule_matches_facts,
 )
 
-from .facts import policies_enabled, rule_from_policy
+from .facts import policies_enabled, rule_from_policy, running_namespaces
 
 SAMPLES = 5
 CHUNK_SIZE = 10_000
 
-_COLUMN = {"repository": "_repository", "vulnerability_id": "vulnerability_id"}
+_COLUMN = {
+    "repository": "_repository",
+    "vulnerability_id": "vulnerability_id",
+    "kev": "vulnerability__intel__kev",
+    "epss": "vulnerability__intel__epss_score",
+    "namespaces": "repository_id",
+}
 """FindingFacts field -> the column read for it, where the names differ."""
 
 
@@ -57,8 +63,14 @@ class _Plans:
     rules to try in order with their age conditions (``(index, rule)``; rule None: no
     condition left). ``len(rules)`` stands for "no rule matched"."""
 
-    def __init__(self, rules: Sequence[Rule], fields: Sequence[str]) -> None:
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        fields: Sequence[str],
+        namespaces: dict[int, tuple[str, ...]] | None = None,
+    ) -> None:
         self.rules, self.fields = rules, fields
+        self.namespaces = namespaces or {}
         self.blank = {
             "id": 0,
             "repository": "",
@@ -73,7 +85,12 @@ class _Plans:
         }
 
     def __call__(self, values: tuple) -> int | tuple[tuple[int, Rule | None], ...]:
-        facts = FindingFacts(**{**self.blank, **dict(zip(self.fields, values, strict=True))})
+        read = dict(zip(self.fields, values, strict=True))
+        if "namespaces" in read:  # read as the repository id
+            read["namespaces"] = self.namespaces.get(read["namespaces"], ())
+        if "kev" in read:
+            read["kev"] = bool(read["kev"])
+        facts = FindingFacts(**{**self.blank, **read})
         tries: list[tuple[int, Rule | None]] = []
         for index, rule in enumerate(self.rules):
             if rule_matches_facts(rule, facts):
@@ -107,7 +124,8 @@ def policy_dry_run(*, policy_ids: list[int] | None = None) -> list[RuleDryRun]:
         when = _from_epoch_us
     lead = ["id", "tag_id", *([_time_column(c, when) for c in _TIME_COLUMNS] if timed else [])]
     columns = [*lead, *(_COLUMN.get(f, f) for f in fields)]
-    plans, memo = _Plans(rules, fields), {}
+    running = running_namespaces(_running_repositories()) if "namespaces" in fields else {}
+    plans, memo = _Plans(rules, fields, running), {}
     fixable_at = fields.index("fixable") if "fixable" in fields else None
     now = timezone.now()
     counts = [0] * len(results)
@@ -166,6 +184,14 @@ def _no_conversion(value: datetime | None) -> datetime | None:
 
 def _time_column(column: str, when: Callable) -> str:
     return column if when is _no_conversion else f"_{column}"
+
+
+def _running_repositories() -> list[int]:
+    return list(
+        RunningImage.objects.filter(repository__isnull=False)
+        .values_list("repository_id", flat=True)
+        .distinct()
+    )
 
 
 def _samples(ids: list[int]) -> dict[int, dict]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from findings.models import Finding
+from findings.models import Finding, RunningImage
 from remediator.engine.models import Policy
 from remediator.engine.policy import FindingFacts, Rule
 
@@ -23,7 +26,25 @@ FACT_FIELDS = (
     "fixable_since",
     "vendor_status",
     "first_seen",
+    "repository_id",
+    "vulnerability__intel__kev",
+    "vulnerability__intel__epss_score",
 )
+RUNNING_WITHIN_DAYS = 7
+"""A repository counts as running when the inventory saw it this recently (the inventory's
+own INVENTORY_STALE_DAYS wins when it is configured)."""
+
+
+def running_namespaces(repository_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """Per repository: the namespaces it was seen running in recently (empty: not running)."""
+    days = getattr(settings, "INVENTORY_STALE_DAYS", RUNNING_WITHIN_DAYS)
+    since = timezone.now() - timedelta(days=days)
+    ids = list(repository_ids)
+    found: dict[int, set[str]] = {pk: set() for pk in ids}
+    rows = RunningImage.objects.filter(repository_id__in=ids, last_seen__gte=since)
+    for repository_id, namespace in rows.values_list("repository_id", "namespace").distinct():
+        found[repository_id].add(namespace)
+    return {pk: tuple(sorted(names)) for pk, names in found.items()}
 
 
 def rule_from_policy(policy: Policy) -> Rule:
@@ -46,7 +67,11 @@ def policies_enabled(*, policy_ids: Iterable[int] | None = None) -> list[Policy]
 
 
 def facts_iter(findings: QuerySet[Finding], *, chunk_size: int = 2000) -> Iterator[FindingFacts]:
+    namespaces: dict[int, tuple[str, ...]] = {}
     for row in findings.values(*FACT_FIELDS).iterator(chunk_size=chunk_size):
+        repository_id = row["repository_id"]
+        if repository_id not in namespaces:
+            namespaces.update(running_namespaces([repository_id]))
         yield FindingFacts(
             id=row["id"],
             repository=f"{row['repository__registry']}/{row['repository__name']}",
@@ -58,4 +83,7 @@ def facts_iter(findings: QuerySet[Finding], *, chunk_size: int = 2000) -> Iterat
             fixable_since=row["fixable_since"],
             vendor_status=row["vendor_status"],
             first_seen=row["first_seen"],
+            kev=bool(row["vulnerability__intel__kev"]),
+            epss=row["vulnerability__intel__epss_score"],
+            namespaces=namespaces[repository_id],
         )

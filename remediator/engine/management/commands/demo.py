@@ -18,9 +18,10 @@ from findings.models import Delivery, Finding, Image, Repository, Scan, Tag, Vul
 from findings.overview import overview_refresh
 from findings.signals import scan_ingested
 from remediator.engine.models import Approval, AuditEvent, RemediationAction
+from remediator.engine.services.threat_intel import threat_intel_import
 
 from ._demo_actions import create_demo_actions
-from ._demo_scans import demo_images, ingest_demo_scans
+from ._demo_scans import FIXTURES, demo_images, ingest_demo_scans
 
 PASSWORD = "demo"
 VIEW_MODELS = {
@@ -117,6 +118,13 @@ class Command(BaseCommand):
             counts = ingest_demo_scans(demo_images(images))
         with transaction.atomic():
             actions = create_demo_actions(users=users)
+        # Exploit intelligence from the real excerpts in tests/fixtures/threat_intel/ (through
+        # the real importer): CVE-2020-15999 is in CISA's KEV, CVE-2014-0054 has EPSS 0.91.
+        intel = FIXTURES / "threat_intel"
+        threat_intel_import(
+            epss=str(intel / "epss_scores_excerpt.csv"),
+            kev=str(intel / "known_exploited_vulnerabilities_excerpt.json"),
+        )
         overview_refresh()  # the overview shows the demo data at once, not earlier figures
         self.stdout.write(
             self.style.SUCCESS(

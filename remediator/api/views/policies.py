@@ -1,0 +1,109 @@
+"""A policy's backtest: what it would have done over the stored scans of the last N days."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from remediator.api.errors import ApiError, ErrorShapeMixin
+from remediator.api.parsers import API_PARSERS
+from remediator.api.permissions import Needs
+from remediator.api.serializers.findings import ErrorSerializer
+from remediator.core import permissions
+from remediator.engine.models import Policy
+from remediator.engine.services.backtest import MAX_DAYS, Backtest, policy_backtest
+
+
+class TotalsSerializer(serializers.Serializer):
+    actions = serializers.IntegerField()
+    images = serializers.IntegerField(help_text="Distinct image tags acted on.")
+    approvals = serializers.IntegerField(help_text="Actions a person would have approved.")
+    peak_day = serializers.DateField(allow_null=True, help_text="The day with most new actions.")
+    peak_actions = serializers.IntegerField(help_text="New actions on the peak day (the storm).")
+
+
+class SimulatedSerializer(TotalsSerializer):
+    scans = serializers.IntegerField(help_text="Scans replayed.")
+    findings_decided = serializers.IntegerField()
+    findings_joined = serializers.IntegerField(help_text="Joined an action already open.")
+
+
+class DaySerializer(serializers.Serializer):
+    day = serializers.DateField()
+    simulated = serializers.IntegerField()
+    actual = serializers.IntegerField()
+
+
+class BacktestSerializer(serializers.Serializer):
+    policy = serializers.IntegerField()
+    days = serializers.IntegerField()
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    simulated = SimulatedSerializer()
+    actual = TotalsSerializer(help_text="What the policy really created in the window.")
+    daily = DaySerializer(many=True)
+
+
+class BacktestInput(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=MAX_DAYS, default=30)
+
+
+def backtest_data(result: Backtest, policy_id: int) -> dict:
+    simulated, actual = result.replay, result.actual
+    return {
+        "policy": policy_id,
+        "days": result.days,
+        "since": result.since,
+        "until": result.until,
+        "simulated": {
+            "actions": simulated.actions,
+            "images": len(simulated.images),
+            "approvals": simulated.approvals,
+            "peak_day": simulated.peak[0],
+            "peak_actions": simulated.peak[1],
+            "scans": simulated.scans,
+            "findings_decided": simulated.decided,
+            "findings_joined": simulated.joined,
+        },
+        "actual": {
+            "actions": actual.actions,
+            "images": actual.images,
+            "approvals": actual.approvals,
+            "peak_day": actual.peak[0],
+            "peak_actions": actual.peak[1],
+        },
+        "daily": [
+            {"day": d.day, "simulated": d.simulated, "actual": d.actual} for d in result.daily
+        ],
+    }
+
+
+class PolicyBacktestApi(ErrorShapeMixin, APIView):
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [Needs.of(permissions.VIEW_POLICY)]
+    parser_classes = API_PARSERS
+
+    @extend_schema(
+        tags=["policies"],
+        summary="Backtest: what this policy would have done over the last N days of scans",
+        parameters=[
+            OpenApiParameter("days", int, description=f"1 to {MAX_DAYS} (default 30)"),
+        ],
+        responses={
+            200: BacktestSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="days is not 1..365."),
+            404: OpenApiResponse(ErrorSerializer, description="No such policy."),
+        },
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        given = BacktestInput(data=request.query_params)
+        if not given.is_valid():
+            raise ApiError(400, "invalid", f"days must be a whole number from 1 to {MAX_DAYS}")
+        if not Policy.objects.filter(pk=pk).exists():
+            raise ApiError(404, "not_found", "no such policy")
+        result = policy_backtest(days=given.validated_data["days"], policy_ids=[pk])
+        return Response(BacktestSerializer(backtest_data(result, pk)).data)
