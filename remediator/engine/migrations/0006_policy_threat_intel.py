@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("remediator", "0004_build_target_secret_rules")]
+    dependencies = [("remediator", "0005_fix_pull_requests")]
 
     operations = [
         migrations.AddField(
