@@ -93,19 +93,24 @@ def api_client(target: CITarget) -> HttpClient:
     )
 
 
+def repo_path(target: CITarget) -> str:
+    """``/repos/<owner>/<repo>`` of a target whose project is ``owner/repo``."""
+    project = target.project.strip().strip("/")
+    if project.count("/") != 1:
+        raise ProviderError(
+            f"build target {target.name}: project must be owner/repo, not {project!r}",
+            permanent=True,
+        )
+    return f"/repos/{project}"
+
+
 class GitHubActions:
     label = "GitHub Actions"
     slug = "github"
 
     def __init__(self, target: CITarget) -> None:
         self.target = target
-        project = target.project.strip().strip("/")
-        if project.count("/") != 1:
-            raise ProviderError(
-                f"build target {target.name}: project must be owner/repo, not {project!r}",
-                permanent=True,
-            )
-        self.repo_path = f"/repos/{project}"
+        self.repo_path = repo_path(target)
         self.mode = (target.options or {}).get("dispatch", "workflow_dispatch")
         if self.mode not in ("workflow_dispatch", "repository_dispatch"):
             raise ProviderError(

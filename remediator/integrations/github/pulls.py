@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from remediator.core.errors import ProviderError
 from remediator.integrations.ci import CITarget, RunStatus
-from remediator.integrations.github.client import api_client, run_status
+from remediator.integrations.github.client import api_client, repo_path, run_status
 from remediator.integrations.http import HttpClient
 from remediator.integrations.pulls import PullRequest, RepoFile
 
@@ -46,14 +46,8 @@ class GitHubPulls:
 
     def __init__(self, target: CITarget) -> None:
         self.target = target
-        project = target.project.strip().strip("/")
-        if project.count("/") != 1:
-            raise ProviderError(
-                f"build target {target.name}: project must be owner/repo, not {project!r}",
-                permanent=True,
-            )
-        self.owner = project.split("/")[0]
-        self.repo_path = f"/repos/{project}"
+        self.repo_path = repo_path(target)
+        self.owner = self.repo_path.split("/")[2]
 
     def _client(self) -> HttpClient:
         return api_client(self.target)

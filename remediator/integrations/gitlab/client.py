@@ -38,20 +38,24 @@ STATES = {
 }
 
 
+def project_api(target: CITarget) -> tuple[str, str]:
+    """The API base URL (``…/api/v4``) and project path (``/projects/<id>``) of a target."""
+    project = target.project.strip().strip("/")
+    if not project:
+        raise ProviderError(
+            f"build target {target.name}: project (id or path) is required", permanent=True
+        )
+    base = (target.url or GITLAB_URL).rstrip("/").removesuffix("/api/v4")
+    return f"{base}/api/v4", f"/projects/{quote(project, safe='')}"
+
+
 class GitLabCI:
     label = "GitLab CI"
     slug = "gitlab"
 
     def __init__(self, target: CITarget) -> None:
         self.target = target
-        project = target.project.strip().strip("/")
-        if not project:
-            raise ProviderError(
-                f"build target {target.name}: project (id or path) is required", permanent=True
-            )
-        base = (target.url or GITLAB_URL).rstrip("/").removesuffix("/api/v4")
-        self.base_url = f"{base}/api/v4"
-        self.project_path = f"/projects/{quote(project, safe='')}"
+        self.base_url, self.project_path = project_api(target)
 
     def _api_headers(self) -> dict[str, str]:
         if not self.target.api_token_env:

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from remediator.core.errors import ProviderError
 from remediator.integrations.ci import CITarget, RunStatus
-from remediator.integrations.gitlab.client import GITLAB_URL, pipeline_status
+from remediator.integrations.gitlab.client import pipeline_status, project_api
 from remediator.integrations.http import HttpClient, require_secret
 from remediator.integrations.pulls import PullRequest, RepoFile
 
@@ -51,14 +51,7 @@ class GitLabMergeRequests:
 
     def __init__(self, target: CITarget) -> None:
         self.target = target
-        project = target.project.strip().strip("/")
-        if not project:
-            raise ProviderError(
-                f"build target {target.name}: project (id or path) is required", permanent=True
-            )
-        base = (target.url or GITLAB_URL).rstrip("/").removesuffix("/api/v4")
-        self.base_url = f"{base}/api/v4"
-        self.project_path = f"/projects/{quote(project, safe='')}"
+        self.base_url, self.project_path = project_api(target)
 
     def _client(self) -> HttpClient:
         token = require_secret(
