@@ -20,7 +20,7 @@ URL = "/api/v1/admission/validate"
 
 
 @pytest.fixture(autouse=True)
-def admission_settings(settings, monkeypatch):
+def admission_settings(request, settings, monkeypatch):
     settings.ADMISSION_WRITE_DELAY_SECONDS = 0
     settings.ADMISSION_UNKNOWN_IMAGES = "warn"
     settings.ADMISSION_BREAK_GLASS = True
@@ -28,9 +28,12 @@ def admission_settings(settings, monkeypatch):
     settings.ADMISSION_CLUSTER_NAME = ""
     settings.BASE_URL = "https://remediator.example.com"
     monkeypatch.setenv("ADMISSION_TOKEN", TOKEN)
-    cache.clear()
+    uses_db = request.node.get_closest_marker("django_db") or "db" in request.fixturenames
+    if uses_db:
+        cache.clear()
     yield settings
-    cache.clear()
+    if uses_db:
+        cache.clear()
 
 
 def sample(name: str) -> dict:

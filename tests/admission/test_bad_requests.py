@@ -17,7 +17,11 @@ pytestmark = pytest.mark.django_db
         (b"[1, 2]", "invalid_review", "JSON object"),
         (b'{"apiVersion": "v1", "kind": "Pod"}', "invalid_review", "apiVersion"),
         (b'{"apiVersion": "admission.k8s.io/v1", "kind": "Pod"}', "invalid_review", "kind"),
-        (b'{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}', "invalid_review", "request"),
+        (
+            b'{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}',
+            "invalid_review",
+            "request",
+        ),
         (
             b'{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {}}',
             "invalid_review",

@@ -19,9 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _decisions(outcome: str) -> float:
-    return REGISTRY.get_sample_value(
-        "remediator_admission_decisions_total", {"outcome": outcome}
-    ) or 0.0
+    return (
+        REGISTRY.get_sample_value("remediator_admission_decisions_total", {"outcome": outcome})
+        or 0.0
+    )
 
 
 def test_a_pod_with_a_vulnerable_image_is_denied_naming_the_cve_and_the_open_action(
@@ -116,7 +117,8 @@ def test_an_expired_risk_acceptance_denies_again(client, vulnerable, enforce_cri
 
 
 @pytest.mark.parametrize(
-    ("mode", "allowed", "warned"), [("allow", True, False), ("warn", True, True), ("deny", False, False)]
+    ("mode", "allowed", "warned"),
+    [("allow", True, False), ("warn", True, True), ("deny", False, False)],
 )
 def test_never_scanned_images_follow_the_setting(client, db, settings, mode, allowed, warned):
     settings.ADMISSION_UNKNOWN_IMAGES = mode
@@ -140,9 +142,7 @@ def test_a_new_scan_refreshes_the_cached_verdict(
     assert answer["allowed"] is False and "CVE-2024-6119" in answer["status"]["message"]
 
 
-def test_a_digest_reference_is_judged_by_that_digest_not_by_the_tag(
-    client, db, enforce_critical
-):
+def test_a_digest_reference_is_judged_by_that_digest_not_by_the_tag(client, db, enforce_critical):
     ingest(vuln("CVE-2024-6119"), image="alpine", tag="3.10", digest_no=7)
     ingest(image="alpine", tag="3.10", digest_no=8)  # the tag moved to a clean rebuild
     body = sample("pod_alpine_3_10.json")
