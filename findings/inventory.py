@@ -15,17 +15,19 @@ from fnmatch import fnmatchcase
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import Image, Repository, RunningImage, Scan, clip
+from .models import Finding, Image, Repository, RunningImage, Scan, clip
 from .parsers.images import try_image_reference
 from .pods import RunningRow
 
 __all__ = [
     "RunningRow",
+    "exposure_ranking",
     "inventory_expire",
     "inventory_from_scan",
     "inventory_record",
     "is_running",
     "running_for_digest",
+    "running_for_finding",
     "running_for_repository",
     "running_repositories",
 ]
@@ -168,3 +170,55 @@ def inventory_expire(*, days: int, now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=days)
     deleted, _ = RunningImage.objects.filter(last_seen__lt=cutoff).delete()
     return deleted
+
+
+def running_for_finding(finding_id: int, *, limit: int = 50) -> list[RunningImage]:
+    """Containers running a digest whose scans listed this finding."""
+    digests = (
+        Scan.objects.filter(findings__pk=finding_id)
+        .values_list("image__digest", flat=True)
+        .distinct()
+    )
+    repository_id = Finding.objects.filter(pk=finding_id).values("repository_id")
+    return list(
+        RunningImage.objects.filter(repository_id__in=repository_id, digest__in=digests).order_by(
+            "cluster", "namespace", "kind", "name", "container"
+        )[:limit]
+    )
+
+
+def exposure_ranking(*, limit: int = 10) -> list[dict]:
+    """Running digests ranked by exposure: the severities the newest scan of the digest
+    found (critical, then high), then how many containers run it. Reads the inventory
+    and scans' stored severity counts, not the findings table."""
+    running: dict[int, dict] = {}
+    for row in RunningImage.objects.filter(image__isnull=False).values(
+        "image_id", "namespace", "cluster"
+    ):
+        entry = running.setdefault(row["image_id"], {"containers": 0, "namespaces": set()})
+        entry["containers"] += 1
+        entry["namespaces"].add("/".join(p for p in (row["cluster"], row["namespace"]) if p))
+    if not running:
+        return []
+    newest: dict[int, dict] = {}
+    for image_id, counts in (
+        Scan.objects.filter(image_id__in=running, failure="")
+        .order_by("image_id", "-scanned_at", "-id")
+        .values_list("image_id", "severity_counts")
+    ):
+        newest.setdefault(image_id, counts or {})
+    images = Image.objects.select_related("repository").in_bulk(list(running))
+    ranked = []
+    for image_id, entry in running.items():
+        counts = newest.get(image_id, {})
+        ranked.append(
+            {
+                "image": images[image_id],
+                "containers": entry["containers"],
+                "namespaces": sorted(entry["namespaces"]),
+                "critical": counts.get("critical", 0),
+                "high": counts.get("high", 0),
+            }
+        )
+    ranked.sort(key=lambda r: (-r["critical"], -r["high"], -r["containers"], r["image"].pk))
+    return ranked[:limit]

@@ -64,6 +64,8 @@ def provider_call_observe(provider: str, method: str, seconds: float, status: in
 def ingest_observe(source: str, seconds: float, findings: int) -> None:
     INGEST_SECONDS.labels(source=source).observe(seconds)
     INGEST_FINDINGS.labels(source=source).inc(findings)
+
+
 ADMISSION_DECISIONS = Counter(
     "remediator_admission_decisions",
     "Admission reviews answered: allow, warn, deny, break_glass (the webhook and the CLI).",
