@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 
 from findings.models import Tag
+from remediator.engine.admission.facts import admission_memory_clear
 from remediator.engine.models import ActionKind, ActionState, AdmissionPolicy, RemediationAction
 from tests.engine.factories import ingest, tag_of, vuln
 
@@ -29,9 +30,11 @@ def admission_settings(request, settings, monkeypatch):
     settings.BASE_URL = "https://remediator.example.com"
     monkeypatch.setenv("ADMISSION_TOKEN", TOKEN)
     uses_db = request.node.get_closest_marker("django_db") or "db" in request.fixturenames
+    admission_memory_clear()
     if uses_db:
         cache.clear()
     yield settings
+    admission_memory_clear()
     if uses_db:
         cache.clear()
 

@@ -1,18 +1,21 @@
-"""What the database knows about the images of a pod, through the shared cache.
+"""What the database knows about the images of a pod, cached per process.
 
 Per image reference, the digest it resolves to (the reference's own ``@sha256:…``, else
 the image its tag points at: the newest scan of the tag) and the findings the newest
 successful scan of that digest by each scanner lists, with their status, KEV and EPSS,
-plus the tag's open remediation action. Entries carry the cache *generation*, which
-``admission_cache_bump`` moves whenever something they depend on changes (a scan is
-ingested, a finding's status or an action's state changes, an admission policy is
-edited); ``ADMISSION_CACHE_SECONDS`` bounds what no signal reports (threat-intel imports).
-One ``get_many`` answers a request whose images are all cached.
+plus the tag's open remediation action. Each web process keeps them in memory, tagged
+with the *generation* read from the shared cache (the database cache table, or Redis
+with CACHE_URL), which ``admission_cache_bump`` moves from any process whenever
+something they depend on changes (a scan is ingested, a finding's status or an action's
+state changes, an admission policy is edited). The generation is read at most once a
+second, so a request whose images are all known costs no query at all, and a change
+made in another process is seen within a second. ``ADMISSION_CACHE_SECONDS`` bounds
+what no signal reports (threat-intel imports in bulk).
 """
 
 from __future__ import annotations
 
-import hashlib
+import time
 import uuid
 
 from django.conf import settings
@@ -28,18 +31,28 @@ from remediator.engine.models import OPEN_STATES, ActionKind, AdmissionPolicy, R
 from .rules import ActionFact, FindingFact, ImageFacts, Rule
 
 GENERATION_KEY = "admission:generation"
-POLICIES_KEY = "admission:policies"
+POLICIES_KEY = " policies"
+"""(In the memory of references: no reference starts with a space.)"""
+MEMORY_ENTRIES = 20_000
+GENERATION_CHECK_SECONDS = 1.0
+_seen: dict = {"value": "", "at": -1e9}
+"""The shared generation as this process last read it, and when (time.monotonic())."""
 Known = tuple[ImageFacts | None, str]
 """(facts, '') for a scanned digest; (None, why) for an unknown image."""
 
 
 def admission_cache_bump() -> None:
-    """Invalidate every cached verdict input (cheap: one cache write)."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    """Invalidate every cached verdict input (cheap: one cache write); this process at
+    once, the others within GENERATION_CHECK_SECONDS."""
+    generation = uuid.uuid4().hex
+    cache.set(GENERATION_KEY, generation, None)
+    _seen.update(value=generation, at=time.monotonic())
 
 
-def _image_key(reference: str) -> str:
-    return "admission:image:" + hashlib.sha256(reference.encode()).hexdigest()[:40]
+def admission_memory_clear() -> None:
+    """Forget this process's cached facts and generation (tests, after a flush)."""
+    MEMORY.entries.clear()
+    _seen.update(value="", at=-1e9)
 
 
 def load_rules() -> list[Rule]:
@@ -134,32 +147,60 @@ def load_image(reference: str) -> Known:
     return facts, ""
 
 
-def admission_facts(references: list[str]) -> tuple[list[Rule], dict[str, Known]]:
-    """The enabled admission policies and the facts of each reference, cached."""
-    keys = {reference: _image_key(reference) for reference in references}
-    found = cache.get_many([GENERATION_KEY, POLICIES_KEY, *keys.values()])
-    generation = found.get(GENERATION_KEY)
+def _generation(now: float) -> str:
+    """The shared generation, read at most every GENERATION_CHECK_SECONDS: a request
+    whose images are in memory then touches neither the cache nor the database."""
+    if now - _seen["at"] < GENERATION_CHECK_SECONDS and _seen["value"]:
+        return _seen["value"]
+    generation = cache.get(GENERATION_KEY)
     if generation is None:
         generation = uuid.uuid4().hex
         cache.set(GENERATION_KEY, generation, None)
-    timeout = settings.ADMISSION_CACHE_SECONDS
-    fresh: dict[str, object] = {}
-    cached = found.get(POLICIES_KEY)
-    if isinstance(cached, tuple) and cached[0] == generation:
-        rules = cached[1]
-    else:
+    _seen.update(value=generation, at=now)
+    return generation
+
+
+class _Memory:
+    """This process's cached facts: {key: (generation, expires, value)}, bounded."""
+
+    def __init__(self, size: int = MEMORY_ENTRIES) -> None:
+        self.size = size
+        self.entries: dict[str, tuple[str, float, object]] = {}
+
+    def get(self, key: str, generation: str, now: float) -> object:
+        entry = self.entries.get(key)
+        if entry is None or entry[0] != generation or entry[1] < now:
+            return _MISSING
+        return entry[2]
+
+    def put(self, key: str, generation: str, now: float, value: object) -> None:
+        if len(self.entries) >= self.size:
+            self.entries.clear()  # crude but bounded; refilled from the database
+        self.entries[key] = (generation, now + settings.ADMISSION_CACHE_SECONDS, value)
+
+
+_MISSING = object()
+MEMORY = _Memory()
+
+
+def admission_facts(references: list[str]) -> tuple[list[Rule], dict[str, Known]]:
+    """The enabled admission policies and the facts of each reference: from this
+    process's memory while the shared generation has not moved (one cache read),
+    else from the database."""
+    now = time.monotonic()
+    generation = _generation(now)
+    rules = MEMORY.get(POLICIES_KEY, generation, now)
+    if rules is _MISSING:
         rules = load_rules()
-        fresh[POLICIES_KEY] = (generation, rules)
+        MEMORY.put(POLICIES_KEY, generation, now, rules)
     known: dict[str, Known] = {}
-    for reference, key in keys.items():
-        cached = found.get(key)
-        if isinstance(cached, tuple) and cached[0] == generation:
-            known[reference] = cached[1]
+    for reference in references:
+        value = MEMORY.get(reference, generation, now)
+        if value is _MISSING:
+            ADMISSION_CACHE.labels(result="miss").inc()
+            value = load_image(reference)
+            MEMORY.put(reference, generation, now, value)
+        else:
             ADMISSION_CACHE.labels(result="hit").inc()
-            continue
-        ADMISSION_CACHE.labels(result="miss").inc()
-        known[reference] = load_image(reference)
-        fresh[key] = (generation, known[reference])
-    if fresh:
-        cache.set_many(fresh, timeout)
+        known[reference] = value
     return rules, known
