@@ -1,10 +1,11 @@
 """Admission webhook latency at a fixed request rate against a running gunicorn.
 
-    .venv/bin/python bench/admission.py [--rate 200] [--seconds 20] [--images 200] [--workers 4]
+    .venv/bin/python bench/admission.py [--rate 200] [--seconds 20] [--images 200]
+        [--workers 2] [--threads 4]
 
 Seeds a SQLite database in DATA_DIR=var/bench-admission (images scanned with 20
 findings each, a critical one in every third image, an enforcing admission policy and
-open rebuilds), starts gunicorn (``--workers`` sync workers, as the Procfile does, no
+open rebuilds), starts gunicorn (``--workers`` processes of ``--threads`` threads, no
 access log) with ADMISSION_TOKEN set, warms the verdict cache with one review per
 image, then sends real AdmissionReview bodies (the Pod of
 tests/fixtures/admission/pod_alpine_3_10.json, one image each, tag and digest
@@ -143,7 +144,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--images", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 
@@ -153,6 +155,7 @@ def main() -> None:
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "--config", "python:remediator.gunicorn_conf", "remediator.wsgi",
         "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
+        "--threads", str(args.threads),
     ]  # fmt: skip
     process = subprocess.Popen(gunicorn, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
     try:
@@ -196,7 +199,7 @@ def main() -> None:
         f"machine: {os.cpu_count()} CPUs, 1-min load average before {load_before[0]:.2f}, ", end=""
     )
     print(f"after {load_after[0]:.2f}")
-    print(f"gunicorn: {args.workers} sync workers, SQLite, ", end="")
+    print(f"gunicorn: {args.workers} workers x {args.threads} threads, SQLite, ", end="")
     print(f"{len(references)} references over {args.images} images")
     print(f"cold (cache miss, sequential): {cold * 1000:.1f} ms per review")
     print(f"sent {total} reviews at {args.rate:.0f}/s for {args.seconds:.0f} s ", end="")

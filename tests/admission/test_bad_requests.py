@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import URL, answer_of, post_review, sample
+from .conftest import TOKEN, URL, answer_of, post_review, sample
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +76,9 @@ def test_oversized_bodies_and_other_methods_are_refused(client, settings):
     response = post_review(client, sample("pod_alpine_3_10.json"))
     assert response.status_code == 413 and response.json()["error"] == "too_large"
     assert client.get(URL).status_code == 405
+
+
+def test_the_admission_token_is_redacted_from_logs():
+    from remediator.core.redact import redact_text
+
+    assert TOKEN not in redact_text(f"Authorization: Bearer {TOKEN} sent")
