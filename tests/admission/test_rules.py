@@ -87,3 +87,12 @@ def test_a_review_without_a_uid_is_invalid():
         parse_review(
             {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": 5}}
         )
+
+
+def test_a_cve_in_several_packages_is_named_once_at_its_worst_severity():
+    twice = [
+        FindingFact("CVE-9", "low", 2, package="a"),
+        FindingFact("CVE-9", "high", 4, package="b"),
+    ]
+    decision = decide([image(*twice)], [Rule("any")], namespace="d", now=NOW)
+    assert "CVE-9 (high)" in decision.message and "CVE-9 (low)" not in decision.message

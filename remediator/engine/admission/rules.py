@@ -121,11 +121,11 @@ def applies(rule: Rule, *, namespace: str, repository: str) -> bool:
 
 def _cve_list(facts: list[FindingFact]) -> str:
     ordered = sorted(facts, key=lambda f: (-f.severity_rank, not f.kev, f.vulnerability))
-    names = []
-    for fact in ordered:
-        text = f"{fact.vulnerability} ({fact.severity}{', KEV' if fact.kev else ''})"
-        if text not in names:
-            names.append(text)
+    names, seen = [], set()
+    for fact in ordered:  # each CVE once, at its worst severity (several packages may have it)
+        if fact.vulnerability not in seen:
+            seen.add(fact.vulnerability)
+            names.append(f"{fact.vulnerability} ({fact.severity}{', KEV' if fact.kev else ''})")
     more = len(names) - MAX_CVES_NAMED
     return ", ".join(names[:MAX_CVES_NAMED]) + (f" and {more} more" if more > 0 else "")
 
