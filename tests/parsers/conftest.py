@@ -10,6 +10,13 @@ import pytest
 from findings.parsers import load_json
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+NOT_REPORTS = frozenset({"admission", "inventory"})
+"""Fixture folders of Kubernetes payloads (tests/admission/), not scanner reports."""
+
+
+def report_paths() -> list[Path]:
+    """Every scanner-report fixture ``<slug>/<name>.json``."""
+    return [p for p in FIXTURES.glob("*/*.json") if p.parent.name not in NOT_REPORTS]
 
 
 def fixture_document(slug: str, name: str) -> object:

@@ -4,7 +4,7 @@ import pytest
 
 from findings.parsers import SOURCES, ParseError, detect, parse
 
-from .conftest import FIXTURES, fixture_document
+from .conftest import fixture_document, report_paths
 
 EMPTY_FIXTURES = {
     "dd_empty_aquadevops.json",
@@ -12,9 +12,7 @@ EMPTY_FIXTURES = {
     "dd_legacy_no_vuln_null.json",
 }
 NON_EMPTY = sorted(
-    (path.parent.name, path.name)
-    for path in FIXTURES.glob("*/*.json")
-    if path.name not in EMPTY_FIXTURES
+    (path.parent.name, path.name) for path in report_paths() if path.name not in EMPTY_FIXTURES
 )
 SAME_SHAPE_AS_GENERIC = {("aqua", "seed_blog_simplified_payload.json")}
 """The seed blog's "Aqua" payload has exactly the generic format's shape: ``auto``

@@ -10,7 +10,7 @@ import pytest
 from findings.parsers import parse
 from findings.parsers.base import ParsedFinding
 
-from .conftest import FIXTURES, fixture_document
+from .conftest import fixture_document, report_paths
 
 # (slug, file, distinct findings, image or None,
 #  (vulnerability_id, package, installed_version) or None, expected finding fields)
@@ -179,7 +179,7 @@ def test_report_fixture_parses_to_expected_findings(
 def test_table_covers_every_report_fixture() -> None:
     on_disk = {
         (path.parent.name, path.name)
-        for path in FIXTURES.glob("*/*.json")
+        for path in report_paths()
         if not path.name.startswith(("docs_scanning_", "zulip_scanning_"))
     }
     assert on_disk == {(case[0], case[1]) for case in CASES}

@@ -15,7 +15,7 @@ import pytest
 
 from findings.parsers import PARSERS, ParsedScan, ParseError, parse
 
-from .conftest import FIXTURES, fixture_document
+from .conftest import FIXTURES, fixture_document, report_paths
 
 REPLACEMENTS: tuple[Any, ...] = (
     None,
@@ -32,7 +32,7 @@ REPLACEMENTS: tuple[Any, ...] = (
     10**400,  # an integer too large for a float
     "\u00b2",  # a digit that int() refuses
 )
-FILES = sorted((p.parent.name, p.name) for p in FIXTURES.glob("*/*.json"))
+FILES = sorted((p.parent.name, p.name) for p in report_paths())
 PATHS_PER_FILE = 40
 
 
