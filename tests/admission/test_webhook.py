@@ -231,3 +231,16 @@ def test_an_allowed_pod_is_recorded_in_the_inventory_unless_it_is_a_dry_run(clie
     assert row.image == vulnerable["alpine"].image
     answer_of(post_review(client, sample("deployment_nginx.json")))  # dryRun: true
     assert RunningImage.objects.count() == 1
+
+
+def test_with_a_write_delay_decisions_are_written_in_one_batch_later(client, vulnerable, settings):
+    from remediator.engine.admission.buffer import BUFFER
+
+    settings.ADMISSION_WRITE_DELAY_SECONDS = 3600  # the writer thread will not wake in this test
+    body = sample("pod_alpine_3_10.json")
+    for _ in range(3):
+        assert answer_of(post_review(client, body))["allowed"] is True
+    assert not AuditEvent.objects.filter(kind="admission").exists()  # nothing written yet
+    BUFFER.flush()  # what the writer thread (and process exit) does
+    assert AuditEvent.objects.filter(kind="admission").count() == 3
+    assert RunningImage.objects.count() == 1  # the same container, coalesced

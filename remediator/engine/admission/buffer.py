@@ -31,7 +31,8 @@ class WriteBuffer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._events: list[AuditEvent] = []
-        self._rows: list[RunningRow] = []
+        self._rows: dict[tuple, RunningRow] = {}
+        """Keyed by container: the same workload reviewed again is one upsert."""
         self._pid = 0
         self._thread: threading.Thread | None = None
 
@@ -42,9 +43,12 @@ class WriteBuffer:
             return
         with self._lock:
             self._events.append(event)
-            self._rows.extend(rows)
             del self._events[:-MAX_PENDING]
-            del self._rows[:-MAX_PENDING]
+            if len(self._rows) < MAX_PENDING:
+                for row in rows:
+                    self._rows[(row.cluster, row.namespace, row.kind, row.name, row.container)] = (
+                        row
+                    )
             if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
                 self._pid = os.getpid()
                 self._thread = threading.Thread(
@@ -63,7 +67,7 @@ class WriteBuffer:
     def flush(self) -> None:
         with self._lock:
             events, self._events = self._events, []
-            rows, self._rows = self._rows, []
+            rows, self._rows = list(self._rows.values()), {}
         if events or rows:
             self._write(events, rows)
 
