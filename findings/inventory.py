@@ -52,7 +52,7 @@ def is_running(image: Image | Repository, *, namespace_glob: str = "") -> bool:
         RunningImage.objects.filter(repository=image)
         if isinstance(image, Repository)
         else RunningImage.objects.filter(
-            Q(image=image) | Q(repository_id=image.repository_id, digest=image.digest)
+            Q(image=image) | Q(repository_id=image.repository_id, digest=image.digest or None)
         )
     )
     if not namespace_glob:
