@@ -20,6 +20,7 @@ from .deliveries import (
     delivery_run,
     delivery_sweep,
 )
+from .inventory import inventory_expire
 from .models import Delivery
 from .overview import overview_refresh
 from .spool import spool_replay
@@ -87,3 +88,9 @@ def spool_replay_task() -> dict:
 def overview_refresh_task() -> None:
     """Beat, every DASHBOARD_OVERVIEW_REFRESH_SECONDS: the overview's figures for all processes."""
     overview_refresh()
+
+
+@shared_task(name="findings.inventory_expire")
+def inventory_expire_task() -> int:
+    """Beat, hourly: forget containers not seen for INVENTORY_STALE_DAYS."""
+    return inventory_expire(days=settings.INVENTORY_STALE_DAYS)

@@ -294,6 +294,32 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     }
 )
 
+# --- Admission control and inventory (remediator/engine/admission/, findings/inventory.py).
+ADMISSION_UNKNOWN_IMAGES = env.str("ADMISSION_UNKNOWN_IMAGES", default="warn")
+"""Images never scanned: allow, warn (allow with a warning) or deny."""
+if ADMISSION_UNKNOWN_IMAGES not in ("allow", "warn", "deny"):
+    raise ImproperlyConfigured("ADMISSION_UNKNOWN_IMAGES must be allow, warn or deny")
+ADMISSION_ALLOW_UNAUTHENTICATED = env.bool("ADMISSION_ALLOW_UNAUTHENTICATED", default=False)
+"""Answer reviews without the ADMISSION_TOKEN bearer (only behind an mTLS-checking proxy)."""
+ADMISSION_BREAK_GLASS = env.bool("ADMISSION_BREAK_GLASS", default=True)
+"""Honour the remediator.io/break-glass annotation (always audited)."""
+ADMISSION_CLUSTER_NAME = env.str("ADMISSION_CLUSTER_NAME", default="")
+"""The cluster name recorded for reviews posted to /api/v1/admission/validate."""
+ADMISSION_CACHE_SECONDS = env.int("ADMISSION_CACHE_SECONDS", default=300)
+"""Longest a cached image verdict input lives (ingest and decisions invalidate sooner)."""
+ADMISSION_WRITE_DELAY_SECONDS = env.float("ADMISSION_WRITE_DELAY_SECONDS", default=1.0)
+"""Admission audit events and inventory rows are written in batches this often (0: at once)."""
+ADMISSION_MAX_BYTES = env.int("ADMISSION_MAX_BYTES", default=3 * 1024 * 1024)
+"""Largest AdmissionReview or inventory push accepted."""
+INVENTORY_MAX_BYTES = env.int("INVENTORY_MAX_BYTES", default=64 * 1024 * 1024)
+"""Largest inventory push (kubectl get pods -A -o json) accepted."""
+INVENTORY_STALE_DAYS = env.int("INVENTORY_STALE_DAYS", default=7)
+"""Containers not seen again for this many days leave the inventory (beat, hourly)."""
+CELERY_BEAT_SCHEDULE["findings-inventory-expire"] = {
+    "task": "findings.inventory_expire",
+    "schedule": 3600.0,
+}
+
 # --- Shared cache and the overview's figures (findings/overview.py, findings/tasks.py).
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://remediator_cache")}
 """Seen by every web process and the worker: a database table by default (created by

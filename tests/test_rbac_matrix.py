@@ -68,6 +68,11 @@ MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/api/v1/webhooks/trivy/wrong/",               "401   401   401   401   401   401"),
     ("POST", "/api/v1/webhooks/trivy",                      "401   401   401   401   401   401"),
     ("POST", "/api/v1/webhooks/trivy/wrong",                "401   401   401   401   401   401"),
+    # admission webhook and inventory push: a bearer token (ADMISSION_TOKEN), never a user;
+    # none is set here -> 403
+    ("POST", "/api/v1/admission/validate",                  "403   403   403   403   403   403"),
+    ("POST", "/api/v1/admission/validate/prod",             "403   403   403   403   403   403"),
+    ("POST", "/api/v1/inventory/",                          "403   403   403   403   403   403"),
     # public: the API's description and the process check
     ("GET",  "/api/v1/schema/",                             "ok    ok    ok    ok    ok    ok"),
     ("GET",  "/api/v1/docs/",                               "ok    ok    ok    ok    ok    ok"),

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from remediator.api import webhooks
+from remediator.api import admission, webhooks
 from remediator.api.views import actions, findings, policies, risk
 
 urlpatterns = [
@@ -17,6 +17,13 @@ urlpatterns = [
         r"^webhooks/(?P<source>[^/]+)/(?P<secret>[^/]+)$",
         webhooks.WebhookSecretNoSlashApi.as_view(),
     ),
+    path("admission/validate", admission.admission_validate, name="api-admission-validate"),
+    path(
+        "admission/validate/<str:cluster>",
+        admission.admission_validate,
+        name="api-admission-validate-cluster",
+    ),
+    path("inventory/", admission.inventory_push, name="api-inventory-push"),
     path("images/", findings.ImageListApi.as_view(), name="api-image-list"),
     path("images/<int:pk>/", findings.ImageDetailApi.as_view(), name="api-image-detail"),
     path("images/<int:pk>/rebuild/", actions.ImageRebuildApi.as_view(), name="api-image-rebuild"),

@@ -64,3 +64,20 @@ def provider_call_observe(provider: str, method: str, seconds: float, status: in
 def ingest_observe(source: str, seconds: float, findings: int) -> None:
     INGEST_SECONDS.labels(source=source).observe(seconds)
     INGEST_FINDINGS.labels(source=source).inc(findings)
+
+
+ADMISSION_DECISIONS = Counter(
+    "remediator_admission_decisions",
+    "Admission reviews answered: allow, warn, deny, break_glass (the webhook and the CLI).",
+    ["outcome"],
+)
+ADMISSION_SECONDS = Histogram(
+    "remediator_admission_duration_seconds",
+    "Time to answer one admission review (body read to answer built).",
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+ADMISSION_CACHE = Counter(
+    "remediator_admission_cache",
+    "Image facts looked up for admission: answered from the cache (hit) or the database (miss).",
+    ["result"],
+)

@@ -48,10 +48,11 @@ def decoded(text: str, *, plus: bool = False) -> str:
 
 
 def known_secrets() -> list[str]:
-    """The webhook secrets configured in this process's environment, longest first."""
+    """The webhook secrets (and the admission token) configured in this process's
+    environment, longest first."""
     found: set[str] = set()
     for name, value in os.environ.items():
-        if not name.startswith("WEBHOOK_SECRET"):
+        if not name.startswith(("WEBHOOK_SECRET", "ADMISSION_TOKEN")):
             continue
         if name.endswith("_FILE"):
             value = _file_text(value)

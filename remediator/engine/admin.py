@@ -13,7 +13,9 @@ from django.http import HttpRequest
 from remediator.core import permissions
 from remediator.core.secrets import MissingSecret, read_target_secret, target_secret_problem
 
+from .audit import audit_record
 from .models import (
+    AdmissionPolicy,
     Approval,
     AuditEvent,
     BuildTarget,
@@ -58,6 +60,28 @@ class PolicyAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         super().delete_queryset(request, queryset)
         policy_dry_run_enqueue()
+
+
+@admin.register(AdmissionPolicy)
+class AdmissionPolicyAdmin(admin.ModelAdmin):
+    """Rules of the Kubernetes admission webhook; every change is audited and clears its
+    cached verdicts (remediator/engine/receivers.py)."""
+
+    list_display = ["name", "order", "enabled", "mode", "min_severity", "fixable_for_days"]
+    list_display += ["kev", "min_epss", "image_glob", "namespace_glob"]
+    list_editable = ["order", "enabled", "mode"]
+    list_filter = ["enabled", "mode", "kev"]
+    search_fields = ["name", "description", "image_glob", "namespace_glob"]
+    ordering = ["order", "id"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        verb = "changed" if change else "created"
+        audit_record(kind="config", actor=request.user, obj=obj, message=f"{verb} {obj}")
+
+    def delete_model(self, request, obj) -> None:
+        audit_record(kind="config", actor=request.user, obj=obj, message=f"deleted {obj}")
+        super().delete_model(request, obj)
 
 
 def _env_state(name: str) -> str:

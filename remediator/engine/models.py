@@ -150,6 +150,57 @@ class Policy(models.Model):
         return self.name
 
 
+class AdmissionPolicy(models.Model):
+    """One admission rule for the Kubernetes webhook (remediator/engine/admission/).
+
+    A finding of an image matches when it meets every condition set here; an
+    ``enforce`` policy with a matching finding denies the pod, a ``warn`` one lets it
+    in with a warning. Namespaces are selected by a glob over their name: namespace
+    labels are not part of an AdmissionReview.
+    """
+
+    class Mode(models.TextChoices):
+        ENFORCE = "enforce"
+        WARN = "warn"
+
+    name = models.SlugField(max_length=100, unique=True)
+    order = models.PositiveIntegerField(default=100)
+    enabled = models.BooleanField(default=True)
+    description = models.TextField(blank=True)
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.ENFORCE)
+    min_severity = models.CharField(max_length=12, choices=Severity.choices, default="critical")
+    fixable_for_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Only findings whose fix has been available for more than this many days "
+        "(0: any fixable finding); empty: fixable or not.",
+    )
+    kev = models.BooleanField(
+        default=False, help_text="Only vulnerabilities in CISA's KEV catalogue."
+    )
+    min_epss = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Only vulnerabilities with an EPSS score at least this (0-1); empty: any.",
+    )
+    image_glob = models.CharField(
+        max_length=300, blank=True, help_text='e.g. "registry.example.com/shop/*"; empty: all.'
+    )
+    namespace_glob = models.CharField(
+        max_length=253, blank=True, help_text='Namespace name glob, e.g. "prod-*"; empty: all.'
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "admission policies"
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.mode})"
+
+
 class ActionState(models.TextChoices):
     PROPOSED = "proposed"
     AWAITING_APPROVAL = "awaiting_approval"
@@ -327,6 +378,7 @@ class AuditEvent(models.Model):
         NOTIFICATION = "notification"
         CONFIG = "config"
         FINDING = "finding"
+        ADMISSION = "admission"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -1,16 +1,53 @@
-"""Signal receivers: quick, they only enqueue."""
+"""Signal receivers: quick, they only enqueue (or write one cache key)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from findings.inventory import inventory_from_scan
+from findings.models import ThreatIntel
 from findings.signals import scan_ingested
+from remediator.engine.admission.facts import admission_cache_bump
+from remediator.engine.models import AdmissionPolicy, AuditEvent
 from remediator.engine.tasks import scan_evaluate_task
+
+log = logging.getLogger(__name__)
+STATUS_EVENTS = (AuditEvent.Kind.TRANSITION, AuditEvent.Kind.FINDING)
+"""Audit kinds that mean an action's state or a finding's status changed."""
 
 
 @receiver(scan_ingested, dispatch_uid="remediator.scan_evaluate")
 def scan_ingested_evaluate(sender: Any, scan_id: int, **kwargs: Any) -> None:
     """A scan was committed: verify earlier actions and run the policy, in a worker."""
     scan_evaluate_task.delay(scan_id)
+
+
+@receiver(scan_ingested, dispatch_uid="remediator.admission_inventory")
+def scan_ingested_admission(sender: Any, scan_id: int, **kwargs: Any) -> None:
+    """A scan was committed: admission answers from fresh facts; the workloads a
+    Kubernetes report names go into the inventory (one bulk upsert)."""
+    admission_cache_bump()
+    try:
+        inventory_from_scan(scan_id)
+    except Exception:  # the inventory must never break ingest
+        log.exception("inventory: scan %s not recorded", scan_id)
+
+
+@receiver(post_save, sender=AuditEvent, dispatch_uid="remediator.admission_status_changed")
+def audit_event_saved(sender: Any, instance: AuditEvent, created: bool, **kwargs: Any) -> None:
+    """Every action transition and finding decision is audited: a good place to learn
+    that admission answers (risk acceptances, "rebuild #12 approved") must change."""
+    if created and instance.kind in STATUS_EVENTS:
+        transaction.on_commit(admission_cache_bump)
+
+
+@receiver(post_save, sender=AdmissionPolicy, dispatch_uid="remediator.admission_policy_saved")
+@receiver(post_delete, sender=AdmissionPolicy, dispatch_uid="remediator.admission_policy_gone")
+@receiver(post_save, sender=ThreatIntel, dispatch_uid="remediator.admission_intel_saved")
+def admission_inputs_changed(sender: Any, **kwargs: Any) -> None:
+    transaction.on_commit(admission_cache_bump)

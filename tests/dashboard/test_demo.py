@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from findings.models import Delivery, Finding
+from findings.models import Delivery, Finding, RunningImage
 from remediator.engine.models import RemediationAction
 
 
@@ -20,6 +20,7 @@ def test_demo_fills_the_database_and_refuses_to_run_twice_without_reset():
     assert Finding.objects.filter(status="fixed").exists()
     assert Delivery.objects.filter(status="rejected").count() == 4
     assert RemediationAction.objects.exists()
+    assert RunningImage.objects.filter(cluster="prod-eu").exists()
     users = get_user_model().objects.filter(username__in=["alice", "bob", "victor"])
     assert {u.username for u in users} == {"alice", "bob", "victor"}
     assert users.get(username="victor").has_perm("findings.view_finding")

@@ -10,8 +10,9 @@ import pytest
 from findings.parsers import load_json
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-NOT_REPORTS = {"threat_intel"}
-"""Fixture folders of other feeds (EPSS, KEV), not scanner reports."""
+NOT_REPORTS = {"threat_intel", "admission", "inventory"}
+"""Fixture folders of other feeds (EPSS, KEV) and Kubernetes payloads (tests/admission/),
+not scanner reports."""
 
 
 def report_fixtures() -> list[Path]:

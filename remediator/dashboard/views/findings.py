@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from findings.inventory import running_for_finding
 from findings.models import Finding, Scan
 from findings.threat_intel.queries import sorted_by
 from remediator.core import permissions
@@ -157,6 +158,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "findings/finding_detail.html",
         {
             "finding": finding,
+            "running": running_for_finding(finding.pk),
             "seen_by": seen_by,
             "witnesses": witnesses,
             "actions": actions,

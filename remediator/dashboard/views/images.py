@@ -9,6 +9,7 @@ from django.db.models import Count, Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from findings.inventory import running_for_repository
 from findings.models import Finding, Repository, Scan, Tag
 from findings.selectors import open_counts_for_repositories
 from remediator.core import permissions
@@ -17,6 +18,7 @@ from remediator.dashboard.filters import ImageFilterForm
 from remediator.engine.models import RemediationAction
 
 OPEN_FINDINGS_CAP = 500
+RUNNING_CAP = 200
 
 
 @require_perm(permissions.VIEW_REPOSITORY)
@@ -103,6 +105,12 @@ def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-id")[:20]
     )
     counts = open_counts_for_repositories([repository.pk])[repository.pk]
+    running = list(running_for_repository(repository)[:RUNNING_CAP])
+    current: dict[str, list[str]] = {}
+    for tag in tags:
+        current.setdefault(tag.image.digest, []).append(tag.name or "(untagged)")
+    for row in running:
+        row.current_tags = current.get(row.digest, [])
     return render(
         request,
         "findings/image_detail.html",
@@ -115,6 +123,7 @@ def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "scans": scans,
             "actions": actions,
             "counts": counts,
+            "running": running,
             "can_act": request.user.has_perm(permissions.APPROVE_ACTION),
         },
     )

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from findings import selectors
+from findings.inventory import exposure_ranking
 from findings.overview import TREND_DAYS, overview_read
 from remediator.core import permissions
 from remediator.core.severity import SEVERITIES
@@ -97,5 +98,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "as_of": stored.as_of,
             "refresh_seconds": settings.DASHBOARD_OVERVIEW_REFRESH_SECONDS,
             "deliveries": selectors.recent_deliveries(limit=10),
+            "exposed": exposure_ranking(limit=10),
+            "stale_days": settings.INVENTORY_STALE_DAYS,
         },
     )

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from ..audit import audit_record
-from ..models import BuildTarget, Policy
+from ..models import AdmissionPolicy, BuildTarget, Policy
 from ..services.dry_run_store import policy_dry_run_enqueue
 from .load import Config
 
@@ -19,7 +19,7 @@ class Change:
     verb: str
     """created | updated | unchanged | deleted"""
     kind: str
-    """"build target" | "policy"."""
+    """"build target" | "policy" | "admission policy"."""
     name: str
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
@@ -56,8 +56,13 @@ def config_apply(
             changes.append(_upsert(BuildTarget, "build target", row, getattr, dry_run, source))
         for row in config.policies:
             changes.append(_upsert(Policy, "policy", row, _current_policy, dry_run, source))
+        for row in config.admission_policies:
+            changes.append(
+                _upsert(AdmissionPolicy, "admission policy", row, getattr, dry_run, source)
+            )
         if prune:
             for model, kind, rows in (
+                (AdmissionPolicy, "admission policy", config.admission_policies),
                 (Policy, "policy", config.policies),
                 (BuildTarget, "build target", config.targets),
             ):

@@ -17,11 +17,13 @@ from findings.models import Severity
 from remediator.core.secrets import target_secret_problem
 from remediator.integrations.outbound import outbound_url_problem
 
-from ..models import ActionKind, BuildTarget, Policy, Provider
+from ..models import ActionKind, AdmissionPolicy, BuildTarget, Policy, Provider
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 _STR, _BOOL, _INT, _LIST, _DICT = "a string", "true or false", "a whole number", "a list", "a map"
 _UNIT = "a number from 0 to 1"
+NULLABLE = {"fix_available", "fixable_for_days", "min_epss"}
+"""Keys whose null means "no condition"."""
 
 # YAML key -> (model field, expected type)
 TARGET_KEYS: dict[str, tuple[str, str]] = {
@@ -66,6 +68,25 @@ POLICY_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+# admission_policies: the Kubernetes webhook's rules (AdmissionPolicy)
+ADMISSION_KEYS: dict[str, tuple[str, str]] = {
+    "name": ("name", _STR),
+    "order": ("order", _INT),
+    "enabled": ("enabled", _BOOL),
+    "description": ("description", _STR),
+    "mode": ("mode", _STR),
+    "min_severity": ("min_severity", _STR),
+    "fixable_for_days": ("fixable_for_days", _INT),
+    "kev": ("kev", _BOOL),
+    "min_epss": ("min_epss", _UNIT),
+    "image": ("image_glob", _STR),
+    "namespace": ("namespace_glob", _STR),
+}
+
+
+SECTIONS = ("build_targets", "policies", "admission_policies")
+
+
 def _defaults(model: type[models.Model], keys: dict[str, tuple[str, str]], required: set[str]):
     """The model's own defaults for every field a YAML entry may leave out."""
     names = {field for key, (field, _) in keys.items() if key not in required}
@@ -82,6 +103,7 @@ class ConfigError(ValueError):
 class Config:
     targets: list[dict[str, Any]] = field(default_factory=list)
     policies: list[dict[str, Any]] = field(default_factory=list)
+    admission_policies: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _line_map(text: str) -> dict[tuple, int]:
@@ -151,7 +173,7 @@ class _Checker:
             for key, value in entry.items():
                 if key not in keys:
                     self.error((*path, key), f"unknown key (known: {', '.join(keys)})")
-                elif value is not None or key == "fix_available":
+                elif value is not None or key in NULLABLE:
                     checked = (
                         value if value is None else self.typed((*path, key), value, keys[key][1])
                     )
@@ -180,14 +202,16 @@ def config_load(text: str, *, base_dir: Path, source: str = "config") -> Config:
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: the top level must be a map with build_targets/policies"])
     for key in data:
-        if key not in ("build_targets", "policies"):
-            checker.error((key,), "unknown section (known: build_targets, policies)")
+        if key not in SECTIONS:
+            checker.error((key,), f"unknown section (known: {', '.join(SECTIONS)})")
     config = Config()
     for path, values in checker.items(data, "build_targets", TARGET_KEYS):
         config.targets.append(_target(checker, path, values, base_dir))
     target_names = {t["name"] for t in config.targets}
     for path, values in checker.items(data, "policies", POLICY_KEYS):
         config.policies.append(_policy(checker, path, values, target_names))
+    for path, values in checker.items(data, "admission_policies", ADMISSION_KEYS):
+        config.admission_policies.append(_admission_policy(checker, path, values))
     if checker.problems:
         raise ConfigError(checker.problems)
     return config
@@ -250,4 +274,16 @@ def _policy(checker: _Checker, path: tuple, values: dict, target_names: set[str]
     row = _defaults(Policy, POLICY_KEYS, required={"name", "action"})
     row["order"] = (path[1] + 1) * 10
     row.update({POLICY_KEYS[k][0]: v for k, v in values.items()})
+    return row
+
+
+def _admission_policy(checker: _Checker, path: tuple, values: dict) -> dict:
+    if values.get("min_severity", "critical") not in Severity.values:
+        checker.error((*path, "min_severity"), f"unknown severity ({', '.join(Severity.values)})")
+    modes = AdmissionPolicy.Mode.values
+    if values.get("mode", "enforce") not in modes:
+        checker.error((*path, "mode"), f"unknown mode ({', '.join(modes)})")
+    row = _defaults(AdmissionPolicy, ADMISSION_KEYS, required={"name"})
+    row["order"] = (path[1] + 1) * 10
+    row.update({ADMISSION_KEYS[k][0]: v for k, v in values.items()})
     return row

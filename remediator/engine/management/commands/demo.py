@@ -14,13 +14,23 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from findings.models import Delivery, Finding, Image, Repository, Scan, Tag, Vulnerability
+from findings.models import (
+    Delivery,
+    Finding,
+    Image,
+    Repository,
+    RunningImage,
+    Scan,
+    Tag,
+    Vulnerability,
+)
 from findings.overview import overview_refresh
 from findings.signals import scan_ingested
 from remediator.engine.models import Approval, AuditEvent, RemediationAction
 from remediator.engine.services.threat_intel import threat_intel_import
 
 from ._demo_actions import create_demo_actions
+from ._demo_inventory import create_demo_inventory
 from ._demo_scans import FIXTURES, demo_images, ingest_demo_scans
 
 PASSWORD = "demo"
@@ -85,6 +95,7 @@ def reset_data() -> None:
     AuditEvent.objects.all()._raw_delete(AuditEvent.objects.db)
     RemediationAction.objects.all().delete()
     Finding.objects.all().delete()
+    RunningImage.objects.all().delete()
     Tag.objects.update(latest_scan=None)
     Scan.objects.all().delete()
     Tag.objects.all().delete()
@@ -118,6 +129,7 @@ class Command(BaseCommand):
             counts = ingest_demo_scans(demo_images(images))
         with transaction.atomic():
             actions = create_demo_actions(users=users)
+            running = create_demo_inventory()
         # Exploit intelligence from the real excerpts in tests/fixtures/threat_intel/ (through
         # the real importer): CVE-2020-15999 is in CISA's KEV, CVE-2014-0054 has EPSS 0.91.
         intel = FIXTURES / "threat_intel"
@@ -129,7 +141,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {counts['scans']} scans, {counts['rejected']} rejected deliveries, "
-                f"{Finding.objects.count()} findings, {actions} actions."
+                f"{Finding.objects.count()} findings, {actions} actions, "
+                f"{running} running containers."
             )
         )
         self.stdout.write("Sign in at /login/ with one of (password 'demo'):")

@@ -1,0 +1,125 @@
+"""Which workload runs which image, read from Kubernetes objects: pure, no Django.
+
+Used by the inventory push (``kubectl get pods -A -o json``) and by admission reviews
+(a Pod, or the pod template of a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job
+or CronJob).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .parsers.images import normalize_digest
+
+CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
+STATUS_FIELDS = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
+
+
+class PodListInvalid(ValueError):
+    """The document is not a pod list (or a single pod) this module can read."""
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """One container of a pod spec: its name, image reference and where it sits."""
+
+    name: str
+    image: str
+    field: str = "containers"
+
+
+@dataclass(frozen=True)
+class RunningRow:
+    """One container of one workload seen running an image (digest '' when unknown)."""
+
+    cluster: str
+    namespace: str
+    kind: str
+    name: str
+    container: str
+    image_ref: str
+    digest: str = ""
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def spec_containers(spec: object) -> list[ContainerImage]:
+    """The containers of a pod spec, init and ephemeral ones included, in that order."""
+    found = []
+    for field in CONTAINER_FIELDS:
+        for container in _list(_dict(spec).get(field)):
+            container = _dict(container)
+            image = container.get("image")
+            if isinstance(image, str) and image.strip():
+                found.append(ContainerImage(str(container.get("name") or ""), image.strip(), field))
+    return found
+
+
+def digest_of_image_id(image_id: object) -> str:
+    """``sha256:…`` from a containerStatus ``imageID`` (``docker-pullable://repo@sha256:…``,
+    ``repo@sha256:…`` or a bare ``sha256:…``), '' when it names none."""
+    if not isinstance(image_id, str):
+        return ""
+    _, at, digest = image_id.rpartition("@")
+    return normalize_digest(digest if at else image_id.removeprefix("docker://"))
+
+
+def workload_of(metadata: object, default_kind: str = "Pod") -> tuple[str, str]:
+    """(kind, name) of the workload that owns an object: its controller owner, a
+    ReplicaSet named ``<deployment>-<pod-template-hash>`` reported as the Deployment;
+    else the object itself (its ``generateName`` while the API server has not named it)."""
+    meta = _dict(metadata)
+    owners = [_dict(owner) for owner in _list(meta.get("ownerReferences"))]
+    owner = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
+    if owner and owner.get("kind") and owner.get("name"):
+        kind, name = str(owner["kind"]), str(owner["name"])
+        template_hash = str(_dict(meta.get("labels")).get("pod-template-hash") or "")
+        if kind == "ReplicaSet" and template_hash and name.endswith(f"-{template_hash}"):
+            return "Deployment", name[: -len(template_hash) - 1]
+        return kind, name
+    name = str(meta.get("name") or meta.get("generateName") or "")
+    return default_kind, name
+
+
+def pods_running(document: object, *, cluster: str = "") -> list[RunningRow]:
+    """Every container of every pod in a ``kubectl get pods -A -o json`` document (a
+    ``List``/``PodList``, or one Pod), with the digest its status reports."""
+    doc = _dict(document)
+    if doc.get("kind") == "Pod":
+        pods = [doc]
+    elif isinstance(doc.get("items"), list):
+        pods = doc["items"]
+    else:
+        raise PodListInvalid('expected a pod list ({"kind": "List", "items": [...]}) or a Pod')
+    rows: dict[tuple, RunningRow] = {}
+    for pod in pods:
+        pod = _dict(pod)
+        if pod.get("kind", "Pod") != "Pod":
+            continue
+        meta = _dict(pod.get("metadata"))
+        namespace = str(meta.get("namespace") or "default")
+        kind, name = workload_of(meta)
+        status = _dict(pod.get("status"))
+        digests = {
+            str(_dict(s).get("name") or ""): digest_of_image_id(_dict(s).get("imageID"))
+            for field in STATUS_FIELDS
+            for s in _list(status.get(field))
+        }
+        for container in spec_containers(pod.get("spec")):
+            row = RunningRow(
+                cluster=cluster,
+                namespace=namespace,
+                kind=kind,
+                name=name,
+                container=container.name,
+                image_ref=container.image,
+                digest=digests.get(container.name, ""),
+            )
+            rows[(namespace, kind, name, container.name)] = row
+    return list(rows.values())
