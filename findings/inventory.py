@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -29,6 +30,7 @@ __all__ = [
     "running_for_digest",
     "running_for_finding",
     "running_for_repository",
+    "running_namespaces",
     "running_repositories",
 ]
 
@@ -36,22 +38,41 @@ __all__ = [
 # --- reads ---------------------------------------------------------------------------
 
 
+def _live() -> QuerySet[RunningImage]:
+    """Containers seen within INVENTORY_STALE_DAYS: older rows count as gone even before
+    the hourly ``inventory_expire`` removes them."""
+    since = timezone.now() - timedelta(days=settings.INVENTORY_STALE_DAYS)
+    return RunningImage.objects.filter(last_seen__gte=since)
+
+
 def running_repositories() -> set[int]:
     """Ids of the repositories with at least one container seen running (not expired)."""
     return set(
-        RunningImage.objects.filter(repository__isnull=False)
-        .values_list("repository_id", flat=True)
-        .distinct()
+        _live().filter(repository__isnull=False).values_list("repository_id", flat=True).distinct()
     )
+
+
+def running_namespaces(repository_ids: Iterable[int] | None = None) -> dict[int, tuple[str, ...]]:
+    """Per repository (all running ones, or those of ``repository_ids``): the namespaces
+    it runs in, sorted; a repository asked for but not running maps to ``()``."""
+    rows = _live().filter(repository__isnull=False)
+    found: dict[int, set[str]] = {}
+    if repository_ids is not None:
+        ids = list(repository_ids)
+        rows = rows.filter(repository_id__in=ids)
+        found = {pk: set() for pk in ids}
+    for repository_id, namespace in rows.values_list("repository_id", "namespace").distinct():
+        found.setdefault(repository_id, set()).add(namespace)
+    return {pk: tuple(sorted(names)) for pk, names in found.items()}
 
 
 def is_running(image: Image | Repository, *, namespace_glob: str = "") -> bool:
     """Does any workload run this image digest (an Image) or any digest of this
     repository (a Repository)? ``namespace_glob`` narrows to matching namespaces."""
     rows = (
-        RunningImage.objects.filter(repository=image)
+        _live().filter(repository=image)
         if isinstance(image, Repository)
-        else RunningImage.objects.filter(
+        else _live().filter(
             Q(image=image) | Q(repository_id=image.repository_id, digest=image.digest or None)
         )
     )
@@ -61,8 +82,10 @@ def is_running(image: Image | Repository, *, namespace_glob: str = "") -> bool:
 
 
 def running_for_repository(repository: Repository) -> QuerySet[RunningImage]:
-    return RunningImage.objects.filter(repository=repository).order_by(
-        "cluster", "namespace", "kind", "name", "container"
+    return (
+        _live()
+        .filter(repository=repository)
+        .order_by("cluster", "namespace", "kind", "name", "container")
     )
 
 
@@ -181,9 +204,9 @@ def running_for_finding(finding_id: int, *, limit: int = 50) -> list[RunningImag
     )
     repository_id = Finding.objects.filter(pk=finding_id).values("repository_id")
     return list(
-        RunningImage.objects.filter(repository_id__in=repository_id, digest__in=digests).order_by(
-            "cluster", "namespace", "kind", "name", "container"
-        )[:limit]
+        _live()
+        .filter(repository_id__in=repository_id, digest__in=digests)
+        .order_by("cluster", "namespace", "kind", "name", "container")[:limit]
     )
 
 
@@ -192,9 +215,7 @@ def exposure_ranking(*, limit: int = 10) -> list[dict]:
     found (critical, then high), then how many containers run it. Reads the inventory
     and scans' stored severity counts, not the findings table."""
     running: dict[int, dict] = {}
-    for row in RunningImage.objects.filter(image__isnull=False).values(
-        "image_id", "namespace", "cluster"
-    ):
+    for row in _live().filter(image__isnull=False).values("image_id", "namespace", "cluster"):
         entry = running.setdefault(row["image_id"], {"containers": 0, "namespaces": set()})
         entry["containers"] += 1
         entry["namespaces"].add("/".join(p for p in (row["cluster"], row["namespace"]) if p))

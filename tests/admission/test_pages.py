@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from findings.models import Finding, Image, RunningImage
 from tests.engine.factories import digest, ingest, vuln
@@ -65,8 +66,8 @@ def test_the_overview_ranks_running_images_by_exposure(signed_in, running):
         digest=digest(4),
         image_id=clean.image_id,
         source="inventory",
-        first_seen=running.scanned_at,
-        last_seen=running.scanned_at,
+        first_seen=timezone.now(),
+        last_seen=timezone.now(),
     )
     body = signed_in.get("/").content.decode()
     section = body[body.index("Most exposed images") :]

@@ -19,7 +19,8 @@ from django.db.models import BigIntegerField, CharField, F, Func, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from findings.models import Finding, RunningImage
+from findings.inventory import running_namespaces
+from findings.models import Finding
 from remediator.engine.policy import (
     FindingFacts,
     Rule,
@@ -29,7 +30,7 @@ from remediator.engine.policy import (
     rule_matches_facts,
 )
 
-from .facts import policies_enabled, rule_from_policy, running_namespaces
+from .facts import policies_enabled, rule_from_policy
 
 SAMPLES = 5
 CHUNK_SIZE = 10_000
@@ -124,7 +125,7 @@ def policy_dry_run(*, policy_ids: list[int] | None = None) -> list[RuleDryRun]:
         when = _from_epoch_us
     lead = ["id", "tag_id", *([_time_column(c, when) for c in _TIME_COLUMNS] if timed else [])]
     columns = [*lead, *(_COLUMN.get(f, f) for f in fields)]
-    running = running_namespaces(_running_repositories()) if "namespaces" in fields else {}
+    running = running_namespaces() if "namespaces" in fields else {}
     plans, memo = _Plans(rules, fields, running), {}
     fixable_at = fields.index("fixable") if "fixable" in fields else None
     now = timezone.now()
@@ -184,14 +185,6 @@ def _no_conversion(value: datetime | None) -> datetime | None:
 
 def _time_column(column: str, when: Callable) -> str:
     return column if when is _no_conversion else f"_{column}"
-
-
-def _running_repositories() -> list[int]:
-    return list(
-        RunningImage.objects.filter(repository__isnull=False)
-        .values_list("repository_id", flat=True)
-        .distinct()
-    )
 
 
 def _samples(ids: list[int]) -> dict[int, dict]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
 
-from findings.models import Finding, RunningImage
+from findings.inventory import running_namespaces
+from findings.models import Finding
 from remediator.engine.models import Policy
 from remediator.engine.policy import FindingFacts, Rule
 
@@ -30,21 +28,6 @@ FACT_FIELDS = (
     "vulnerability__intel__kev",
     "vulnerability__intel__epss_score",
 )
-RUNNING_WITHIN_DAYS = 7
-"""A repository counts as running when the inventory saw it this recently (the inventory's
-own INVENTORY_STALE_DAYS wins when it is configured)."""
-
-
-def running_namespaces(repository_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
-    """Per repository: the namespaces it was seen running in recently (empty: not running)."""
-    days = getattr(settings, "INVENTORY_STALE_DAYS", RUNNING_WITHIN_DAYS)
-    since = timezone.now() - timedelta(days=days)
-    ids = list(repository_ids)
-    found: dict[int, set[str]] = {pk: set() for pk in ids}
-    rows = RunningImage.objects.filter(repository_id__in=ids, last_seen__gte=since)
-    for repository_id, namespace in rows.values_list("repository_id", "namespace").distinct():
-        found[repository_id].add(namespace)
-    return {pk: tuple(sorted(names)) for pk, names in found.items()}
 
 
 def rule_from_policy(policy: Policy) -> Rule:
