@@ -89,10 +89,12 @@ SQL = [
             1, now() - (i || ' minutes')::interval, now() - (i || ' minutes')::interval
         FROM generate_series(1, {DELIVERIES}) i""",
     # One scan per processed delivery, spread over the tags.
-    f"""INSERT INTO findings_scan (delivery_id, source, image_id, tag_id, scanner, scanner_scan_id,
-            os, scanned_at, received_at, findings_count, severity_counts, superseded)
-        SELECT i, 'trivy', 1 + i % {REPOSITORIES}, 1 + i % {REPOSITORIES}, 'Trivy 0.50', '',
-            'debian 12', now() - (i || ' minutes')::interval, now(), 500, '{{}}', false
+    f"""INSERT INTO findings_scan (delivery_id, part, source, image_id, tag_id, scanner,
+            scanner_key, failure, scanner_scan_id, os, scanned_at, received_at, findings_count,
+            severity_counts, superseded, workloads)
+        SELECT i, 0, 'trivy', 1 + i % {REPOSITORIES}, 1 + i % {REPOSITORIES}, 'Trivy 0.50',
+            'trivy:trivy', '', '', 'debian 12', now() - (i || ' minutes')::interval, now(), 500,
+            '{{}}', false, '[]'
         FROM generate_series(1, {DELIVERIES}) i WHERE i % 50 <> 0""",
     """UPDATE findings_tag t SET latest_scan_id = s.id, latest_scanned_at = s.scanned_at
         FROM (SELECT DISTINCT ON (tag_id) id, tag_id, scanned_at FROM findings_scan

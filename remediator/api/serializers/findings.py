@@ -115,6 +115,7 @@ class FindingSerializer(serializers.ModelSerializer):
     image = serializers.SerializerMethodField()
     tag = serializers.CharField(source="tag.name")
     title = serializers.CharField(source="vulnerability.title")
+    last_seen = serializers.DateTimeField(source="seen_at", read_only=True)
 
     class Meta:
         model = Finding
@@ -130,6 +131,8 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class WitnessSerializer(serializers.ModelSerializer):
+    last_scan = serializers.IntegerField(source="listed_last_scan_id", read_only=True)
+
     class Meta:
         model = FindingWitness
         fields = [

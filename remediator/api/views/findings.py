@@ -15,8 +15,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from findings.deliveries import DeliveryBusy, delivery_reprocess
-from findings.models import Delivery, Finding, Repository, Scan, Tag, Vulnerability
+from findings.models import (
+    Delivery,
+    Finding,
+    FindingWitness,
+    Repository,
+    Scan,
+    Tag,
+    Vulnerability,
+)
 from findings.querysets import ACTIVE_STATUSES
+from findings.seen import witnesses_live
 from remediator.api import filters
 from remediator.api.errors import ApiError, ErrorShapeMixin
 from remediator.api.pagination import ByTextId, NewestFirst
@@ -101,7 +110,7 @@ class ScanDetailApi(ReadApi, generics.RetrieveAPIView):
     serializer_class = ScanSerializer
 
 
-FINDINGS = Finding.objects.select_related("repository", "tag", "vulnerability")
+FINDINGS = Finding.objects.with_last_seen().select_related("repository", "tag", "vulnerability")
 
 
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="Findings"))
@@ -115,7 +124,9 @@ class FindingListApi(ReadApi, generics.ListAPIView):
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="One finding"))
 class FindingDetailApi(ReadApi, generics.RetrieveAPIView):
     permission_classes = [Needs.of(permissions.VIEW_FINDING)]
-    queryset = FINDINGS.prefetch_related("witnesses")
+    queryset = FINDINGS.prefetch_related(
+        Prefetch("witnesses", queryset=witnesses_live(FindingWitness.objects.all()))
+    )
     serializer_class = FindingDetailSerializer
 
 
