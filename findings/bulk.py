@@ -5,8 +5,7 @@
 ``in_ids`` matches a column against any number of values in one bound parameter
 (``= ANY(array)`` on PostgreSQL, ``json_each`` on SQLite), so no statement
 grows with a report and none meets SQLite's variable limit.
-Values are given as Python values; ``adapt_row`` prepares datetimes and JSON the
-way each backend stores them.
+Values are given as Python values, JSON columns as text (``json.dumps``).
 """
 
 from __future__ import annotations
@@ -23,25 +22,11 @@ def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-class Json:
-    """Marks a value to store in a JSON column."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: object) -> None:
-        self.value = value
-
-
-def _adapt(value: object) -> object:
-    if isinstance(value, Json):
-        return json.dumps(value.value)
-    if isinstance(value, datetime) and not is_postgresql():
-        return connection.ops.adapt_datetimefield_value(value)
-    return value
-
-
 def adapt_row(row: Iterable[object]) -> tuple:
-    return tuple(_adapt(value) for value in row)
+    """A row as SQLite stores it: datetimes as Django writes them (PostgreSQL takes rows
+    as they are). JSON columns are given as text already (``json.dumps``)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    return tuple(adapt(v) if isinstance(v, datetime) else v for v in row)
 
 
 def rows_insert(
@@ -70,7 +55,7 @@ def rows_insert(
                 )
             with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(adapt_row(row))
+                    copy.write_row(row)
             if skip_existing:
                 cursor.execute(
                     f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM {target} "
@@ -92,10 +77,10 @@ def rows_update(table: str, columns: Sequence[str], rows: Sequence[Sequence[obje
         return 0
     quote = connection.ops.quote_name
     sets = ", ".join(f"{quote(c)} = %s" for c in columns)
+    if not is_postgresql():
+        rows = [adapt_row(r) for r in rows]
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {quote(table)} SET {sets} WHERE id = %s", [adapt_row(r) for r in rows]
-        )
+        cursor.executemany(f"UPDATE {quote(table)} SET {sets} WHERE id = %s", rows)
     return len(rows)
 
 

@@ -218,9 +218,22 @@ def delivery_process(
     several images (``MULTI_IMAGE`` formats) becomes one scan per image, in one
     transaction, and returns a ReportIngestResult; ``?image=`` does not apply to it.
     """
-    try:
-        if document is _UNREAD:
+    if document is _UNREAD:
+        try:
             document = load_body(delivery.source, delivery.body)
+        except ParseError as exc:
+            delivery_reject(delivery=delivery, reason=str(exc))
+            raise DeliveryRejected(delivery, str(exc)) from exc
+    return _delivery_ingest(delivery=delivery, parsed=_delivery_parse(delivery, document))
+
+
+Parsed = tuple[tuple[ParsedScan, ...], list[ImageRef | None], bool]
+
+
+def _delivery_parse(delivery: Delivery, document: object) -> Parsed:
+    """(scans, the image of each, whether the report holds several images); a body that
+    is no usable report rejects the delivery (DeliveryRejected)."""
+    try:
         scans = parse_all(delivery.source, document)
         multi = len(scans) != 1 or scans[0].source in MULTI_IMAGE
         images = (
@@ -229,6 +242,12 @@ def delivery_process(
     except ParseError as exc:
         delivery_reject(delivery=delivery, reason=str(exc))
         raise DeliveryRejected(delivery, str(exc)) from exc
+    return scans, images, multi
+
+
+def _delivery_ingest(*, delivery: Delivery, parsed: Parsed) -> IngestResult | ReportIngestResult:
+    scans, images, multi = parsed
+    del parsed
     if multi and not scans:
         delivery_ignore(delivery=delivery, reason="the report names no image with a scan")
         return ReportIngestResult(delivery.pk, ())
@@ -292,8 +311,10 @@ def delivery_run(*, delivery: Delivery) -> None:
     handler = event_handler_for(delivery.source, document)
     if handler is not None:
         handler.process(delivery=delivery, document=document)
-    else:
-        delivery_process(delivery=delivery, document=document)
+        return
+    parsed = _delivery_parse(delivery, document)
+    del document  # the decoded body is not needed while the findings are written
+    _delivery_ingest(delivery=delivery, parsed=parsed)
 
 
 def delivery_enqueue(*, delivery_id: int) -> bool:

@@ -18,6 +18,7 @@ finding fixed?"):
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from remediator.core.severity import SEVERITY_RANK
 
-from .bulk import Json, rows_insert, rows_update
+from .bulk import rows_insert, rows_update
 from .evidence import stream_advance, witnesses_of, witnesses_record
 from .models import (
     Delivery,
@@ -319,7 +320,7 @@ _unchanged = object()
 
 
 def _db_content(content: Content) -> tuple:
-    return (*content[:7], Json(content[7]))
+    return (*content[:7], json.dumps(content[7]))
 
 
 def _update_findings(table: str, updates: list[tuple]) -> None:

@@ -9,6 +9,7 @@ merged (blanks filled, the worst severity kept).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from remediator.core.severity import SEVERITY_RANK
 
-from .bulk import Json, in_ids, rows_insert
+from .bulk import in_ids, rows_insert, rows_update
 from .models import Vulnerability, clip
 from .parsers.base import ParsedFinding
 
@@ -26,6 +27,8 @@ Details = tuple  # FIELDS in order
 
 def _is_web_link(link: str) -> bool:
     """http(s) only: the dashboard renders links as hrefs (no javascript:, data:, ...)."""
+    if link[:8].lower().startswith(("http://", "https://")) and "[" not in link:
+        return True  # the common case, without a full urlsplit (issue 12)
     try:
         return urlsplit(link).scheme.lower() in ("http", "https")
     except ValueError:  # e.g. an unclosed IPv6 bracket
@@ -80,7 +83,7 @@ def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
         Vulnerability._meta.db_table,
         ("id", *FIELDS, "updated_at", "content_hash"),
         (
-            (vuln_id, *details[:5], Json(details[5]), details[6], now, hashes[vuln_id])
+            (vuln_id, *details[:5], json.dumps(details[5]), details[6], now, hashes[vuln_id])
             for vuln_id, details in sorted(incoming.items())
             if vuln_id not in stored
         ),
@@ -90,11 +93,16 @@ def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
     if not changed:
         return
     writes = []
-    for old in Vulnerability.objects.filter(id__in=in_ids(changed, text=True)):
-        merged = _merge(tuple(getattr(old, f) for f in FIELDS), incoming[old.id])
-        for field, value in zip(FIELDS, merged, strict=True):
-            setattr(old, field, value)
-        old.content_hash = hashes[old.id]
-        old.updated_at = now
-        writes.append(old)
-    Vulnerability.objects.bulk_update(writes, [*FIELDS, "content_hash", "updated_at"])
+    rows = Vulnerability.objects.filter(id__in=in_ids(changed, text=True)).values_list(
+        "id", *FIELDS
+    )
+    for vuln_id, *old in rows:
+        merged = _merge(tuple(old), incoming[vuln_id])
+        writes.append(
+            (*merged[:5], json.dumps(merged[5]), merged[6], now, hashes[vuln_id], vuln_id)
+        )
+    rows_update(
+        Vulnerability._meta.db_table,
+        (*FIELDS, "updated_at", "content_hash"),
+        sorted(writes, key=lambda row: row[-1]),
+    )
