@@ -250,13 +250,14 @@ def deep_path(path: str, page: int = DEEP_PAGE) -> str:
     from findings.models import Finding
     from remediator.dashboard.common import PAGE_SIZE, _attr, _encode
     from remediator.dashboard.filters import FindingFilterForm
-    from remediator.dashboard.views.findings import LIST_KEYS
+    from remediator.dashboard.views.findings import list_keys
 
     query = path.partition("?")[2]
     form = FindingFilterForm(QueryDict(query))
-    rows = form.apply(Finding.objects.all()).order_by(*LIST_KEYS)
-    last = rows.values(*[k.lstrip("-") for k in LIST_KEYS])[(page - 1) * PAGE_SIZE - 1]
-    token = _encode([_attr(last, k.lstrip("-")) for k in LIST_KEYS])
+    keys = list_keys(form)
+    rows = form.apply(Finding.objects.all()).order_by(*keys)
+    last = rows.values(*[k.lstrip("-") for k in keys])[(page - 1) * PAGE_SIZE - 1]
+    token = _encode([_attr(last, k.lstrip("-")) for k in keys])
     params = QueryDict(query, mutable=True)
     params["after"] = token
     return path.partition("?")[0] + "?" + params.urlencode()

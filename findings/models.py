@@ -246,6 +246,8 @@ class Vulnerability(models.Model):
     content_hash = models.CharField(
         max_length=32,
         blank=True,
+        default="",
+        db_default="",  # rows inserted by raw SQL (bench data, imports) need none
         help_text="Hash of the details a report last brought: an unchanged one is not rewritten.",
     )
 
@@ -332,12 +334,6 @@ class Finding(models.Model):
             models.Index(fields=["vulnerability", "status"], name="finding_vuln_idx"),
             models.Index(fields=["tag", "status"], name="finding_tag_idx"),
             models.Index(fields=["-last_seen"], name="finding_last_seen_idx"),
-            # The severity filter's keyset pages (severity_rank = r, ordered by -id).
-            models.Index(
-                fields=["severity_rank", "-id"],
-                name="finding_active_sev_id_idx",
-                condition=Q(status__in=["open", "in_remediation"]),
-            ),
         ]
 
     def __str__(self) -> str:

@@ -3,8 +3,7 @@
 """Issue 12: a scan's finding set as one compact row (ScanFindingSet) instead of one
 ScanFinding row per finding; each scanner's newest scan of a tag (ScannerStream), which
 is the live last sighting of the findings it still lists; Vulnerability.content_hash;
-no single-column indexes on finding columns that composite indexes lead with, and one
-for the severity filter's keyset pages."""
+no single-column indexes on finding columns that composite indexes lead with."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -60,7 +59,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='vulnerability',
             name='content_hash',
-            field=models.CharField(blank=True, help_text='Hash of the details a report last brought: an unchanged one is not rewritten.', max_length=32),
+            field=models.CharField(blank=True, default='', db_default='', help_text='Hash of the details a report last brought: an unchanged one is not rewritten.', max_length=32),
         ),
         migrations.AlterField(
             model_name='finding',
@@ -96,10 +95,6 @@ class Migration(migrations.Migration):
             model_name='findingwitness',
             name='last_scan',
             field=models.ForeignKey(help_text="Newest listing it as of its last change of presence; while present, the scanner's stream head (ScannerStream) is.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='findings.scan'),
-        ),
-        migrations.AddIndex(
-            model_name='finding',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'in_remediation'])), fields=['severity_rank', '-id'], name='finding_active_sev_id_idx'),
         ),
         migrations.AddField(
             model_name='scannerstream',

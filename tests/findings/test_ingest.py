@@ -251,3 +251,17 @@ def test_only_web_links_are_kept_so_no_report_can_plant_a_script_link():
         "https://nvd.nist.gov/vuln/detail/CVE-2024-0001",
         "http://example.com/advisory",
     ]
+
+
+def test_last_seen_is_live_for_a_finding_a_witness_still_lists():
+    """An unchanged re-scan does not write the finding's row, yet it was seen by it:
+    reads (API ``since``, CSV, detail) take the scanner's newest scan of the tag."""
+    ingest(report(finding("CVE-1"), finding("CVE-2"), day=1))
+    third = ingest(report(finding("CVE-1"), day=3))
+    ingest(report(finding("CVE-1"), day=5))
+
+    live = {f.vulnerability_id: f for f in Finding.objects.with_last_seen()}
+    assert (live["CVE-1"].seen_at.day, live["CVE-2"].seen_at.day) == (5, 1)
+    after_two = live["CVE-1"].seen_at.replace(day=2)
+    assert {f.vulnerability_id for f in Finding.objects.seen_since(after_two)} == {"CVE-1"}
+    assert third.fixed == 1 and live["CVE-2"].status == "fixed"

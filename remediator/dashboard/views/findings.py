@@ -38,6 +38,16 @@ CSV_COLUMNS = (
 )
 
 
+def list_keys(form: FindingFilterForm) -> tuple[str, ...]:
+    """The keyset order of the list: worst first, newest first. Under a severity filter the
+    rank is one value, so the order is the id's alone: a deep page is then a range of the
+    primary key (PostgreSQL walked it from the top and discarded 833k rows for page 500
+    of the critical findings, issue 12)."""
+    if form.is_valid() and form.cleaned_data["severity"]:
+        return ("-id",)
+    return LIST_KEYS
+
+
 def _filtered(request: HttpRequest) -> tuple[FindingFilterForm, object]:
     form = FindingFilterForm(request.GET)
     return form, form.apply(Finding.objects.all())
@@ -51,7 +61,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
         queryset.select_related("repository", "tag", "vulnerability").defer(
             "vulnerability__description", "locations", "status_reason"
         ),
-        keys=LIST_KEYS,
+        keys=list_keys(form),
     )
     return render(
         request,
