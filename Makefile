@@ -46,6 +46,11 @@ test: install
 faults: install
 	tests/faults/run.sh $(PYTEST_ARGS)
 
+# Every speed goal of issue 12 beside its floor, on PostgreSQL and Redis (bench/run.py):
+# one table, and bench/results.json. BENCH_ARGS="--fleet-scans 2000 --skip dashboard" etc.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

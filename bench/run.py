@@ -187,6 +187,14 @@ def main() -> None:
         "dashboard": ["--runs", "20", "--findings", str(args.dashboard_findings)],
     }
     results = {part: run_part(part, extra) for part, extra in plan.items() if part not in args.skip}
+    if "ingest" not in args.skip:  # bench/ingest.py's statements per report, on PostgreSQL
+        sizes = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "ingest.py"), "--sizes", "100", "1000",
+             str(args.findings), "--runs", "1"],
+            env=part_env("ingest"), check=True, cwd=ROOT, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        print(sizes)
+        results["ingest_sizes"] = sizes
     text = render(table(results))
     print("\n" + text)
     results["table"] = text

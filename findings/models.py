@@ -193,6 +193,14 @@ class Scan(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     findings_count = models.PositiveIntegerField(default=0)
     severity_counts = models.JSONField(default=dict, blank=True)
+    findings_digest = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Digest of the findings as the report sent them: a re-scan with the same "
+        "takes this scan's finding set without parsing them.",
+    )
     superseded = models.BooleanField(
         default=False,
         help_text="Arrived after a newer scan of the same tag by the same scanner; "

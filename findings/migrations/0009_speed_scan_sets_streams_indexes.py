@@ -2,7 +2,8 @@
 
 """Issue 12: a scan's finding set as one compact row (ScanFindingSet) instead of one
 ScanFinding row per finding; each scanner's newest scan of a tag (ScannerStream), which
-is the live last sighting of the findings it still lists; Vulnerability.content_hash;
+is the live last sighting of the findings it still lists; Vulnerability.content_hash and
+Scan.findings_digest;
 no single-column indexes on finding columns that composite indexes lead with."""
 
 import django.db.models.deletion
@@ -55,6 +56,11 @@ class Migration(migrations.Migration):
                 ('scanner_key', models.CharField(max_length=120)),
                 ('scanned_at', models.DateTimeField()),
             ],
+        ),
+        migrations.AddField(
+            model_name='scan',
+            name='findings_digest',
+            field=models.CharField(blank=True, db_default='', default='', help_text='Digest of the findings as the report sent them: a re-scan with the same takes this scan\'s finding set without parsing them.', max_length=32),
         ),
         migrations.AddField(
             model_name='vulnerability',
