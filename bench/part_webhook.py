@@ -71,7 +71,7 @@ def main() -> None:
     p.add_argument("--posts", type=int, default=32)
     p.add_argument("--size", type=int, default=2 * 2**20)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "1")))
+    p.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
     args = p.parse_args()
     setup(fresh=True)
     port = _free_port()

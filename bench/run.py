@@ -53,6 +53,10 @@ def run_part(part: str, args: list[str]) -> dict:
     return json.loads(out.read_text())
 
 
+def last_result(part: str) -> dict:
+    return json.loads((ROOT / "var" / f"bench-{part}.json").read_text())
+
+
 def med(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -177,6 +181,9 @@ def main() -> None:
     parser.add_argument("--fleet-scans", type=int, default=500)
     parser.add_argument("--dashboard-findings", type=int, default=1_000_000)
     parser.add_argument("--skip", nargs="*", default=[], choices=PARTS)
+    parser.add_argument(
+        "--reuse", nargs="*", default=[], choices=PARTS, help="take these parts' last results"
+    )
     args = parser.parse_args()
     runs = ["--runs", str(args.runs)]
     plan = {
@@ -186,8 +193,13 @@ def main() -> None:
         "fleet": [*runs, "--scans", str(args.fleet_scans)],
         "dashboard": ["--runs", "20", "--findings", str(args.dashboard_findings)],
     }
-    results = {part: run_part(part, extra) for part, extra in plan.items() if part not in args.skip}
-    if "ingest" not in args.skip:  # bench/ingest.py's statements per report, on PostgreSQL
+    results = {
+        part: last_result(part) if part in args.reuse else run_part(part, extra)
+        for part, extra in plan.items()
+        if part not in args.skip
+    }
+    # bench/ingest.py's statements per report, on PostgreSQL
+    if "ingest" not in args.skip and "ingest" not in args.reuse:
         sizes = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "ingest.py"), "--sizes", "100", "1000",
              str(args.findings), "--runs", "1"],
