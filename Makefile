@@ -10,7 +10,8 @@ export BIND ?= $(or $(call dotenv,BIND),127.0.0.1)
 export WEB_CONCURRENCY ?= $(or $(call dotenv,WEB_CONCURRENCY),2)
 export WORKER_CONCURRENCY ?= $(or $(call dotenv,WORKER_CONCURRENCY),2)
 export WEB_THREADS ?= $(or $(call dotenv,WEB_THREADS),4)
-export WORKER_QUEUES ?= $(or $(call dotenv,WORKER_QUEUES),ingest,actions,housekeeping)
+comma := ,
+export WORKER_QUEUES ?= $(or $(call dotenv,WORKER_QUEUES),ingest$(comma)actions$(comma)housekeeping)
 # The first Python >= 3.11 on the PATH.
 PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
