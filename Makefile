@@ -9,6 +9,9 @@ PORT ?= $(or $(call dotenv,PORT),8000)
 export BIND ?= $(or $(call dotenv,BIND),127.0.0.1)
 export WEB_CONCURRENCY ?= $(or $(call dotenv,WEB_CONCURRENCY),2)
 export WORKER_CONCURRENCY ?= $(or $(call dotenv,WORKER_CONCURRENCY),2)
+export WEB_THREADS ?= $(or $(call dotenv,WEB_THREADS),4)
+comma := ,
+export WORKER_QUEUES ?= $(or $(call dotenv,WORKER_QUEUES),ingest$(comma)actions$(comma)housekeeping)
 # The first Python >= 3.11 on the PATH.
 PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
@@ -45,6 +48,11 @@ test: install
 # broker/database outages and kill -9; removes everything it started, even on failure.
 faults: install
 	tests/faults/run.sh $(PYTEST_ARGS)
+
+# Every speed goal of issue 12 beside its floor, on PostgreSQL and Redis (bench/run.py):
+# one table, and bench/results.json. BENCH_ARGS="--fleet-scans 2000 --skip dashboard" etc.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

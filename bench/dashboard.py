@@ -89,10 +89,12 @@ SQL = [
             1, now() - (i || ' minutes')::interval, now() - (i || ' minutes')::interval
         FROM generate_series(1, {DELIVERIES}) i""",
     # One scan per processed delivery, spread over the tags.
-    f"""INSERT INTO findings_scan (delivery_id, source, image_id, tag_id, scanner, scanner_scan_id,
-            os, scanned_at, received_at, findings_count, severity_counts, superseded)
-        SELECT i, 'trivy', 1 + i % {REPOSITORIES}, 1 + i % {REPOSITORIES}, 'Trivy 0.50', '',
-            'debian 12', now() - (i || ' minutes')::interval, now(), 500, '{{}}', false
+    f"""INSERT INTO findings_scan (delivery_id, part, source, image_id, tag_id, scanner,
+            scanner_key, failure, scanner_scan_id, os, scanned_at, received_at, findings_count,
+            severity_counts, superseded, workloads)
+        SELECT i, 0, 'trivy', 1 + i % {REPOSITORIES}, 1 + i % {REPOSITORIES}, 'Trivy 0.50',
+            'trivy:trivy', '', '', 'debian 12', now() - (i || ' minutes')::interval, now(), 500,
+            '{{}}', false, '[]'
         FROM generate_series(1, {DELIVERIES}) i WHERE i % 50 <> 0""",
     """UPDATE findings_tag t SET latest_scan_id = s.id, latest_scanned_at = s.scanned_at
         FROM (SELECT DISTINCT ON (tag_id) id, tag_id, scanned_at FROM findings_scan
@@ -172,8 +174,9 @@ def generate(total: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE findings_repository, findings_image, findings_tag, findings_delivery, "
-            "findings_scan, findings_vulnerability, findings_finding, findings_scanfinding, "
-            "remediator_remediationaction, remediator_remediationaction_findings, "
+            "findings_scan, findings_vulnerability, findings_finding, findings_scanfindingset, "
+            "findings_scannerstream, remediator_remediationaction, "
+            "remediator_remediationaction_findings, "
             "remediator_approval, remediator_auditevent RESTART IDENTITY CASCADE"
         )
         for statement in [*SQL, _findings_sql(total), *_actions_sql()]:
@@ -215,6 +218,7 @@ def pages() -> list[tuple[str, str]]:
         ("findings by CVE", "/findings/?cve=CVE-2024-000042"),
         ("findings by image", f"/findings/?image={repository.registry}/{repository.name}"),
         ("findings older 90d", "/findings/?min_age=90"),
+        *[(f"{name} p500", f"DEEP:{path}") for name, path in DEEP],
         ("finding detail", f"/findings/{finding.pk}/"),
         ("csv (one image)", f"/findings/export.csv?image={repository.registry}/{repository.name}"),
         ("deliveries", "/deliveries/"),
@@ -230,12 +234,41 @@ def pages() -> list[tuple[str, str]]:
     ]
 
 
+DEEP = [
+    ("findings", "/findings/"),
+    ("findings critical", "/findings/?severity=critical"),
+    ("findings any status", "/findings/?status="),
+    ("findings older 90d", "/findings/?min_age=90"),
+]
+DEEP_PAGE = 500
+
+
+def deep_path(path: str, page: int = DEEP_PAGE) -> str:
+    """``path`` with the ``?after=`` cursor of its page ``page`` (as 499 "next" clicks)."""
+    from django.http import QueryDict
+
+    from findings.models import Finding
+    from remediator.dashboard.common import PAGE_SIZE, _attr, _encode
+    from remediator.dashboard.filters import FindingFilterForm
+    from remediator.dashboard.views.findings import list_keys
+
+    query = path.partition("?")[2]
+    form = FindingFilterForm(QueryDict(query))
+    keys = list_keys(form)
+    rows = form.apply(Finding.objects.all()).order_by(*keys)
+    last = rows.values(*[k.lstrip("-") for k in keys])[(page - 1) * PAGE_SIZE - 1]
+    token = _encode([_attr(last, k.lstrip("-")) for k in keys])
+    params = QueryDict(query, mutable=True)
+    params["after"] = token
+    return path.partition("?")[0] + "?" + params.urlencode()
+
+
 def _count_query(log: list, execute, sql, params, many, context):
     log.append(sql)
     return execute(sql, params, many, context)
 
 
-def measure(runs: int) -> None:
+def measure(runs: int) -> dict[str, dict]:
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
@@ -265,7 +298,10 @@ def measure(runs: int) -> None:
     dry_run = policy_dry_run_refresh()  # what the worker stores for the Policies page
     print(f"policy dry run (worker): {dry_run.seconds:.1f} s")
     print(f"\n{'page':<26} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+    results: dict[str, dict] = {}
     for name, path in pages():
+        if path.startswith("DEEP:"):
+            path = deep_path(path[5:])
         if path.startswith("NEXT:"):
             first = client.get(path[5:]).content.decode()
             found = re.search(r'href="(\?[^"]*after=[^"]+)" rel="next"', first)
@@ -288,14 +324,16 @@ def measure(runs: int) -> None:
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         print(f"{name:<26} {statistics.median(times):8.1f} {p95:8.1f} {len(queries):8d}")
+        results[name] = {"p50_ms": statistics.median(times), "p95_ms": p95}
+    return results
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--findings", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--regenerate", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit(
@@ -320,7 +358,7 @@ def main() -> None:
         generate(args.findings)
     else:
         print(f"Reusing {have:,} findings (--regenerate to rebuild)")
-    measure(args.runs)
+    return measure(args.runs)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
@@ -20,8 +22,8 @@ from remediator.core.storable import storable_json, storable_text
 
 from .events import event_handler_for
 from .ingest import IngestResult, ReportIngestResult, scan_ingest
-from .models import Delivery
-from .parsers import MULTI_IMAGE, load_body, parse_all
+from .models import Delivery, Scan
+from .parsers import MULTI_IMAGE, load_body, parse, parse_all, report_head
 from .parsers.base import ImageRef, ParsedScan, ParseError
 from .parsers.images import parse_image_reference
 from .signals import scan_ingested
@@ -218,9 +220,55 @@ def delivery_process(
     several images (``MULTI_IMAGE`` formats) becomes one scan per image, in one
     transaction, and returns a ReportIngestResult; ``?image=`` does not apply to it.
     """
-    try:
-        if document is _UNREAD:
+    if document is _UNREAD:
+        try:
             document = load_body(delivery.source, delivery.body)
+        except ParseError as exc:
+            delivery_reject(delivery=delivery, reason=str(exc))
+            raise DeliveryRejected(delivery, str(exc)) from exc
+    return _delivery_ingest(delivery=delivery, parsed=_delivery_parse(delivery, document))
+
+
+@dataclass(frozen=True)
+class Parsed:
+    scans: tuple[ParsedScan, ...]
+    images: list[ImageRef | None]
+    multi: bool
+    """The report holds several images (one scan each)."""
+    findings_digest: str = ""
+    full: Callable[[], ParsedScan] | None = None
+    """Set when ``scans`` holds the report without its findings, because they are the
+    same as its scanner's newest scan of the tag: parses them, should that change."""
+
+
+def _same_as_newest(head: ParsedScan, image: ImageRef, digest: str) -> bool:
+    """The scanner's newest successful scan of the tag had exactly these findings."""
+    newest = (
+        Scan.objects.filter(
+            tag__repository__registry=image.registry,
+            tag__repository__name=image.repository,
+            tag__name=image.tag,
+            scanner_key=head.scanner_key,
+            failure="",
+        )
+        .order_by("-scanned_at", "-id")
+        .values_list("findings_digest", flat=True)
+        .first()
+    )
+    return bool(digest) and newest == digest
+
+
+def _delivery_parse(delivery: Delivery, document: object) -> Parsed:
+    """The report's scans and the image of each; a body that is no usable report rejects
+    the delivery (DeliveryRejected). An unchanged re-scan is not parsed past its head."""
+    try:
+        quick = report_head(delivery.source, document)
+        if quick is not None and not quick[0].failure:
+            head, digest = quick
+            image = resolve_image(head, delivery.image_hint)
+            if _same_as_newest(head, image, digest):
+                source = delivery.source
+                return Parsed((head,), [image], False, digest, lambda: parse(source, document))
         scans = parse_all(delivery.source, document)
         multi = len(scans) != 1 or scans[0].source in MULTI_IMAGE
         images = (
@@ -229,6 +277,13 @@ def delivery_process(
     except ParseError as exc:
         delivery_reject(delivery=delivery, reason=str(exc))
         raise DeliveryRejected(delivery, str(exc)) from exc
+    return Parsed(scans, images, multi, quick[1] if quick and not multi else "")
+
+
+def _delivery_ingest(*, delivery: Delivery, parsed: Parsed) -> IngestResult | ReportIngestResult:
+    scans, images, multi = parsed.scans, parsed.images, parsed.multi
+    digest, full = parsed.findings_digest, parsed.full
+    del parsed
     if multi and not scans:
         delivery_ignore(delivery=delivery, reason="the report names no image with a scan")
         return ReportIngestResult(delivery.pk, ())
@@ -236,7 +291,14 @@ def delivery_process(
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         results = tuple(
-            scan_ingest(parsed=parsed, image=image, delivery=locked, part=part)
+            scan_ingest(
+                parsed=parsed,
+                image=image,
+                delivery=locked,
+                part=part,
+                findings_digest=digest,
+                parse_findings=full,
+            )
             for part, (parsed, image) in enumerate(zip(scans, images, strict=True))
             if image is not None
         )
@@ -292,8 +354,10 @@ def delivery_run(*, delivery: Delivery) -> None:
     handler = event_handler_for(delivery.source, document)
     if handler is not None:
         handler.process(delivery=delivery, document=document)
-    else:
-        delivery_process(delivery=delivery, document=document)
+        return
+    parsed = _delivery_parse(delivery, document)
+    del document  # the decoded body is not needed while the findings are written
+    _delivery_ingest(delivery=delivery, parsed=parsed)
 
 
 def delivery_enqueue(*, delivery_id: int) -> bool:

@@ -3,47 +3,84 @@
 A finding is fixed only on evidence: when no witness's newest successful scan of
 the tag still lists it (``findings.status.findings_fixed_by``). A scanner that
 never reported a finding is no witness, so its scans neither close nor vouch for
-it. Each function here is one statement, whatever the size of the report.
+it.
+
+A witness row changes only when its presence does (a run): it is created when its
+scanner first lists the finding, turns absent when that scanner's newest scan no
+longer lists it, present again when one does. While present, the scan that last
+listed the finding is the scanner's stream head (``ScannerStream``), so an
+unchanged re-scan writes no witness row. Each function here is a fixed number of
+statements, whatever the size of the report.
 """
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef
+from collections.abc import Collection
 
-from .models import FindingWitness, Scan, ScanFinding, Tag
+from .bulk import in_ids, rows_insert
+from .models import Finding, FindingWitness, Scan, ScannerStream, Tag
 
 
-def witnesses_saw(*, scan: Scan, finding_ids: list[int], newest: bool, prior: Scan | None) -> None:
-    """``scan`` lists these findings. Its scanner becomes (or stays) their witness; when
-    it is that scanner's newest scan of the tag the witness is present again, else (a late
-    retry) a new witness starts absent since the scanner's newest scan ``prior``."""
-    if newest:
-        FindingWitness.objects.filter(
-            finding_id__in=finding_ids, scanner_key=scan.scanner_key
-        ).update(present=True, last_scan=scan, absent_since_scan=None, scanner=scan.scanner)
-    FindingWitness.objects.bulk_create(
-        [
-            FindingWitness(
-                finding_id=finding_id,
-                scanner_key=scan.scanner_key,
-                scanner=scan.scanner,
-                first_scan=scan,
-                last_scan=scan,
-                present=newest,
-                absent_since_scan=None if newest else prior,
-            )
-            for finding_id in finding_ids
-        ],
-        ignore_conflicts=True,
+def witnesses_of(*, tag: Tag, scanner_key: str) -> dict[int, bool]:
+    """{finding id: present} for the tag's witnesses of this scanner."""
+    return dict(
+        FindingWitness.objects.filter(finding__tag=tag, scanner_key=scanner_key).values_list(
+            "finding_id", "present"
+        )
     )
 
 
-def witnesses_lost(*, scan: Scan, tag: Tag) -> int:
-    """The scanner's newest scan of ``tag`` no longer lists these findings: its witness
-    is absent since ``scan``. Returns how many witnesses changed."""
-    listed = ScanFinding.objects.filter(scan=scan, finding_id=OuterRef("finding_id"))
-    return (
-        FindingWitness.objects.filter(finding__tag=tag, scanner_key=scan.scanner_key, present=True)
-        .exclude(Exists(listed))
-        .update(present=False, absent_since_scan=scan)
+def witnesses_record(
+    *,
+    scan: Scan,
+    listed: Collection[int],
+    known: dict[int, bool],
+    newest: bool,
+    prior: Scan | None,
+) -> list[int]:
+    """``scan`` lists the findings ``listed``; ``known`` is ``witnesses_of`` before it.
+
+    Its scanner becomes the witness of those it had not reported (present when ``scan``
+    is its newest scan of the tag; else, a late retry, absent since ``prior``). When it
+    is the newest: absent witnesses it lists are present again, and present ones it no
+    longer lists are absent since ``scan``, their last listing being ``prior``.
+    Returns the ids of the findings whose witness turned absent."""
+    table = FindingWitness._meta.db_table
+    new = [fid for fid in listed if fid not in known]
+    rows_insert(
+        table,
+        ("finding_id", "scanner_key", "scanner", "first_scan_id", "last_scan_id", "present",
+         "absent_since_scan_id"),
+        (
+            (fid, scan.scanner_key, scan.scanner, scan.pk, scan.pk, newest,
+             None if newest or prior is None else prior.pk)
+            for fid in new
+        ),
+    )  # fmt: skip
+    if not newest:
+        return []
+    back = [fid for fid in listed if known.get(fid) is False]
+    if back:
+        FindingWitness.objects.filter(
+            finding_id__in=in_ids(back), scanner_key=scan.scanner_key
+        ).update(present=True, last_scan=scan, absent_since_scan=None, scanner=scan.scanner)
+    listed_set = listed if isinstance(listed, set | frozenset) else set(listed)
+    lost = [fid for fid, present in known.items() if present and fid not in listed_set]
+    if lost:
+        FindingWitness.objects.filter(
+            finding_id__in=in_ids(lost), scanner_key=scan.scanner_key
+        ).update(present=False, absent_since_scan=scan, last_scan=prior)
+        if prior is not None:  # the finding's stored last sighting: prior, if newer
+            Finding.objects.filter(pk__in=in_ids(lost), last_seen__lt=prior.scanned_at).update(
+                last_seen=prior.scanned_at, last_scan=prior
+            )
+    return lost
+
+
+def stream_advance(*, scan: Scan, tag: Tag) -> None:
+    """``scan`` is its scanner's newest successful scan of ``tag``: the stream head."""
+    ScannerStream.objects.update_or_create(
+        tag=tag,
+        scanner_key=scan.scanner_key,
+        defaults={"scan": scan, "scanned_at": scan.scanned_at},
     )

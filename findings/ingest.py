@@ -18,7 +18,9 @@ finding fixed?"):
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,19 +30,21 @@ from django.utils import timezone
 
 from remediator.core.severity import SEVERITY_RANK
 
-from .evidence import witnesses_lost, witnesses_saw
+from .bulk import rows_insert, rows_update
+from .evidence import stream_advance, witnesses_of, witnesses_record
 from .models import (
     Delivery,
     Finding,
     Image,
     Repository,
     Scan,
-    ScanFinding,
+    ScanFindingSet,
     Tag,
     clip,
 )
 from .parsers.base import ImageRef, ParsedFinding, ParsedScan
-from .status import finding_seen_again, finding_seen_only_before, findings_fixed_by
+from .scansets import encode_ids
+from .status import findings_fixed_by, findings_seen_again, new_finding_status
 from .vulnerabilities import vulnerabilities_upsert
 
 FindingKey = tuple[str, str, str]
@@ -123,22 +127,28 @@ def _by_key(findings: tuple[ParsedFinding, ...]) -> dict[FindingKey, ParsedFindi
     return by_key
 
 
-def _apply(finding: Finding, parsed: ParsedFinding, scan: Scan) -> None:
-    """Copy what the newest scan says about a finding onto its row."""
-    finding.severity = parsed.severity
-    finding.severity_rank = SEVERITY_RANK.get(parsed.severity, 0)
-    finding.fixed_version = clip(", ".join(parsed.fixed_versions), 300)
-    finding.fixable = bool(parsed.fixed_versions)
-    if finding.fixable and finding.fixable_since is None:
-        finding.fixable_since = scan.scanned_at
-    finding.cvss_score = parsed.cvss_score
-    finding.vendor_status = clip(parsed.vendor_status, 32)
-    finding.locations = list(parsed.locations)[:50]
-    if _package_type(parsed) != UNKNOWN_TYPE:
-        finding.package_type = _package_type(parsed)  # a known ecosystem wins over unknown
-    if finding.last_seen is None or scan.scanned_at >= finding.last_seen:
-        finding.last_seen = scan.scanned_at
-        finding.last_scan = scan
+Content = tuple
+"""What the newest scan says about a finding, in CONTENT_COLUMNS order."""
+CONTENT_COLUMNS = (
+    "package_type", "severity", "severity_rank", "fixed_version", "fixable", "cvss_score",
+    "vendor_status", "locations",
+)  # fmt: skip
+
+
+def _content(parsed: ParsedFinding, known_type: str = UNKNOWN_TYPE) -> Content:
+    package_type = _package_type(parsed)
+    if package_type == UNKNOWN_TYPE:
+        package_type = known_type  # a known ecosystem wins over unknown
+    return (
+        package_type,
+        parsed.severity,
+        SEVERITY_RANK.get(parsed.severity, 0),
+        clip(", ".join(parsed.fixed_versions), 300),
+        bool(parsed.fixed_versions),
+        parsed.cvss_score,
+        clip(parsed.vendor_status, 32),
+        list(parsed.locations)[:50],
+    )
 
 
 def scan_time(
@@ -174,10 +184,22 @@ def _scanner_newest(tag: Tag, scanner_key: str) -> Scan | None:
 
 
 def scan_ingest(
-    *, parsed: ParsedScan, image: ImageRef, delivery: Delivery, part: int = 0
+    *,
+    parsed: ParsedScan,
+    image: ImageRef,
+    delivery: Delivery,
+    part: int = 0,
+    findings_digest: str = "",
+    parse_findings: Callable[[], ParsedScan] | None = None,
 ) -> IngestResult:
     """Store one parsed report for ``image``; idempotent per delivery and ``part``
     (which image of a multi-image report it is; 0 for the others).
+
+    ``findings_digest`` is a digest of the report's findings as sent. With
+    ``parse_findings``, ``parsed`` is the report without its findings: when its
+    scanner's newest scan of the tag had the same digest (and this one is newer), the
+    scan takes that one's finding set and nothing about the findings changes; otherwise
+    ``parse_findings()`` gives the whole report.
 
     A report that says its scan failed or is partial is stored (scan and counts) and
     changes nothing else: no finding, status, witness or tag pointer.
@@ -197,11 +219,20 @@ def scan_ingest(
         img, _ = Image.objects.get_or_create(repository=repository, digest=image.digest)
         tag = _tag_for_update(repository, image.tag, img)
         scanned_at, reported = scan_time(parsed.scanned_at, received=delivery.received_at)
-        by_key = _by_key(parsed.findings)
         failure = clip(parsed.failure, 2000)
         prior = None if failure else _scanner_newest(tag, parsed.scanner_key)
         newest = not failure and (prior is None or scanned_at >= prior.scanned_at)
+        same = bool(
+            newest and findings_digest and prior and prior.findings_digest == findings_digest
+        )
+        if parse_findings is not None and not same:
+            parsed = parse_findings()
+        by_key = _by_key(parsed.findings)
+        severities = Counter(f.severity for f in by_key.values())
+        if same:
+            severities = Counter(prior.severity_counts)
         scan = Scan.objects.create(
+            findings_digest=findings_digest,
             delivery=delivery,
             part=part,
             workloads=[w.as_dict() for w in parsed.workloads],
@@ -215,20 +246,46 @@ def scan_ingest(
             os=clip(parsed.os, 100),
             scanned_at=scanned_at,
             reported_scanned_at=reported,
-            findings_count=len(by_key),
-            severity_counts=dict(Counter(f.severity for f in by_key.values())),
+            findings_count=prior.findings_count if same else len(by_key),
+            severity_counts=dict(severities),
             superseded=not failure and not newest,
         )
         if failure:
             return IngestResult(scan=scan, image=str(image), findings=len(by_key))
-        vulnerabilities_upsert(by_key.values())
-        counts = _findings_upsert(scan=scan, tag=tag, by_key=by_key, newest=newest, prior=prior)
+        if same:
+            counts = _same_findings(scan=scan, tag=tag, prior=prior)
+        else:
+            vulnerabilities_upsert(by_key.values())
+            counts = _findings_upsert(scan=scan, tag=tag, by_key=by_key, newest=newest, prior=prior)
         if tag.latest_scanned_at is None or scanned_at >= tag.latest_scanned_at:
             tag.image = img
             tag.latest_scan = scan
             tag.latest_scanned_at = scanned_at
             tag.save(update_fields=["image", "latest_scan", "latest_scanned_at", "updated_at"])
-    return IngestResult(scan=scan, image=str(image), findings=len(by_key), **counts)
+    return IngestResult(scan=scan, image=str(image), findings=scan.findings_count, **counts)
+
+
+def _same_findings(*, scan: Scan, tag: Tag, prior: Scan) -> dict[str, int]:
+    """``scan`` lists exactly what ``prior``, its scanner's newest scan of the tag, did:
+    its finding set is prior's, the scanner's stream moves to it, and no finding or
+    witness changes (an unchanged re-scan: a handful of rows, issue 12)."""
+    kept = ScanFindingSet.objects.filter(scan=prior).values_list("count", "ids").first()
+    count, ids = kept or (0, encode_ids([]))
+    ScanFindingSet.objects.create(scan=scan, count=count, ids=ids)
+    stream_advance(scan=scan, tag=tag)
+    return {"new": 0, "fixed": findings_fixed_by(scan=scan, tag=tag), "reopened": 0}
+
+
+FINDING_READ = (
+    "id", "vulnerability_id", "package", "installed_version", *CONTENT_COLUMNS, "status",
+    "fixable_since", "first_seen", "last_seen",
+)  # fmt: skip
+FINDING_INSERT = (
+    "repository_id", "tag_id", "vulnerability_id", "package", "installed_version",
+    *CONTENT_COLUMNS, "fixable_since", "status", "status_reason", "first_seen", "last_seen",
+    "first_scan_id", "last_scan_id", "fixed_at", "fixed_by_scan_id", "reopened_count",
+)  # fmt: skip
+FINDING_UPDATE = (*CONTENT_COLUMNS, "fixable_since", "first_seen", "last_seen", "last_scan_id")
 
 
 def _findings_upsert(
@@ -239,87 +296,73 @@ def _findings_upsert(
     newest: bool,
     prior: Scan | None,
 ) -> dict[str, int]:
-    existing = {
-        (f.vulnerability_id, f.package, f.installed_version): f
-        for f in Finding.objects.filter(tag=tag)
-    }
-    created: list[Finding] = []
-    changed: list[Finding] = []
-    reopened = 0
+    """Write only what changed: new findings (COPY / one INSERT), findings whose content
+    or presence changed (one UPDATE by id), witnesses that changed presence, and the
+    scan's finding set as one row. An unchanged re-scan writes no finding row."""
+    at = scan.scanned_at
+    known = witnesses_of(tag=tag, scanner_key=scan.scanner_key)
+    rows = Finding.objects.filter(tag=tag).values_list(*FINDING_READ)
+    existing = {(r[1], r[2], r[3]): r for r in rows}
+    created: list[tuple] = []
+    updates: list[tuple] = []
+    listed: list[int] = []
+    fixed_ids: list[int] = []
+    status, fixed_by = new_finding_status(newer=prior, scanned_at=at)
     for key, parsed in by_key.items():
-        finding = existing.get(key)
-        if finding is None:
-            created.append(_new_finding(key, parsed, scan=scan, tag=tag, newer=prior))
+        row = existing.get(key)
+        if row is None:
+            content = _content(parsed)
+            created.append(
+                (tag.repository_id, tag.pk, *key, *_db_content(content),
+                 at if content[4] else None, status, "", at, at, scan.pk, scan.pk,
+                 fixed_by.scanned_at if fixed_by else None, fixed_by.pk if fixed_by else None, 0)
+            )  # fmt: skip
             continue
+        fid = row[0]
+        listed.append(fid)
+        old = row[4:12]
+        first_seen, last_seen = row[14], row[15]
+        content, fixable_since, last_scan = old, row[13], None
         if newest:
-            _apply(finding, parsed, scan)
-            if finding_seen_again(finding, scan):
-                reopened += 1
-        finding.first_seen = min(finding.first_seen, scan.scanned_at)
-        changed.append(finding)
-
-    # One INSERT ... ON CONFLICT DO UPDATE writes new and changed rows alike: linear,
-    # where bulk_update's CASE WHEN per field is quadratic in the number of rows.
-    known_pks = [f.pk for f in changed]
-    for finding in changed:
-        finding.pk = None
-    Finding.objects.bulk_create(
-        [*created, *changed],
-        update_conflicts=True,
-        unique_fields=DEDUP_FIELDS,
-        update_fields=UPDATE_FIELDS,
-    )
-    for finding, pk in zip(changed, known_pks, strict=True):
-        finding.pk = pk
-    listed = [f.pk for f in [*created, *changed]]
-    ScanFinding.objects.bulk_create(
-        [ScanFinding(scan=scan, finding_id=pk) for pk in listed], ignore_conflicts=True
-    )
-    witnesses_saw(scan=scan, finding_ids=listed, newest=newest, prior=prior)
+            content = _content(parsed, known_type=old[0])
+            if content[4] and fixable_since is None:
+                fixable_since = at
+            if row[12] == Finding.Status.FIXED:
+                fixed_ids.append(fid)
+            if not known.get(fid) and at >= last_seen:  # this scanner sees it (again)
+                last_seen, last_scan = at, scan.pk
+        if content != old or fixable_since != row[13] or at < first_seen or last_scan:
+            updates.append(
+                (*_db_content(content), fixable_since, min(first_seen, at), last_seen,
+                 last_scan or _unchanged, fid)
+            )  # fmt: skip
+    table = Finding._meta.db_table
+    rows_insert(table, FINDING_INSERT, created)
+    _update_findings(table, updates)
+    if created:
+        new_ids = Finding.objects.filter(tag=tag, first_scan=scan).values_list("pk", flat=True)
+        listed.extend(new_ids)
+    ScanFindingSet.objects.create(scan=scan, count=len(listed), ids=encode_ids(listed))
+    reopened = findings_seen_again(finding_ids=fixed_ids, scan=scan) if newest else 0
+    witnesses_record(scan=scan, listed=set(listed), known=known, newest=newest, prior=prior)
     fixed = 0
     if newest:
-        witnesses_lost(scan=scan, tag=tag)
+        stream_advance(scan=scan, tag=tag)
         fixed = findings_fixed_by(scan=scan, tag=tag)
     return {"new": len(created), "fixed": fixed, "reopened": reopened}
 
 
-DEDUP_FIELDS = ["tag", "vulnerability", "package", "installed_version"]
-UPDATE_FIELDS = [
-    "package_type",
-    "severity",
-    "severity_rank",
-    "fixed_version",
-    "fixable",
-    "fixable_since",
-    "cvss_score",
-    "vendor_status",
-    "locations",
-    "last_seen",
-    "last_scan",
-    "first_seen",
-    "status",
-    "reopened_count",
-    "reopened_at",
-    "fixed_at",
-    "fixed_by_scan",
-]
+_unchanged = object()
 
 
-def _new_finding(
-    key: FindingKey, parsed: ParsedFinding, *, scan: Scan, tag: Tag, newer: Scan | None
-) -> Finding:
-    vuln_id, package, version = key
-    finding = Finding(
-        repository_id=tag.repository_id,
-        tag=tag,
-        vulnerability_id=vuln_id,
-        package=package,
-        installed_version=version,
-        package_type=_package_type(parsed),
-        first_seen=scan.scanned_at,
-        first_scan=scan,
+def _db_content(content: Content) -> tuple:
+    return (*content[:7], json.dumps(content[7]))
+
+
+def _update_findings(table: str, updates: list[tuple]) -> None:
+    """Rows whose last sighting moved, and rows where only the content did (two shapes)."""
+    moved = [u for u in updates if u[-2] is not _unchanged]
+    rows_update(table, FINDING_UPDATE, moved)
+    rows_update(
+        table, FINDING_UPDATE[:-1], [(*u[:-2], u[-1]) for u in updates if u[-2] is _unchanged]
     )
-    _apply(finding, parsed, scan)
-    if newer is not None and newer.scanned_at > scan.scanned_at:
-        finding_seen_only_before(finding, newer)
-    return finding

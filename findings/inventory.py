@@ -16,9 +16,11 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from .bulk import in_ids
 from .models import Finding, Image, Repository, RunningImage, Scan, clip
 from .parsers.images import try_image_reference
 from .pods import RunningRow
+from .seen import SEEN_BY_WALK, scan_ids_that_saw
 
 __all__ = [
     "RunningRow",
@@ -197,15 +199,14 @@ def inventory_expire(*, days: int, now: datetime | None = None) -> int:
 
 def running_for_finding(finding_id: int, *, limit: int = 50) -> list[RunningImage]:
     """Containers running a digest whose scans listed this finding."""
-    digests = (
-        Scan.objects.filter(findings__pk=finding_id)
-        .values_list("image__digest", flat=True)
-        .distinct()
-    )
-    repository_id = Finding.objects.filter(pk=finding_id).values("repository_id")
+    finding = Finding.objects.filter(pk=finding_id).first()
+    if finding is None:
+        return []
+    scan_ids = scan_ids_that_saw(finding, limit=SEEN_BY_WALK)
+    digests = Scan.objects.filter(pk__in=in_ids(scan_ids)).values_list("image__digest")
     return list(
         _live()
-        .filter(repository_id__in=repository_id, digest__in=digests)
+        .filter(repository_id=finding.repository_id, digest__in=digests.distinct())
         .order_by("cluster", "namespace", "kind", "name", "container")[:limit]
     )
 

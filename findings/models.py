@@ -15,8 +15,10 @@ from django.db.models import Q
 
 from remediator.core.severity import SEVERITIES
 
+from .bulk import in_ids
 from .parsers import SOURCES
 from .querysets import FindingQuerySet
+from .scansets import decode_ids
 
 
 def clip(value: str, length: int) -> str:
@@ -154,7 +156,7 @@ class Delivery(models.Model):
 
     @staticmethod
     def compress(body: bytes) -> bytes:
-        return zlib.compress(body, 6)
+        return zlib.compress(body, 1)  # level 1: 3-4x faster than 6, a few % larger
 
 
 class Scan(models.Model):
@@ -191,6 +193,14 @@ class Scan(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     findings_count = models.PositiveIntegerField(default=0)
     severity_counts = models.JSONField(default=dict, blank=True)
+    findings_digest = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Digest of the findings as the report sent them: a re-scan with the same "
+        "takes this scan's finding set without parsing them.",
+    )
     superseded = models.BooleanField(
         default=False,
         help_text="Arrived after a newer scan of the same tag by the same scanner; "
@@ -202,7 +212,6 @@ class Scan(models.Model):
         help_text="The Kubernetes workloads the image was reported in "
         "({cluster, namespace, kind, name, container}), for Kubernetes reports.",
     )
-    findings = models.ManyToManyField("Finding", through="ScanFinding", related_name="scans")
 
     class Meta:
         ordering = ["-scanned_at", "-id"]
@@ -223,6 +232,12 @@ class Scan(models.Model):
     def failed(self) -> bool:
         return bool(self.failure)
 
+    @property
+    def findings(self) -> models.QuerySet[Finding]:
+        """The findings this scan listed (kept as one ScanFindingSet row)."""
+        row = ScanFindingSet.objects.filter(scan=self).values_list("ids", flat=True).first()
+        return Finding.objects.filter(pk__in=in_ids(decode_ids(row)))
+
 
 class Vulnerability(models.Model):
     """A published vulnerability: CVE, GHSA, DSA, ... shared by all its findings."""
@@ -236,6 +251,13 @@ class Vulnerability(models.Model):
     links = models.JSONField(default=list, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    content_hash = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",  # rows inserted by raw SQL (bench data, imports) need none
+        help_text="Hash of the details a report last brought: an unchanged one is not rewritten.",
+    )
 
     class Meta:
         verbose_name_plural = "vulnerabilities"
@@ -255,10 +277,14 @@ class Finding(models.Model):
         ACCEPTED = "accepted"
         FALSE_POSITIVE = "false_positive"
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="findings")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="findings")
+    # No single-column indexes on these three: finding_repo_idx, finding_dedup_key and
+    # finding_vuln_idx lead with them (measured with bench/dashboard.py, issue 12).
+    repository = models.ForeignKey(
+        Repository, on_delete=models.CASCADE, related_name="findings", db_index=False
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="findings", db_index=False)
     vulnerability = models.ForeignKey(
-        Vulnerability, on_delete=models.PROTECT, related_name="findings"
+        Vulnerability, on_delete=models.PROTECT, related_name="findings", db_index=False
     )
     package = models.CharField(max_length=300)
     installed_version = models.CharField(max_length=200, blank=True)
@@ -277,9 +303,17 @@ class Finding(models.Model):
     status_reason = models.TextField(blank=True)
     accepted_until = models.DateTimeField(null=True, blank=True)
     first_seen = models.DateTimeField()
-    last_seen = models.DateTimeField()
-    first_scan = models.ForeignKey(Scan, on_delete=models.SET_NULL, null=True, related_name="+")
-    last_scan = models.ForeignKey(Scan, on_delete=models.SET_NULL, null=True, related_name="+")
+    last_seen = models.DateTimeField(
+        help_text="As of its last change of presence; while a witness still lists it, the "
+        "live value is that scanner's newest scan of the tag (FindingQuerySet.with_last_seen)."
+    )
+    # Scans are never deleted but by the demo reset: no index for ON DELETE SET NULL.
+    first_scan = models.ForeignKey(
+        Scan, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
+    )
+    last_scan = models.ForeignKey(
+        Scan, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
+    )
     fixed_at = models.DateTimeField(null=True, blank=True)
     fixed_by_scan = models.ForeignKey(
         Scan, on_delete=models.SET_NULL, null=True, blank=True, related_name="fixed_findings"
@@ -313,21 +347,51 @@ class Finding(models.Model):
     def __str__(self) -> str:
         return f"{self.vulnerability_id} in {self.package} {self.installed_version}"
 
+    def _head_newer(self) -> bool:
+        head = getattr(self, "head_seen_at", None)
+        return head is not None and head >= self.last_seen
 
-class ScanFinding(models.Model):
-    """Which findings a scan saw: lets every scan list exactly its own findings."""
+    @property
+    def seen_at(self):  # -> datetime
+        """When it was last seen: live with ``Finding.objects.with_last_seen()``."""
+        return self.head_seen_at if self._head_newer() else self.last_seen
 
-    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="+")
-    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="+")
+    @property
+    def seen_scan_id(self) -> int | None:
+        """The scan that last saw it: live with ``Finding.objects.with_last_seen()``."""
+        return self.head_scan_id if self._head_newer() else self.last_scan_id
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["scan", "finding"], name="scanfinding_unique")
-        ]
-        indexes = [models.Index(fields=["finding"], name="scanfinding_finding_idx")]
+
+class ScanFindingSet(models.Model):
+    """Which findings a scan saw, as one row per scan: the finding ids, sorted, delta-coded
+    and compressed (``findings.scansets``). A re-scan of 20,000 findings writes one row of
+    about a kilobyte, not 20,000 link rows."""
+
+    scan = models.OneToOneField(
+        Scan, primary_key=True, on_delete=models.CASCADE, related_name="finding_set"
+    )
+    count = models.PositiveIntegerField(default=0)
+    ids = models.BinaryField(help_text="zlib(little-endian int64 deltas of the sorted ids).")
 
     def __str__(self) -> str:
-        return f"scan {self.scan_id} saw finding {self.finding_id}"
+        return f"scan {self.scan_id} saw {self.count} findings"
+
+
+class ScannerStream(models.Model):
+    """One scanner's view of one tag: its newest successful scan. While a witness of that
+    scanner is present, the finding was last seen by this scan, so a re-scan moves this
+    one row instead of every finding's last_seen."""
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="streams")
+    scanner_key = models.CharField(max_length=120)
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="+")
+    scanned_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tag", "scanner_key"], name="stream_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scanner_key} on {self.tag_id}: scan {self.scan_id}"
 
 
 class FindingWitness(models.Model):
@@ -339,7 +403,12 @@ class FindingWitness(models.Model):
     scanner = models.CharField(max_length=100, blank=True, help_text="As its newest report says.")
     first_scan = models.ForeignKey(Scan, on_delete=models.SET_NULL, null=True, related_name="+")
     last_scan = models.ForeignKey(
-        Scan, on_delete=models.SET_NULL, null=True, related_name="+", help_text="Newest listing it."
+        Scan,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        help_text="Newest listing it as of its last change of presence; while present, the "
+        "scanner's stream head (ScannerStream) is.",
     )
     present = models.BooleanField(
         default=True, help_text="This scanner's newest scan of the tag lists the finding."
@@ -364,6 +433,20 @@ class FindingWitness(models.Model):
     def __str__(self) -> str:
         state = "lists" if self.present else "no longer lists"
         return f"{self.scanner_key} {state} finding {self.finding_id}"
+
+    @property
+    def listed_last_scan_id(self) -> int | None:
+        """The newest scan that listed the finding: while present, the scanner's stream
+        head (annotated by ``findings.seen.witnesses_live``)."""
+        head = getattr(self, "head_scan_id", None)
+        return head if self.present and head else self.last_scan_id
+
+    @property
+    def listed_last_at(self):  # -> datetime | None
+        head = getattr(self, "head_scanned_at", None)
+        if self.present and head:
+            return head
+        return self.last_scan.scanned_at if self.last_scan_id else None
 
 
 class ThreatIntel(models.Model):

@@ -11,12 +11,14 @@ trail, stay with the callers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from .bulk import in_ids
 from .models import Finding, Scan, Tag
 
 S = Finding.Status
@@ -37,36 +39,42 @@ class StatusNotAllowed(ValueError):
 # --- scans: ingest
 
 
-def finding_seen_again(finding: Finding, scan: Scan) -> bool:
-    """The newest scan lists a fixed finding again: reopen it (in memory; the caller
-    writes the row). True when it was reopened."""
-    if finding.status != S.FIXED:
-        return False
-    finding.status = S.OPEN
-    finding.reopened_count += 1
-    finding.reopened_at = scan.scanned_at
-    finding.fixed_at = None
-    finding.fixed_by_scan = None
-    return True
+def findings_seen_again(*, finding_ids: Sequence[int], scan: Scan) -> int:
+    """The newest scan lists these findings again: reopen the fixed ones among them and
+    count it. Returns how many were reopened."""
+    if not finding_ids:
+        return 0
+    return Finding.objects.filter(pk__in=in_ids(finding_ids), status=S.FIXED).update(
+        status=S.OPEN,
+        reopened_count=F("reopened_count") + 1,
+        reopened_at=scan.scanned_at,
+        fixed_at=None,
+        fixed_by_scan=None,
+    )
 
 
-def finding_seen_only_before(finding: Finding, newer: Scan) -> None:
-    """A new finding seen only in a late scan, older than its scanner's newest scan of
-    the tag (``newer``), which does not list it: it is fixed already, by ``newer``
-    (in memory)."""
-    finding.status = S.FIXED
-    finding.fixed_by_scan = newer
-    finding.fixed_at = newer.scanned_at
+def new_finding_status(*, newer: Scan | None, scanned_at: datetime) -> tuple[str, Scan | None]:
+    """(status, the scan that fixed it) of a finding first seen at ``scanned_at``: open,
+    unless it was seen only in a late scan older than its scanner's newest scan of the tag
+    (``newer``), which does not list it: then it is fixed already, by ``newer``."""
+    if newer is not None and newer.scanned_at > scanned_at:
+        return S.FIXED, newer
+    return S.OPEN, None
 
 
-def findings_fixed_by(*, scan: Scan, tag: Tag) -> int:
+def findings_fixed_by(*, scan: Scan, tag: Tag, candidates: Sequence[int] | None = None) -> int:
     """Close, naming ``scan``, the tag's open findings that ``scan``'s scanner has
     witnessed and that no witness still lists: every scanner that reported them has a
     newest scan without them. Call it after the witnesses are up to date
-    (``findings.evidence``). Returns how many were closed."""
+    (``findings.evidence``); ``candidates``, when given, are the only findings whose
+    witnesses changed. Returns how many were closed."""
+    findings = Finding.objects.filter(tag=tag)
+    if candidates is not None:
+        if not candidates:
+            return 0
+        findings = findings.filter(pk__in=in_ids(candidates))
     return (
-        Finding.objects.filter(
-            tag=tag,
+        findings.filter(
             status__in=CLOSABLE,
             witnesses__scanner_key=scan.scanner_key,
             witnesses__present=False,

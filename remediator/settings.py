@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -151,6 +152,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
+# Three queues (issue 12), so that a flood of scans never delays a person's approve-and-
+# rebuild: "ingest" (parse + ingest, and the policy run after each scan), "actions"
+# (dispatch, poll, notify) and "housekeeping" (beat's sweeps and refreshes). The Procfile's
+# worker consumes all three (WORKER_QUEUES); at scale, give "actions" its own worker.
+CELERY_TASK_DEFAULT_QUEUE = "ingest"
+CELERY_TASK_QUEUES = [Queue("ingest"), Queue("actions"), Queue("housekeeping")]
+CELERY_TASK_ROUTES = {
+    "findings.delivery_process": {"queue": "ingest"},
+    "remediator.scan_evaluate": {"queue": "ingest"},
+    "remediator.action_dispatch": {"queue": "actions"},
+    "remediator.action_poll": {"queue": "actions"},
+    "remediator.action_notify": {"queue": "actions"},
+    "findings.*": {"queue": "housekeeping"},
+    "remediator.*": {"queue": "housekeeping"},
+}
 
 # --- REST API
 REST_FRAMEWORK = {
@@ -176,6 +192,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Ingestion
 INGEST_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=64 * 1024 * 1024)
+# Bodies up to this size are parsed at post time (422 for an unusable report); larger ones
+# are answered 202 once stored and well-formed, and checked by the worker (issue 12).
+WEBHOOK_CHECK_MAX_BYTES = env.int("WEBHOOK_CHECK_MAX_BYTES", default=256 * 1024)
 SCAN_TIME_MAX_SKEW_SECONDS = env.int("SCAN_TIME_MAX_SKEW_SECONDS", default=300)
 """A report dated further in the future than this counts as scanned when received."""
 

@@ -10,7 +10,10 @@ Every failure is a :class:`ParseError`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+
+import msgspec
 
 from . import aqua, generic, grype, harbor, trivy, trivy_k8s, trivy_operator
 from .base import ImageRef, ParsedFinding, ParsedScan, ParseError, Workload
@@ -52,6 +55,22 @@ def parse(source: str, document: object) -> ParsedScan:
     return scans[0]
 
 
+FINDINGS_KEYS: dict[str, str] = {"trivy": "Results", "grype": "matches", "generic": "findings"}
+"""Single-image formats whose findings sit under one top-level key (for ``report_head``)."""
+
+
+def report_head(source: str, document: object) -> tuple[ParsedScan, str] | None:
+    """(the report without its findings, a digest of its findings as sent), for the
+    formats of FINDINGS_KEYS; None for the others. A re-scan whose findings digest
+    equals its scanner's newest scan of the tag needs no parse of its findings."""
+    slug = detect(document) if source == "auto" else source
+    key = FINDINGS_KEYS.get(slug)
+    if key is None or not isinstance(document, dict) or not isinstance(document.get(key), list):
+        return None
+    digest = hashlib.blake2b(msgspec.json.encode(document[key]), digest_size=16).hexdigest()
+    return parse(slug, {**document, key: []}), digest
+
+
 def load_body(source: str, body: bytes | bytearray | memoryview | str) -> object:
     """A request body decoded as JSON, or as YAML for the formats that come as YAML."""
     try:
@@ -78,4 +97,5 @@ __all__ = [
     "load_json",
     "parse",
     "parse_all",
+    "report_head",
 ]

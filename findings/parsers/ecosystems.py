@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from packageurl import PackageURL
 
 # purl types whose name differs from our ecosystem slug; others map to themselves.
@@ -61,10 +63,18 @@ _TRIVY_TYPES: dict[str, tuple[str, ...]] = {
 _TYPE_TO_ECOSYSTEM = {name: eco for eco, names in _TRIVY_TYPES.items() for name in names}
 
 
+_QUICK_TYPE = re.compile(r"pkg:([A-Za-z][A-Za-z0-9.+-]*)/[^\x00\s]+@[^\x00\s]+\Z")
+"""A well-formed package URL: 'pkg:' type '/' name '@' version, nothing odd in it."""
+
+
 def package_type_from_purl(purl: object) -> str:
     """Ecosystem of a package URL: 'pkg:apk/alpine/musl@1' -> 'apk'; 'unknown' if unparsable."""
     if not isinstance(purl, str) or not purl.strip():
         return "unknown"
+    quick = _QUICK_TYPE.match(purl)
+    if quick is not None:  # the common case, without packageurl's full parse (issue 12)
+        kind = quick.group(1).lower()
+        return _PURL_ALIASES.get(kind, kind)
     try:
         kind = PackageURL.from_string(purl.strip().replace("\x00", "")).type
     except (ValueError, TypeError):

@@ -45,6 +45,8 @@ def wrong_shape(source: str, expected: str, found: object) -> ParseError:
 
 def clean(value: object) -> str:
     """Text of a JSON scalar: strings stripped and storable, numbers as text, else ''."""
+    if type(value) is str and value.isascii() and "\x00" not in value:
+        return value.strip()  # the common case, in one step (issue 12)
     if isinstance(value, str):
         return storable_text(value).strip()
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -69,9 +71,10 @@ def dicts(value: object) -> list[dict[str, Any]]:
 
 def text(mapping: object, *keys: str) -> str:
     """The first non-empty text value among ``keys`` in ``mapping``."""
-    data = as_dict(mapping)
+    if not isinstance(mapping, dict):
+        return ""
     for key in keys:
-        found = clean(data.get(key))
+        found = clean(mapping.get(key))
         if found:
             return found
     return ""

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from cvss import CVSS2, CVSS3, CVSS4
+from msgspec.structs import replace
 
 from remediator.core.severity import SEVERITIES
 from remediator.core.storable import utc_datetime

@@ -12,12 +12,12 @@ from findings.models import (
     Finding,
     Repository,
     Scan,
-    ScanFinding,
     Severity,
     Source,
     Vulnerability,
 )
 from findings.querysets import repository_q
+from findings.seen import findings_seen_by
 from findings.threat_intel.queries import epss_at_least, kev_q
 from remediator.core.storable import BIGINT_MAX, utc_datetime
 
@@ -102,7 +102,7 @@ class FindingFilter(filters.FilterSet):
     package_type = filters.CharFilter()
     vulnerability = filters.CharFilter(field_name="vulnerability_id")
     scan = IdFilter(method="filter_scan", label="Findings that this scan saw")
-    since = SinceFilter(field_name="last_seen", lookup_expr="gte")
+    since = SinceFilter(method="filter_since", label="Last seen at or after")
     kev = filters.BooleanFilter(method="filter_kev", label="In CISA's KEV catalogue")
     epss_min = filters.NumberFilter(
         method="filter_epss_min", min_value=0, max_value=1, label="EPSS score at least (0..1)"
@@ -124,9 +124,11 @@ class FindingFilter(filters.FilterSet):
     def filter_epss_min(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset if value is None else queryset.filter(epss_at_least(float(value)))
 
+    def filter_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.seen_since(value)
+
     def filter_scan(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        seen = ScanFinding.objects.filter(scan_id=value).values("finding_id")
-        return queryset.filter(id__in=seen)
+        return findings_seen_by(queryset, value)
 
 
 class VulnerabilityFilter(filters.FilterSet):

@@ -14,10 +14,12 @@ from findings.models import (
     Image,
     Repository,
     Scan,
-    ScanFinding,
+    ScanFindingSet,
     Tag,
     Vulnerability,
 )
+from findings.scansets import encode_ids
+from findings.seen import scan_finding_ids
 from remediator.core.severity import SEVERITY_RANK
 from remediator.engine.models import ActionKind, ActionState, RemediationAction
 
@@ -96,7 +98,10 @@ def make_findings(
             )
         )
     created = Finding.objects.bulk_create(rows)
-    ScanFinding.objects.bulk_create([ScanFinding(scan=scan, finding=f) for f in created])
+    ids = [f.pk for f in created] + scan_finding_ids(scan.pk)
+    ScanFindingSet.objects.update_or_create(
+        scan=scan, defaults={"count": len(ids), "ids": encode_ids(ids)}
+    )
     return created
 
 

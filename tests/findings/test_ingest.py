@@ -5,9 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from findings.ingest import scan_ingest
-from findings.models import Finding, Image, Scan, ScanFinding, Tag, Vulnerability
+from findings.models import Finding, FindingWitness, Image, Scan, Tag, Vulnerability
 from findings.parsers.base import ImageRef, ParsedScan
 from findings.parsers.images import parse_image_reference
+from findings.seen import scan_finding_ids
 
 from .factories import ALPINE, delivery, finding, report
 
@@ -48,9 +49,28 @@ def test_repeat_scan_with_same_findings_creates_nothing_new():
     second = ingest(report(finding("CVE-1"), day=2))
 
     assert (second.new, second.fixed, second.reopened) == (0, 0, 0)
-    only = Finding.objects.get()
-    assert only.status == "open" and only.last_scan == second.scan
-    assert only.first_seen.day == 1 and only.last_seen.day == 2
+    only = Finding.objects.with_last_seen().get()
+    assert only.status == "open" and only.seen_scan_id == second.scan.pk
+    assert only.first_seen.day == 1 and only.seen_at.day == 2
+
+
+def test_an_unchanged_rescan_rewrites_no_finding_or_witness_row():
+    ingest(report(finding("CVE-1"), finding("CVE-2"), day=1))
+    before = (list(Finding.objects.values()), list(FindingWitness.objects.values()))
+    with CaptureQueriesContext(connection) as ctx:
+        second = ingest(report(finding("CVE-1"), finding("CVE-2"), day=2))
+
+    def writes(table: str) -> list[str]:
+        return [
+            q["sql"] for q in ctx.captured_queries
+            if q["sql"].startswith(("UPDATE", "INSERT")) and f'"{table}"' in q["sql"][:40]
+        ]  # fmt: skip
+
+    # Only the closing statement (which matches no row here) touches findings.
+    assert [sql for sql in writes("findings_finding") if "fixed_by_scan_id" not in sql] == []
+    assert writes("findings_findingwitness") == []
+    assert (list(Finding.objects.values()), list(FindingWitness.objects.values())) == before
+    assert {f.seen_scan_id for f in Finding.objects.with_last_seen()} == {second.scan.pk}
 
 
 def test_finding_absent_from_a_newer_scan_is_fixed_by_that_scan():
@@ -111,8 +131,8 @@ def test_each_scan_lists_exactly_the_findings_it_saw():
     second = ingest(report(finding("CVE-2"), day=2))
 
     def seen(scan):
-        rows = ScanFinding.objects.filter(scan=scan)
-        return set(rows.values_list("finding__vulnerability_id", flat=True))
+        rows = Finding.objects.filter(pk__in=scan_finding_ids(scan.pk))
+        return set(rows.values_list("vulnerability_id", flat=True))
 
     assert seen(first.scan) == {"CVE-1", "CVE-2"}
     assert seen(second.scan) == {"CVE-2"}
@@ -161,11 +181,9 @@ def test_rescan_of_a_large_report_updates_every_finding():
     again = ingest(report(*many[:2000], day=2, image=image), image=image)
 
     assert (again.new, again.fixed) == (0, 500)
-    assert (
-        Finding.objects.filter(tag__repository__name="acme/big", last_scan=again.scan).count()
-        == 2000
-    )
-    assert ScanFinding.objects.filter(scan=again.scan).count() == 2000
+    big = Finding.objects.with_last_seen().filter(tag__repository__name="acme/big")
+    assert sum(f.seen_scan_id == again.scan.pk for f in big) == 2000
+    assert len(scan_finding_ids(again.scan.pk)) == 2000
 
 
 def _overlong_fields(obj) -> list[str]:
@@ -233,3 +251,17 @@ def test_only_web_links_are_kept_so_no_report_can_plant_a_script_link():
         "https://nvd.nist.gov/vuln/detail/CVE-2024-0001",
         "http://example.com/advisory",
     ]
+
+
+def test_last_seen_is_live_for_a_finding_a_witness_still_lists():
+    """An unchanged re-scan does not write the finding's row, yet it was seen by it:
+    reads (API ``since``, CSV, detail) take the scanner's newest scan of the tag."""
+    ingest(report(finding("CVE-1"), finding("CVE-2"), day=1))
+    third = ingest(report(finding("CVE-1"), day=3))
+    ingest(report(finding("CVE-1"), day=5))
+
+    live = {f.vulnerability_id: f for f in Finding.objects.with_last_seen()}
+    assert (live["CVE-1"].seen_at.day, live["CVE-2"].seen_at.day) == (5, 1)
+    after_two = live["CVE-1"].seen_at.replace(day=2)
+    assert {f.vulnerability_id for f in Finding.objects.seen_since(after_two)} == {"CVE-1"}
+    assert third.fixed == 1 and live["CVE-2"].status == "fixed"

@@ -179,3 +179,26 @@ def test_other_methods_are_405(client, secret, method):
 
 def test_url_without_trailing_slash_works(post, fixture_bytes):
     assert post("/api/v1/webhooks/trivy", fixture_bytes(TRIVY)).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("path", "fixture", "reason"),
+    [
+        ("/api/v1/webhooks/trivy/", "aqua/dd_one_vuln.json", "trivy"),
+        ("/api/v1/webhooks/trivy/", "trivy/trivy_npm_repo.json", "names no image"),
+    ],
+    ids=["other-format", "no-image"],
+)
+def test_a_large_unusable_report_is_202_then_rejected_by_the_worker(
+    post, fixture_bytes, settings, path, fixture, reason
+):
+    """Past WEBHOOK_CHECK_MAX_BYTES the report is parsed by the worker, not at post time:
+    the rejection shows at the delivery's URL (and in the list, the dashboard, metrics)."""
+    settings.WEBHOOK_CHECK_MAX_BYTES = 10
+    response = post(path, fixture_bytes(fixture))
+
+    assert response.status_code == 202, response.content
+    delivery = only_delivery()
+    with pytest.raises(Exception, match=reason):
+        delivery_run(delivery=delivery)
+    assert_kept_rejected(reason)

@@ -128,6 +128,7 @@ class FindingSerializer(serializers.ModelSerializer):
     image = serializers.SerializerMethodField()
     tag = serializers.CharField(source="tag.name")
     title = serializers.CharField(source="vulnerability.title")
+    last_seen = serializers.DateTimeField(source="seen_at", read_only=True)
     exploit = serializers.SerializerMethodField()
 
     class Meta:
@@ -149,6 +150,8 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class WitnessSerializer(serializers.ModelSerializer):
+    last_scan = serializers.IntegerField(source="listed_last_scan_id", read_only=True)
+
     class Meta:
         model = FindingWitness
         fields = [

@@ -15,8 +15,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from findings.deliveries import DeliveryBusy, delivery_reprocess
-from findings.models import Delivery, Finding, Repository, Scan, Tag, Vulnerability
+from findings.models import (
+    Delivery,
+    Finding,
+    FindingWitness,
+    Repository,
+    Scan,
+    Tag,
+    Vulnerability,
+)
 from findings.querysets import ACTIVE_STATUSES
+from findings.seen import witnesses_live
 from findings.threat_intel.queries import with_risk
 from remediator.api import filters
 from remediator.api.errors import ApiError, ErrorShapeMixin
@@ -102,7 +111,9 @@ class ScanDetailApi(ReadApi, generics.RetrieveAPIView):
     serializer_class = ScanSerializer
 
 
-FINDINGS = Finding.objects.select_related("repository", "tag", "vulnerability__intel")
+FINDINGS = Finding.objects.with_last_seen().select_related(
+    "repository", "tag", "vulnerability__intel"
+)
 
 
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="Findings"))
@@ -121,7 +132,9 @@ class FindingListApi(ReadApi, generics.ListAPIView):
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="One finding"))
 class FindingDetailApi(ReadApi, generics.RetrieveAPIView):
     permission_classes = [Needs.of(permissions.VIEW_FINDING)]
-    queryset = FINDINGS.prefetch_related("witnesses")
+    queryset = FINDINGS.prefetch_related(
+        Prefetch("witnesses", queryset=witnesses_live(FindingWitness.objects.all()))
+    )
     serializer_class = FindingDetailSerializer
 
 

@@ -22,8 +22,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
-from findings.models import Finding, Image, Repository, ScanFinding, Tag
+from findings.bulk import in_ids
+from findings.models import Finding, Image, Repository, Tag
 from findings.parsers.images import try_image_reference
+from findings.seen import scan_finding_id_sets
 from remediator.core.metrics import ADMISSION_CACHE
 from remediator.core.severity import severity_rank
 from remediator.engine.models import OPEN_STATES, ActionKind, AdmissionPolicy, RemediationAction
@@ -108,9 +110,8 @@ def load_image(reference: str) -> Known:
         newest.setdefault(scanner, scan_id)
     if not newest:
         return None, "no successful scan of this digest"
-    rows = Finding.objects.filter(
-        pk__in=ScanFinding.objects.filter(scan_id__in=newest.values()).values("finding_id")
-    ).values_list(
+    listed = sorted({i for ids in scan_finding_id_sets(newest.values()).values() for i in ids})
+    rows = Finding.objects.filter(pk__in=in_ids(listed)).values_list(
         "vulnerability_id",
         "severity",
         "severity_rank",

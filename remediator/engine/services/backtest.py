@@ -12,7 +12,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from findings.models import Finding, Scan, ScanFinding
+from findings.models import Finding, Scan
+from findings.seen import scan_finding_id_sets
 from remediator.engine.backtest import Replay, ScanEvent, replay
 from remediator.engine.models import Policy, RemediationAction
 from remediator.engine.policy import FindingFacts
@@ -79,11 +80,7 @@ def _events(since: datetime, until: datetime) -> Iterator[ScanEvent]:
     facts: dict[int, FindingFacts] = {}
     for start in range(0, len(rows), SCAN_CHUNK):
         chunk = rows[start : start + SCAN_CHUNK]
-        listed: dict[int, list[int]] = {row[0]: [] for row in chunk}
-        for scan_id, finding_id in ScanFinding.objects.filter(scan_id__in=listed).values_list(
-            "scan_id", "finding_id"
-        ):
-            listed[scan_id].append(finding_id)
+        listed = scan_finding_id_sets(row[0] for row in chunk)
         missing = {i for ids in listed.values() for i in ids} - facts.keys()
         if missing:
             for fact in facts_iter(Finding.objects.filter(pk__in=missing)):

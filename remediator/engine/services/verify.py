@@ -23,8 +23,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from findings.models import Scan, ScanFinding
+from findings.models import Scan
 from findings.querysets import ACTIVE_STATUSES
+from findings.seen import scan_finding_ids
 from findings.status import CLOSABLE
 from remediator.engine.models import (
     BUILDING_KINDS,
@@ -96,10 +97,9 @@ def action_verify(*, action: RemediationAction, scan: Scan) -> RemediationAction
     covered = action.findings.all()
     if not covered.filter(witnesses__scanner_key=scan.scanner_key).exists():
         return None  # this scanner never saw these findings: it can prove nothing
-    survivors = list(
-        covered.filter(pk__in=ScanFinding.objects.filter(scan=scan).values("finding_id"))
-        .values_list("vulnerability_id", flat=True)
-        .distinct()
+    listed = set(scan_finding_ids(scan.pk))
+    survivors = sorted(
+        {vuln for pk, vuln in covered.values_list("pk", "vulnerability_id") if pk in listed}
     )
     if not survivors and covered.filter(status__in=CLOSABLE).exists():
         return None  # gone from this scanner's view; another witness has not looked yet

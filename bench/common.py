@@ -1,0 +1,69 @@
+"""Shared by the bench/part_*.py scripts: the database, Django, the report generator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remediator.settings")
+
+
+def setup(*, fresh: bool = False, migrate: bool = True) -> None:
+    """Create the DATABASE_URL database when missing (dropped first when ``fresh``),
+    set Django up and migrate."""
+    import re
+
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    match = re.match(r"postgres(?:ql)?://(?P<base>[^/]*)/(?P<name>[^?]+)", url)
+    assert match, url
+    with psycopg.connect(f"postgresql://{match['base']}/postgres", autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{match["name"]}" WITH (FORCE)')
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [match["name"]])
+        if found.fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{match["name"]}"')
+    import django
+
+    django.setup()
+    if not migrate:
+        return
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+
+
+def parser(doc: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--out", required=True)
+    p.add_argument("--runs", type=int, default=3)
+    return p
+
+
+def write(path: str, result: dict) -> None:
+    Path(path).write_text(json.dumps(result, indent=1))
+    print(json.dumps(result))
+
+
+def rows_written() -> int:
+    """Rows inserted + updated + deleted in this database so far (pg_stat, flushed)."""
+    import time
+
+    from django.db import connection
+
+    time.sleep(1.1)  # PostgreSQL flushes table statistics about once a second
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables"
+        )
+        return int(cursor.fetchone()[0])

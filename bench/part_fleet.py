@@ -1,0 +1,112 @@
+"""Fleet day, a measured fraction: N scans of 500 findings (1 first scan + 4 unchanged
+re-scans per tag: 80% unchanged) through real Celery workers on PostgreSQL and Redis,
+each followed by its policy evaluation (one enabled policy), with 1 and 2 worker
+processes. The table extrapolates linearly to 10,000 scans."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+from common import ROOT, parser, setup, write
+
+FINDINGS = 500
+SCANS_PER_TAG = 5
+
+
+def _report(tag: int, scan: int) -> bytes:
+    from ingest import trivy_report
+
+    body = json.loads(
+        trivy_report(FINDINGS, image=f"registry.example.com/fleet/svc{tag}:1",
+                     digest="sha256:" + f"{tag:064x}")
+    )  # fmt: skip
+    body["CreatedAt"] = f"2026-01-01T{scan:02d}:00:00Z"
+    return json.dumps(body).encode()
+
+
+def _prepare(scans: int, stamp: int) -> list[int]:
+    """Store the deliveries (not timed), round-robin over the tags, and the policy."""
+    from findings.deliveries import delivery_store
+    from remediator.engine.models import Policy
+
+    Policy.objects.get_or_create(
+        name="critical-fixable",
+        defaults={"min_severity": "critical", "fix_available": True, "action": "rebuild",
+                  "requires_approval": True},
+    )  # fmt: skip
+    tags = max(1, scans // SCANS_PER_TAG)
+    ids = []
+    for scan in range(SCANS_PER_TAG):
+        for tag in range(tags):
+            body = _report(stamp * 100_000 + tag, scan)
+            delivery, _ = delivery_store(source="trivy", body=body, channel="cli")
+            ids.append(delivery.pk)
+    return ids
+
+
+def _queue_empty() -> bool:
+    from remediator.celery import app
+
+    with app.connection_for_read() as conn:
+        client = conn.default_channel.client
+        return client.llen("ingest") == 0 and client.hlen("unacked") == 0
+
+
+def _run(ids: list[int], workers: int) -> float:
+    from findings.models import Delivery
+    from findings.tasks import delivery_process_task
+
+    worker = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "celery"), "-A", "remediator.celery", "worker",
+         "--concurrency", str(workers), "--queues", "ingest", "--loglevel", "WARNING",
+         "--without-mingle"],
+        cwd=ROOT, env=os.environ.copy(),
+    )  # fmt: skip
+    from remediator.celery import app
+
+    for _ in range(120):  # the worker's start-up is not the fleet's time
+        if len(app.control.ping(timeout=0.5)) >= 1:
+            break
+    started = time.perf_counter()
+    for pk in ids:
+        delivery_process_task.delay(pk)
+    while True:
+        queued = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).count()
+        if queued == 0 and _queue_empty():
+            break
+        time.sleep(0.2)
+    elapsed = time.perf_counter() - started
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=60)
+    rejected = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.REJECTED).count()
+    assert rejected == 0, f"{rejected} deliveries rejected"
+    return elapsed
+
+
+def main() -> None:
+    p = parser(__doc__)
+    p.add_argument("--scans", type=int, default=500)
+    args = p.parse_args()
+    setup(fresh=True)
+    from remediator.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.delete("ingest", "unacked", "unacked_index")
+    result: dict = {"scans": args.scans, "findings": FINDINGS, "by_workers": {}}
+    stamp = 0
+    for run in range(args.runs):
+        for workers in (1, 2):
+            stamp += 1
+            ids = _prepare(args.scans, stamp)
+            seconds = _run(ids, workers)
+            result["by_workers"].setdefault(str(workers), []).append(seconds)
+            print(f"run {run}: {workers} worker(s): {len(ids)} scans in {seconds:.1f} s")
+    write(args.out, result)
+
+
+if __name__ == "__main__":
+    main()

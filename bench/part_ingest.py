@@ -1,0 +1,123 @@
+"""Ingest: first ingest and re-scans of an N-finding Trivy report, beside json.load, COPY
+of the same rows and a naive per-row ORM loop (PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from common import ROOT, parser, rows_written, setup, write
+
+
+def report(size: int, image: str, *, stamp: int, changed: int = 0) -> bytes:
+    from ingest import trivy_report
+
+    body = json.loads(trivy_report(size, image=image, digest="sha256:" + "2" * 64))
+    vulns = body["Results"][0]["Vulnerabilities"]
+    for vuln in vulns[:changed]:  # a changed severity and fix
+        vuln["Severity"], vuln["FixedVersion"] = "CRITICAL", vuln["FixedVersion"] + ".1"
+    for i in range(changed):  # and as many new findings in place of old ones
+        vulns[-1 - i]["VulnerabilityID"] = f"CVE-2027-{stamp % 100000:05d}{i}"
+    body["CreatedAt"] = f"2026-01-01T00:00:{stamp % 60:02d}.{stamp:09d}Z"
+    return json.dumps(body).encode()
+
+
+def ingest(body: bytes) -> float:
+    from findings.deliveries import delivery_process, delivery_store
+
+    started = time.perf_counter()
+    delivery, _ = delivery_store(source="trivy", body=body, channel="cli")
+    delivery_process(delivery=delivery)
+    return time.perf_counter() - started
+
+
+def copy_floor(body: bytes) -> float:
+    """COPY of the same finding rows into a scratch table with the findings indexes."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from findings.parsers import load_body, parse
+
+    parsed = parse("trivy", load_body("trivy", body))
+    now = timezone.now()
+    rows = [
+        (1, 1, f.vulnerability_id, f.package, f.installed_version, f.package_type,
+         ", ".join(f.fixed_versions), bool(f.fixed_versions), f.severity, 3, None, "",
+         json.dumps(list(f.locations)), "open", "", now, now, 0)
+        for f in parsed.findings
+    ]  # fmt: skip
+    cols = (
+        "repository_id, tag_id, vulnerability_id, package, installed_version, package_type, "
+        "fixed_version, fixable, severity, severity_rank, cvss_score, vendor_status, "
+        "locations, status, status_reason, first_seen, last_seen, reopened_count"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE copy_floor (LIKE findings_finding INCLUDING ALL) ON COMMIT DROP"
+        )
+        started = time.perf_counter()
+        with cursor.cursor.copy(f"COPY copy_floor ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return time.perf_counter() - started
+
+
+def orm_floor(n: int = 2000) -> float:
+    """A naive loop: one Finding.objects.create per finding (rolled back); rows/s."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from findings.models import Finding, Image, Repository, Tag, Vulnerability
+
+    now = timezone.now()
+    with transaction.atomic():
+        repo = Repository.objects.create(registry="orm.example", name=f"floor{time.time_ns()}")
+        tag = Tag.objects.create(
+            repository=repo, name="1", image=Image.objects.create(repository=repo)
+        )
+        vuln, _ = Vulnerability.objects.get_or_create(id="CVE-2026-00001")
+        started = time.perf_counter()
+        for i in range(n):
+            Finding.objects.create(
+                repository=repo, tag=tag, vulnerability=vuln, package=f"p{i}",
+                installed_version="1", first_seen=now, last_seen=now,
+            )  # fmt: skip
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return n / elapsed
+
+
+def main() -> None:
+    p = parser(__doc__)
+    p.add_argument("--findings", type=int, default=20_000)
+    args = p.parse_args()
+    setup(fresh=True)
+    n = args.findings
+    result: dict = {"findings": n}
+    for key in ("json_load_s", "first_s", "rescan_s", "rescan_rows_written", "changed_s",
+                "changed_rows_written", "copy_s", "orm_rows_per_s"):  # fmt: skip
+        result[key] = []
+    path = ROOT / "var" / "bench-report.json"
+    for run in range(args.runs):
+        image = f"registry.example.com/bench/app{run}-{time.time_ns()}:1"
+        first = report(n, image, stamp=run * 3)
+        path.write_bytes(first)
+        started = time.perf_counter()
+        with path.open("rb") as handle:
+            json.load(handle)
+        result["json_load_s"].append(time.perf_counter() - started)
+        result["first_s"].append(ingest(first))
+        before = rows_written()
+        result["rescan_s"].append(ingest(report(n, image, stamp=run * 3 + 1)))
+        result["rescan_rows_written"].append(rows_written() - before)
+        before = rows_written()
+        changed = report(n, image, stamp=run * 3 + 2, changed=n // 100)
+        result["changed_s"].append(ingest(changed))
+        result["changed_rows_written"].append(rows_written() - before)
+        result["copy_s"].append(copy_floor(first))
+        result["orm_rows_per_s"].append(orm_floor())
+    write(args.out, result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Set-at-a-time writes from plain tuples: no model instance per row.
+
+``rows_insert`` streams rows with PostgreSQL's COPY, elsewhere (SQLite) one
+``executemany`` INSERT; ``rows_update`` is one ``executemany`` UPDATE by id.
+``in_ids`` matches a column against any number of values in one bound parameter
+(``= ANY(array)`` on PostgreSQL, ``json_each`` on SQLite), so no statement
+grows with a report and none meets SQLite's variable limit.
+Values are given as Python values, JSON columns as text (``json.dumps``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def adapt_row(row: Iterable[object]) -> tuple:
+    """A row as SQLite stores it: datetimes as Django writes them (PostgreSQL takes rows
+    as they are). JSON columns are given as text already (``json.dumps``)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    return tuple(adapt(v) if isinstance(v, datetime) else v for v in row)
+
+
+def rows_insert(
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    skip_existing: bool = False,
+) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table``.
+
+    ``skip_existing``: rows whose unique key is taken (by a concurrent transaction too)
+    are left out, ON CONFLICT DO NOTHING; on PostgreSQL the rows are copied into a
+    temporary table first. Call it inside a transaction."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        if is_postgresql():
+            target = quote(table)
+            if skip_existing:
+                target = quote(f"_bulk_{table}")
+                cursor.execute(f"DROP TABLE IF EXISTS {target}")
+                cursor.execute(
+                    f"CREATE TEMP TABLE {target} ON COMMIT DROP AS "
+                    f"SELECT {names} FROM {quote(table)} WITH NO DATA"
+                )
+            with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            if skip_existing:
+                cursor.execute(
+                    f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM {target} "
+                    "ORDER BY 1 ON CONFLICT DO NOTHING"
+                )
+            return
+        prepared = [adapt_row(row) for row in rows]
+        if prepared:
+            marks = ", ".join(["%s"] * len(columns))
+            tail = " ON CONFLICT DO NOTHING" if skip_existing else ""
+            cursor.executemany(
+                f"INSERT INTO {quote(table)} ({names}) VALUES ({marks}){tail}", prepared
+            )
+
+
+def rows_update(table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> int:
+    """UPDATE ``table`` SET ``columns`` WHERE id = the last value of each row."""
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(c)} = %s" for c in columns)
+    if not is_postgresql():
+        rows = [adapt_row(r) for r in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {quote(table)} SET {sets} WHERE id = %s", rows)
+    return len(rows)
+
+
+def in_ids(values: Sequence[int] | Sequence[str], *, text: bool = False) -> RawSQL:
+    """A subquery of ``values`` for ``filter(column__in=in_ids(values))``, one parameter."""
+    if is_postgresql():
+        kind = "text" if text else "bigint"
+        return RawSQL(f"SELECT unnest(%s::{kind}[])", [list(values)])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(values))])
