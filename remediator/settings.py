@@ -164,6 +164,7 @@ CELERY_TASK_ROUTES = {
     "remediator.action_dispatch": {"queue": "actions"},
     "remediator.action_poll": {"queue": "actions"},
     "remediator.action_notify": {"queue": "actions"},
+    "remediator.action_pull_request_update": {"queue": "actions"},
     "findings.*": {"queue": "housekeeping"},
     "remediator.*": {"queue": "housekeeping"},
 }
