@@ -27,7 +27,8 @@ def ours() -> list[str]:
 
 
 def test_every_task_goes_to_a_queue_the_procfile_worker_consumes():
-    [worker] = [line for line in (ROOT / "Procfile").read_text().splitlines() if "worker" in line]
+    procfile = (ROOT / "Procfile").read_text().splitlines()
+    [worker] = [line for line in procfile if line.startswith("worker:")]
     consumed = set(re.search(r"WORKER_QUEUES:-([\w,]+)", worker).group(1).split(","))
     routed = {name: queue_of(name) for name in ours()}
     assert len(routed) > 15
