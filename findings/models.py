@@ -8,8 +8,10 @@ body exactly as a scanner sent it.
 
 from __future__ import annotations
 
+import io
 import zlib
 
+import zstandard
 from django.db import models
 from django.db.models import Q
 
@@ -19,6 +21,24 @@ from .bulk import in_ids
 from .parsers import SOURCES
 from .querysets import FindingQuerySet
 from .scansets import decode_ids
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def body_decompress(stored: bytes) -> bytes:
+    """A stored raw body: a Zstandard frame (every body stored now, content size in its
+    header) or, in rows stored before, zlib."""
+    if stored[:4] == ZSTD_MAGIC:
+        return zstandard.ZstdDecompressor().decompress(stored)
+    return zlib.decompress(stored)
+
+
+def body_head(stored: bytes, cap: int) -> bytes:
+    """At most the first ``cap`` bytes of a stored raw body, decompressing no more."""
+    if stored[:4] == ZSTD_MAGIC:
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(stored)) as reader:
+            return reader.read(cap)
+    return zlib.decompressobj().decompress(stored, cap)
 
 
 def clip(value: str, length: int) -> str:
@@ -108,7 +128,9 @@ class Delivery(models.Model):
         max_length=200, blank=True, help_text="The sender's own delivery id, when it sends one."
     )
     sha256 = models.CharField(max_length=64)
-    body_gz = models.BinaryField(help_text="The raw body, zlib-compressed.")
+    body_gz = models.BinaryField(
+        help_text="The raw body, Zstandard-compressed (zlib in rows stored before 2026-12)."
+    )
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=200, blank=True)
     headers = models.JSONField(default=dict, blank=True)
@@ -146,7 +168,11 @@ class Delivery(models.Model):
 
     @property
     def body(self) -> bytes:
-        return zlib.decompress(bytes(self.body_gz))
+        return body_decompress(bytes(self.body_gz))
+
+    def body_head(self, cap: int) -> bytes:
+        """At most the first ``cap`` bytes of the raw body (for previews)."""
+        return body_head(bytes(self.body_gz), cap)
 
     @property
     def scan(self) -> Scan | None:
@@ -156,7 +182,7 @@ class Delivery(models.Model):
 
     @staticmethod
     def compress(body: bytes) -> bytes:
-        return zlib.compress(body, 1)  # level 1: 3-4x faster than 6, a few % larger
+        return zstandard.ZstdCompressor(level=3).compress(body)
 
 
 class Scan(models.Model):

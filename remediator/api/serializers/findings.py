@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
-
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -240,7 +238,7 @@ class DeliveryDetailSerializer(DeliverySerializer):
     def get_body_preview(self, obj: Delivery) -> str:
         """The first DELIVERY_BODY_PREVIEW_BYTES of the raw body, as text."""
         cap = settings.DELIVERY_BODY_PREVIEW_BYTES
-        data = zlib.decompressobj().decompress(bytes(obj.body_gz), cap)
+        data = obj.body_head(cap)
         return data.decode("utf-8", errors="replace")
 
     def get_body_truncated(self, obj: Delivery) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
-
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -35,8 +33,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
 
 def body_preview(delivery: Delivery, cap: int = BODY_CAP) -> tuple[str, bool]:
     """The first ``cap`` bytes of the raw body as text (escaped by the template)."""
-    decompressor = zlib.decompressobj()
-    head = decompressor.decompress(bytes(delivery.body_gz), cap + 1)
+    head = delivery.body_head(cap + 1)
     return head[:cap].decode("utf-8", errors="replace"), len(head) > cap
 
 
