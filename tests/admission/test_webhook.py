@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from prometheus_client import REGISTRY
 from findings.models import Finding, RunningImage, ThreatIntel, Vulnerability
 from remediator.engine.models import AdmissionPolicy, AuditEvent
 from remediator.engine.services.risk import finding_accept_risk
+from remediator.engine.services.threat_intel import threat_intel_import
 from tests.engine.factories import digest, ingest, vuln
 
 from .conftest import URL, answer_of, post_review, sample
@@ -244,3 +246,39 @@ def test_with_a_write_delay_decisions_are_written_in_one_batch_later(client, vul
     BUFFER.flush()  # what the writer thread (and process exit) does
     assert AuditEvent.objects.filter(kind="admission").count() == 3
     assert RunningImage.objects.count() == 1  # the same container, coalesced
+
+
+def test_an_imported_kev_catalogue_reaches_the_cached_answers(client, vulnerable, tmp_path):
+    """The import writes in bulk (no post_save): it moves the cache generation itself."""
+    AdmissionPolicy.objects.create(name="kev", min_severity="unknown", kev=True)
+    body = sample("pod_alpine_3_10.json")
+    assert answer_of(post_review(client, body))["allowed"] is True  # now cached
+    catalogue = {
+        "title": "CISA Catalog of Known Exploited Vulnerabilities",
+        "catalogVersion": "2026.11.30",
+        "dateReleased": "2026-11-30T15:00:00.0000Z",
+        "count": 1,
+        "vulnerabilities": [
+            {
+                "cveID": "CVE-2024-6119",
+                "vendorProject": "OpenSSL",
+                "product": "OpenSSL",
+                "vulnerabilityName": "OpenSSL Type Confusion Vulnerability",
+                "dateAdded": "2026-11-30",
+                "shortDescription": "A test entry.",
+                "requiredAction": "Apply updates per vendor instructions.",
+                "dueDate": "2026-12-21",
+                "knownRansomwareCampaignUse": "Unknown",
+                "notes": "",
+                "cwes": ["CWE-843"],
+            }
+        ],
+    }
+    path = tmp_path / "kev.json"
+    path.write_text(json.dumps(catalogue))
+
+    threat_intel_import(kev=str(path))
+
+    answer = answer_of(post_review(client, body))
+    assert answer["allowed"] is False
+    assert "CVE-2024-6119 (critical, KEV)" in answer["status"]["message"]

@@ -7,10 +7,11 @@ plus the tag's open remediation action. Each web process keeps them in memory, t
 with the *generation* read from the shared cache (the database cache table, or Redis
 with CACHE_URL), which ``admission_cache_bump`` moves from any process whenever
 something they depend on changes (a scan is ingested, a finding's status or an action's
-state changes, an admission policy is edited). The generation is read at most once a
+state changes, an admission policy or a threat-intel row is edited, EPSS/KEV are
+imported). The generation is read at most once a
 second, so a request whose images are all known costs no query at all, and a change
 made in another process is seen within a second. ``ADMISSION_CACHE_SECONDS`` bounds
-what no signal reports (threat-intel imports in bulk).
+what nothing reports.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from typing import IO
 from django.conf import settings
 
 from findings.threat_intel.store import ImportResult, epss_import, kev_import
+from remediator.engine.admission.facts import admission_cache_bump
 from remediator.engine.audit import audit_record
 from remediator.integrations.threat_intel.client import feed_download
 
@@ -43,6 +44,8 @@ def threat_intel_import(*, epss: str = "", kev: str = "") -> list[ImportResult]:
             ),
             data=result.as_dict(),
         )
+    if results:
+        admission_cache_bump()  # bulk upserts send no post_save: KEV/EPSS rules read these
     return results
 
 
