@@ -12,6 +12,7 @@ import re
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import Cursor, CursorPagination
 
+from findings.threat_intel.queries import ORDERINGS as RANKED
 from remediator.core.storable import is_bigint, is_storable_text
 
 from .errors import ApiError
@@ -65,7 +66,7 @@ class FindingsOrdered(NewestFirst):
     ``?ordering=epss`` (highest first); the view annotates the ranks these need
     (``findings.threat_intel.queries``)."""
 
-    ORDERINGS = {"newest": ("-id",), "risk": ("-risk_rank", "-id"), "epss": ("-epss_rank", "-id")}
+    ORDERINGS = {"newest": ("-id",), "risk": RANKED["risk"], "epss": RANKED["epss"]}
 
     def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
         choice = request.query_params.get("ordering", "newest")

@@ -26,7 +26,7 @@ from findings.models import (
 )
 from findings.querysets import ACTIVE_STATUSES
 from findings.seen import witnesses_live
-from findings.threat_intel.queries import with_risk
+from findings.threat_intel.queries import sorted_by
 from remediator.api import filters
 from remediator.api.errors import ApiError, ErrorShapeMixin
 from remediator.api.pagination import ByTextId, FindingsOrdered, NewestFirst
@@ -124,9 +124,8 @@ class FindingListApi(ReadApi, generics.ListAPIView):
     pagination_class = FindingsOrdered
 
     def get_queryset(self) -> QuerySet:
-        if self.request.query_params.get("ordering") in ("risk", "epss"):
-            return with_risk(FINDINGS)
-        return FINDINGS
+        queryset, _ = sorted_by(FINDINGS, self.request.query_params.get("ordering", ""))
+        return queryset  # annotated with the ranks when the ordering needs them
 
 
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="One finding"))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from findings.inventory import running_for_finding
 from findings.models import Finding
 from findings.seen import scans_that_saw, witnesses_live
-from findings.threat_intel.queries import sorted_by
+from findings.threat_intel.queries import ORDERINGS, sorted_by
 from remediator.core import permissions
 from remediator.dashboard.common import keyset_page, query_without, require_perm
 from remediator.dashboard.filters import FindingFilterForm
@@ -20,7 +20,8 @@ from remediator.engine.models import AuditEvent
 
 from .decisions import decision_buttons, tomorrow
 
-LIST_KEYS = ("-severity_rank", "-id")
+LIST_KEYS = ORDERINGS["severity"]
+"""Worst first, newest first: the list's default order and the CSV's."""
 CSV_COLUMNS = (
     "id",
     "vulnerability",
