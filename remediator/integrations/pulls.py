@@ -9,13 +9,35 @@ force-pushes.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from remediator.core.errors import ProviderError
 from remediator.integrations.ci import RunStatus
 
 PULL_STATES = ("open", "merged", "closed")
+
+
+def file_text(content: str, *, host: str, path: str) -> str:
+    """A file's base64 ``content`` as both hosts' APIs give it (GitHub wraps its lines),
+    as text; a permanent ProviderError when it is not UTF-8."""
+    try:
+        return base64.b64decode(content or "").decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ProviderError(f"{host}: {path} is not UTF-8 text", permanent=True) from exc
+
+
+def file_content(text: str) -> str:
+    """``text`` as the base64 both hosts' APIs take."""
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def api_time(value: str | None) -> datetime | None:
+    """An ISO 8601 time from a host's API (``…Z`` or with an offset), or None."""
+    return datetime.fromisoformat(value) if value else None
 
 
 @dataclass(frozen=True)

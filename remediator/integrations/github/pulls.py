@@ -12,16 +12,19 @@ actions (read) permissions.
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
 from urllib.parse import quote
 
 from remediator.core.errors import ProviderError
 from remediator.integrations.ci import CITarget, RunStatus
 from remediator.integrations.github.client import api_client, repo_path, run_status
 from remediator.integrations.http import HttpClient
-from remediator.integrations.pulls import PullRequest, RepoFile
+from remediator.integrations.pulls import (
+    PullRequest,
+    RepoFile,
+    api_time,
+    file_content,
+    file_text,
+)
 
 STALE_STATUSES = (409,)
 """GitHub: the ``sha`` given is no longer the file's ("is at X but expected Y")."""
@@ -37,7 +40,7 @@ def _pull(data: dict) -> PullRequest:
         state=state,
         head_sha=(data.get("head") or {}).get("sha", ""),
         merge_commit_sha=(data.get("merge_commit_sha") or "") if merged else "",
-        merged_at=datetime.fromisoformat(merged_at.replace("Z", "+00:00")) if merged_at else None,
+        merged_at=api_time(merged_at),
     )
 
 
@@ -77,16 +80,13 @@ class GitHubPulls:
         data = response.json() if response.status_code == 200 else {}
         if not isinstance(data, dict) or data.get("type") != "file":
             raise ProviderError(f"github: no file {path!r} on {ref!r}", permanent=True)
-        try:
-            text = base64.b64decode(data.get("content", ""), validate=False).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as exc:
-            raise ProviderError(f"github: {path} is not UTF-8 text", permanent=True) from exc
+        text = file_text(data.get("content", ""), host="github", path=path)
         return RepoFile(text=text, version=data["sha"])
 
     def file_commit(self, path: str, *, branch: str, text: str, version: str, message: str) -> str:
         body = {
             "message": message,
-            "content": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+            "content": file_content(text),
             "sha": version,
             "branch": branch,
         }

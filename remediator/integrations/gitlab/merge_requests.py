@@ -13,16 +13,19 @@ the ``api`` scope.
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
 from urllib.parse import quote
 
 from remediator.core.errors import ProviderError
 from remediator.integrations.ci import CITarget, RunStatus
 from remediator.integrations.gitlab.client import pipeline_status, project_api
 from remediator.integrations.http import HttpClient, require_secret
-from remediator.integrations.pulls import PullRequest, RepoFile
+from remediator.integrations.pulls import (
+    PullRequest,
+    RepoFile,
+    api_time,
+    file_content,
+    file_text,
+)
 
 STALE_MARKERS = ("changed since", "has been changed")
 """GitLab's 400 when ``last_commit_id`` is no longer the file's last commit."""
@@ -42,7 +45,7 @@ def _merge_request(data: dict) -> PullRequest:
         state=state,
         head_sha=data.get("sha") or "",
         merge_commit_sha=built,
-        merged_at=datetime.fromisoformat(merged_at.replace("Z", "+00:00")) if merged_at else None,
+        merged_at=api_time(merged_at),
     )
 
 
@@ -82,10 +85,7 @@ class GitLabMergeRequests:
         if response.status_code == 404:
             raise ProviderError(f"gitlab: no file {path!r} on {ref!r}", permanent=True)
         data = response.json()
-        try:
-            text = base64.b64decode(data.get("content", "")).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as exc:
-            raise ProviderError(f"gitlab: {path} is not UTF-8 text", permanent=True) from exc
+        text = file_text(data.get("content", ""), host="gitlab", path=path)
         return RepoFile(text=text, version=data["last_commit_id"])
 
     def file_commit(self, path: str, *, branch: str, text: str, version: str, message: str) -> str:
@@ -96,7 +96,7 @@ class GitLabMergeRequests:
                 {
                     "action": "update",
                     "file_path": path,
-                    "content": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+                    "content": file_content(text),
                     "encoding": "base64",
                     "last_commit_id": version,
                 }
