@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .parsers.fields import as_dict, as_list
 from .parsers.images import normalize_digest
 
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
@@ -41,20 +42,12 @@ class RunningRow:
     digest: str = ""
 
 
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> list:
-    return value if isinstance(value, list) else []
-
-
 def spec_containers(spec: object) -> list[ContainerImage]:
     """The containers of a pod spec, init and ephemeral ones included, in that order."""
     found = []
     for field in CONTAINER_FIELDS:
-        for container in _list(_dict(spec).get(field)):
-            container = _dict(container)
+        for container in as_list(as_dict(spec).get(field)):
+            container = as_dict(container)
             image = container.get("image")
             if isinstance(image, str) and image.strip():
                 found.append(ContainerImage(str(container.get("name") or ""), image.strip(), field))
@@ -74,12 +67,12 @@ def workload_of(metadata: object, default_kind: str = "Pod") -> tuple[str, str]:
     """(kind, name) of the workload that owns an object: its controller owner, a
     ReplicaSet named ``<deployment>-<pod-template-hash>`` reported as the Deployment;
     else the object itself (its ``generateName`` while the API server has not named it)."""
-    meta = _dict(metadata)
-    owners = [_dict(owner) for owner in _list(meta.get("ownerReferences"))]
+    meta = as_dict(metadata)
+    owners = [as_dict(owner) for owner in as_list(meta.get("ownerReferences"))]
     owner = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
     if owner and owner.get("kind") and owner.get("name"):
         kind, name = str(owner["kind"]), str(owner["name"])
-        template_hash = str(_dict(meta.get("labels")).get("pod-template-hash") or "")
+        template_hash = str(as_dict(meta.get("labels")).get("pod-template-hash") or "")
         if kind == "ReplicaSet" and template_hash and name.endswith(f"-{template_hash}"):
             return "Deployment", name[: -len(template_hash) - 1]
         return kind, name
@@ -90,7 +83,7 @@ def workload_of(metadata: object, default_kind: str = "Pod") -> tuple[str, str]:
 def pods_running(document: object, *, cluster: str = "") -> list[RunningRow]:
     """Every container of every pod in a ``kubectl get pods -A -o json`` document (a
     ``List``/``PodList``, or one Pod), with the digest its status reports."""
-    doc = _dict(document)
+    doc = as_dict(document)
     if doc.get("kind") == "Pod":
         pods = [doc]
     elif isinstance(doc.get("items"), list):
@@ -99,17 +92,17 @@ def pods_running(document: object, *, cluster: str = "") -> list[RunningRow]:
         raise PodListInvalid('expected a pod list ({"kind": "List", "items": [...]}) or a Pod')
     rows: dict[tuple, RunningRow] = {}
     for pod in pods:
-        pod = _dict(pod)
+        pod = as_dict(pod)
         if pod.get("kind", "Pod") != "Pod":
             continue
-        meta = _dict(pod.get("metadata"))
+        meta = as_dict(pod.get("metadata"))
         namespace = str(meta.get("namespace") or "default")
         kind, name = workload_of(meta)
-        status = _dict(pod.get("status"))
+        status = as_dict(pod.get("status"))
         digests = {
-            str(_dict(s).get("name") or ""): digest_of_image_id(_dict(s).get("imageID"))
+            str(as_dict(s).get("name") or ""): digest_of_image_id(as_dict(s).get("imageID"))
             for field in STATUS_FIELDS
-            for s in _list(status.get(field))
+            for s in as_list(status.get(field))
         }
         for container in spec_containers(pod.get("spec")):
             row = RunningRow(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from findings.parsers.fields import as_dict
 from findings.pods import ContainerImage, spec_containers, workload_of
 
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
@@ -44,26 +45,26 @@ class Review:
     annotations: dict = field(default_factory=dict)
 
 
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _string_values(value: object) -> dict[str, str]:
+    return {k: v for k, v in as_dict(value).items() if isinstance(v, str)}
 
 
 def pod_template(obj: dict) -> tuple[dict, dict]:
     """(pod spec, pod template metadata) of a Pod or of a workload's pod template."""
     kind = obj.get("kind")
-    spec = _dict(obj.get("spec"))
+    spec = as_dict(obj.get("spec"))
     if kind == "Pod":
-        return spec, _dict(obj.get("metadata"))
+        return spec, as_dict(obj.get("metadata"))
     if kind == "CronJob":
-        spec = _dict(_dict(spec.get("jobTemplate")).get("spec"))
+        spec = as_dict(as_dict(spec.get("jobTemplate")).get("spec"))
     elif kind not in TEMPLATE_KINDS:
         return {}, {}
-    template = _dict(spec.get("template"))
-    return _dict(template.get("spec")), _dict(template.get("metadata"))
+    template = as_dict(spec.get("template"))
+    return as_dict(template.get("spec")), as_dict(template.get("metadata"))
 
 
 def parse_review(body: object) -> Review:
@@ -82,17 +83,17 @@ def parse_review(body: object) -> Review:
         raise ReviewInvalid("request.uid: expected a non-empty string")
     if len(uid) > 256:
         raise ReviewInvalid("request.uid: longer than 256 characters")
-    obj = _dict(request.get("object"))
-    meta = _dict(obj.get("metadata"))
+    obj = as_dict(request.get("object"))
+    meta = as_dict(obj.get("metadata"))
     spec, template_meta = pod_template(obj)
-    kind = _str(_dict(request.get("kind")).get("kind")) or _str(obj.get("kind"))
+    kind = _str(as_dict(request.get("kind")).get("kind")) or _str(obj.get("kind"))
     namespace = _str(request.get("namespace")) or _str(meta.get("namespace"))
     workload = workload_of(meta, default_kind=_str(obj.get("kind")) or kind)
     if not workload[1]:
         workload = (workload[0], _str(request.get("name")))
     annotations = {
-        **{k: v for k, v in _dict(template_meta.get("annotations")).items() if isinstance(v, str)},
-        **{k: v for k, v in _dict(meta.get("annotations")).items() if isinstance(v, str)},
+        **_string_values(template_meta.get("annotations")),
+        **_string_values(meta.get("annotations")),
     }
     return Review(
         api_version=api_version,
@@ -102,7 +103,7 @@ def parse_review(body: object) -> Review:
         name=_str(request.get("name")) or _str(meta.get("name")),
         operation=_str(request.get("operation")),
         dry_run=request.get("dryRun") is True,
-        username=_str(_dict(request.get("userInfo")).get("username")),
+        username=_str(as_dict(request.get("userInfo")).get("username")),
         workload=workload,
         containers=tuple(spec_containers(spec)),
         annotations=annotations,
