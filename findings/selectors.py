@@ -39,11 +39,6 @@ from .threat_intel import queries as intel
 RISK_WEIGHTS = {"critical": 10, "high": 5, "medium": 2, "low": 1}
 
 
-def open_at(at: datetime) -> Q:
-    """The filter for "this finding was open at ``at``"."""
-    return Q(first_seen__lte=at) & (Q(fixed_at__isnull=True) | Q(fixed_at__gt=at))
-
-
 CLOSED = ~Q(status__in=DECIDED)
 
 

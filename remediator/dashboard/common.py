@@ -24,7 +24,6 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from remediator.core.storable import is_bigint, is_storable_text
 
 PAGE_SIZE = 50
-COUNT_CAP = 10_000
 
 
 def require_perm(*perms: str) -> Callable:
@@ -159,12 +158,6 @@ def _key_field(queryset: QuerySet, name: str) -> models.Field:
 def _attr(row: Any, name: str) -> Any:
     value = row[name] if isinstance(row, dict) else getattr(row, name)
     return value if isinstance(value, int | str) else str(value)
-
-
-def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> str:
-    """ "1,234" or "10,000+": never counts past ``cap`` rows."""
-    n = queryset.order_by()[: cap + 1].count()
-    return f"{cap:,}+" if n > cap else f"{n:,}"
 
 
 def query_without(request: HttpRequest, *names: str) -> str:

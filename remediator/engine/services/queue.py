@@ -27,11 +27,6 @@ def enqueue_notify(action_id: int, event: str) -> None:
     transaction.on_commit(lambda: _tasks().action_notify_task.delay(action_id, event), robust=True)
 
 
-def enqueue_evaluate(scan_id: int) -> None:
-    """After commit (now, outside a transaction): verify and run the policy for a scan."""
-    transaction.on_commit(lambda: _tasks().scan_evaluate_task.delay(scan_id), robust=True)
-
-
 def enqueue_dry_run_refresh() -> None:
     """Now: store a fresh policy dry run in a worker."""
     _tasks().policy_dry_run_refresh_task.delay()
