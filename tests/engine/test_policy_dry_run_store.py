@@ -67,7 +67,7 @@ def test_dry_run_agrees_with_the_pure_policy_for_every_kind_of_condition(default
     now = timezone.now()
     rules = [rule_from_policy(p) for p in policies_enabled()]
     expected: dict[int | None, int] = {}
-    for facts in facts_iter(Finding.objects.open()):
+    for facts in facts_iter(Finding.objects.open(), rules=rules):
         decisions = decide([facts], rules, now=now)
         key = decisions[0].rule_id if decisions else None
         expected[key] = expected.get(key, 0) + 1

@@ -16,7 +16,7 @@ from findings.models import Finding, Scan
 from findings.seen import scan_finding_id_sets
 from remediator.engine.backtest import Replay, ScanEvent, replay
 from remediator.engine.models import Policy, RemediationAction
-from remediator.engine.policy import FindingFacts
+from remediator.engine.policy import FindingFacts, Rule
 
 from .facts import facts_iter, policies_enabled, rule_from_policy
 
@@ -67,7 +67,7 @@ class Backtest:
         ]
 
 
-def _events(since: datetime, until: datetime) -> Iterator[ScanEvent]:
+def _events(since: datetime, until: datetime, rules: list[Rule]) -> Iterator[ScanEvent]:
     """Every successful, current scan of the window in time order, with its findings' facts."""
     rows = list(
         Scan.objects.filter(scanned_at__gte=since, scanned_at__lte=until, superseded=False)
@@ -83,7 +83,7 @@ def _events(since: datetime, until: datetime) -> Iterator[ScanEvent]:
         listed = scan_finding_id_sets(row[0] for row in chunk)
         missing = {i for ids in listed.values() for i in ids} - facts.keys()
         if missing:
-            for fact in facts_iter(Finding.objects.filter(pk__in=missing)):
+            for fact in facts_iter(Finding.objects.filter(pk__in=missing), rules=rules):
                 facts[fact.id] = fact
         for scan_id, at, registry, name, tag in chunk:
             yield ScanEvent(
@@ -129,7 +129,7 @@ def policy_backtest(
         policies = list(Policy.objects.filter(pk__in=policy_ids).order_by("order", "id"))
     rules = [rule_from_policy(p) for p in policies]
     result = replay(
-        _events(since, until),
+        _events(since, until, rules),
         rules,
         since=since,
         rule_order={p.pk: p.order for p in policies},

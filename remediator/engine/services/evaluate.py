@@ -38,9 +38,8 @@ def tag_evaluate(*, tag: Tag) -> list[RemediationAction]:
     if not policies:
         return []
     findings = Finding.objects.filter(tag=tag, status=Finding.Status.OPEN)
-    decisions = decide(
-        facts_iter(findings), [rule_from_policy(p) for p in policies], now=timezone.now()
-    )
+    rules = [rule_from_policy(p) for p in policies]
+    decisions = decide(facts_iter(findings, rules=rules), rules, now=timezone.now())
     open_actions = {
         (repository, tag.name, a.kind): OpenAction(a.pk, a.state)
         for a in RemediationAction.objects.filter(tag=tag, state__in=OPEN_STATES)

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from findings.inventory import running_namespaces
 from findings.models import Finding
 from remediator.engine.models import Policy
-from remediator.engine.policy import FindingFacts, Rule
+from remediator.engine.policy import FindingFacts, Rule, fact_fields
 
 FACT_FIELDS = (
     "id",
@@ -49,12 +49,18 @@ def policies_enabled(*, policy_ids: Iterable[int] | None = None) -> list[Policy]
     return list(qs)
 
 
-def facts_iter(findings: QuerySet[Finding], *, chunk_size: int = 2000) -> Iterator[FindingFacts]:
+def facts_iter(
+    findings: QuerySet[Finding], *, rules: Iterable[Rule], chunk_size: int = 2000
+) -> Iterator[FindingFacts]:
+    """The facts ``rules`` decide on; where the images run is asked of the inventory only
+    when one of them reads it (``running`` / ``namespace_glob``)."""
+    inventory = "namespaces" in fact_fields(rules)
     namespaces: dict[int, tuple[str, ...]] = {}
     for row in findings.values(*FACT_FIELDS).iterator(chunk_size=chunk_size):
         repository_id = row["repository_id"]
         if repository_id not in namespaces:
-            namespaces.update(running_namespaces([repository_id]))
+            found = running_namespaces([repository_id]) if inventory else {}
+            namespaces[repository_id] = found.get(repository_id, ())
         yield FindingFacts(
             id=row["id"],
             repository=f"{row['repository__registry']}/{row['repository__name']}",
