@@ -374,6 +374,21 @@ EPSS_URL = env.str("EPSS_URL", default="")
 KEV_URL = env.str("KEV_URL", default="")
 """e.g. https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"""
 THREAT_INTEL_REFRESH_HOURS = env.float("THREAT_INTEL_REFRESH_HOURS", default=24.0)
+# A snapshot replaces the one in place, so one that is not believable is refused
+# (findings/threat_intel/sanity.py; manage.py threat_intel_import --force imports it).
+THREAT_INTEL_MAX_SKIPPED = env.float("THREAT_INTEL_MAX_SKIPPED", default=0.01)
+"""Largest fraction of a file's rows that may be unreadable; real files have none."""
+THREAT_INTEL_MIN_RETAINED = env.float("THREAT_INTEL_MIN_RETAINED", default=0.9)
+"""A new snapshot must hold at least this fraction of the current one's CVEs (KEV only
+grows; EPSS grows daily with the CVEs published)."""
+THREAT_INTEL_DOWNLOAD_DEADLINE = env.float("THREAT_INTEL_DOWNLOAD_DEADLINE", default=300.0)
+"""Seconds a feed's whole body may take (EPSS ~2 MB gzipped: 20 s at 100 KB/s)."""
+if not 0 <= THREAT_INTEL_MAX_SKIPPED < 1 or not 0 <= THREAT_INTEL_MIN_RETAINED <= 1:
+    raise ImproperlyConfigured(
+        "THREAT_INTEL_MAX_SKIPPED must be in [0, 1) and THREAT_INTEL_MIN_RETAINED in [0, 1]"
+    )
+if THREAT_INTEL_DOWNLOAD_DEADLINE <= 0:
+    raise ImproperlyConfigured("THREAT_INTEL_DOWNLOAD_DEADLINE must be positive")
 if EPSS_URL or KEV_URL:
     CELERY_BEAT_SCHEDULE["remediator-threat-intel-refresh"] = {
         "task": "remediator.threat_intel_refresh",

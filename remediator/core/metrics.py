@@ -81,3 +81,14 @@ ADMISSION_CACHE = Counter(
     "Image facts looked up for admission: answered from the cache (hit) or the database (miss).",
     ["result"],
 )
+
+THREAT_INTEL_REFUSED = Counter(
+    "remediator_threat_intel_refused",
+    "EPSS/KEV imports refused: count, skipped, future, stale, shrunk (not a believable "
+    "snapshot), format (not the feed's format), download (not fetched in time).",
+    ["feed", "reason"],
+)
+
+
+def threat_intel_refused_count(feed: str, reason: str) -> None:
+    THREAT_INTEL_REFUSED.labels(feed=feed, reason=reason).inc()

@@ -112,5 +112,6 @@ def policy_dry_run_refresh_task() -> float:
 
 @shared_task(name="remediator.threat_intel_refresh")
 def threat_intel_refresh_task() -> list[dict]:
-    """Beat (daily, when EPSS_URL or KEV_URL is set): import the newest EPSS and KEV data."""
-    return [result.as_dict() for result in threat_intel_refresh()]
+    """Beat (daily, when EPSS_URL or KEV_URL is set): import the newest EPSS and KEV data.
+    A refused feed is recorded (audit, metric, the feed's status) and left as it was."""
+    return threat_intel_refresh().as_dicts()
