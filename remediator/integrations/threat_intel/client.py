@@ -25,8 +25,15 @@ DEFAULT_DEADLINE = 300.0
 
 
 def _sock(response: requests.Response) -> socket.socket | None:
-    connection = getattr(response.raw, "connection", None)
-    return getattr(connection, "sock", None)
+    """The socket the body is read from: the connection's, or -- when http.client already
+    let go of it because the server closes after this answer -- the one under the
+    response's file object (http.client.HTTPResponse.fp -> SocketIO)."""
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if isinstance(sock, socket.socket):
+        return sock
+    fp = getattr(getattr(response.raw, "_fp", None), "fp", None)
+    sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
 
 
 def _late(url: str, deadline: float) -> ProviderError:
@@ -50,7 +57,10 @@ def _body(
         if left <= 0:
             raise _late(url, deadline)
         if sock is not None:
-            sock.settimeout(min(read_timeout, left))
+            try:
+                sock.settimeout(min(read_timeout, left))
+            except OSError:  # closed by the end of the body: what is left is buffered
+                sock = None
         try:
             chunk = response.raw.read1(CHUNK, decode_content=True)
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
