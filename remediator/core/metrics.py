@@ -85,7 +85,8 @@ ADMISSION_CACHE = Counter(
 THREAT_INTEL_REFUSED = Counter(
     "remediator_threat_intel_refused",
     "EPSS/KEV imports refused: count, skipped, future, stale, shrunk (not a believable "
-    "snapshot), format (not the feed's format), download (not fetched in time).",
+    "snapshot), format (not the feed's format), download (not fetched in time), "
+    "time_limit (the beat task's), unreadable (a path).",
     ["feed", "reason"],
 )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from findings.threat_intel.parse import MAX_TEXT_BYTES, ThreatIntelFormatError
@@ -116,6 +117,11 @@ def threat_intel_import(*, epss: str = "", kev: str = "", force: bool = False) -
             _record_refusal(refused)
             outcome.refused.append(refused)
             continue
+        except SoftTimeLimitExceeded:  # the beat task's time limit: the import rolled back
+            _record_refusal(
+                ThreatIntelRefused(feed, "time_limit", "the import did not finish in time")
+            )
+            raise
         _record_import(result)
         outcome.results.append(result)
     if outcome.results:
