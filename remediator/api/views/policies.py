@@ -91,7 +91,11 @@ class PolicyBacktestApi(ErrorShapeMixin, APIView):
         tags=["policies"],
         summary="Backtest: what this policy would have done over the last N days of scans",
         parameters=[
-            OpenApiParameter("days", int, description=f"1 to {MAX_DAYS} (default 30)"),
+            OpenApiParameter(
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+                description=f"1 to {MAX_DAYS} (default 30)",
+            ),
         ],
         responses={
             200: BacktestSerializer,
@@ -100,7 +104,8 @@ class PolicyBacktestApi(ErrorShapeMixin, APIView):
         },
     )
     def get(self, request: Request, pk: int) -> Response:
-        given = BacktestInput(data=request.query_params)
+        # a plain dict: DRF reads an empty value of a QueryDict as "not given" (the default)
+        given = BacktestInput(data=request.query_params.dict())
         if not given.is_valid():
             raise ApiError(400, "invalid", f"days must be a whole number from 1 to {MAX_DAYS}")
         if not Policy.objects.filter(pk=pk).exists():

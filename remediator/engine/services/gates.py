@@ -205,7 +205,7 @@ def action_request_pull_request(*, tag: Tag, user: Any, reason: str = "") -> Rem
         raise ActionNotAllowed(
             f"no enabled GitHub or GitLab build target matches {tag.repository}: "
             "a fix pull request needs one",
-            code="invalid",
+            code="no_build_target",
         )
     findings = Finding.objects.filter(tag=tag, status=Finding.Status.OPEN, fixable=True)
     action, _outcome = action_propose(
