@@ -163,8 +163,7 @@ def test_an_ingest_past_its_soft_limit_rolls_back_and_marks_the_delivery(prefork
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.REJECTED
     assert delivery.error == (
-        "gave up after 1 attempts: processing stopped at its time limit "
-        "(2 s, DELIVERY_TIME_LIMIT)"
+        "gave up after 1 attempts: processing stopped at its time limit (2 s, DELIVERY_TIME_LIMIT)"
     )
     assert delivery.attempts == 1
     assert not Scan.objects.exists() and not Finding.objects.exists()
