@@ -120,6 +120,8 @@ class PullRequest:
     head_sha: str
     merge_commit_sha: str = ""
     merged_at: datetime | None = None
+    locked: bool = False
+    """GitLab is merging it right now (state ``locked``): open, but leave its branch alone."""
 
 
 class PullHost(Protocol):

@@ -133,6 +133,9 @@ def _open(host: PullHost, action: RemediationAction, record: FixPullRequest) -> 
 def _update(
     host: PullHost, action: RemediationAction, record: FixPullRequest, pull: PullRequest
 ) -> PullRequest:
+    if pull.locked:
+        _audit(action, record, "update pull request", f"#{pull.number} is being merged: left alone")
+        return pull
     if pull.head_sha not in _our_heads(record):
         left = f"#{pull.number} has commits Remediator did not make: branch left alone"
         _audit(action, record, "update pull request", left)

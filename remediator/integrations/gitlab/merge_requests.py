@@ -71,6 +71,7 @@ def _merge_request(data: dict, *, api_url: str) -> PullRequest:
         head_sha=head,
         merge_commit_sha=built,
         merged_at=api_time(data.get("merged_at"), host=HOST),
+        locked=given == "locked",
     )
 
 
