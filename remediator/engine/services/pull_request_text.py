@@ -53,34 +53,36 @@ def action_url(action: RemediationAction) -> str:
     return f"{settings.BASE_URL}/actions/{action.pk}/"
 
 
-def _listed(items: list[str], limit: int, what: str) -> str:
-    """``items`` joined with commas while they fit in ``limit``; the rest counted."""
+def _listed(items: list[str], limit: int, what: str, unnamed: int = 0) -> str:
+    """``items`` joined with commas while they fit in ``limit``; the rest, and ``unnamed``
+    ones that are not shown at all, counted ("and 3 more vulnerabilities")."""
     shown: list[str] = []
     for item in items:
         if shown and len(", ".join([*shown, item])) > limit:
-            return f"{', '.join(shown)} and {len(items) - len(shown)} more {what}"
+            break
         shown.append(item)
-    return ", ".join(shown)
+    rest = len(items) - len(shown) + unnamed
+    if not shown:
+        return f"{rest} {what}" if rest else ""
+    return ", ".join(shown) + (f" and {rest} more {what}" if rest else "")
 
 
 def _plain_text(action: RemediationAction, ids: list[str], fixed: dict[str, str]) -> tuple:
     """The title and the commit message's subject, from validated tokens only."""
     valid_ids = [i for i in ids if vulnerability_id(i)]
-    others = len(ids) - len(valid_ids)
     packages = [
         f"{name} {version}" if version_token(version) else name
         for name, version in sorted(fixed.items())
         if name_token(name)
     ]
-    named = valid_ids[0] if len(valid_ids) == 1 and not others else f"{len(ids)} vulnerabilities"
+    one = len(valid_ids) == 1 and len(ids) == 1
+    named = valid_ids[0] if one else f"{len(ids)} vulnerabilities"
     image = _image(action)
     where = f" in {image}" if image_reference(image) else ""
     title = f"Upgrade {', '.join(packages) or 'packages'} for {named}{where}"
     if len(title) > TITLE_MAX:
         title = f"Upgrade {len(fixed)} package(s) for {named}{where}"[:TITLE_MAX]
-    listed = _listed(valid_ids, IDS_SHOWN, "vulnerabilities")
-    if others:
-        listed = f"{listed} and {others} other(s)" if listed else f"{others} vulnerabilities"
+    listed = _listed(valid_ids, IDS_SHOWN, "vulnerabilities", len(ids) - len(valid_ids))
     subject = f"Upgrade {_listed(packages, PACKAGES_SHOWN, 'packages') or 'packages'} for {listed}"
     return title, subject
 
