@@ -244,9 +244,9 @@ def test_pages_the_admin_and_the_api_docs_keep_to_the_content_security_policy(pa
     refused: list[str] = []
     page.on(
         "console",
-        lambda message: refused.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     sign_in(page, live_server, "alice")
     paths = [path.format(**ids) for _, path in PAGES]
