@@ -444,6 +444,10 @@ LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
 # timeout, which must outlast every countdown (retries wait up to ~16 minutes) or those
 # tasks would run twice; see README "Redelivery".
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
+if not env.str("GITHUB_RATE_LIMIT_MAX_WAIT", default="") and CELERY_BROKER_URL.startswith(
+    ("redis", "rediss", "sentinel")
+):  # not set: a rate limit's retry stays well inside a shorter visibility timeout
+    GITHUB_RATE_LIMIT_MAX_WAIT = min(GITHUB_RATE_LIMIT_MAX_WAIT, CELERY_VISIBILITY_TIMEOUT / 2)
 _LONGEST_COUNTDOWN = max(
     DELIVERY_RETRY_BACKOFF_MAX,
     ACTION_DISPATCH_BACKOFF * 2 ** max(ACTION_DISPATCH_RETRIES - 1, 0),
