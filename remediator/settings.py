@@ -217,8 +217,11 @@ PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30.0)
 PROVIDER_RETRIES = env.int("PROVIDER_RETRIES", default=4)
 PROVIDER_RETRY_BACKOFF = env.float("PROVIDER_RETRY_BACKOFF", default=0.5)
-GITHUB_RATE_LIMIT_MAX_WAIT = env.float("GITHUB_RATE_LIMIT_MAX_WAIT", default=60.0)
-"""Longest a GitHub call waits out a rate limit in the worker; beyond it the task retries later."""
+GITHUB_RATE_LIMIT_MAX_WAIT = env.float("GITHUB_RATE_LIMIT_MAX_WAIT", default=900.0)
+"""Longest one task retry waits for a GitHub rate limit's reset (no worker waits: the task is
+retried then); a reset further away takes several retries, each counted in
+ACTION_DISPATCH_RETRIES. 15 minutes: under the Redis visibility timeout, and 6 retries cover
+GitHub's one-hour primary window."""
 
 # --- Aqua API client (remediator/integrations/aqua): self-hosted console, user + password.
 AQUA_URL = env.str("AQUA_URL", default="").rstrip("/")
@@ -441,8 +444,14 @@ LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
 # timeout, which must outlast every countdown (retries wait up to ~16 minutes) or those
 # tasks would run twice; see README "Redelivery".
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
+if not env.str("GITHUB_RATE_LIMIT_MAX_WAIT", default="") and CELERY_BROKER_URL.startswith(
+    ("redis", "rediss", "sentinel")
+):  # not set: a rate limit's retry stays well inside a shorter visibility timeout
+    GITHUB_RATE_LIMIT_MAX_WAIT = min(GITHUB_RATE_LIMIT_MAX_WAIT, CELERY_VISIBILITY_TIMEOUT / 2)
 _LONGEST_COUNTDOWN = max(
-    DELIVERY_RETRY_BACKOFF_MAX, ACTION_DISPATCH_BACKOFF * 2 ** max(ACTION_DISPATCH_RETRIES - 1, 0)
+    DELIVERY_RETRY_BACKOFF_MAX,
+    ACTION_DISPATCH_BACKOFF * 2 ** max(ACTION_DISPATCH_RETRIES - 1, 0),
+    GITHUB_RATE_LIMIT_MAX_WAIT,
 )
 if CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel")):
     if CELERY_VISIBILITY_TIMEOUT <= _LONGEST_COUNTDOWN:
@@ -470,6 +479,26 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 if HTTPS and not CSRF_TRUSTED_ORIGINS:
     CSRF_TRUSTED_ORIGINS = ["/".join(BASE_URL.split("/")[:3])]
+# Content-Security-Policy on every response (django-csp): scripts, styles and images only
+# from this origin (images also data:, which the favicon and Swagger UI's CSS use), no
+# plugins, no <base>, no framing, forms post here only. No template has inline script or
+# style; the API docs load Swagger UI's init script from a URL (SpectacularSwaggerSplitView).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "csp.middleware.CSPMiddleware")  # fmt: skip
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 # Login throttling (django-axes) for the dashboard's and the admin's sign-in forms.
 INSTALLED_APPS.append("axes")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
