@@ -15,7 +15,6 @@ import hmac
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from findings.inventory import inventory_record
 from findings.models import RunningImage
@@ -39,7 +38,11 @@ def _error(status: int, code: str, detail: str) -> JsonResponse:
 
 
 def _refused(request: HttpRequest) -> JsonResponse | None:
-    """None when the caller may post; else the 401/403 answer (never echoing a token)."""
+    """None when the caller may post; else the 405/401/403 answer (never echoing a token)."""
+    if request.method != "POST":
+        refused = _error(405, "method_not_allowed", "POST a JSON body to this URL")
+        refused["Allow"] = "POST"
+        return refused
     token = read_secret("ADMISSION_TOKEN", required=False)
     if not token:
         if settings.ADMISSION_ALLOW_UNAUTHENTICATED:
@@ -74,7 +77,6 @@ def _cluster(value: str) -> str:
 
 
 @csrf_exempt
-@require_POST
 def admission_validate(request: HttpRequest, cluster: str = "") -> JsonResponse:
     """POST an AdmissionReview (admission.k8s.io/v1), get one back."""
     refused = _refused(request)
@@ -93,7 +95,6 @@ def admission_validate(request: HttpRequest, cluster: str = "") -> JsonResponse:
 
 
 @csrf_exempt
-@require_POST
 def inventory_push(request: HttpRequest) -> JsonResponse:
     """POST ``kubectl get pods -A -o json`` (``?cluster=<name>``): record what runs where."""
     refused = _refused(request)
