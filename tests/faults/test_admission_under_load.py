@@ -4,7 +4,8 @@ The stack of conftest.py, plus the admission pool the Procfile's note describes 
 ``# admission:`` line: the same app in a gunicorn of its own, as deploy/kubernetes runs
 the remediator-admission Deployment). For about 30 s, on the Procfile's ``web``:
 policy backtests over 90 days from three Viewers (API and the Policies page), large
-Trivy reports posted as webhooks (and ingested by the worker), dashboard pages; and on
+Trivy reports of 3,000 findings posted as webhooks (ingested by the worker, whose queue
+the test lets drain before the next scenario), dashboard pages; and on
 the admission pool itself, two reviews of 5,000 containers a second (refused unjudged).
 Meanwhile a normal review (half of them of an image a real Trivy report scanned, half of
 never-scanned digests) is posted to the admission pool every 0.2 s: every one must be
@@ -146,6 +147,20 @@ def timed_post(url: str, body: bytes) -> tuple[float, int, dict]:
         return time.monotonic() - started, 0, {}
 
 
+def drain(stack, timeout: float = 600) -> float:
+    """Seconds until no delivery waits for the worker (the load's reports ingested)."""
+    started = time.monotonic()
+    wait_for(
+        "the webhook load ingested",
+        lambda: (
+            stack.pg.scalar("SELECT count(*) FROM findings_delivery WHERE status = 'queued'") == 0
+        ),
+        timeout,
+        every=2,
+    )
+    return time.monotonic() - started
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else 0.0
@@ -172,7 +187,8 @@ def test_admission_review_answered_within_1s_while_other_routes_are_loaded(stack
         ).status_code
 
     def big_post():
-        body = big_report(5000, f"{REGISTRY}/load", f"big{random.randint(0, 10**9)}")
+        time.sleep(1)  # a sender's pace: the worker drains it within a few minutes
+        body = big_report(3000, f"{REGISTRY}/load", f"big{random.randint(0, 10**9)}")
         return requests.post(
             f"{web}/api/v1/webhooks/trivy/",
             data=body,
@@ -229,11 +245,12 @@ def test_admission_review_answered_within_1s_while_other_routes_are_loaded(stack
         for worker in workers:
             worker.join(timeout=150)
         admission.stop()
+        drained = drain(stack)  # the next scenarios start on an idle worker
     load = dict(sorted(tally.counts.items()))
     note = (
         f"own pool: max {max(own):.3f} s, p99 {percentile(own, 0.99):.3f} s, "
         f"p50 {percentile(own, 0.5):.3f} s over {len(own)} reviews; through the loaded web: "
-        f"max {max(shared, default=0):.3f} s; load {load}"
+        f"max {max(shared, default=0):.3f} s; load {load}; queue drained in {drained:.0f} s"
     )
     record(
         "admission review under load",

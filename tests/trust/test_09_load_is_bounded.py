@@ -14,7 +14,6 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-import yaml
 from django.core.management import call_command
 from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
@@ -38,7 +37,6 @@ from ._admission_support import (  # noqa: F401 (fixtures)
 )
 
 pytestmark = pytest.mark.django_db
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
 
 
 def _unjudged(reason: str) -> float:
@@ -255,37 +253,8 @@ def test_past_inventory_max_pods_the_push_is_refused_and_nothing_changes(client,
     assert not RunningImage.objects.exists()
 
 
-# --- the admission webhook's own pool -----------------------------------------------------
-
-
-def _documents() -> dict[tuple[str, str], dict]:
-    found = {}
-    for path in sorted(DEPLOY.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text()):
-            if doc:
-                found[(doc["kind"], doc.get("metadata", {}).get("name", ""))] = doc
-    return found
-
-
-def test_admission_has_its_own_deployment_service_and_certificate_name():
-    docs = _documents()
-    (hook,) = docs[("ValidatingWebhookConfiguration", "remediator-image-policy")]["webhooks"]
-    service_name = hook["clientConfig"]["service"]["name"]
-    selector = docs[("Service", service_name)]["spec"]["selector"]
-    own = [
-        name
-        for (kind, name), doc in docs.items()
-        if kind == "Deployment"
-        and selector.items() <= doc["spec"]["template"]["metadata"]["labels"].items()
-    ]
-    assert own == ["remediator-admission"]  # no other pod answers the API server
-    web = docs[("Service", "remediator")]["spec"]["selector"]
-    admission = docs[("Deployment", "remediator-admission")]["spec"]["template"]
-    assert not web.items() <= admission["metadata"]["labels"].items()
-    assert admission["spec"]["containers"][0]["command"][0] == "gunicorn"
-    names = docs[("Certificate", "remediator-webhook-tls")]["spec"]["dnsNames"]
-    assert f"{service_name}.remediator.svc" in names
-    assert hook["timeoutSeconds"] > 2  # ADMISSION_DEADLINE_SECONDS' default is inside it
+# --- the admission webhook's own pool (and in deploy/kubernetes: tests/admission/
+# test_deploy_manifests.py) ----------------------------------------------------------------
 
 
 def test_the_procfile_says_how_to_give_admission_its_own_pool_on_one_machine():
