@@ -325,7 +325,8 @@ if ADMISSION_UNKNOWN_IMAGES not in ("allow", "warn", "deny"):
 ADMISSION_ALLOW_UNAUTHENTICATED = env.bool("ADMISSION_ALLOW_UNAUTHENTICATED", default=False)
 """Answer reviews without the ADMISSION_TOKEN bearer (only behind an mTLS-checking proxy)."""
 ADMISSION_BREAK_GLASS = env.bool("ADMISSION_BREAK_GLASS", default=True)
-"""Honour the remediator.io/break-glass annotation (always audited)."""
+"""Honour the remediator.io/break-glass annotation for those ADMISSION_BREAK_GLASS_GROUPS,
+_USERS and _NAMESPACES allow (always audited and notified); false: for nobody."""
 ADMISSION_CLUSTER_NAME = env.str("ADMISSION_CLUSTER_NAME", default="")
 """The cluster name recorded for reviews posted to /api/v1/admission/validate."""
 ADMISSION_CACHE_SECONDS = env.int("ADMISSION_CACHE_SECONDS", default=300)
@@ -333,7 +334,7 @@ ADMISSION_CACHE_SECONDS = env.int("ADMISSION_CACHE_SECONDS", default=300)
 ADMISSION_WRITE_DELAY_SECONDS = env.float("ADMISSION_WRITE_DELAY_SECONDS", default=1.0)
 """Admission audit events and inventory rows are written in batches this often (0: at once)."""
 ADMISSION_MAX_BYTES = env.int("ADMISSION_MAX_BYTES", default=3 * 1024 * 1024)
-"""Largest AdmissionReview or inventory push accepted."""
+"""Largest AdmissionReview accepted."""
 INVENTORY_MAX_BYTES = env.int("INVENTORY_MAX_BYTES", default=64 * 1024 * 1024)
 """Largest inventory push (kubectl get pods -A -o json) accepted."""
 INVENTORY_STALE_DAYS = env.int("INVENTORY_STALE_DAYS", default=7)
@@ -342,6 +343,43 @@ CELERY_BEAT_SCHEDULE["findings-inventory-expire"] = {
     "task": "findings.inventory_expire",
     "schedule": 3600.0,
 }
+
+# --- Admission: who may break glass, and the work one review, push or backtest may cause
+# (README "Admission control", "Inventory", "Policy backtest").
+ADMISSION_BREAK_GLASS_GROUPS = env.list("ADMISSION_BREAK_GLASS_GROUPS", default=["system:masters"])
+"""Groups (the review's userInfo.groups) whose members may break glass. The default names
+only cluster admins, who could switch the webhook off anyway; empty with no users and no
+namespaces: break-glass is off."""
+ADMISSION_BREAK_GLASS_USERS = env.list("ADMISSION_BREAK_GLASS_USERS", default=[])
+"""User names (userInfo.username) who may break glass, besides those groups."""
+ADMISSION_BREAK_GLASS_NAMESPACES = env.list("ADMISSION_BREAK_GLASS_NAMESPACES", default=[])
+"""Globs: break-glass only in these namespaces (empty: any); alone, anyone there may."""
+ADMISSION_BREAK_GLASS_MIN_REASON = env.int("ADMISSION_BREAK_GLASS_MIN_REASON", default=10)
+"""Letters or digits a break-glass reason needs (a ticket and what is on fire)."""
+ADMISSION_MAX_CONTAINERS = env.int("ADMISSION_MAX_CONTAINERS", default=100)
+"""A review whose object has more containers is denied unjudged (real pods have < 20)."""
+ADMISSION_MAX_IMAGES = env.int("ADMISSION_MAX_IMAGES", default=50)
+"""A review that introduces more distinct image references is denied unjudged."""
+ADMISSION_DEADLINE_SECONDS = env.float("ADMISSION_DEADLINE_SECONDS", default=2.0)
+"""Images not looked up by then are answered as ADMISSION_UNKNOWN_IMAGES says (audited);
+well inside the webhook's timeoutSeconds (5 in deploy/kubernetes)."""
+if not 0 < ADMISSION_DEADLINE_SECONDS <= 25:
+    raise ImproperlyConfigured("ADMISSION_DEADLINE_SECONDS must be above 0 and at most 25")
+if min(ADMISSION_MAX_CONTAINERS, ADMISSION_MAX_IMAGES, ADMISSION_BREAK_GLASS_MIN_REASON) < 1:
+    raise ImproperlyConfigured(
+        "ADMISSION_MAX_CONTAINERS, ADMISSION_MAX_IMAGES and "
+        "ADMISSION_BREAK_GLASS_MIN_REASON must be at least 1"
+    )
+INVENTORY_MAX_PODS = env.int("INVENTORY_MAX_PODS", default=10_000)
+"""An inventory push of more pods is refused (413): push per namespace past it."""
+BACKTEST_MAX_DAYS = env.int("BACKTEST_MAX_DAYS", default=90)
+"""Longest window a policy backtest replays."""
+BACKTEST_MAX_RUNNING = env.int("BACKTEST_MAX_RUNNING", default=2)
+"""Backtests running at once across all web processes (and one per user); 429 past it."""
+BACKTEST_CACHE_SECONDS = env.int("BACKTEST_CACHE_SECONDS", default=600)
+"""The same policies over the same window are answered from the shared cache this long."""
+if not 1 <= BACKTEST_MAX_DAYS <= 365 or BACKTEST_MAX_RUNNING < 1:
+    raise ImproperlyConfigured("BACKTEST_MAX_DAYS must be 1..365, BACKTEST_MAX_RUNNING >= 1")
 
 # --- Shared cache and the overview's figures (findings/overview.py, findings/tasks.py).
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://remediator_cache")}

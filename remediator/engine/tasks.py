@@ -9,7 +9,7 @@ from celery import shared_task
 from remediator.core.errors import ProviderError
 
 from .models import BUILDING_KINDS, ActionState, RemediationAction
-from .notifications import action_notify
+from .notifications import action_notify, break_glass_notify
 from .services import (
     action_dispatch,
     action_fail,
@@ -106,6 +106,12 @@ def action_notify_task(action_id: int, event: str) -> list[str]:
         return action_notify(action_id=action_id, event=event)
     except RemediationAction.DoesNotExist:
         return []
+
+
+@shared_task(name="remediator.admission_break_glass_notify", soft_time_limit=60, time_limit=90)
+def admission_break_glass_notify_task(notice: dict) -> list[str]:
+    """A break-glass annotation admitted a pod: tell the security team."""
+    return break_glass_notify(notice)
 
 
 @shared_task(name="remediator.accepted_risks_expire")
