@@ -361,14 +361,14 @@ def delivery_run(*, delivery: Delivery) -> None:
     _delivery_ingest(delivery=delivery, parsed=parsed)
 
 
-def delivery_enqueue(*, delivery_id: int) -> bool:
+def delivery_enqueue(*, delivery_id: int, backoff: bool = True) -> bool:
     """Hand a delivery to the broker now, within bounded time (``publish.py``). False
     (logged) when the broker did not take it: the delivery stays queued and the periodic
-    sweep hands it over later."""
+    sweep (which asks even within BROKER_BACKOFF: ``backoff=False``) hands it over later."""
     from .tasks import delivery_process_task
 
     try:
-        broker_publish(delivery_process_task, args=[delivery_id])
+        broker_publish(delivery_process_task, args=[delivery_id], backoff=backoff)
     except BrokerUnavailable as exc:
         logger.warning("delivery %s not enqueued (left for the sweep): %s", delivery_id, exc)
         return False
@@ -418,7 +418,7 @@ def delivery_sweep(*, older_than: float, requeue_after: float, limit: int = 500)
     )
     enqueued = []
     for delivery_id in list(stale):
-        if not delivery_enqueue(delivery_id=delivery_id):
+        if not delivery_enqueue(delivery_id=delivery_id, backoff=False):
             break
         enqueued.append(delivery_id)
     return enqueued

@@ -48,12 +48,15 @@ class _Backoff:
 BACKOFF = _Backoff()
 
 
-def broker_publish(task: Task, *, args: list) -> None:
-    """Publish ``task(*args)`` once; BrokerUnavailable when the broker does not take it."""
+def broker_publish(task: Task, *, args: list, backoff: bool = True) -> None:
+    """Publish ``task(*args)`` once; BrokerUnavailable when the broker does not take it.
+
+    ``backoff=False`` asks the broker even within BROKER_BACKOFF of a failure: the
+    delivery sweep's way of finding out that it is back (one wait per sweep at most)."""
     if task.app.conf.task_always_eager:  # tests that run tasks in place: no broker involved
         task.apply_async(args=args)
         return
-    skipped = BACKOFF.skipping()
+    skipped = BACKOFF.skipping() if backoff else ""
     if skipped:
         raise BrokerUnavailable(f"skipped (it failed less than BROKER_BACKOFF ago): {skipped}")
     try:

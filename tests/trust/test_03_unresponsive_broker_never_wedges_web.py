@@ -16,7 +16,7 @@ import pytest
 from celery import Celery
 from django.test import Client
 
-from findings.publish import BACKOFF, BrokerUnavailable, broker_publish
+from findings.publish import BrokerUnavailable, broker_publish
 from remediator.celery import app
 from remediator.core.broker_timeouts import broker_timeout_options
 
@@ -38,13 +38,6 @@ def distinct_bodies(n: int) -> list[bytes]:
 def listener():
     with SilentListener() as silent:
         yield silent
-
-
-@pytest.fixture(autouse=True)
-def backoff_reset():
-    BACKOFF.reset()
-    yield
-    BACKOFF.reset()
 
 
 def refused(task, delivery_id: int) -> BrokerUnavailable:
