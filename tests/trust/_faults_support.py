@@ -163,14 +163,16 @@ def procfile_web() -> str:
 
 
 @contextmanager
-def gunicorn(tmp_path: Path, **extra: str) -> Iterator[Web]:
+def gunicorn(tmp_path: Path, *, migrate: bool = True, **extra: str) -> Iterator[Web]:
     """The Procfile's web line (real gunicorn, gthread workers) on a migrated SQLite
-    database of its own; ``extra`` is its environment (e.g. CELERY_BROKER_URL)."""
+    database of its own; ``extra`` is its environment (e.g. CELERY_BROKER_URL, or a
+    DATABASE_URL that is not migrated: ``migrate=False``)."""
     port = free_port()
     data_dir = tmp_path / "data"
     env = app_env(data_dir, BIND="127.0.0.1", PORT=str(port), **extra)
-    migrated = manage(env, "migrate", "-v0", "--noinput")
-    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    if migrate:
+        migrated = manage(env, "migrate", "-v0", "--noinput")
+        assert migrated.returncode == 0, migrated.stderr[-2000:]
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
