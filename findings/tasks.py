@@ -22,7 +22,8 @@ from .deliveries import (
 from .inventory import inventory_expire
 from .models import Delivery
 from .overview import overview_refresh
-from .spool import DATABASE_DOWN, spool_replay
+from .spool import DATABASE_DOWN
+from .spool_replay import spool_replay
 
 logger = logging.getLogger(__name__)
 TRANSIENT = (ProviderError, *DATABASE_DOWN)

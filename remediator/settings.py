@@ -14,6 +14,7 @@ from kombu import Queue
 
 from remediator.core.broker_timeouts import broker_timeout_options
 from remediator.core.database_timeouts import postgres_statement_timeout
+from remediator.core.disk import default_spool_max_bytes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -452,6 +453,11 @@ LOGGING["loggers"]["django.server"] = {
 # remediator/api/db_unavailable.py, remediator/api/operability.py, remediator/core/metrics.py).
 WEBHOOK_SPOOL_DIR = Path(env.str("WEBHOOK_SPOOL_DIR", default=str(DATA_DIR / "spool"))).resolve()
 """Webhook bodies the database could not store wait here (fsynced) until replayed."""
+WEBHOOK_SPOOL_MAX_BYTES = env.int(
+    "WEBHOOK_SPOOL_MAX_BYTES", default=default_spool_max_bytes(WEBHOOK_SPOOL_DIR)
+)
+"""Past this many bytes of spool files a body is answered 503 (not kept; the sender
+retries). Default: 1 GiB, or a tenth of the spool's filesystem when that is smaller."""
 WEBHOOK_SPOOL_REPLAY_INTERVAL = env.float("WEBHOOK_SPOOL_REPLAY_INTERVAL", default=15.0)
 WEBHOOK_SPOOL_REPLAY_BATCH = env.int("WEBHOOK_SPOOL_REPLAY_BATCH", default=2000)
 WEBHOOK_SPOOL_INLINE_EVERY = env.float("WEBHOOK_SPOOL_INLINE_EVERY", default=5.0)
