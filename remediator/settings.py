@@ -386,7 +386,7 @@ CELERY_BEAT_SCHEDULE["findings-inventory-expire"] = {
 # --- Shared cache and the overview's figures (findings/overview.py, findings/tasks.py).
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://remediator_cache")}
 """Seen by every web process and the worker: a database table by default (created by
-``manage.py createcachetable``), Redis in production: CACHE_URL=rediscache://host:6379/1."""
+a migration, findings 0012), Redis in production: CACHE_URL=rediscache://host:6379/1."""
 DASHBOARD_OVERVIEW_REFRESH_SECONDS = env.int("DASHBOARD_OVERVIEW_REFRESH_SECONDS", default=60)
 """The worker recomputes the overview's table-scanning figures this often (beat); pages
 read the stored figures, dated "as of", kept 10 intervals in case beat is late."""
