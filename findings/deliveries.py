@@ -26,6 +26,7 @@ from .models import Delivery, Scan
 from .parsers import MULTI_IMAGE, load_body, parse, parse_all, report_head
 from .parsers.base import ImageRef, ParsedScan, ParseError
 from .parsers.images import parse_image_reference
+from .publish import BrokerUnavailable, broker_publish
 from .signals import scan_ingested
 
 logger = logging.getLogger(__name__)
@@ -360,18 +361,16 @@ def delivery_run(*, delivery: Delivery) -> None:
     _delivery_ingest(delivery=delivery, parsed=parsed)
 
 
-def delivery_enqueue(*, delivery_id: int) -> bool:
-    """Hand a delivery to the broker now. False (logged) when the broker is unreachable:
-    the delivery stays queued and the periodic sweep hands it over later."""
+def delivery_enqueue(*, delivery_id: int, backoff: bool = True) -> bool:
+    """Hand a delivery to the broker now, within bounded time (``publish.py``). False
+    (logged) when the broker did not take it: the delivery stays queued and the periodic
+    sweep (which asks even within BROKER_BACKOFF: ``backoff=False``) hands it over later."""
     from .tasks import delivery_process_task
 
     try:
-        with delivery_process_task.app.producer_or_acquire() as producer:
-            # One connection attempt and no publish retries: fail fast, the sweep retries.
-            producer.connection.ensure_connection(max_retries=0)
-            delivery_process_task.apply_async(args=[delivery_id], producer=producer, retry=False)
-    except Exception as exc:  # kombu/redis/sqlalchemy errors differ by transport
-        logger.warning("delivery %s not enqueued (left for the sweep): %r", delivery_id, exc)
+        broker_publish(delivery_process_task, args=[delivery_id], backoff=backoff)
+    except BrokerUnavailable as exc:
+        logger.warning("delivery %s not enqueued (left for the sweep): %s", delivery_id, exc)
         return False
     Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
         enqueued_at=timezone.now()
@@ -419,7 +418,7 @@ def delivery_sweep(*, older_than: float, requeue_after: float, limit: int = 500)
     )
     enqueued = []
     for delivery_id in list(stale):
-        if not delivery_enqueue(delivery_id=delivery_id):
+        if not delivery_enqueue(delivery_id=delivery_id, backoff=False):
             break
         enqueued.append(delivery_id)
     return enqueued

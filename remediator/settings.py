@@ -12,6 +12,10 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from remediator.core.broker_timeouts import broker_timeout_options
+from remediator.core.database_timeouts import postgres_statement_timeout
+from remediator.core.disk import default_spool_max_bytes
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
@@ -115,6 +119,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # then sees committed rows and waits on locks like production does.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-remediator.sqlite3")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A PostgreSQL server that hangs (a stopped process, a network partition) instead of
+# refusing must not hold a request for ever: connecting is bounded, and so is every
+# statement of a live server. Web processes get the short statement timeout
+# (remediator/wsgi.py); workers, beat and manage.py the long one (ingesting a
+# 20,000-finding report, a migration). TCP keepalives and tcp_user_timeout notice a
+# partitioned connection in about 25 s; a server that is stopped (SIGSTOP) keeps
+# answering TCP, so a statement already sent waits for it to resume (README "When the
+# database is down").
+DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+"""Seconds to wait for PostgreSQL to accept a connection; then the webhook spools."""
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=30.0)
+"""Longest statement of a web request (seconds; 0: none)."""
+DATABASE_WORKER_STATEMENT_TIMEOUT = env.float("DATABASE_WORKER_STATEMENT_TIMEOUT", default=600.0)
+"""Longest statement of a worker, beat or manage.py command (seconds; 0: none)."""
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": DATABASE_CONNECT_TIMEOUT,
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 25_000,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+    postgres_statement_timeout(DATABASES["default"], DATABASE_WORKER_STATEMENT_TIMEOUT)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -145,6 +174,17 @@ CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL",
     default=f"sqlite-embedded+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}?timeout=30",
 )
+# Every broker operation is bounded (remediator/core/broker_timeouts.py says what bounds
+# each transport): a broker that accepts connections and never answers must hold no web
+# request, command or worker. A process whose publish failed leaves deliveries to the
+# sweep for BROKER_BACKOFF seconds (findings/publish.py), so a hanging broker costs one
+# wait per process, not one per request.
+BROKER_TIMEOUT = env.float("BROKER_TIMEOUT", default=3.0)
+"""Seconds one broker operation (connect, one read) may wait; a publish makes at most three."""
+BROKER_BACKOFF = env.float("BROKER_BACKOFF", default=15.0)
+"""After a failed publish, seconds a process hands deliveries to the sweep without trying."""
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_timeout_options(CELERY_BROKER_URL, BROKER_TIMEOUT)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -254,6 +294,9 @@ DELIVERY_REQUEUE_AFTER = env.float("DELIVERY_REQUEUE_AFTER", default=45.0)
 DELIVERY_MAX_RETRIES = env.int("DELIVERY_MAX_RETRIES", default=8)
 DELIVERY_RETRY_BACKOFF = env.float("DELIVERY_RETRY_BACKOFF", default=15.0)
 DELIVERY_RETRY_BACKOFF_MAX = env.float("DELIVERY_RETRY_BACKOFF_MAX", default=600.0)
+DELIVERY_DATABASE_RETRY_MAX = env.float("DELIVERY_DATABASE_RETRY_MAX", default=10.0)
+"""A delivery task that finds the database down retries after 1, 2, 4, 8... seconds, at
+most this far apart: it runs within about this long of the database coming back."""
 DELIVERY_BODY_PREVIEW_BYTES = env.int("DELIVERY_BODY_PREVIEW_BYTES", default=16 * 1024)
 CELERY_BEAT_SCHEDULE["findings-delivery-sweep"] = {
     "task": "findings.delivery_sweep",
@@ -384,7 +427,7 @@ if not 1 <= BACKTEST_MAX_DAYS <= 365 or BACKTEST_MAX_RUNNING < 1:
 # --- Shared cache and the overview's figures (findings/overview.py, findings/tasks.py).
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://remediator_cache")}
 """Seen by every web process and the worker: a database table by default (created by
-``manage.py createcachetable``), Redis in production: CACHE_URL=rediscache://host:6379/1."""
+a migration, findings 0012), Redis in production: CACHE_URL=rediscache://host:6379/1."""
 DASHBOARD_OVERVIEW_REFRESH_SECONDS = env.int("DASHBOARD_OVERVIEW_REFRESH_SECONDS", default=60)
 """The worker recomputes the overview's table-scanning figures this often (beat); pages
 read the stored figures, dated "as of", kept 10 intervals in case beat is late."""
@@ -451,6 +494,11 @@ LOGGING["loggers"]["django.server"] = {
 # remediator/api/db_unavailable.py, remediator/api/operability.py, remediator/core/metrics.py).
 WEBHOOK_SPOOL_DIR = Path(env.str("WEBHOOK_SPOOL_DIR", default=str(DATA_DIR / "spool"))).resolve()
 """Webhook bodies the database could not store wait here (fsynced) until replayed."""
+WEBHOOK_SPOOL_MAX_BYTES = env.int(
+    "WEBHOOK_SPOOL_MAX_BYTES", default=default_spool_max_bytes(WEBHOOK_SPOOL_DIR)
+)
+"""Past this many bytes of spool files a body is answered 503 (not kept; the sender
+retries). Default: 1 GiB, or a tenth of the spool's filesystem when that is smaller."""
 WEBHOOK_SPOOL_REPLAY_INTERVAL = env.float("WEBHOOK_SPOOL_REPLAY_INTERVAL", default=15.0)
 WEBHOOK_SPOOL_REPLAY_BATCH = env.int("WEBHOOK_SPOOL_REPLAY_BATCH", default=2000)
 WEBHOOK_SPOOL_INLINE_EVERY = env.float("WEBHOOK_SPOOL_INLINE_EVERY", default=5.0)
@@ -497,7 +545,7 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel")):
             f"CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT} must exceed the longest retry "
             f"countdown ({_LONGEST_COUNTDOWN:.0f} s) or delayed retries run twice"
         )
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CELERY_VISIBILITY_TIMEOUT
 
 # --- Roles and hardening (remediator/api/permissions.py, README "Security model").
 # Behind a TLS-terminating proxy: it sets X-Forwarded-Proto/-For (and strips clients' own).

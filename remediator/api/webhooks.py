@@ -127,7 +127,7 @@ class WebhookApi(ErrorShapeMixin, APIView):
                 404, "unknown_source", f"no webhook {source!r}: use {', '.join(SOURCES)}"
             )
         raw = request._request
-        webhook_rate_check(raw, source)  # before the body is read; never stored when refused
+        cache_down = webhook_rate_check(raw, source)  # before the body is read; never stored
         refuse_query_secret(raw.GET, source)
         method = authenticate_before_body(raw.META, source, secret)
         body = read_body(raw, settings.INGEST_MAX_BYTES)
@@ -152,6 +152,8 @@ class WebhookApi(ErrorShapeMixin, APIView):
             image_hint=image_hint,
             channel="webhook",
         )
+        if isinstance(cache_down, DATABASE_DOWN):  # the database failed this very request
+            return spool_answer(fields, cache_down)  # (its cache table): one wait, not two
         try:
             delivery, created = delivery_store(**fields)
         except DATABASE_DOWN as exc:  # nothing lost: on disk, replayed later (webhook_spool.py)

@@ -46,6 +46,11 @@ WEBHOOK_SPOOL_FAILED = Counter(
     "Webhook bodies neither stored nor spooled: answered 503 with Retry-After.",
     ["source"],
 )
+WEBHOOK_SPOOL_FULL = Counter(
+    "remediator_webhook_spool_full",
+    "Webhook bodies not kept because the spool held WEBHOOK_SPOOL_MAX_BYTES: answered 503.",
+    ["source"],
+)
 SPOOL_REPLAYED = Counter(
     "remediator_spool_replayed",
     "Spool files replayed: stored (new delivery), duplicate (already stored), bad (set aside).",

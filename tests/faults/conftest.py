@@ -185,7 +185,6 @@ def stack():
         web_port = free_port()
         app = App(root, logs, _app_env(root, pg, redis, web_port))
         app.manage("migrate", "--noinput")
-        app.manage("createcachetable")
         token = app.manage("shell", "-c", USERS).strip().splitlines()[-1]
         config = root / "faults.yaml"
         config.write_text(CONFIG.format(url=fake.url))
