@@ -6,24 +6,39 @@ Dockerfile instruction, ANSI escapes that rewrite a terminal, bidirectional over
 show ``evil`` as ``live``, zero-width characters that make two names look alike. They are
 the Unicode general categories Cc (C0, DEL, C1, NUL), Cf (format: bidi controls and
 isolates, zero-width characters, the BOM, tag characters), Zl and Zp (U+2028, U+2029),
-plus lone surrogates, which no encoder can write. The list below is those categories as of
-Unicode 14 (Python 3.11's ``unicodedata``), written out so that it is the same on every
-Python. Pure Python: the parsers and the log filters both use it.
+plus lone surrogates, which no encoder can write. The set is read from the running
+Python's ``unicodedata`` at import, over the planes where Unicode puts such characters
+(0, 1 and 14; about 10 ms). Pure Python: the parsers and the log filters both use it.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-UNSAFE = re.compile(
-    "["
-    "\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
-    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
-    "\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
-    "\U000e0001\U000e0020-\U000e007f"
-    "]"
-)
-"""One unsafe character: Cc, Cf, Zl, Zp (Unicode 14) or a lone surrogate."""
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_PLANES = (range(0x0000, 0x20000), range(0xE0000, 0xE1000))
+
+
+def _character_class() -> str:
+    ranges: list[tuple[int, int]] = [(0xD800, 0xDFFF)]  # lone surrogates
+    for plane in _PLANES:
+        for number in plane:
+            if 0xD800 <= number <= 0xDFFF:
+                continue
+            if unicodedata.category(chr(number)) in UNSAFE_CATEGORIES:
+                if ranges[-1][1] == number - 1:
+                    ranges[-1] = (ranges[-1][0], number)
+                else:
+                    ranges.append((number, number))
+    return "".join(
+        re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else "")
+        for low, high in ranges
+    )
+
+
+UNSAFE = re.compile(f"[{_character_class()}]")
+"""One unsafe character: Cc, Cf, Zl, Zp or a lone surrogate."""
 
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
