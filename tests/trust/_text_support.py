@@ -313,8 +313,15 @@ def run_worker(
             seen.append(line.rstrip("\n"))
             if not sent and "ready." in line:
                 register()
-                client = Celery("trust-client", broker=broker_url(tmp_path))
-                client.send_task("trust.log_outside_text", args=list(args), queue="ingest")
+                client = Celery("trust-client")
+                # an explicit URL: Celery would prefer a CELERY_BROKER_URL in this environment
+                with client.connection_for_write(broker_url(tmp_path)) as connection:
+                    client.send_task(
+                        "trust.log_outside_text",
+                        args=list(args),
+                        queue="ingest",
+                        connection=connection,
+                    )
                 sent = True
             elif sent and until in line:
                 break

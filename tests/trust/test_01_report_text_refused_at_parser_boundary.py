@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import unicodedata
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -23,7 +24,7 @@ from findings.parsers.screen import REFUSAL_EXAMPLES
 from remediator.core.textsafe import UNSAFE, codepoint, escape_unsafe, first_unsafe
 from tests.api.conftest import viewer
 
-from ._text_support import CLEAN, FIELDS, FORMATS, NO_SLOT, body, finding, report
+from ._text_support import CLEAN, FIELDS, FORMATS, IMAGE, NO_SLOT, body, finding, report
 
 CHARACTERS = [
     "\x00", "\x01", "\t", "\n", "\x0b", "\x0c", "\r", "\x1b", "\x1f", "\x7f", "\x85", "\x9b",
@@ -201,7 +202,7 @@ def processed(response) -> Delivery:
 @pytest.mark.django_db
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_report_with_a_crafted_package_is_ingested_without_it_and_says_so(client, secret, fmt):
-    image = "docker.io/library/alpine:3.19" if fmt == "harbor" else ""
+    image = IMAGE if fmt == "harbor" else ""
     delivery = processed(post(client, fmt, body(fmt, CLEAN, INJECTED), secret, image))
 
     assert list(Finding.objects.values_list("vulnerability_id", flat=True)) == [CLEAN["id"]]
@@ -317,3 +318,56 @@ def test_nul_and_other_text_postgresql_refuses_is_stripped_from_every_text_colum
         "adescription\nover lines",  # free text keeps its line breaks: it is data
     )
     assert Finding.objects.get().package == "openssl"
+
+
+# --- the probes of tests/fixtures/bad/report_fields.tsv, each through the webhook
+
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "bad" / "report_fields.tsv"
+STORED_AS = {
+    "id": "vulnerability_id",
+    "package": "package",
+    "version": "installed_version",
+    "fixed": "fixed_version",
+    "type": "package_type",
+    "location": "locations",
+}
+
+
+def _value(spelled: str) -> str:
+    if spelled.startswith("repeat:"):
+        _, text, times = spelled.rsplit(":", 2) if spelled.count(":") > 2 else spelled.split(":")
+        return text * int(times)
+    return json.loads(spelled)
+
+
+def report_field_probes() -> list:
+    rows = []
+    for line in CORPUS.read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        fmt, field, value, outcome, expected, tries = line.split("\t")
+        rows.append(pytest.param(fmt, field, _value(value), outcome, expected, id=tries))
+    return rows
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("fmt", "field", "value", "outcome", "expected"), report_field_probes())
+def test_each_crafted_report_field_is_refused_or_kept_as_the_corpus_says(
+    client, secret, fmt, field, value, outcome, expected
+):
+    crafted = finding(**{field: value}) if field != "id" else finding(id=value)
+    image = IMAGE if fmt == "harbor" else ""
+
+    delivery = processed(post(client, fmt, body(fmt, CLEAN, crafted), secret, image))
+
+    assert Finding.objects.filter(vulnerability_id=CLEAN["id"]).exists()
+    if outcome == "refused":
+        assert delivery.refused == 1 and Finding.objects.count() == 1, delivery.refusals
+        assert expected in delivery.refusals[0], delivery.refusals
+        assert first_unsafe(delivery.refusals[0]) is None
+        return
+    assert delivery.refused == 0, delivery.refusals
+    stored = Finding.objects.exclude(vulnerability_id=CLEAN["id"]).values_list(
+        STORED_AS[field], flat=True
+    )
+    assert list(stored) == [expected]
