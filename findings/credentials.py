@@ -40,9 +40,10 @@ def scan_as_credential_allows(delivery: Delivery, scan: ParsedScan) -> ParsedSca
 
 def delivery_credential(delivery: Delivery) -> dict | None:
     """What the delivery was accepted with, for its page and the API; None for a
-    delivery that came in without a webhook credential (command line, Harbor's API)."""
+    delivery that came in without a webhook credential (command line, Harbor's API) or
+    was stored before credentials were recorded."""
     facts = credential_headers(delivery.headers or {})
-    if not facts:
+    if "speaks_for" not in facts:
         return None
     speaks_for = facts.get("speaks_for")
     return {

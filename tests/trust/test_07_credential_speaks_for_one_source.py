@@ -262,3 +262,41 @@ def test_the_command_line_speaks_for_any_format(configure, tmp_path):
 
     assert Scan.objects.get().scanner_key == "trivy:trivy"
     assert Delivery.objects.get().headers == {}
+
+
+@pytest.mark.parametrize(
+    ("secrets", "webhook", "secret", "witness"),
+    [
+        ("HARBOR=h-1 AUTO=a-1", "harbor", "h-1", "harbor:clair"),
+        ("HARBOR=h-1 AUTO=a-1", "auto", "a-1", "auto:harbor:clair"),
+        ("SHARED=s-1", "auto", "s-1", "harbor:clair"),
+    ],
+    ids=["harbor-secret", "auto-secret", "shared-secret"],
+)
+def test_a_harbor_event_speaks_for_the_report_it_fetches_only_as_its_credential_does(
+    client, configure, httpserver, settings, monkeypatch, secrets, webhook, secret, witness
+):
+    """An event names the artifact and tag whose report Remediator fetches from Harbor:
+    the auto secret could otherwise point Harbor's report of an old digest at a tag."""
+    from tests.webhooks.test_harbor import ZULIP_REPORT_PATH, harbor_fixture
+
+    configure(secrets)
+    settings.HARBOR_URL = httpserver.url_for("/").rstrip("/")
+    settings.HARBOR_USERNAME = "robot$remediator"
+    settings.PROVIDER_RETRIES = 0
+    monkeypatch.setenv("HARBOR_PASSWORD", "harbor-pass")
+    httpserver.expect_request(ZULIP_REPORT_PATH, method="GET").respond_with_data(
+        harbor_fixture("dd_harbor_report_clair_5.json"), content_type="application/json"
+    )
+
+    response = client.generic(
+        "POST",
+        f"/api/v1/webhooks/{webhook}/",
+        harbor_fixture("zulip_scanning_completed.json"),
+        "application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    processed(response)
+
+    report = Delivery.objects.get(channel="harbor-api")
+    assert Scan.objects.get(delivery=report).scanner_key == witness
