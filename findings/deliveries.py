@@ -20,12 +20,14 @@ from django.utils import timezone
 from remediator.core.metrics import ingest_observe
 from remediator.core.storable import storable_json, storable_text
 
+from .credentials import CREDENTIAL_HEADERS, credential_headers, scan_as_credential_allows
 from .events import event_handler_for
 from .ingest import IngestResult, ReportIngestResult, scan_ingest
 from .models import Delivery, Scan
 from .parsers import MULTI_IMAGE, load_body, parse, parse_all, report_head
 from .parsers.base import ImageRef, ParsedScan, ParseError
 from .parsers.images import parse_image_reference
+from .parsers.screen import REFUSAL_EXAMPLES
 from .publish import BrokerUnavailable, broker_publish
 from .signals import scan_ingested
 
@@ -62,9 +64,12 @@ def _more_context(duplicate: Delivery, source: str, image_hint: str) -> bool:
     return new_hint or new_source
 
 
-def _delivery_retry(duplicate: Delivery, *, source: str, image_hint: str, channel: str) -> Delivery:
+def _delivery_retry(
+    duplicate: Delivery, *, source: str, image_hint: str, channel: str, headers: dict
+) -> Delivery:
     """Take the rejected delivery up again with the new context (the bytes are the same;
-    its headers keep what it was rejected for)."""
+    its headers keep what it was rejected for). The new sender's credential replaces the
+    first one's: it sent the bytes too, and chose the context."""
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=duplicate.pk)
         resent = {
@@ -74,7 +79,9 @@ def _delivery_retry(duplicate: Delivery, *, source: str, image_hint: str, channe
             "rejected_for": locked.error[:300],
             "at": timezone.now().isoformat(),
         }
-        locked.headers = {**locked.headers, "resent": [*locked.headers.get("resent", []), resent]}
+        kept = {k: v for k, v in locked.headers.items() if k not in CREDENTIAL_HEADERS}
+        resent_list = [*locked.headers.get("resent", []), resent]
+        locked.headers = {**kept, **credential_headers(headers), "resent": resent_list}
         if source != "auto":
             locked.source = source
         if image_hint:
@@ -121,7 +128,7 @@ def delivery_store(
     if duplicate is not None:
         if _more_context(duplicate, source, image_hint):
             retried = _delivery_retry(
-                duplicate, source=source, image_hint=image_hint, channel=channel
+                duplicate, source=source, image_hint=image_hint, channel=channel, headers=headers
             )
             return retried, True
         return duplicate, False
@@ -266,11 +273,21 @@ def _delivery_parse(delivery: Delivery, document: object) -> Parsed:
         quick = report_head(delivery.source, document)
         if quick is not None and not quick[0].failure:
             head, digest = quick
+            head = scan_as_credential_allows(delivery, head)
             image = resolve_image(head, delivery.image_hint)
             if _same_as_newest(head, image, digest):
                 source = delivery.source
-                return Parsed((head,), [image], False, digest, lambda: parse(source, document))
-        scans = parse_all(delivery.source, document)
+                return Parsed(
+                    (head,),
+                    [image],
+                    False,
+                    digest,
+                    lambda: scan_as_credential_allows(delivery, parse(source, document)),
+                )
+        scans = tuple(
+            scan_as_credential_allows(delivery, scan)
+            for scan in parse_all(delivery.source, document)
+        )
         multi = len(scans) != 1 or scans[0].source in MULTI_IMAGE
         images = (
             [s.image for s in scans] if multi else [resolve_image(scans[0], delivery.image_hint)]
@@ -288,6 +305,8 @@ def _delivery_ingest(*, delivery: Delivery, parsed: Parsed) -> IngestResult | Re
     if multi and not scans:
         delivery_ignore(delivery=delivery, reason="the report names no image with a scan")
         return ReportIngestResult(delivery.pk, ())
+    refused = sum(scan.refused for scan in scans)
+    refusals = [reason for scan in scans for reason in scan.refusals][:REFUSAL_EXAMPLES]
     started = time.monotonic()
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
@@ -307,7 +326,10 @@ def _delivery_ingest(*, delivery: Delivery, parsed: Parsed) -> IngestResult | Re
         locked.error = ""
         locked.attempts += 1
         locked.processed_at = timezone.now()
-        locked.save(update_fields=["status", "error", "attempts", "processed_at"])
+        locked.refused, locked.refusals = refused, refusals
+        locked.save(
+            update_fields=["status", "error", "attempts", "processed_at", "refused", "refusals"]
+        )
         for scan_id in [r.scan.pk for r in results if r.created]:
             transaction.on_commit(
                 lambda scan_id=scan_id: scan_ingested.send(sender=Delivery, scan_id=scan_id),

@@ -480,14 +480,18 @@ PLAIN_HTTP_HOSTS = [
     for host in env.list("PLAIN_HTTP_HOSTS", default=["localhost", "127.0.0.1", "::1"])
 ]
 """Hosts CI, Aqua and Harbor URLs may reach over plain http; https everywhere else."""
-LOGGING["filters"] = {"redact_secrets": {"()": "remediator.core.redact.RedactSecretsFilter"}}
-LOGGING["handlers"]["console"]["filters"] = ["redact_secrets"]
+# Every handler: secrets redacted, then outside text kept on its record's line (one_line).
+LOGGING["filters"] = {
+    "redact_secrets": {"()": "remediator.core.redact.RedactSecretsFilter"},
+    "one_line": {"()": "remediator.core.logsafe.OneLineFilter"},
+}
+LOGGING["handlers"]["console"]["filters"] = ["redact_secrets", "one_line"]
 LOGGING["loggers"]["django.request"] = {"filters": ["redact_secrets"]}
 LOGGING["loggers"]["django.server"] = {
     "handlers": ["console"],
     "level": "INFO",
     "propagate": False,
-    "filters": ["redact_secrets"],
+    "filters": ["redact_secrets", "one_line"],
 }
 
 # --- Durability and operability (findings/spool.py, remediator/api/webhook_spool.py,
