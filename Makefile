@@ -30,7 +30,6 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py ensure_admin
 	@echo "Remediator: http://$(BIND):$(PORT)/  (admin /admin/, API docs /api/v1/docs/; Ctrl-C stops it)"
 	@# Settings read .env themselves; honcho would let .env override the environment.
@@ -38,7 +37,6 @@ run: install
 
 demo: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py demo $(DEMO_ARGS)
 
 test: install

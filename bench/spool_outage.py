@@ -81,8 +81,7 @@ def main() -> None:
     }
     web = None
     try:
-        for command in (["migrate", "-v0"], ["createcachetable"]):
-            subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=env, check=True)
+        subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         web = subprocess.Popen(
             [
                 str(ROOT / ".venv/bin/gunicorn"),

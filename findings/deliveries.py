@@ -20,12 +20,15 @@ from django.utils import timezone
 from remediator.core.metrics import ingest_observe
 from remediator.core.storable import storable_json, storable_text
 
+from .credentials import CREDENTIAL_HEADERS, credential_headers, scan_as_credential_allows
 from .events import event_handler_for
 from .ingest import IngestResult, ReportIngestResult, scan_ingest
 from .models import Delivery, Scan
 from .parsers import MULTI_IMAGE, load_body, parse, parse_all, report_head
 from .parsers.base import ImageRef, ParsedScan, ParseError
 from .parsers.images import parse_image_reference
+from .parsers.screen import REFUSAL_EXAMPLES
+from .publish import BrokerUnavailable, broker_publish
 from .signals import scan_ingested
 
 logger = logging.getLogger(__name__)
@@ -61,9 +64,12 @@ def _more_context(duplicate: Delivery, source: str, image_hint: str) -> bool:
     return new_hint or new_source
 
 
-def _delivery_retry(duplicate: Delivery, *, source: str, image_hint: str, channel: str) -> Delivery:
+def _delivery_retry(
+    duplicate: Delivery, *, source: str, image_hint: str, channel: str, headers: dict
+) -> Delivery:
     """Take the rejected delivery up again with the new context (the bytes are the same;
-    its headers keep what it was rejected for)."""
+    its headers keep what it was rejected for). The new sender's credential replaces the
+    first one's: it sent the bytes too, and chose the context."""
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=duplicate.pk)
         resent = {
@@ -73,7 +79,9 @@ def _delivery_retry(duplicate: Delivery, *, source: str, image_hint: str, channe
             "rejected_for": locked.error[:300],
             "at": timezone.now().isoformat(),
         }
-        locked.headers = {**locked.headers, "resent": [*locked.headers.get("resent", []), resent]}
+        kept = {k: v for k, v in locked.headers.items() if k not in CREDENTIAL_HEADERS}
+        resent_list = [*locked.headers.get("resent", []), resent]
+        locked.headers = {**kept, **credential_headers(headers), "resent": resent_list}
         if source != "auto":
             locked.source = source
         if image_hint:
@@ -120,7 +128,7 @@ def delivery_store(
     if duplicate is not None:
         if _more_context(duplicate, source, image_hint):
             retried = _delivery_retry(
-                duplicate, source=source, image_hint=image_hint, channel=channel
+                duplicate, source=source, image_hint=image_hint, channel=channel, headers=headers
             )
             return retried, True
         return duplicate, False
@@ -265,11 +273,21 @@ def _delivery_parse(delivery: Delivery, document: object) -> Parsed:
         quick = report_head(delivery.source, document)
         if quick is not None and not quick[0].failure:
             head, digest = quick
+            head = scan_as_credential_allows(delivery, head)
             image = resolve_image(head, delivery.image_hint)
             if _same_as_newest(head, image, digest):
                 source = delivery.source
-                return Parsed((head,), [image], False, digest, lambda: parse(source, document))
-        scans = parse_all(delivery.source, document)
+                return Parsed(
+                    (head,),
+                    [image],
+                    False,
+                    digest,
+                    lambda: scan_as_credential_allows(delivery, parse(source, document)),
+                )
+        scans = tuple(
+            scan_as_credential_allows(delivery, scan)
+            for scan in parse_all(delivery.source, document)
+        )
         multi = len(scans) != 1 or scans[0].source in MULTI_IMAGE
         images = (
             [s.image for s in scans] if multi else [resolve_image(scans[0], delivery.image_hint)]
@@ -287,6 +305,8 @@ def _delivery_ingest(*, delivery: Delivery, parsed: Parsed) -> IngestResult | Re
     if multi and not scans:
         delivery_ignore(delivery=delivery, reason="the report names no image with a scan")
         return ReportIngestResult(delivery.pk, ())
+    refused = sum(scan.refused for scan in scans)
+    refusals = [reason for scan in scans for reason in scan.refusals][:REFUSAL_EXAMPLES]
     started = time.monotonic()
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
@@ -306,7 +326,10 @@ def _delivery_ingest(*, delivery: Delivery, parsed: Parsed) -> IngestResult | Re
         locked.error = ""
         locked.attempts += 1
         locked.processed_at = timezone.now()
-        locked.save(update_fields=["status", "error", "attempts", "processed_at"])
+        locked.refused, locked.refusals = refused, refusals
+        locked.save(
+            update_fields=["status", "error", "attempts", "processed_at", "refused", "refusals"]
+        )
         for scan_id in [r.scan.pk for r in results if r.created]:
             transaction.on_commit(
                 lambda scan_id=scan_id: scan_ingested.send(sender=Delivery, scan_id=scan_id),
@@ -360,18 +383,16 @@ def delivery_run(*, delivery: Delivery) -> None:
     _delivery_ingest(delivery=delivery, parsed=parsed)
 
 
-def delivery_enqueue(*, delivery_id: int) -> bool:
-    """Hand a delivery to the broker now. False (logged) when the broker is unreachable:
-    the delivery stays queued and the periodic sweep hands it over later."""
+def delivery_enqueue(*, delivery_id: int, backoff: bool = True) -> bool:
+    """Hand a delivery to the broker now, within bounded time (``publish.py``). False
+    (logged) when the broker did not take it: the delivery stays queued and the periodic
+    sweep (which asks even within BROKER_BACKOFF: ``backoff=False``) hands it over later."""
     from .tasks import delivery_process_task
 
     try:
-        with delivery_process_task.app.producer_or_acquire() as producer:
-            # One connection attempt and no publish retries: fail fast, the sweep retries.
-            producer.connection.ensure_connection(max_retries=0)
-            delivery_process_task.apply_async(args=[delivery_id], producer=producer, retry=False)
-    except Exception as exc:  # kombu/redis/sqlalchemy errors differ by transport
-        logger.warning("delivery %s not enqueued (left for the sweep): %r", delivery_id, exc)
+        broker_publish(delivery_process_task, args=[delivery_id], backoff=backoff)
+    except BrokerUnavailable as exc:
+        logger.warning("delivery %s not enqueued (left for the sweep): %s", delivery_id, exc)
         return False
     Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
         enqueued_at=timezone.now()
@@ -419,7 +440,7 @@ def delivery_sweep(*, older_than: float, requeue_after: float, limit: int = 500)
     )
     enqueued = []
     for delivery_id in list(stale):
-        if not delivery_enqueue(delivery_id=delivery_id):
+        if not delivery_enqueue(delivery_id=delivery_id, backoff=False):
             break
         enqueued.append(delivery_id)
     return enqueued

@@ -37,6 +37,7 @@ def witnesses_record(
     known: dict[int, bool],
     newest: bool,
     prior: Scan | None,
+    complete: bool = True,
 ) -> list[int]:
     """``scan`` lists the findings ``listed``; ``known`` is ``witnesses_of`` before it.
 
@@ -44,6 +45,8 @@ def witnesses_record(
     is its newest scan of the tag; else, a late retry, absent since ``prior``). When it
     is the newest: absent witnesses it lists are present again, and present ones it no
     longer lists are absent since ``scan``, their last listing being ``prior``.
+    An incomplete ``scan`` (findings were refused at the parser boundary) turns no witness
+    absent: what it does not list may be what it refused.
     Returns the ids of the findings whose witness turned absent."""
     table = FindingWitness._meta.db_table
     new = [fid for fid in listed if fid not in known]
@@ -64,6 +67,8 @@ def witnesses_record(
         FindingWitness.objects.filter(
             finding_id__in=in_ids(back), scanner_key=scan.scanner_key
         ).update(present=True, last_scan=scan, absent_since_scan=None, scanner=scan.scanner)
+    if not complete:
+        return []
     listed_set = listed if isinstance(listed, set | frozenset) else set(listed)
     lost = [fid for fid, present in known.items() if present and fid not in listed_set]
     if lost:

@@ -13,7 +13,10 @@ finding fixed?"):
 - a fixed finding that a scanner's newest scan lists again is reopened and counted;
 - a scan older than its scanner's newest one already stored (a late retry) is
   recorded, links its findings, and changes no status;
-- a scan the report marks as failed or partial is recorded and changes nothing.
+- a scan the report marks as failed or partial is recorded and changes nothing;
+- a scan some of whose findings were refused at the parser boundary records and sees
+  the findings it kept, but turns no witness absent and closes nothing: a refused
+  finding is no evidence of absence.
 """
 
 from __future__ import annotations
@@ -61,6 +64,12 @@ class IngestResult:
     fixed: int = 0
     reopened: int = 0
     created: bool = True
+    refusals: tuple[str, ...] = ()
+    """Why findings were refused at the parser boundary (the first few)."""
+
+    @property
+    def refused(self) -> int:
+        return self.scan.refused
 
     def as_dict(self) -> dict:
         answer = {
@@ -71,7 +80,10 @@ class IngestResult:
             "new": self.new,
             "fixed": self.fixed,
             "reopened": self.reopened,
+            "refused": self.refused,
         }
+        if self.refusals:
+            answer["refusals"] = list(self.refusals)
         if self.scan.failure:
             answer["failed"] = self.scan.failure
         return answer
@@ -98,7 +110,8 @@ class ReportIngestResult:
 
     def as_dict(self) -> dict:
         scans = [{k: v for k, v in r.as_dict().items() if k != "delivery"} for r in self.results]
-        totals = {k: sum(s[k] for s in scans) for k in ("findings", "new", "fixed", "reopened")}
+        counted = ("findings", "new", "fixed", "reopened", "refused")
+        totals = {k: sum(s[k] for s in scans) for k in counted}
         return {"delivery": self.delivery_id, "images": len(scans), **totals, "scans": scans}
 
 
@@ -212,6 +225,7 @@ def scan_ingest(
                 image=str(image),
                 findings=existing.findings_count,
                 created=False,
+                refusals=parsed.refusals,
             )
         repository, _ = Repository.objects.get_or_create(
             registry=image.registry, name=image.repository
@@ -228,11 +242,13 @@ def scan_ingest(
         if parse_findings is not None and not same:
             parsed = parse_findings()
         by_key = _by_key(parsed.findings)
+        complete = not parsed.refused
         severities = Counter(f.severity for f in by_key.values())
         if same:
             severities = Counter(prior.severity_counts)
         scan = Scan.objects.create(
-            findings_digest=findings_digest,
+            # an incomplete scan never stands for a later one with the same findings
+            findings_digest=findings_digest if complete else "",
             delivery=delivery,
             part=part,
             workloads=[w.as_dict() for w in parsed.workloads],
@@ -247,22 +263,30 @@ def scan_ingest(
             scanned_at=scanned_at,
             reported_scanned_at=reported,
             findings_count=prior.findings_count if same else len(by_key),
+            refused=parsed.refused,
             severity_counts=dict(severities),
             superseded=not failure and not newest,
         )
+        refusals = parsed.refusals
         if failure:
-            return IngestResult(scan=scan, image=str(image), findings=len(by_key))
+            return IngestResult(
+                scan=scan, image=str(image), findings=len(by_key), refusals=refusals
+            )
         if same:
             counts = _same_findings(scan=scan, tag=tag, prior=prior)
         else:
             vulnerabilities_upsert(by_key.values())
-            counts = _findings_upsert(scan=scan, tag=tag, by_key=by_key, newest=newest, prior=prior)
+            counts = _findings_upsert(
+                scan=scan, tag=tag, by_key=by_key, newest=newest, prior=prior, complete=complete
+            )
         if tag.latest_scanned_at is None or scanned_at >= tag.latest_scanned_at:
             tag.image = img
             tag.latest_scan = scan
             tag.latest_scanned_at = scanned_at
             tag.save(update_fields=["image", "latest_scan", "latest_scanned_at", "updated_at"])
-    return IngestResult(scan=scan, image=str(image), findings=scan.findings_count, **counts)
+    return IngestResult(
+        scan=scan, image=str(image), findings=scan.findings_count, refusals=refusals, **counts
+    )
 
 
 def _same_findings(*, scan: Scan, tag: Tag, prior: Scan) -> dict[str, int]:
@@ -295,10 +319,13 @@ def _findings_upsert(
     by_key: dict[FindingKey, ParsedFinding],
     newest: bool,
     prior: Scan | None,
+    complete: bool = True,
 ) -> dict[str, int]:
     """Write only what changed: new findings (COPY / one INSERT), findings whose content
     or presence changed (one UPDATE by id), witnesses that changed presence, and the
-    scan's finding set as one row. An unchanged re-scan writes no finding row."""
+    scan's finding set as one row. An unchanged re-scan writes no finding row.
+    An incomplete scan (``complete`` False: findings were refused) adds and sees what it
+    lists, and turns no witness absent, so it closes nothing."""
     at = scan.scanned_at
     known = witnesses_of(tag=tag, scanner_key=scan.scanner_key)
     rows = Finding.objects.filter(tag=tag).values_list(*FINDING_READ)
@@ -344,11 +371,13 @@ def _findings_upsert(
         listed.extend(new_ids)
     ScanFindingSet.objects.create(scan=scan, count=len(listed), ids=encode_ids(listed))
     reopened = findings_seen_again(finding_ids=fixed_ids, scan=scan) if newest else 0
-    witnesses_record(scan=scan, listed=set(listed), known=known, newest=newest, prior=prior)
+    witnesses_record(
+        scan=scan, listed=set(listed), known=known, newest=newest, prior=prior, complete=complete
+    )
     fixed = 0
     if newest:
         stream_advance(scan=scan, tag=tag)
-        fixed = findings_fixed_by(scan=scan, tag=tag)
+        fixed = findings_fixed_by(scan=scan, tag=tag) if complete else 0
     return {"new": len(created), "fixed": fixed, "reopened": reopened}
 
 

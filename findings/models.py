@@ -146,6 +146,18 @@ class Delivery(models.Model):
         null=True, blank=True, help_text="When it was last handed to the broker (null: not yet)."
     )
     processed_at = models.DateTimeField(null=True, blank=True)
+    refused = models.PositiveIntegerField(
+        default=0,
+        db_default=0,  # rows inserted by raw SQL (bench/dashboard.py) name no value
+        help_text="Findings of the report refused at the parser boundary (control "
+        "characters, absurd lengths, no advisory id); the rest was ingested.",
+    )
+    refusals = models.JSONField(
+        default=list,
+        db_default=[],
+        blank=True,
+        help_text="Why, for the first few, each value shown escaped.",
+    )
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -218,6 +230,13 @@ class Scan(models.Model):
     )
     received_at = models.DateTimeField(auto_now_add=True)
     findings_count = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        help_text="Findings refused at the parser boundary: a scan with refused findings "
+        "turns no witness absent and closes nothing (a refused finding is no evidence of "
+        "absence).",
+    )
     severity_counts = models.JSONField(default=dict, blank=True)
     findings_digest = models.CharField(
         max_length=32,

@@ -7,24 +7,21 @@ Interface (for operators and the fault suite):
   ``<UTC receive time>-<source>-<sha256 prefix>-<random>`` and is what the 202
   answer names. ``.tmp-*`` files are writes in progress (or from a process that
   died before answering: removed after an hour). ``bad/`` holds files that fail
-  their checksum, kept for a person to look at.
+  their checksum, kept for a person to look at. ``index/`` names the file that holds
+  each body, so that a body posted again during an outage is not written twice.
+- Limits (``spool_limits.py``): at most ``WEBHOOK_SPOOL_MAX_BYTES`` of files; past it a
+  body is not kept (SpoolFull, the receiver answers 503 and the sender retries).
 - File format: the line ``REMEDIATOR-SPOOL 1``, one line of JSON (source,
   external_id, content_type, headers with the auth method, image_hint,
   received_at, sha256, size), then the body exactly as received.
 - Durability: written to a temporary file, fsynced, renamed into place, and the
   directory fsynced, before the sender gets its 202.
-- Replay: :func:`spool_replay`, run by the beat task ``findings.spool_replay``
-  (every ``WEBHOOK_SPOOL_REPLAY_INTERVAL`` seconds), by ``manage.py spool_replay``
-  and, within a small time budget, by the next webhook request that stores a body.
-  Each file becomes a Delivery through :func:`delivery_store` (a repeat of a
-  stored body, by sha256 or sender id, is a no-op), is handed to the broker (or
-  left queued for the delivery sweep), and only then is the file removed.
-  Replayers on several processes take a file each (``flock``), never the same.
+- Replay: ``spool_replay.py``, by beat (every ``WEBHOOK_SPOOL_REPLAY_INTERVAL``
+  seconds), ``manage.py spool_replay`` and the next webhook request that stores a body.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -32,22 +29,18 @@ import os
 import secrets
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.utils.dateparse import parse_datetime
 
-from remediator.core.metrics import SPOOL_REPLAYED
-
-from .deliveries import delivery_enqueue, delivery_store
+from .spool_limits import SUFFIX, SpoolFull, index_add, pending_bytes, spool_key, spooled_already
 
 logger = logging.getLogger(__name__)
 
 MAGIC = b"REMEDIATOR-SPOOL 1\n"
-SUFFIX = ".spool"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_SECONDS = 3600
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -62,7 +55,7 @@ def spool_dir() -> Path:
     return Path(settings.WEBHOOK_SPOOL_DIR)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -70,7 +63,14 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def spool_write(
+@dataclass(frozen=True)
+class Spooled:
+    spool_id: str
+    duplicate: bool = False
+    """A waiting file held these bytes already (same source and ``?image=``): not written."""
+
+
+def spool_keep(
     *,
     source: str,
     body: bytes,
@@ -79,13 +79,25 @@ def spool_write(
     headers: dict | None = None,
     image_hint: str = "",
     received_at: datetime | None = None,
-) -> str:
-    """Keep ``body`` and what the receiver knew about it on disk; returns the spool id.
+) -> Spooled:
+    """Keep ``body`` and what the receiver knew about it on disk, once (``spool_limits.py``).
 
-    Raises SpoolError when it cannot be made durable (nothing half-written is left).
+    Raises SpoolFull past WEBHOOK_SPOOL_MAX_BYTES, SpoolError when the body cannot be made
+    durable (nothing half-written is left either way).
     """
-    received_at = received_at or datetime.now(UTC)
     sha256 = hashlib.sha256(body).hexdigest()
+    directory = spool_dir()
+    key = spool_key(sha256=sha256, source=source, image_hint=image_hint)
+    existing = spooled_already(directory, key)
+    if existing:
+        return Spooled(existing, duplicate=True)
+    held, cap = pending_bytes(directory), settings.WEBHOOK_SPOOL_MAX_BYTES
+    if held + len(body) > cap:
+        raise SpoolFull(
+            f"the spool holds {held} bytes; this body of {len(body)} would pass "
+            f"WEBHOOK_SPOOL_MAX_BYTES ({cap})"
+        )
+    received_at = received_at or datetime.now(UTC)
     stamp = received_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     spool_id = f"{stamp}-{source}-{sha256[:12]}-{secrets.token_hex(4)}"
     meta = {
@@ -99,7 +111,20 @@ def spool_write(
         "sha256": sha256,
         "size": len(body),
     }
-    directory = spool_dir()
+    _write_durably(directory, spool_id, meta, body)
+    try:
+        index_add(directory, key, spool_id)
+    except OSError as exc:  # the body is safe; only de-duplication of a repeat is lost
+        logger.warning("spool index not updated for %s: %s", spool_id, exc)
+    return Spooled(spool_id)
+
+
+def spool_write(**fields) -> str:
+    """:func:`spool_keep` (same arguments); returns the id of the file holding the body."""
+    return spool_keep(**fields).spool_id
+
+
+def _write_durably(directory: Path, spool_id: str, meta: dict, body: bytes) -> None:
     temp = None
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -112,12 +137,11 @@ def spool_write(
             os.fsync(handle.fileno())
         os.rename(temp, directory / f"{spool_id}{SUFFIX}")
         temp = None
-        _fsync_dir(directory)
+        fsync_dir(directory)
     except OSError as exc:
         if temp is not None:
             Path(temp).unlink(missing_ok=True)
         raise SpoolError(f"cannot spool to {directory}: {exc.strerror or exc}") from exc
-    return spool_id
 
 
 @dataclass
@@ -189,109 +213,3 @@ def spool_writable() -> str:
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     return ""
-
-
-@dataclass
-class SpoolReplay:
-    stored: list[int] = field(default_factory=list)
-    duplicates: list[int] = field(default_factory=list)
-    bad: int = 0
-    skipped: int = 0
-    database_down: bool = False
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def spool_replay(*, limit: int | None = None, budget: float | None = None) -> SpoolReplay:
-    """Store spooled bodies as deliveries, oldest first; stops when the database is down.
-
-    ``limit`` caps the files, ``budget`` the seconds spent (the inline replay of a request).
-    """
-    outcome, started = SpoolReplay(), time.monotonic()
-    _remove_stale_temps()
-    for done, path in enumerate(spool_pending()):
-        if limit is not None and done >= limit:
-            break
-        if budget is not None and time.monotonic() - started > budget:
-            break
-        try:
-            _replay_file(path, outcome)
-        except DATABASE_DOWN as exc:
-            logger.warning("spool replay stopped, the database is still down: %s", exc)
-            outcome.database_down = True
-            break
-    return outcome
-
-
-def _replay_file(path: Path, outcome: SpoolReplay) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:  # another replayer finished it
-        return
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            outcome.skipped += 1  # another replayer has it now
-            return
-        if os.fstat(fd).st_nlink == 0:  # finished and removed while we waited
-            return
-        try:
-            entry = spool_read(path)
-        except (ValueError, OSError) as exc:
-            _set_aside(path, exc)
-            outcome.bad += 1
-            return
-        delivery_id, created = _store(entry)
-        if created:
-            delivery_enqueue(delivery_id=delivery_id)  # False: left queued for the sweep
-            outcome.stored.append(delivery_id)
-            SPOOL_REPLAYED.labels(outcome="stored").inc()
-        else:
-            outcome.duplicates.append(delivery_id)
-            SPOOL_REPLAYED.labels(outcome="duplicate").inc()
-        path.unlink(missing_ok=True)
-        _fsync_dir(path.parent)
-        logger.info("spool %s -> delivery %s", entry.meta.get("id"), delivery_id)
-    finally:
-        os.close(fd)
-
-
-def _store(entry: SpoolEntry) -> tuple[int, bool]:
-    meta = entry.meta
-    received_at = parse_datetime(meta.get("received_at") or "")
-    delivery, created = delivery_store(
-        source=meta["source"],
-        body=entry.body,
-        external_id=meta.get("external_id") or "",
-        content_type=meta.get("content_type") or "",
-        headers={**(meta.get("headers") or {}), "spooled": meta.get("id", "")},
-        image_hint=meta.get("image_hint") or "",
-        channel="webhook",
-        received_at=received_at,
-    )
-    return delivery.pk, created
-
-
-def _set_aside(path: Path, reason: Exception) -> None:
-    logger.error("spool file %s is damaged (%s): moved to bad/", path.name, reason)
-    bad = path.parent / "bad"
-    try:
-        bad.mkdir(exist_ok=True)
-        os.rename(path, bad / path.name)
-    except OSError:
-        logger.exception("cannot move %s aside", path.name)
-    SPOOL_REPLAYED.labels(outcome="bad").inc()
-
-
-def _remove_stale_temps() -> None:
-    """A temp file older than an hour belongs to a process that died before answering:
-    its sender got no 202 and will have retried or been told of the failure."""
-    cutoff = time.time() - STALE_TEMP_SECONDS
-    try:
-        for path in spool_dir().glob(f"{TEMP_PREFIX}*"):
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-    except OSError:
-        pass

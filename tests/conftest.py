@@ -38,3 +38,14 @@ def aqua_token_cache_empty():
     token_cache_clear()
     yield
     token_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def broker_backoff_reset():
+    """A publish that failed in one test must not make the next skip the broker
+    (findings/publish.py: BROKER_BACKOFF is per process)."""
+    from findings.publish import BACKOFF
+
+    BACKOFF.reset()
+    yield
+    BACKOFF.reset()

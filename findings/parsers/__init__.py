@@ -2,7 +2,9 @@
 
 ``parse_all(source, document)`` turns an already-decoded document into the
 :class:`~findings.parsers.base.ParsedScan` of each image it reports on: one for
-most formats, one per image for the Kubernetes ones (``MULTI_IMAGE``);
+most formats, one per image for the Kubernetes ones (``MULTI_IMAGE``), each
+screened once (``screen.py``: findings whose identifiers hold control characters,
+absurd lengths or no advisory id are refused and counted);
 ``parse(source, document)`` is the single-image form. ``load_body(source, body)``
 decodes a request body safely first (JSON; YAML too for ``trivy-operator``).
 Every failure is a :class:`ParseError`.
@@ -19,6 +21,7 @@ from . import aqua, generic, grype, harbor, trivy, trivy_k8s, trivy_operator
 from .base import ImageRef, ParsedFinding, ParsedScan, ParseError, Workload
 from .detect import detect
 from .jsonload import MIN_DEPTH, load_json
+from .screen import screen
 from .yamlload import load_yaml
 
 Parser = Callable[[object], ParsedScan | tuple[ParsedScan, ...]]
@@ -44,7 +47,8 @@ def parse_all(source: str, document: object) -> tuple[ParsedScan, ...]:
     if parser is None:
         raise ParseError(f"unknown source {source!r}: expected one of {', '.join(SOURCES)}")
     parsed = parser(document)
-    return (parsed,) if isinstance(parsed, ParsedScan) else parsed
+    scans = (parsed,) if isinstance(parsed, ParsedScan) else parsed
+    return tuple(screen(scan) for scan in scans)  # one check of report text, every format
 
 
 def parse(source: str, document: object) -> ParsedScan:

@@ -121,11 +121,21 @@ class ParsedScan:
     reopens and verifies nothing."""
     workloads: tuple[Workload, ...] = ()
     """The Kubernetes workloads the image was found in (multi-image formats only)."""
+    refused: int = 0
+    """How many findings of the report were refused at the parser boundary
+    (``findings.parsers.screen``): a scan with refused findings is no evidence of absence."""
+    refusals: tuple[str, ...] = ()
+    """Why, for the first few of them, each value shown escaped."""
+    witness_scope: str = ""
+    """'' when the credential that delivered the report speaks for its format; else the
+    source of that credential (``auto``), under which its witness key is namespaced
+    (``auto:trivy:trivy``): it can close only what reports through that credential listed."""
 
     @property
     def scanner_key(self) -> str:
         """Which scanner this is, for evidence: the source and the scanner's name without
         its version ("trivy:trivy", "aqua:aqua", "harbor:trivy"), so that an upgraded
-        scanner is still the same witness."""
+        scanner is still the same witness; prefixed by ``witness_scope`` when set."""
         name = self.scanner.strip().split(" ", 1)[0].lower()
-        return f"{self.source}:{name}" if name else self.source
+        key = f"{self.source}:{name}" if name else self.source
+        return f"{self.witness_scope}:{key}" if self.witness_scope else key

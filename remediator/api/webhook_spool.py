@@ -2,9 +2,12 @@
 
 ``spool_answer`` writes the body to the spool (``findings/spool.py``: directory
 ``WEBHOOK_SPOOL_DIR``, default ``$DATA_DIR/spool``) and answers
-``202 {"status": "spooled", "spool_id": ..., "detail": ...}``; only when even the
-spool fails does it answer ``503 {"error": "unavailable", ...}`` with
-``Retry-After: WEBHOOK_RETRY_AFTER``. ``spool_replay_soon`` is called after a body
+``202 {"status": "spooled", "spool_id": ..., "detail": ...}`` (``"duplicate": true``
+when a waiting file holds that body already: it is not written twice). A body that
+would take the spool past ``WEBHOOK_SPOOL_MAX_BYTES`` is answered
+``503 {"error": "spool_full", ...}``, one that cannot be written
+``503 {"error": "unavailable", ...}``, both with ``Retry-After: WEBHOOK_RETRY_AFTER``:
+the body is not kept and the sender sends it again. ``spool_replay_soon`` is called after a body
 was stored: when this process finds files in the spool (at most once every
 ``WEBHOOK_SPOOL_INLINE_EVERY`` seconds; one directory listing) it replays them
 for up to ``WEBHOOK_SPOOL_INLINE_BUDGET`` seconds, so a web machine whose spool
@@ -19,8 +22,9 @@ import time
 from django.conf import settings
 from rest_framework.response import Response
 
-from findings.spool import DATABASE_DOWN, SpoolError, spool_has_files, spool_replay, spool_write
-from remediator.core.metrics import WEBHOOK_SPOOL_FAILED, WEBHOOK_SPOOLED
+from findings.spool import DATABASE_DOWN, SpoolError, SpoolFull, spool_has_files, spool_keep
+from findings.spool_replay import spool_replay
+from remediator.core.metrics import WEBHOOK_SPOOL_FAILED, WEBHOOK_SPOOL_FULL, WEBHOOK_SPOOLED
 
 from .errors import error_response
 
@@ -32,31 +36,46 @@ _last_inline_replay = 0.0
 
 
 def spool_answer(fields: dict, error: Exception) -> Response:
-    """202 once ``fields`` (delivery_store's arguments) are on disk; 503 when they cannot be."""
+    """202 once ``fields`` (delivery_store's arguments) are on disk (or were already: a
+    repeat of a waiting body); 503 when they cannot be kept."""
     source = fields["source"]
+    retry_after = str(settings.WEBHOOK_RETRY_AFTER)
     try:
-        spool_id = spool_write(**{k: v for k, v in fields.items() if k != "channel"})
+        spooled = spool_keep(**{k: v for k, v in fields.items() if k != "channel"})
+    except SpoolFull as exc:
+        WEBHOOK_SPOOL_FULL.labels(source=source).inc()
+        logger.error("webhook %s: database down (%r) and the spool is full: %s", source, error, exc)
+        return error_response(
+            503,
+            "spool_full",
+            "the database is unavailable and the spool holds WEBHOOK_SPOOL_MAX_BYTES "
+            "already: the body was not kept; send it again later",
+            **{"Retry-After": retry_after},
+        )
     except SpoolError as exc:
         WEBHOOK_SPOOL_FAILED.labels(source=source).inc()
         logger.error("webhook %s: database down (%r) and spool failed: %s", source, error, exc)
-        retry_after = str(settings.WEBHOOK_RETRY_AFTER)
         return error_response(
             503,
             "unavailable",
             "the database is unavailable and the body could not be spooled; send it again later",
             **{"Retry-After": retry_after},
         )
-    WEBHOOK_SPOOLED.labels(source=source).inc()
-    logger.warning("webhook %s: database down (%r); body spooled as %s", source, error, spool_id)
-    return Response(
-        {
-            "status": "spooled",
-            "spool_id": spool_id,
-            "detail": "the database is unavailable: the body is kept on disk and will be "
-            "stored and processed when it is back",
-        },
-        status=202,
-    )
+    answer = {
+        "status": "spooled",
+        "spool_id": spooled.spool_id,
+        "detail": "the database is unavailable: the body is kept on disk and will be "
+        "stored and processed when it is back",
+    }
+    if spooled.duplicate:
+        answer["duplicate"] = True
+        logger.info("webhook %s: database down; already spooled as %s", source, spooled.spool_id)
+    else:
+        WEBHOOK_SPOOLED.labels(source=source).inc()
+        logger.warning(
+            "webhook %s: database down (%r); body spooled as %s", source, error, spooled.spool_id
+        )
+    return Response(answer, status=202)
 
 
 def spool_replay_soon() -> None:

@@ -127,12 +127,12 @@ class WebhookApi(ErrorShapeMixin, APIView):
                 404, "unknown_source", f"no webhook {source!r}: use {', '.join(SOURCES)}"
             )
         raw = request._request
-        webhook_rate_check(raw, source)  # before the body is read; never stored when refused
+        cache_down = webhook_rate_check(raw, source)  # before the body is read; never stored
         refuse_query_secret(raw.GET, source)
-        method = authenticate_before_body(raw.META, source, secret)
+        credential = authenticate_before_body(raw.META, source, secret)
         body = read_body(raw, settings.INGEST_MAX_BYTES)
-        if method is None:
-            method = authenticate_signature(raw.META, source, body)
+        if credential is None:
+            credential = authenticate_signature(raw.META, source, body)
         try:
             document, load_error = load_body(source, body), None
         except ParseError as exc:
@@ -148,10 +148,12 @@ class WebhookApi(ErrorShapeMixin, APIView):
             body=body,
             external_id=sender_delivery_id(raw.META, document),
             content_type=raw.META.get("CONTENT_TYPE", ""),
-            headers={**headers, "auth": method},
+            headers={**headers, **credential.as_headers()},  # what it may speak as
             image_hint=image_hint,
             channel="webhook",
         )
+        if isinstance(cache_down, DATABASE_DOWN):  # the database failed this very request
+            return spool_answer(fields, cache_down)  # (its cache table): one wait, not two
         try:
             delivery, created = delivery_store(**fields)
         except DATABASE_DOWN as exc:  # nothing lost: on disk, replayed later (webhook_spool.py)

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 
 from celery.signals import task_postrun, task_prerun
 
+from .logsafe import json_safe
+
 CONTEXT_FIELDS = ("delivery_id", "action_id", "scan_id", "task")
 TASK_ID_FIELDS = {
     "findings.delivery_process": "delivery_id",
@@ -38,6 +40,8 @@ def log_context(**fields: object) -> Iterator[None]:
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object a line; characters JSON leaves raw (C1, U+2028, bidi) escaped too."""
+
     def format(self, record: logging.LogRecord) -> str:
         data = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -50,9 +54,11 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, name, None) or context.get(name)
             if value is not None:
                 data[name] = value
-        if record.exc_info:
+        if record.exc_text:  # as OneLineFilter (and RedactSecretsFilter) left it
+            data["exception"] = record.exc_text.strip()
+        elif record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, default=str, ensure_ascii=False)
+        return json_safe(json.dumps(data, default=str, ensure_ascii=False))
 
 
 def _task_started(task=None, args=None, **_kwargs) -> None:

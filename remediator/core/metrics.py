@@ -46,6 +46,11 @@ WEBHOOK_SPOOL_FAILED = Counter(
     "Webhook bodies neither stored nor spooled: answered 503 with Retry-After.",
     ["source"],
 )
+WEBHOOK_SPOOL_FULL = Counter(
+    "remediator_webhook_spool_full",
+    "Webhook bodies not kept because the spool held WEBHOOK_SPOOL_MAX_BYTES: answered 503.",
+    ["source"],
+)
 SPOOL_REPLAYED = Counter(
     "remediator_spool_replayed",
     "Spool files replayed: stored (new delivery), duplicate (already stored), bad (set aside).",
@@ -80,6 +85,25 @@ ADMISSION_CACHE = Counter(
     "remediator_admission_cache",
     "Image facts looked up for admission: answered from the cache (hit) or the database (miss).",
     ["result"],
+)
+ADMISSION_BREAK_GLASS = Counter(
+    "remediator_admission_break_glass",
+    "Break-glass annotations on reviews that policy would deny: used (admitted), or refused "
+    "because it is off (refused_off), the user or namespace may not (refused_who), or the "
+    "reason is not one (refused_reason). Dry runs are not counted.",
+    ["result"],
+)
+ADMISSION_UNJUDGED = Counter(
+    "remediator_admission_unjudged",
+    "Reviews answered without judging every image: past ADMISSION_MAX_CONTAINERS or "
+    "ADMISSION_MAX_IMAGES (reason=cap, denied) or ADMISSION_DEADLINE_SECONDS (reason=deadline, "
+    "answered as for unknown images).",
+    ["reason"],
+)
+AUDIT_WRITE_FAILURES = Counter(
+    "remediator_audit_write_failures",
+    "Audit events the database refused even written one by one: logged (quoted), not stored.",
+    ["kind"],
 )
 
 THREAT_INTEL_REFUSED = Counter(

@@ -1,14 +1,19 @@
 """Secrets out of log lines, however they are spelled.
 
 A webhook secret may travel in the URL path (``/api/v1/webhooks/<source>/<secret>/``)
-and a sender may wrongly put one in the query string. :func:`redact_text` finds
-both in any spelling: raw, percent-encoded in full or in part (any case of hex,
-several times over), with doubled slashes or ``/./``. Everything after
-``webhooks/<source>/`` becomes ``<secret>/``; the value of any query parameter
-whose name looks secret becomes ``<secret>``; and the webhook secrets configured in
-this process (``WEBHOOK_SECRET*`` or their ``*_FILE``) are hidden wherever they
-appear, in any of those spellings. :class:`RedactSecretsFilter` applies it to log
-records: Django's request loggers and gunicorn's access and error logs.
+and a sender may wrongly put one in the query string (``/metrics?token=...``).
+:func:`redact_text` finds both in any spelling: raw, percent-encoded in full or in part
+(any case of hex, several times over), with doubled slashes or ``/./``. Everything after
+``webhooks/<source>/`` becomes ``<secret>/``; the value of any query parameter whose
+name looks secret (``token``, ``secret``, ``key``, ``password``, ``signature``, ... or a
+name made of such words: ``access_key``, ``X-Amz-Signature``) becomes ``<secret>``; the
+password of a URL (``redis://:pw@host``) becomes ``<secret>``; and every secret
+configured in this process (:func:`known_secrets`: ``WEBHOOK_SECRET*``,
+``ADMISSION_TOKEN``, ``METRICS_TOKEN``, the integrations' passwords and keys, build
+targets' ``REMEDIATOR_SECRET_*`` and the files of ``SECRETS_DIR``) is hidden wherever it
+appears, in any of those spellings. :class:`RedactSecretsFilter` applies it to log
+records: every handler of the web processes, Celery workers and beat, and gunicorn's
+access and error logs.
 """
 
 from __future__ import annotations
@@ -27,11 +32,26 @@ SECRET_PARAMS = frozenset(
 """Query parameter names whose values are secrets (also any name containing one of
 ``SECRET_WORDS``)."""
 SECRET_WORDS = ("secret", "token", "password", "passwd", "apikey", "api_key")
+SECRET_PARTS = frozenset(
+    {"key", "signature", "sig", "credential", "credentials", "bearer", "jwt", "auth", "pwd"}
+)
+"""A parameter name made of words (split at ``_ - .``) of which one is these is secret too:
+``access_key``, ``X-Amz-Signature``, ``x-auth``."""
+SECRET_ENV = re.compile(
+    r"(?:^|_)(?:SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|SECRET_KEY)$"
+)
+"""Environment variables whose values are secrets (``METRICS_TOKEN``, ``AQUA_PASSWORD``,
+``AQUA_API_SECRET``), also read through their ``*_FILE``."""
+SECRET_ENV_NAMES = ("WEBHOOK_SECRET", "ADMISSION_TOKEN", "SLACK_WEBHOOK_URL", "AQUA_API_KEY")
+"""Prefixes of secret variables that the pattern above would miss."""
+MIN_SECRET = 4
 SECRET_HEADERS = ("authorization", "cookie", "set-cookie", "webhook-signature")
 MAX_DECODE = 5
 """Percent-decoding rounds: a spelling encoded more often than this is left alone."""
 
 _TOKEN = re.compile(r"\S+")
+_PARTS = re.compile(r"[_.\-\s]+")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/\s:@]*:)[^/\s@]+@")
 _WEBHOOK = re.compile(r"((?:^|/)webhooks/+[^/]+/+).+", re.IGNORECASE | re.DOTALL)
 _DOT_SLASHES = re.compile(r"/(?:\.?/)+")
 
@@ -47,17 +67,45 @@ def decoded(text: str, *, plus: bool = False) -> str:
     return text
 
 
+def is_secret_env(name: str) -> bool:
+    """Whether the environment variable ``name`` (or ``name_FILE``) holds a secret."""
+    base = name.removesuffix("_FILE")
+    prefix = os.environ.get("SECRET_ENV_PREFIX") or "REMEDIATOR_SECRET_"
+    return base.startswith((*SECRET_ENV_NAMES, prefix)) or SECRET_ENV.search(base) is not None
+
+
 def known_secrets() -> list[str]:
-    """The webhook secrets (and the admission token) configured in this process's
-    environment, longest first."""
+    """Every secret configured in this process's environment (:func:`is_secret_env`,
+    and the files of ``SECRETS_DIR``), longest first."""
     found: set[str] = set()
     for name, value in os.environ.items():
-        if not name.startswith(("WEBHOOK_SECRET", "ADMISSION_TOKEN")):
+        if not is_secret_env(name):
             continue
         if name.endswith("_FILE"):
             value = _file_text(value)
-        found.update(part.strip() for part in value.split(",") if len(part.strip()) >= 4)
+        found.update(part.strip() for part in value.split(",") if len(part.strip()) >= MIN_SECRET)
+    for value in _secrets_dir_texts(os.environ.get("SECRETS_DIR", "")):
+        if len(value.strip()) >= MIN_SECRET:
+            found.add(value.strip())
     return sorted(found, key=len, reverse=True)
+
+
+_dir_cache: dict[str, tuple[float, list[str]]] = {}
+
+
+def _secrets_dir_texts(directory: str) -> list[str]:
+    """The texts of the files in ``SECRETS_DIR``, re-listed only when it changes."""
+    if not directory:
+        return []
+    try:
+        mtime = Path(directory).stat().st_mtime
+        cached = _dir_cache.get(directory)
+        if cached is None or cached[0] != mtime:
+            paths = [p for p in Path(directory).iterdir() if p.is_file()]
+            _dir_cache[directory] = cached = (mtime, [str(p) for p in paths])
+    except OSError:
+        return []
+    return [_file_text(path) for path in cached[1]]
 
 
 _file_cache: dict[str, tuple[float, str]] = {}
@@ -77,7 +125,9 @@ def _file_text(path: str) -> str:
 
 def is_secret_param(name: str) -> bool:
     key = decoded(name, plus=True).strip().lower().replace("-", "_")
-    return key in SECRET_PARAMS or any(word in key for word in SECRET_WORDS)
+    if key in SECRET_PARAMS or any(word in key for word in SECRET_WORDS):
+        return True
+    return any(part in SECRET_PARTS for part in _PARTS.split(key))
 
 
 def redact_query(query: str) -> str:
@@ -110,11 +160,14 @@ def redact_token(token: str, secrets: list[str] | None = None) -> str:
 
 
 def redact_text(text: str) -> str:
-    """``text`` with every webhook path secret and secret query parameter hidden."""
+    """``text`` with every webhook path secret, secret query parameter, URL password and
+    configured secret hidden."""
     secrets = known_secrets()
     plain = "=" not in text and "/" not in text and "%" not in text and "+" not in text
     if plain and not any(secret in text for secret in secrets):
         return text
+    if "@" in text:
+        text = _URL_PASSWORD.sub(rf"\g<1>{REDACTED}@", text)
     return _TOKEN.sub(lambda match: redact_token(match.group(), secrets), text)
 
 

@@ -11,9 +11,11 @@ from django.dispatch import receiver
 
 from findings.inventory import inventory_from_scan
 from findings.models import ThreatIntel
+from findings.publish import BrokerUnavailable, broker_publish
 from findings.signals import scan_ingested
 from remediator.engine.admission.facts import admission_cache_bump
 from remediator.engine.models import AdmissionPolicy, AuditEvent
+from remediator.engine.services import scan_evaluate
 from remediator.engine.tasks import scan_evaluate_task
 
 log = logging.getLogger(__name__)
@@ -23,8 +25,18 @@ STATUS_EVENTS = (AuditEvent.Kind.TRANSITION, AuditEvent.Kind.FINDING)
 
 @receiver(scan_ingested, dispatch_uid="remediator.scan_evaluate")
 def scan_ingested_evaluate(sender: Any, scan_id: int, **kwargs: Any) -> None:
-    """A scan was committed: verify earlier actions and run the policy, in a worker."""
-    scan_evaluate_task.delay(scan_id)
+    """A scan was committed: verify earlier actions and run the policy, in a worker; in
+    this process when the broker does not take the task within its timeouts (a worker or
+    ``manage.py ingest``, never a web request): no scan goes unjudged, nothing hangs."""
+    try:
+        broker_publish(scan_evaluate_task, args=[scan_id])
+    except BrokerUnavailable as exc:
+        log.warning(
+            "scan %s: the broker did not take its policy evaluation (%s); evaluating it here",
+            scan_id,
+            exc,
+        )
+        scan_evaluate(scan_id=scan_id)
 
 
 @receiver(scan_ingested, dispatch_uid="remediator.admission_inventory")

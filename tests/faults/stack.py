@@ -168,6 +168,33 @@ class Postgres:
     def running(self) -> bool:
         return (self.data / "postmaster.pid").exists()
 
+    def processes(self) -> list[int]:
+        """The postmaster and every process it started (backends, checkpointer...)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:  # field 4 of stat: the parent's pid
+                children.append(int(stat.split("/")[2]))
+        return [postmaster, *children]
+
+    def freeze(self) -> list[int]:
+        """SIGSTOP the whole server: it keeps its sockets (the kernel still accepts
+        connections and acknowledges data) and answers nothing, as a hung host does."""
+        pids = self.processes()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    def thaw(self, pids: list[int]) -> None:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     def query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
         with psycopg.connect(self.dsn(), autocommit=True) as conn:
             return conn.execute(sql, params).fetchall()
@@ -246,6 +273,15 @@ class App:
         self.starts[name] = self.starts.get(name, 0) + 1
         env = {**self.env, "PGAPPNAME": app_name or f"faults-{name}"}
         argv = ["bash", "-c", f"exec {self.commands[name]}"]
+        proc = Proc(name, argv, env=env, log=self.logs / f"{name}.log", root=self.root).start()
+        self.procs[name] = proc
+        return proc
+
+    def start_with(self, name: str, command: str, **overrides: str) -> Proc:
+        """The Procfile's ``command`` line as process ``name``, its environment changed
+        by ``overrides`` (another broker URL, another port...)."""
+        env = {**self.env, "PGAPPNAME": f"faults-{name}", **overrides}
+        argv = ["bash", "-c", f"exec {self.commands[command]}"]
         proc = Proc(name, argv, env=env, log=self.logs / f"{name}.log", root=self.root).start()
         self.procs[name] = proc
         return proc

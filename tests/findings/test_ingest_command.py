@@ -30,7 +30,16 @@ def test_ingest_prints_one_json_line_with_the_scan_summary():
         "docker.io/library/alpine:latest"
         "@sha256:1e42bbe2508154c9126d48c2b8a75420c3544343bf86fd041fb7527e017a4b4a"
     )
-    assert set(summary) == {"delivery", "scan", "image", "findings", "new", "fixed", "reopened"}
+    assert set(summary) == {
+        "delivery",
+        "scan",
+        "image",
+        "findings",
+        "new",
+        "fixed",
+        "reopened",
+        "refused",
+    }
     crypto = Finding.objects.get(package="libcrypto3")
     assert (crypto.severity, crypto.fixed_version) == ("low", "3.3.2-r1")
 

@@ -22,6 +22,8 @@ from ..waiting import wait_for
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "Tr1vy-S3cret_ZQ"
 WRONG = "Wr0ng-Guess_KX"
+METRICS = "M3trics-T0ken_QV"
+ADMISSION = "Adm1ssion-T0ken_JW"
 BODY = (ROOT / "tests/fixtures/trivy/trivy_docs_reporting_alpine_latest.json").read_bytes()
 
 
@@ -103,6 +105,8 @@ def gunicorn(tmp_path):
     env |= {
         "DATA_DIR": str(tmp_path / "var"),
         "WEBHOOK_SECRET_TRIVY": SECRET,
+        "METRICS_TOKEN": METRICS,
+        "ADMISSION_TOKEN": ADMISSION,
         "BIND": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",
@@ -175,3 +179,43 @@ def test_no_log_of_a_real_gunicorn_holds_a_secret(gunicorn):
             leaks(text, [SECRET, WRONG], spellings),
         )
     assert "django.request" in logs["stderr"].read_text()  # Django's log was there to grep
+
+
+def token_requests() -> list[tuple[str, str]]:
+    """METRICS_TOKEN and ADMISSION_TOKEN where a scraper or a webhook configuration puts
+    them by mistake: query strings under any name, and path segments."""
+    targets = []
+    for token in (METRICS, ADMISSION):
+        for spelled in (token, "".join(encoded(c) for c in token)):
+            for name in ("token", "access_token", "t", "bearer", "X-Amz-Signature", "k"):
+                targets += [
+                    ("GET", f"/metrics?{name}={spelled}"),
+                    ("POST", f"/api/v1/admission/validate?{name}={spelled}"),
+                ]
+            targets += [
+                ("GET", f"/metrics/{spelled}"),
+                ("GET", f"/metrics{encoded('/')}{spelled}"),
+                ("POST", f"/api/v1/admission/validate/{spelled}"),
+                ("POST", f"/api/v1/admission/validate/{spelled}?dryRun=true"),
+                ("GET", f"/api/v1/findings/?image={spelled}"),
+            ]
+    return targets
+
+
+def test_metrics_and_admission_tokens_in_queries_and_paths_reach_no_log(gunicorn):
+    port, process, logs = gunicorn
+    sent = token_requests()
+
+    statuses = [_send(port, method, target)[0] for method, target in sent]
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+    assert {401, 404} <= set(statuses)
+    access = logs["access"].read_text()
+    assert len(re.findall(r'"(?:GET|POST) ', access)) == len(sent) + 1
+    assert access.count("<secret>") >= len(sent)
+    spellings = [target.split("=", 1)[1] for _, target in sent if "=" in target]
+    for name, path in logs.items():
+        text = path.read_text(errors="replace")
+        found = leaks(text, [METRICS, ADMISSION], [s for s in spellings if len(s) >= 8])
+        assert not found, (name, found)

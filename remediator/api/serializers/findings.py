@@ -6,6 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from findings.credentials import delivery_credential
 from findings.models import (
     Delivery,
     Finding,
@@ -99,8 +100,8 @@ class ScanSerializer(serializers.ModelSerializer):
         fields = [
             "id", "delivery", "source", "image", "repository", "tag", "digest", "scanner",
             "scanner_key", "scanner_scan_id", "os", "scanned_at", "reported_scanned_at",
-            "received_at", "findings_count", "severity_counts", "superseded", "failure",
-            "part", "workloads", "findings_url",
+            "received_at", "findings_count", "refused", "severity_counts", "superseded",
+            "failure", "part", "workloads", "findings_url",
         ]  # fmt: skip
 
     def get_image(self, obj: Scan) -> str:
@@ -199,19 +200,43 @@ class VulnerabilityDetailSerializer(VulnerabilitySerializer):
         return self.context.get("affected_images", [])
 
 
+class CredentialSerializer(serializers.Serializer):
+    method = serializers.CharField(help_text="authorization, path, standard-webhooks, ...")
+    setting = serializers.CharField(help_text="The setting whose secret it was ('': none).")
+    accepted_at = serializers.CharField(help_text="The source whose webhook accepted it.")
+    speaks_for = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The report formats that secret speaks for (null: any); a report in another "
+        "format is evidence of accepted_at only (witness auto:<format>:<scanner>).",
+    )
+
+
 class DeliverySerializer(serializers.ModelSerializer):
     scan = serializers.IntegerField(source="scan_pk", allow_null=True, read_only=True)
     url = serializers.SerializerMethodField()
     report_deliveries = serializers.SerializerMethodField()
     event_delivery = serializers.SerializerMethodField()
+    refusals = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Why findings were refused (the first few), each value shown escaped.",
+    )
+    credential = serializers.SerializerMethodField()
 
     class Meta:
         model = Delivery
         fields = [
             "id", "source", "channel", "status", "error", "scan", "external_id", "sha256",
             "size", "content_type", "image_hint", "attempts", "received_at", "enqueued_at",
-            "processed_at", "report_deliveries", "event_delivery", "url",
+            "processed_at", "refused", "refusals", "credential", "report_deliveries",
+            "event_delivery", "url",
         ]  # fmt: skip
+
+    @extend_schema_field(CredentialSerializer(allow_null=True))
+    def get_credential(self, obj: Delivery) -> dict | None:
+        """What the webhook accepted it with; null for the command line and Harbor's API."""
+        return delivery_credential(obj)
 
     def get_url(self, obj: Delivery) -> str:
         return f"/api/v1/deliveries/{obj.pk}/"
@@ -228,18 +253,44 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class DeliveryDetailSerializer(DeliverySerializer):
-    headers = serializers.JSONField()
+    """Every reader of deliveries; the headers and the raw body only for staff (null for
+    the others), as on the delivery page."""
+
+    witnesses = serializers.SerializerMethodField()
+    headers = serializers.SerializerMethodField()
     body_preview = serializers.SerializerMethodField()
     body_truncated = serializers.SerializerMethodField()
 
     class Meta(DeliverySerializer.Meta):
-        fields = [*DeliverySerializer.Meta.fields, "headers", "body_preview", "body_truncated"]
+        fields = [
+            *DeliverySerializer.Meta.fields, "witnesses", "headers", "body_preview",
+            "body_truncated",
+        ]  # fmt: skip
 
-    def get_body_preview(self, obj: Delivery) -> str:
-        """The first DELIVERY_BODY_PREVIEW_BYTES of the raw body, as text."""
+    def _staff(self) -> bool:
+        request = self.context.get("request")
+        return bool(request and request.user.is_staff)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_witnesses(self, obj: Delivery) -> list[str]:
+        """The witness key each of its scans wrote evidence as ("trivy:trivy",
+        "auto:trivy:trivy"), in image order."""
+        return list(obj.scans.order_by("part").values_list("scanner_key", flat=True))
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_headers(self, obj: Delivery) -> dict | None:
+        """The request headers kept with it (staff only)."""
+        return obj.headers if self._staff() else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_body_preview(self, obj: Delivery) -> str | None:
+        """The first DELIVERY_BODY_PREVIEW_BYTES of the raw body, as text (staff only)."""
+        if not self._staff():
+            return None
         cap = settings.DELIVERY_BODY_PREVIEW_BYTES
         data = obj.body_head(cap)
         return data.decode("utf-8", errors="replace")
 
-    def get_body_truncated(self, obj: Delivery) -> bool:
-        return obj.size > settings.DELIVERY_BODY_PREVIEW_BYTES
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_body_truncated(self, obj: Delivery) -> bool | None:
+        return obj.size > settings.DELIVERY_BODY_PREVIEW_BYTES if self._staff() else None

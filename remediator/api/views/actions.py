@@ -239,6 +239,11 @@ class ImagePullRequestApi(ImageRebuildApi):
             201: ActionDetailSerializer,
             200: OpenApiResponse(ActionDetailSerializer, description="Joined the open one."),
             **ERRORS,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="``no_findings``: the tag has no open finding with a fixed "
+                "version, so there is nothing to change.",
+            ),
             422: NO_PULL_TARGET,
         },
     )

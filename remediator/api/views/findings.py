@@ -206,12 +206,20 @@ class DeliveryListApi(ReadApi, generics.ListAPIView):
 
 
 @extend_schema_view(
-    get=extend_schema(tags=["deliveries"], summary="One delivery, with a raw body preview")
+    get=extend_schema(
+        tags=["deliveries"],
+        summary="One delivery: refusals, credential, witnesses; raw body preview for staff",
+    )
 )
 class DeliveryDetailApi(ReadApi, generics.RetrieveAPIView):
-    permission_classes = [Needs.of(permissions.VIEW_DELIVERY, staff=True)]  # raw body, headers
+    # Every reader of deliveries; the raw body and headers are null unless staff (serializer).
+    permission_classes = [Needs.of(permissions.VIEW_DELIVERY)]
     queryset = Delivery.objects.annotate(scan_pk=FIRST_SCAN)
     serializer_class = DeliveryDetailSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset if self.request.user.is_staff else queryset.defer("body_gz")
 
 
 class DeliveryReprocessApi(ReadApi, APIView):

@@ -6,6 +6,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from findings.credentials import delivery_credential
 from findings.models import Delivery, Source
 from remediator.core import permissions
 from remediator.dashboard.common import keyset_page, require_perm
@@ -50,5 +51,6 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "truncated": truncated,
         "cap": BODY_CAP,
         "show_body": show_body,
+        "credential": delivery_credential(delivery),
     }
     return render(request, "findings/delivery_detail.html", context)

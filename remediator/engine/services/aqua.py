@@ -24,7 +24,7 @@ def _image(action: RemediationAction) -> AquaImage:
 
 
 def _failed(action: RemediationAction, what: str, exc: Exception) -> bool:
-    log.warning("action %s: %s failed: %s", action.pk, what, exc)
+    log.warning("action %s: %s failed: %r", action.pk, what, str(exc))
     audit_record(
         kind="provider_call",
         action=action,

@@ -23,6 +23,7 @@ from remediator.engine.notifications import action_notify
 from remediator.engine.policy import image_matches
 from remediator.integrations.aqua.client import AquaClient, AquaImage
 from remediator.integrations.ci import CIProvider, RunStatus, TriggerRequest
+from remediator.integrations.links import web_link
 from remediator.integrations.registry import provider_for
 
 from .actions import ActionNotAllowed, action_transition
@@ -233,7 +234,7 @@ def action_run_update(*, action_id: int, status: RunStatus) -> RemediationAction
     changes = {
         "provider_state": status.provider_state or action.provider_state,
         "external_id": status.external_id or action.external_id,
-        "external_url": status.url or action.external_url,
+        "external_url": web_link(status.url) or action.external_url,
     }
     to = RUN_TO_STATE.get(status.state, S.RUNNING)
     if action.kind == ActionKind.PULL_REQUEST and to == S.DISPATCHED:
@@ -255,7 +256,7 @@ def action_run_update(*, action_id: int, status: RunStatus) -> RemediationAction
             **changes,
         )
     except ActionNotAllowed as exc:  # cancelled meanwhile, or another poll got there first
-        log.info("action %s: %s", action_id, exc)
+        log.info("action %s: %r", action_id, str(exc))
         return RemediationAction.objects.get(pk=action_id)
     if to == S.SUCCEEDED:
         return action_verify_latest(action_id=action_id) or action
@@ -284,7 +285,7 @@ def action_poll(*, action_id: int) -> RemediationAction:
     except ProviderError as exc:
         _audit_call(action, action.build_target, "status", f"failed: {exc}")
         if not exc.permanent:
-            log.info("action %s: poll failed, will poll again: %s", action_id, exc)
+            log.info("action %s: poll failed, will poll again: %r", action_id, str(exc))
             return action
         return action_fail(action_id=action_id, error=f"cannot follow the CI run: {exc}") or action
     return action_run_update(action_id=action_id, status=status)
@@ -299,7 +300,7 @@ def _poll_pull_request(action: RemediationAction) -> RemediationAction:
     except ProviderError as exc:
         _audit_call(action, action.build_target, "pull request status", f"failed: {exc}")
         if not exc.permanent:
-            log.info("action %s: poll failed, will poll again: %s", action.pk, exc)
+            log.info("action %s: poll failed, will poll again: %r", action.pk, str(exc))
             return action
         error = f"cannot follow the pull request: {exc}"
         status = None

@@ -118,7 +118,7 @@ def _acknowledge_in_aqua(finding: Finding, *, reason: str, until: datetime | Non
     try:
         AquaClient().acknowledge([issue], comment=reason, expiration_days=days)
     except ProviderError as exc:
-        log.warning("finding %s: acknowledging in Aqua failed: %s", finding.pk, exc)
+        log.warning("finding %s: acknowledging in Aqua failed: %r", finding.pk, str(exc))
         audit_record(
             kind="provider_call",
             actor_label="provider:aqua",

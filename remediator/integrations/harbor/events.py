@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from findings.credentials import credential_headers
 from findings.deliveries import (
     DeliveryRejected,
     delivery_event_processed,
@@ -164,7 +165,9 @@ def harbor_event_process(*, delivery: Delivery, document: object) -> list[Delive
                 source="harbor",
                 body=body,
                 content_type="application/json",
-                headers={"event_delivery": delivery.pk},
+                # the event's credential vouches for which artifact and tag: it speaks
+                # for Harbor's report only if it speaks for Harbor (findings/credentials.py)
+                headers={"event_delivery": delivery.pk, **credential_headers(delivery.headers)},
                 image_hint=artifact.reference,
                 channel="harbor-api",
             )

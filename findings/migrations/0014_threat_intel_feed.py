@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('findings', '0011_delivery_body_zstd'),
+        ('findings', '0013_refused_findings'),
     ]
 
     operations = [
