@@ -97,14 +97,18 @@ def test_path_ids_are_database_ids(schema):
                     assert parameter["schema"]["minimum"] == 1, path
 
 
-def test_days_of_a_backtest_are_1_to_365_and_an_empty_value_is_refused(api, schema):
+def test_days_of_a_backtest_are_1_to_the_most_allowed_and_an_empty_value_is_refused(
+    api, schema, settings
+):
+    longest = settings.BACKTEST_MAX_DAYS
     policy = Policy.objects.create(name="days", min_severity="high")
     path = "/api/v1/policies/{id}/backtest/"
-    assert _parameter(schema, path, "days") == {"type": "integer", "minimum": 1, "maximum": 365}
+    days = _parameter(schema, path, "days")
+    assert days == {"type": "integer", "minimum": 1, "maximum": longest}
     url = f"/api/v1/policies/{policy.pk}/backtest/"
-    for bad in ("0", "366", ""):
+    for bad in ("0", str(longest + 1), ""):
         _error(api.get(f"{url}?days={bad}"), 400, "invalid")
-    assert api.get(f"{url}?days=365").status_code == 200
+    assert api.get(f"{url}?days={longest}").status_code == 200
 
 
 def test_epss_min_is_a_probability_in_the_schema_and_the_api(api, schema):
