@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from findings.deliveries import delivery_run
 from findings.models import Delivery, Finding, FindingWitness, Scan
-from findings.spool import spool_replay
+from findings.spool_replay import spool_replay
 from remediator.core.signing import standard_webhooks_signature
 from tests.api.conftest import viewer
 from tests.outage import database_down
