@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from findings.models import Finding, Image, Repository, Scan, Severity, Tag
-from remediator.integrations.registry import provider_choices
+from remediator.integrations.providers import provider_choices
 
 from .validators import validate_outbound_url, validate_secret_name
 
