@@ -190,6 +190,12 @@ class AdmissionPolicy(models.Model):
     namespace_glob = models.CharField(
         max_length=253, blank=True, help_text='Namespace name glob, e.g. "prod-*"; empty: all.'
     )
+    require_digest = models.BooleanField(
+        default=False,
+        help_text="Images must be given by digest (@sha256:…): a tag-only reference is denied "
+        "(enforce) or warned (warn). Such a policy judges the reference only; its finding "
+        "conditions are not used.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
