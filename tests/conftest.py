@@ -38,3 +38,15 @@ def aqua_token_cache_empty():
     token_cache_clear()
     yield
     token_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def registry_lookups_off(settings):
+    """Tests never reach a real registry: tags are judged by their last scan unless a
+    test turns ADMISSION_RESOLVE_TAGS on against its own registry."""
+    from remediator.engine.admission.tags import tag_lookups_clear
+
+    settings.ADMISSION_RESOLVE_TAGS = False
+    tag_lookups_clear()
+    yield
+    tag_lookups_clear()

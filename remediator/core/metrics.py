@@ -81,3 +81,9 @@ ADMISSION_CACHE = Counter(
     "Image facts looked up for admission: answered from the cache (hit) or the database (miss).",
     ["result"],
 )
+ADMISSION_TAG_LOOKUPS = Counter(
+    "remediator_admission_tag_lookups",
+    "Tags of admission reviews looked up at their registry: resolved to a digest, missing "
+    "(no such tag), unverified (the registry could not be asked) or remembered (cached).",
+    ["result"],
+)

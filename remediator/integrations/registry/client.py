@@ -44,12 +44,21 @@ ANSWERS = (200, 401, 403, 404)
 
 
 class RegistryError(ProviderError):
-    """The registry could not say which digest the tag names; ``missing``: it answered
-    that there is no such tag (or repository)."""
+    """The registry could not say which digest the tag names. ``missing``: it answered
+    that there is no such tag (or repository); ``unreachable``: it did not answer at all
+    (connection refused or reset, unknown host, timeout)."""
 
-    def __init__(self, message: str, *, missing: bool = False, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        missing: bool = False,
+        unreachable: bool = False,
+        status: int | None = None,
+    ) -> None:
         super().__init__(message, permanent=missing, status=status)
         self.missing = missing
+        self.unreachable = unreachable
 
 
 def api_url(registry: str) -> str:
@@ -98,7 +107,8 @@ class _Lookup:
         except RegistryError:
             raise
         except ProviderError as exc:
-            raise RegistryError(str(exc), status=exc.status) from exc
+            network = exc.status is None and not exc.permanent
+            raise RegistryError(str(exc), status=exc.status, unreachable=network) from exc
 
     def manifest(self, method: str, tag: str) -> requests.Response:
         path = f"/v2/{self.repository}/manifests/{quote(tag, safe='')}"
