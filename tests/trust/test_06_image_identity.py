@@ -23,7 +23,9 @@ from findings.parsers.images import parse_image_reference
 from findings.seen import scan_finding_ids
 from remediator.engine.admission.tags import tag_lookups_clear
 from remediator.engine.models import AdmissionPolicy, AuditEvent
+from remediator.integrations.checks import registry_files_check
 from remediator.integrations.registry.auth import TOKENS
+from remediator.integrations.registry.credentials import auth_key, credentials_for
 from tests.trust._identity_support import Registry, admission_ready, judged, scan, sha256
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -560,3 +562,89 @@ def test_odd_reference_in_a_review_is_judged_as_its_normalised_form_or_unknown(
         assert "not a valid image reference" in answer["status"]["message"]
     else:
         assert images[0]["verdict"] == "deny" and images[0]["digest"] == digest
+
+
+# --- Registry credentials: a Docker config.json ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("https://index.docker.io/v1/", "docker.io"),
+        ("docker.io", "docker.io"),
+        ("registry-1.docker.io", "docker.io"),
+        ("https://Registry.Example.com:443", "registry.example.com"),
+        ("registry.example.com:5000", "registry.example.com:5000"),
+        ("registry.example.com/Shop/", "registry.example.com/shop"),
+        ("http://localhost:5000/v2/", "localhost:5000"),
+        ("not a host", ""),
+    ],
+)
+def test_auth_file_keys_are_normalised_as_references(key, expected):
+    assert auth_key(key) == expected
+
+
+def test_longest_matching_auth_file_key_gives_the_credentials(settings, tmp_path):
+    import base64
+
+    def entry(user: str) -> dict:
+        return {"auth": base64.b64encode(f"{user}:pw-{user}".encode()).decode()}
+
+    path = tmp_path / "config.json"
+    path.write_text(
+        json.dumps(
+            {
+                "auths": {
+                    "https://index.docker.io/v1/": entry("hub"),
+                    "registry.example.com": entry("any"),
+                    "registry.example.com/shop": entry("shop"),
+                    "quay.io": {"username": "robot", "password": "pw-robot"},
+                    "ghcr.io": {"identitytoken": "not read"},
+                }
+            }
+        )
+    )
+    settings.REGISTRY_AUTH_FILE = str(path)
+
+    assert credentials_for("docker.io", "library/nginx").username == "hub"
+    assert credentials_for("registry.example.com", "shop/api").username == "shop"
+    assert credentials_for("registry.example.com", "shopping/api").username == "any"
+    assert credentials_for("quay.io", "org/app").password == "pw-robot"
+    assert credentials_for("ghcr.io", "org/app") is None
+    assert "pw-" not in repr(credentials_for("quay.io", "org/app"))
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{not json", "is not JSON"),
+        ('{"credsStore": "desktop"}', 'has no "auths" object'),
+        ('["auths"]', 'has no "auths" object'),
+    ],
+)
+def test_unusable_auth_file_fails_the_system_check_without_showing_it(
+    settings, tmp_path, content, problem
+):
+    path = tmp_path / "config.json"
+    path.write_text(content)
+    settings.REGISTRY_AUTH_FILE = str(path)
+
+    errors = registry_files_check()
+
+    assert [e.id for e in errors] == ["remediator.E061"]
+    assert problem in errors[0].msg and content not in errors[0].msg
+
+
+def test_tag_lookup_with_an_unusable_auth_file_is_unverified_not_an_error(
+    client, resolving, settings, tmp_path, block_critical
+):
+    path = tmp_path / "config.json"
+    path.write_text("{broken")
+    settings.REGISTRY_AUTH_FILE = str(path)
+    name = f"127.0.0.1:{closed_port()}/shop/api"
+    scan(name, "1", D1)
+
+    answer, images = judged(client, f"{name}:1")
+
+    assert answer["allowed"] is False
+    assert "REGISTRY_AUTH_FILE is not JSON" in images[0]["unverified"]
