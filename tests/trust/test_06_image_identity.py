@@ -26,7 +26,14 @@ from remediator.engine.models import AdmissionPolicy, AuditEvent
 from remediator.integrations.checks import registry_files_check
 from remediator.integrations.registry.auth import TOKENS
 from remediator.integrations.registry.credentials import auth_key, credentials_for
-from tests.trust._identity_support import Registry, admission_ready, judged, scan, sha256
+from tests.trust._identity_support import (
+    OCI_MANIFEST,
+    Registry,
+    admission_ready,
+    judged,
+    scan,
+    sha256,
+)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 PROBES = [
@@ -648,3 +655,89 @@ def test_tag_lookup_with_an_unusable_auth_file_is_unverified_not_an_error(
 
     assert answer["allowed"] is False
     assert "REGISTRY_AUTH_FILE is not JSON" in images[0]["unverified"]
+
+
+# --- What a registry answers is data: odd answers leave the tag unverified -------------
+
+BAD_ANSWERS = {
+    "digest_header_not_a_digest": ({"Docker-Content-Digest": "sha256:xyz"}, 200, "no valid digest"),
+    "digest_header_uppercase": ({"Docker-Content-Digest": D2.upper()}, 200, "no valid digest"),
+    "digest_header_with_trailing_text": (
+        {"Docker-Content-Digest": f"{D2} X-Injected: 1"},
+        200,
+        "no valid digest",
+    ),
+    "server_error": ({}, 500, "answered 500"),
+    "redirect_elsewhere": ({"Location": "http://evil.example.com/v2/"}, 302, "answered 302"),
+    "too_many_requests": ({"Retry-After": "3600"}, 429, "answered 429"),
+    "forbidden": ({}, 403, "refused the credentials (403)"),
+    "no_such_tag": ({}, 404, "has no such tag"),
+    "challenge_without_realm": ({"WWW-Authenticate": "Bearer service=x"}, 401, "asks for"),
+    "challenge_unknown_scheme": ({"WWW-Authenticate": "Negotiate abc"}, 401, "asks for"),
+    "challenge_realm_plain_http_elsewhere": (
+        {"WWW-Authenticate": 'Bearer realm="http://auth.example.com/token"'},
+        401,
+        "must use https",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ANSWERS))
+def test_odd_registry_answer_leaves_the_tag_unverified_and_is_never_an_error(
+    client, httpserver, resolving, block_critical, case
+):
+    headers, status, reason = BAD_ANSWERS[case]
+    httpserver.expect_request("/v2/shop/api/manifests/1").respond_with_data(
+        "", status=status, headers=headers
+    )
+    name = f"127.0.0.1:{httpserver.port}/shop/api"
+    scan(name, "1", D1)
+
+    answer, images = judged(client, f"{name}:1")
+
+    assert answer["allowed"] is False  # unverified, answered as unknown under deny
+    assert reason in images[0]["unverified"], images[0]["unverified"]
+    assert images[0]["digest"] == D1
+
+
+@pytest.mark.parametrize(
+    ("case", "token_answer"),
+    [
+        ("token_not_json", "<html>login</html>"),
+        ("token_missing", '{"expires_in": 300}'),
+        ("token_not_a_string", '{"token": 42}'),
+    ],
+)
+def test_odd_token_service_answer_leaves_the_tag_unverified(
+    client, httpserver, resolving, block_critical, case, token_answer
+):
+    realm = httpserver.url_for("/token")
+    httpserver.expect_request("/v2/shop/api/manifests/1").respond_with_data(
+        "", status=401, headers={"WWW-Authenticate": f'Bearer realm="{realm}",service="x"'}
+    )
+    httpserver.expect_request("/token").respond_with_data(
+        token_answer, content_type="application/json"
+    )
+    name = f"127.0.0.1:{httpserver.port}/shop/api"
+    scan(name, "1", D1)
+
+    _, images = judged(client, f"{name}:1")
+
+    assert "without a token" in images[0]["unverified"]
+
+
+def test_registry_answer_without_a_digest_header_is_hashed_from_the_manifest(
+    client, httpserver, resolving, block_critical
+):
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST}).encode()
+    httpserver.expect_request("/v2/shop/api/manifests/1", method="HEAD").respond_with_data("")
+    httpserver.expect_request("/v2/shop/api/manifests/1", method="GET").respond_with_data(
+        manifest, content_type=OCI_MANIFEST
+    )
+    name = f"127.0.0.1:{httpserver.port}/shop/api"
+    scan(name, "1", D1)
+    scan("registry.example.com/elsewhere", "x", sha256(manifest), "CVE-2024-6119")
+
+    answer, images = judged(client, f"{name}:1")
+
+    assert answer["allowed"] is False and images[0]["digest"] == sha256(manifest)
