@@ -163,6 +163,13 @@ def tag_digest(
     Raises RegistryError: ``missing`` when the registry has no such tag, otherwise why
     it could not be asked (unreachable, refused the credentials, timed out...)."""
     lookup = _Lookup(registry, repository, deadline, on_call)
+    try:
+        return _tag_digest(lookup, tag)
+    finally:
+        lookup.client.session.close()
+
+
+def _tag_digest(lookup: _Lookup, tag: str) -> str:
     response = lookup.manifest("HEAD", tag)
     if response.status_code == 401:
         lookup.authenticate(response.headers.get("WWW-Authenticate", ""))
