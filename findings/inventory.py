@@ -19,7 +19,7 @@ from django.utils import timezone
 from .bulk import in_ids
 from .models import Finding, Image, Repository, RunningImage, Scan, clip
 from .parsers.images import try_image_reference
-from .pods import RunningRow
+from .pods import RunningRow, row_problem
 from .seen import SEEN_BY_WALK, scan_ids_that_saw
 
 __all__ = [
@@ -61,7 +61,7 @@ def running_namespaces(repository_ids: Iterable[int] | None = None) -> dict[int,
     found: dict[int, set[str]] = {}
     if repository_ids is not None:
         ids = list(repository_ids)
-        rows = rows.filter(repository_id__in=ids)
+        rows = rows.filter(repository_id__in=in_ids(ids))
         found = {pk: set() for pk in ids}
     for repository_id, namespace in rows.values_list("repository_id", "namespace").distinct():
         found.setdefault(repository_id, set()).add(namespace)
@@ -99,23 +99,27 @@ def running_for_digest(repository_id: int, digest: str) -> QuerySet[RunningImage
 
 
 def _resolve(rows: list[RunningRow]) -> dict[str, tuple[Repository | None, str, Image | None]]:
-    """Per image reference: its known repository, digest and Image (two queries)."""
+    """Per image reference: its known repository, digest and Image (two queries, each with
+    one bound parameter however many references: no statement grows with the push)."""
     parsed = {}
     for row in rows:
         ref = try_image_reference(row.image_ref, row.digest)
         parsed[(row.image_ref, row.digest)] = ref
     names = {(r.registry, r.repository) for r in parsed.values() if r is not None}
-    query = Q(pk__in=[])
-    for registry, name in names:
-        query |= Q(registry=registry, name=name)
-    repositories = {(r.registry, r.name): r for r in Repository.objects.filter(query)}
-    digests = {r.digest for r in parsed.values() if r is not None and r.digest}
-    images = {
-        (image.repository_id, image.digest): image
-        for image in Image.objects.filter(
-            repository__in=list(repositories.values()), digest__in=digests
-        )
-    }
+    candidates = Repository.objects.filter(
+        name__in=in_ids(sorted({name for _, name in names}), text=True)
+    )
+    repositories = {(r.registry, r.name): r for r in candidates if (r.registry, r.name) in names}
+    digests = sorted({r.digest for r in parsed.values() if r is not None and r.digest})
+    images = {}
+    if repositories and digests:
+        images = {
+            (image.repository_id, image.digest): image
+            for image in Image.objects.filter(
+                repository_id__in=in_ids(sorted(r.pk for r in repositories.values())),
+                digest__in=in_ids(digests, text=True),
+            )
+        }
     resolved = {}
     for (image_ref, digest), ref in parsed.items():
         repository = repositories.get((ref.registry, ref.repository)) if ref else None
@@ -129,8 +133,9 @@ def inventory_record(
     rows: Iterable[RunningRow], *, source: str, seen_at: datetime | None = None
 ) -> int:
     """Upsert one RunningImage per (cluster, namespace, kind, name, container): a new
-    one starts at ``seen_at``; a known one moves its image and ``last_seen``."""
-    rows = [row for row in rows if row.namespace and row.name and row.container]
+    one starts at ``seen_at``; a known one moves its image and ``last_seen``. Rows that
+    ``row_problem`` refuses (an empty or control-character name) are left out."""
+    rows = [row for row in rows if not row_problem(row)]
     if not rows:
         return 0
     seen_at = seen_at or timezone.now()
@@ -224,7 +229,7 @@ def exposure_ranking(*, limit: int = 10) -> list[dict]:
         return []
     newest: dict[int, dict] = {}
     for image_id, counts in (
-        Scan.objects.filter(image_id__in=running, failure="")
+        Scan.objects.filter(image_id__in=in_ids(list(running)), failure="")
         .order_by("image_id", "-scanned_at", "-id")
         .values_list("image_id", "severity_counts")
     ):

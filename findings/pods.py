@@ -7,6 +7,7 @@ or CronJob).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .parsers.fields import as_dict, as_list
@@ -14,10 +15,20 @@ from .parsers.images import normalize_digest
 
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 STATUS_FIELDS = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
+MAX_DEPTH = 64
+"""Deepest JSON nesting a review or a pod list may have: a Pod nests about 15 levels,
+its managedFields a few more; deeper is refused before anything walks it."""
+MAX_NAME = 253
+"""Kubernetes names (DNS subdomains) are at most 253 characters."""
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class PodListInvalid(ValueError):
     """The document is not a pod list (or a single pod) this module can read."""
+
+
+class PodListTooLarge(PodListInvalid):
+    """The pod list has more pods than this push may carry."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,27 @@ class RunningRow:
     container: str
     image_ref: str
     digest: str = ""
+
+
+def row_problem(row: RunningRow) -> str:
+    """Why this container cannot be recorded ('' when it can): an empty namespace,
+    workload or container name, or a name, kind or image reference with a control
+    character or longer than Kubernetes allows, is not something a cluster runs."""
+    for label, value, limit in (
+        ("cluster", row.cluster, 200),
+        ("namespace", row.namespace, MAX_NAME),
+        ("workload name", row.name, MAX_NAME),
+        ("container name", row.container, MAX_NAME),
+        ("kind", row.kind, 64),
+        ("image", row.image_ref, 1000),
+    ):
+        if not value and label not in ("cluster", "kind"):
+            return f"{label}: empty"
+        if len(value) > limit:
+            return f"{label}: longer than {limit} characters"
+        if _CONTROL.search(value):
+            return f"{label}: contains a control character"
+    return ""
 
 
 def spec_containers(spec: object) -> list[ContainerImage]:
@@ -80,9 +112,10 @@ def workload_of(metadata: object, default_kind: str = "Pod") -> tuple[str, str]:
     return default_kind, name
 
 
-def pods_running(document: object, *, cluster: str = "") -> list[RunningRow]:
+def pods_running(document: object, *, cluster: str = "", max_pods: int = 0) -> list[RunningRow]:
     """Every container of every pod in a ``kubectl get pods -A -o json`` document (a
-    ``List``/``PodList``, or one Pod), with the digest its status reports."""
+    ``List``/``PodList``, or one Pod), with the digest its status reports. More than
+    ``max_pods`` pods (when given): ``PodListTooLarge``."""
     doc = as_dict(document)
     if doc.get("kind") == "Pod":
         pods = [doc]
@@ -90,6 +123,11 @@ def pods_running(document: object, *, cluster: str = "") -> list[RunningRow]:
         pods = doc["items"]
     else:
         raise PodListInvalid('expected a pod list ({"kind": "List", "items": [...]}) or a Pod')
+    if max_pods and len(pods) > max_pods:
+        raise PodListTooLarge(
+            f"{len(pods)} pods, more than INVENTORY_MAX_PODS ({max_pods}): "
+            "push one namespace at a time (kubectl get pods -n NAMESPACE -o json)"
+        )
     rows: dict[tuple, RunningRow] = {}
     for pod in pods:
         pod = as_dict(pod)

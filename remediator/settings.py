@@ -217,8 +217,11 @@ PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30.0)
 PROVIDER_RETRIES = env.int("PROVIDER_RETRIES", default=4)
 PROVIDER_RETRY_BACKOFF = env.float("PROVIDER_RETRY_BACKOFF", default=0.5)
-GITHUB_RATE_LIMIT_MAX_WAIT = env.float("GITHUB_RATE_LIMIT_MAX_WAIT", default=60.0)
-"""Longest a GitHub call waits out a rate limit in the worker; beyond it the task retries later."""
+GITHUB_RATE_LIMIT_MAX_WAIT = env.float("GITHUB_RATE_LIMIT_MAX_WAIT", default=900.0)
+"""Longest one task retry waits for a GitHub rate limit's reset (no worker waits: the task is
+retried then); a reset further away takes several retries, each counted in
+ACTION_DISPATCH_RETRIES. 15 minutes: under the Redis visibility timeout, and 6 retries cover
+GitHub's one-hour primary window."""
 
 # --- Aqua API client (remediator/integrations/aqua): self-hosted console, user + password.
 AQUA_URL = env.str("AQUA_URL", default="").rstrip("/")
@@ -322,7 +325,8 @@ if ADMISSION_UNKNOWN_IMAGES not in ("allow", "warn", "deny"):
 ADMISSION_ALLOW_UNAUTHENTICATED = env.bool("ADMISSION_ALLOW_UNAUTHENTICATED", default=False)
 """Answer reviews without the ADMISSION_TOKEN bearer (only behind an mTLS-checking proxy)."""
 ADMISSION_BREAK_GLASS = env.bool("ADMISSION_BREAK_GLASS", default=True)
-"""Honour the remediator.io/break-glass annotation (always audited)."""
+"""Honour the remediator.io/break-glass annotation for those ADMISSION_BREAK_GLASS_GROUPS,
+_USERS and _NAMESPACES allow (always audited and notified); false: for nobody."""
 ADMISSION_CLUSTER_NAME = env.str("ADMISSION_CLUSTER_NAME", default="")
 """The cluster name recorded for reviews posted to /api/v1/admission/validate."""
 ADMISSION_CACHE_SECONDS = env.int("ADMISSION_CACHE_SECONDS", default=300)
@@ -346,7 +350,7 @@ REGISTRY_CA_BUNDLE = env.str("REGISTRY_CA_BUNDLE", default="")
 ADMISSION_WRITE_DELAY_SECONDS = env.float("ADMISSION_WRITE_DELAY_SECONDS", default=1.0)
 """Admission audit events and inventory rows are written in batches this often (0: at once)."""
 ADMISSION_MAX_BYTES = env.int("ADMISSION_MAX_BYTES", default=3 * 1024 * 1024)
-"""Largest AdmissionReview or inventory push accepted."""
+"""Largest AdmissionReview accepted."""
 INVENTORY_MAX_BYTES = env.int("INVENTORY_MAX_BYTES", default=64 * 1024 * 1024)
 """Largest inventory push (kubectl get pods -A -o json) accepted."""
 INVENTORY_STALE_DAYS = env.int("INVENTORY_STALE_DAYS", default=7)
@@ -355,6 +359,43 @@ CELERY_BEAT_SCHEDULE["findings-inventory-expire"] = {
     "task": "findings.inventory_expire",
     "schedule": 3600.0,
 }
+
+# --- Admission: who may break glass, and the work one review, push or backtest may cause
+# (README "Admission control", "Inventory", "Policy backtest").
+ADMISSION_BREAK_GLASS_GROUPS = env.list("ADMISSION_BREAK_GLASS_GROUPS", default=["system:masters"])
+"""Groups (the review's userInfo.groups) whose members may break glass. The default names
+only cluster admins, who could switch the webhook off anyway; empty with no users and no
+namespaces: break-glass is off."""
+ADMISSION_BREAK_GLASS_USERS = env.list("ADMISSION_BREAK_GLASS_USERS", default=[])
+"""User names (userInfo.username) who may break glass, besides those groups."""
+ADMISSION_BREAK_GLASS_NAMESPACES = env.list("ADMISSION_BREAK_GLASS_NAMESPACES", default=[])
+"""Globs: break-glass only in these namespaces (empty: any); alone, anyone there may."""
+ADMISSION_BREAK_GLASS_MIN_REASON = env.int("ADMISSION_BREAK_GLASS_MIN_REASON", default=10)
+"""Letters or digits a break-glass reason needs (a ticket and what is on fire)."""
+ADMISSION_MAX_CONTAINERS = env.int("ADMISSION_MAX_CONTAINERS", default=100)
+"""A review whose object has more containers is denied unjudged (real pods have < 20)."""
+ADMISSION_MAX_IMAGES = env.int("ADMISSION_MAX_IMAGES", default=50)
+"""A review that introduces more distinct image references is denied unjudged."""
+ADMISSION_DEADLINE_SECONDS = env.float("ADMISSION_DEADLINE_SECONDS", default=2.0)
+"""Images not looked up by then are answered as ADMISSION_UNKNOWN_IMAGES says (audited);
+well inside the webhook's timeoutSeconds (5 in deploy/kubernetes)."""
+if not 0 < ADMISSION_DEADLINE_SECONDS <= 25:
+    raise ImproperlyConfigured("ADMISSION_DEADLINE_SECONDS must be above 0 and at most 25")
+if min(ADMISSION_MAX_CONTAINERS, ADMISSION_MAX_IMAGES, ADMISSION_BREAK_GLASS_MIN_REASON) < 1:
+    raise ImproperlyConfigured(
+        "ADMISSION_MAX_CONTAINERS, ADMISSION_MAX_IMAGES and "
+        "ADMISSION_BREAK_GLASS_MIN_REASON must be at least 1"
+    )
+INVENTORY_MAX_PODS = env.int("INVENTORY_MAX_PODS", default=10_000)
+"""An inventory push of more pods is refused (413): push per namespace past it."""
+BACKTEST_MAX_DAYS = env.int("BACKTEST_MAX_DAYS", default=90)
+"""Longest window a policy backtest replays."""
+BACKTEST_MAX_RUNNING = env.int("BACKTEST_MAX_RUNNING", default=2)
+"""Backtests running at once across all web processes (and one per user); 429 past it."""
+BACKTEST_CACHE_SECONDS = env.int("BACKTEST_CACHE_SECONDS", default=600)
+"""The same policies over the same window are answered from the shared cache this long."""
+if not 1 <= BACKTEST_MAX_DAYS <= 365 or BACKTEST_MAX_RUNNING < 1:
+    raise ImproperlyConfigured("BACKTEST_MAX_DAYS must be 1..365, BACKTEST_MAX_RUNNING >= 1")
 
 # --- Shared cache and the overview's figures (findings/overview.py, findings/tasks.py).
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://remediator_cache")}
@@ -457,8 +498,14 @@ LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
 # timeout, which must outlast every countdown (retries wait up to ~16 minutes) or those
 # tasks would run twice; see README "Redelivery".
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
+if not env.str("GITHUB_RATE_LIMIT_MAX_WAIT", default="") and CELERY_BROKER_URL.startswith(
+    ("redis", "rediss", "sentinel")
+):  # not set: a rate limit's retry stays well inside a shorter visibility timeout
+    GITHUB_RATE_LIMIT_MAX_WAIT = min(GITHUB_RATE_LIMIT_MAX_WAIT, CELERY_VISIBILITY_TIMEOUT / 2)
 _LONGEST_COUNTDOWN = max(
-    DELIVERY_RETRY_BACKOFF_MAX, ACTION_DISPATCH_BACKOFF * 2 ** max(ACTION_DISPATCH_RETRIES - 1, 0)
+    DELIVERY_RETRY_BACKOFF_MAX,
+    ACTION_DISPATCH_BACKOFF * 2 ** max(ACTION_DISPATCH_RETRIES - 1, 0),
+    GITHUB_RATE_LIMIT_MAX_WAIT,
 )
 if CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel")):
     if CELERY_VISIBILITY_TIMEOUT <= _LONGEST_COUNTDOWN:
@@ -486,6 +533,26 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 if HTTPS and not CSRF_TRUSTED_ORIGINS:
     CSRF_TRUSTED_ORIGINS = ["/".join(BASE_URL.split("/")[:3])]
+# Content-Security-Policy on every response (django-csp): scripts, styles and images only
+# from this origin (images also data:, which the favicon and Swagger UI's CSS use), no
+# plugins, no <base>, no framing, forms post here only. No template has inline script or
+# style; the API docs load Swagger UI's init script from a URL (SpectacularSwaggerSplitView).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "csp.middleware.CSPMiddleware")  # fmt: skip
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 # Login throttling (django-axes) for the dashboard's and the admin's sign-in forms.
 INSTALLED_APPS.append("axes")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")

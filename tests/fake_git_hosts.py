@@ -4,8 +4,13 @@ They answer as the published REST APIs do for the endpoints Remediator uses (Git
 repos/contents, git/ref(s), pulls, actions/runs; GitLab v4: repository/files,
 repository/branches, repository/commits, merge_requests, pipelines): the token is
 checked, a stale file version is refused (GitHub 409, GitLab 400), creating an
-existing branch or a second pull request for a branch is refused (422 / 409). The
-test drives the people: ``merge``, ``close``, ``human_push``, ``finish_build``.
+existing branch or a second pull request for a branch is refused (422 / 409), a branch
+already gone answers GitHub's 422 "Reference does not exist" / GitLab's 404, links
+(``html_url``, ``web_url``) are on the host's own site as GitHub Enterprise Server's and
+GitLab's are, and GitLab shows a merge request it is merging as ``locked``. The test
+drives the people: ``merge``, ``close``, ``lock``, ``human_push``, ``finish_build``; and
+the bad days: ``fault`` makes one endpoint answer otherwise (a status, headers and body
+instead of the real answer, after it, or the real JSON with some fields changed).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from werkzeug import Request, Response
 
@@ -87,6 +93,10 @@ class Repo:
     def close(self, number: int) -> None:
         self.pull(number)["state"] = "closed"
 
+    def lock(self, number: int) -> None:
+        """GitLab is merging it right now (its MR state ``locked``)."""
+        self.pull(number)["state"] = "locked"
+
     def finish_build(self, sha: str, ok: bool = True) -> None:
         for build in self.builds:
             if build["sha"] == sha:
@@ -101,10 +111,74 @@ def _error(status: int, message: str) -> Response:
     return _json({"message": message}, status)
 
 
-class FakeGitHub:
+@dataclass
+class Fault:
+    """One endpoint answering otherwise: ``replace`` (``status``, ``headers``, ``body``
+    instead of the real answer), ``after`` (the real handler runs, its side effects
+    happen, then this answer), ``patch`` (the real JSON with ``body``'s fields set; in a
+    list, in each item)."""
+
+    method: str
+    path: str
+    """A regular expression matched against the whole path after the project prefix."""
+    mode: str = "replace"
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+    body: Any = None
+    times: int | None = None
+    """How many requests it answers (None: all)."""
+
+    def matches(self, method: str, path: str) -> bool:
+        live = self.times is None or self.times > 0
+        return live and method == self.method and re.fullmatch(self.path, path) is not None
+
+    def answer(self, real) -> Response:
+        if self.times is not None:
+            self.times -= 1
+        if self.mode == "patch":
+            response = real()
+            data = json.loads(response.get_data(as_text=True))
+            for item in data if isinstance(data, list) else [data]:
+                item.update(self.body)
+            return Response(
+                json.dumps(data), status=response.status_code, content_type="application/json"
+            )
+        if self.mode == "after":
+            real()
+        body = self.body
+        if isinstance(body, bytes | str):
+            kind = self.headers.get("Content-Type", "text/html; charset=utf-8")
+            return Response(body, status=self.status, headers=self.headers, content_type=kind)
+        return Response(
+            json.dumps(body) if body is not None else b"",
+            status=self.status,
+            headers=self.headers,
+            content_type="application/json",
+        )
+
+
+class _Faulty:
+    """The fault list both fakes share."""
+
+    faults: list[Fault]
+
+    def fault(self, method: str, path: str, **how) -> Fault:
+        made = Fault(method, path, **how)
+        self.faults.append(made)
+        return made
+
+    def _faulted(self, request: Request, path: str, real) -> Response:
+        for fault in self.faults:
+            if fault.matches(request.method, path):
+                return fault.answer(real)
+        return real()
+
+
+class FakeGitHub(_Faulty):
     """``/repos/{owner}/{repo}/...`` of one repository."""
 
     def __init__(self, httpserver, repo: Repo, full_name: str = "acme/my-app") -> None:
+        self.faults = []
         self.repo = repo
         self.full_name = full_name
         self.owner = full_name.split("/")[0]
@@ -115,8 +189,8 @@ class FakeGitHub:
         merged = pull["state"] == "merged"
         return {
             "number": pull["number"],
-            "html_url": f"https://github.example/{self.full_name}/pull/{pull['number']}",
-            "state": "open" if pull["state"] == "open" else "closed",
+            "html_url": f"{self.url}/{self.full_name}/pull/{pull['number']}",
+            "state": "open" if pull["state"] in ("open", "locked") else "closed",
             "merged": merged,
             "merged_at": pull.get("merged_at") if merged else None,
             "merge_commit_sha": pull.get("merge_commit_sha") if merged else None,
@@ -135,7 +209,7 @@ class FakeGitHub:
             "event": "push",
             "status": "completed" if done else "queued",
             "conclusion": build["status"] if done else None,
-            "html_url": f"https://github.example/{self.full_name}/actions/runs/{build['id']}",
+            "html_url": f"{self.url}/{self.full_name}/actions/runs/{build['id']}",
         }
 
     def handle(self, request: Request) -> Response:
@@ -144,7 +218,11 @@ class FakeGitHub:
         prefix = f"/repos/{self.full_name}/"
         if not request.path.startswith(prefix):
             return _error(404, "Not Found")
-        path, method, repo = request.path[len(prefix) :], request.method, self.repo
+        path = request.path[len(prefix) :]
+        return self._faulted(request, path, lambda: self._handle(request, path))
+
+    def _handle(self, request: Request, path: str) -> Response:
+        method, repo = request.method, self.repo
         body = request.get_json(silent=True) or {}
         if path.startswith("contents/"):
             return self._contents(request, path.removeprefix("contents/"), body)
@@ -238,10 +316,11 @@ class FakeGitHub:
         return _json(self._pull_json(pull), 201)
 
 
-class FakeGitLab:
+class FakeGitLab(_Faulty):
     """``/api/v4/projects/42/...`` of one project."""
 
     def __init__(self, httpserver, repo: Repo, project_id: int = 42) -> None:
+        self.faults = []
         self.repo = repo
         self.prefix = f"/api/v4/projects/{project_id}/"
         self.url = httpserver.url_for("").rstrip("/")
@@ -250,7 +329,7 @@ class FakeGitLab:
     def _mr_json(self, pull: dict) -> dict:
         return {
             "iid": pull["number"],
-            "web_url": f"https://gitlab.example/acme/my-app/-/merge_requests/{pull['number']}",
+            "web_url": f"{self.url}/acme/my-app/-/merge_requests/{pull['number']}",
             "state": {"open": "opened"}.get(pull["state"], pull["state"]),
             "title": pull["title"],
             "description": pull["body"],
@@ -268,7 +347,7 @@ class FakeGitLab:
             "sha": build["sha"],
             "ref": self.repo.base,
             "status": status,
-            "web_url": f"https://gitlab.example/acme/my-app/-/pipelines/{build['id']}",
+            "web_url": f"{self.url}/acme/my-app/-/pipelines/{build['id']}",
         }
 
     def handle(self, request: Request) -> Response:
@@ -276,7 +355,11 @@ class FakeGitLab:
             return _error(401, "401 Unauthorized")
         if not request.path.startswith(self.prefix):
             return _error(404, "404 Project Not Found")
-        path, method, repo = request.path[len(self.prefix) :], request.method, self.repo
+        path = request.path[len(self.prefix) :]
+        return self._faulted(request, path, lambda: self._handle(request, path))
+
+    def _handle(self, request: Request, path: str) -> Response:
+        method, repo = request.method, self.repo
         body = request.get_json(silent=True) or {}
         if path.startswith("repository/files/") and method == "GET":
             file_path, ref = path.removeprefix("repository/files/"), request.args.get("ref", "")
@@ -366,7 +449,7 @@ class FakeGitLab:
         head, base = body.get("source_branch", ""), body.get("target_branch", "")
         if not body.get("title") or head not in repo.branches or base not in repo.branches:
             return _error(400, "source_branch, target_branch and title are required")
-        if any(p["head"] == head and p["state"] == "open" for p in repo.pulls):
+        if any(p["head"] == head and p["state"] in ("open", "locked") for p in repo.pulls):
             return _error(409, f"Another open merge request already exists for {head}")
         pull = {"number": len(repo.pulls) + 1, "head": head, "base": base, "state": "open"}
         pull |= {"title": body["title"], "body": body.get("description", "")}

@@ -15,11 +15,13 @@ from .errors import ApiError
 CHUNK = 64 * 1024
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(413, "too_large", f"the body is larger than {limit} bytes (WEBHOOK_MAX_BYTES)")
+def _too_large(limit: int, setting: str) -> ApiError:
+    return ApiError(413, "too_large", f"the body is larger than {limit} bytes ({setting})")
 
 
-def read_body(request: HttpRequest, limit: int) -> bytes:
+def read_body(request: HttpRequest, limit: int, setting: str = "WEBHOOK_MAX_BYTES") -> bytes:
+    """The body, at most ``limit`` bytes; past it a 413 naming ``setting``, the setting
+    that sets the limit of this route."""
     meta = request.META
     length_text = (meta.get("CONTENT_LENGTH") or "").strip()
     if length_text:
@@ -30,7 +32,7 @@ def read_body(request: HttpRequest, limit: int) -> bytes:
         if length < 0:
             raise ApiError(400, "invalid_body", "Content-Length is negative")
         if length > limit:
-            raise _too_large(limit)
+            raise _too_large(limit, setting)
         stream = request  # Django's stream is bounded by the Content-Length
     elif meta.get("wsgi.input_terminated"):
         stream = meta["wsgi.input"]  # chunked: the server ends the stream for us
@@ -45,4 +47,4 @@ def read_body(request: HttpRequest, limit: int) -> bytes:
             return bytes(body)
         body += chunk
         if len(body) > limit:
-            raise _too_large(limit)
+            raise _too_large(limit, setting)

@@ -1,7 +1,8 @@
 """How API views call the engine's services: input checked, refusals answered.
 
 A refusal (``ActionNotAllowed``) becomes ``{"error": code, "detail": why}`` with
-403 for permission and four eyes, 409 for the wrong state, 400 for bad input;
+403 for permission and four eyes, 409 for the wrong state or nothing to act on
+(``no_findings``), 400 for bad input;
 an unknown id becomes 404.
 """
 
@@ -24,6 +25,7 @@ REFUSAL_STATUS = {
     "four_eyes": status.HTTP_403_FORBIDDEN,
     "permission_denied": status.HTTP_403_FORBIDDEN,
     "invalid": status.HTTP_400_BAD_REQUEST,
+    "no_findings": status.HTTP_409_CONFLICT,
 }
 
 

@@ -81,6 +81,25 @@ ADMISSION_CACHE = Counter(
     "Image facts looked up for admission: answered from the cache (hit) or the database (miss).",
     ["result"],
 )
+ADMISSION_BREAK_GLASS = Counter(
+    "remediator_admission_break_glass",
+    "Break-glass annotations on reviews that policy would deny: used (admitted), or refused "
+    "because it is off (refused_off), the user or namespace may not (refused_who), or the "
+    "reason is not one (refused_reason). Dry runs are not counted.",
+    ["result"],
+)
+ADMISSION_UNJUDGED = Counter(
+    "remediator_admission_unjudged",
+    "Reviews answered without judging every image: past ADMISSION_MAX_CONTAINERS or "
+    "ADMISSION_MAX_IMAGES (reason=cap, denied) or ADMISSION_DEADLINE_SECONDS (reason=deadline, "
+    "answered as for unknown images).",
+    ["reason"],
+)
+AUDIT_WRITE_FAILURES = Counter(
+    "remediator_audit_write_failures",
+    "Audit events the database refused even written one by one: logged (quoted), not stored.",
+    ["kind"],
+)
 ADMISSION_TAG_LOOKUPS = Counter(
     "remediator_admission_tag_lookups",
     "Tags of admission reviews looked up at their registry: resolved to a digest, missing "

@@ -1,12 +1,28 @@
-"""Append-only audit trail: one function writes every AuditEvent."""
+"""Append-only audit trail: one function writes every AuditEvent.
+
+Its texts come from outside too (a review's user and image names, a provider's error,
+a break-glass reason): ``audit_storable`` makes every one storable (no NUL, no lone
+surrogate, which PostgreSQL refuses) and keeps the rest as it came, as data.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from remediator.core.storable import storable_json, storable_text
 from remediator.integrations.http import CallRecord
 
 from .models import AuditEvent, RemediationAction
+
+TEXT_FIELDS = ("actor_label", "object_type", "object_id", "from_state", "to_state", "message")
+
+
+def audit_storable(event: AuditEvent) -> AuditEvent:
+    """The event with every text field and its data storable (in place; returned)."""
+    for name in TEXT_FIELDS:
+        setattr(event, name, storable_text(getattr(event, name) or ""))
+    event.data = storable_json(event.data or {})
+    return event
 
 
 def audit_record(
@@ -25,7 +41,7 @@ def audit_record(
     target = obj if obj is not None else action
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         kind=kind,
         message=message,
         actor=actor,
@@ -37,11 +53,13 @@ def audit_record(
         to_state=to_state,
         data=data or {},
     )
+    audit_storable(event).save()
+    return event
 
 
 def audit_call(record: CallRecord) -> None:
     """Every call an integration makes to an outside system (registered at start-up)."""
-    provider_call_event(record).save()
+    audit_storable(provider_call_event(record)).save()
 
 
 def provider_call_event(record: CallRecord) -> AuditEvent:

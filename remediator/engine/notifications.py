@@ -1,13 +1,16 @@
 """Tell people: email (Django's mail backend) and a Slack-compatible incoming webhook.
 
 Sent for: an action awaiting approval, failed, verified, verification failed,
-and the findings of a ``notify`` action. A failure to notify never breaks a
+the findings of a ``notify`` action, and every break-glass use of admission control
+(to every configured channel: the security team). A failure to notify never breaks a
 transition: it is logged and audited. The Slack webhook URL is a secret: it is
-audited as "slack webhook", never with its path.
+audited as "slack webhook", never with its path. Text sent to Slack has ``&``, ``<``
+and ``>`` escaped as Slack asks, so a name can never become a link or a mention.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
 from django.conf import settings
@@ -68,6 +71,11 @@ def message_for(action: RemediationAction, event: str) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
+def _slack_escape(text: str) -> str:
+    """Slack's control characters as its entities: no text becomes a link or @channel."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _send_email(subject: str, text: str) -> None:
     send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, list(settings.NOTIFY_EMAIL_TO))
 
@@ -94,7 +102,8 @@ def _send_slack(subject: str, text: str) -> None:
         raise ValueError("SLACK_WEBHOOK_URL is not set")
     client = HttpClient("slack", on_call=_audit_slack_call, retries=settings.NOTIFY_RETRIES)
     try:
-        client.request("POST", url, json={"text": f"*{subject}*\n{text}"}, expected=(200, 204))
+        body = {"text": _slack_escape(f"*{subject}*\n{text}")}
+        client.request("POST", url, json=body, expected=(200, 204))
     except ProviderError as exc:  # its message holds the URL: say it without
         raise RuntimeError(f"slack webhook answered {exc.status or 'no response'}") from None
 
@@ -130,4 +139,52 @@ def action_notify(*, action_id: int, event: str) -> list[str]:
             message=f"{channel}: {subject}",
             data={"channel": channel, "event": event, "ok": True},
         )
+    return sent
+
+
+def _quoted(value: object) -> str:
+    """A name from a review, quoted as JSON: control characters escaped, on one line."""
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def break_glass_message(notice: dict) -> tuple[str, str]:
+    """(subject, text) telling the security team a break-glass annotation was used."""
+    where = f"{notice.get('namespace', '')}/{notice.get('name', '')}"
+    subject = f"[Remediator] break-glass used in {_quoted(where)}"
+    cves = notice.get("vulnerabilities") or []
+    lines = [
+        f"User {_quoted(notice.get('user', ''))} admitted {_quoted(notice.get('kind', ''))} "
+        f"{_quoted(where)} that admission policy would deny.",
+        f"Reason: {_quoted(notice.get('reason', ''))}",
+        f"Groups: {', '.join(_quoted(g) for g in notice.get('groups', [])) or 'none'}",
+        f"Cluster: {_quoted(notice.get('cluster', ''))}; review uid {_quoted(notice.get('uid'))}",
+    ]
+    if cves:
+        lines.append(f"Vulnerabilities: {', '.join(_quoted(c) for c in cves)}")
+    lines.append(f"Audit trail: {settings.BASE_URL}/audit/?kind=admission")
+    return subject, "\n".join(lines)
+
+
+def break_glass_notify(notice: dict) -> list[str]:
+    """Send a break-glass notice on every configured channel; the channels that worked.
+    Each attempt is audited (kind notification) against the review's uid."""
+    subject, text = break_glass_message(notice)
+    sent = []
+    for channel in default_channels():
+        ok, message = True, f"{channel}: {subject}"
+        try:
+            SENDERS[channel](subject, text)
+        except Exception as exc:  # any failure: log, audit, carry on
+            log.warning("break-glass notice: %s notification failed: %s", channel, exc)
+            ok, message = False, f"{channel} notification failed: {exc}"[:1000]
+        else:
+            sent.append(channel)
+        audit_record(
+            kind="notification",
+            actor_label=f"notify:{channel}",
+            message=message,
+            data={"channel": channel, "event": "break_glass", "ok": ok, "uid": notice.get("uid")},
+        )
+    if not default_channels():
+        log.warning("break-glass used but no notification channel is set: %s", subject)
     return sent

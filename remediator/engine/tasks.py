@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.conf import settings
 
 from remediator.core.errors import ProviderError
 
 from .models import BUILDING_KINDS, ActionState, RemediationAction
-from .notifications import action_notify
+from .notifications import action_notify, break_glass_notify
 from .services import (
     action_dispatch,
     action_fail,
@@ -20,6 +19,7 @@ from .services import (
     verify_overdue,
 )
 from .services.dry_run_store import policy_dry_run_refresh_queued
+from .services.retry import action_retry_delay
 from .services.risk import accepted_risks_expire
 from .services.threat_intel import threat_intel_refresh
 
@@ -33,18 +33,20 @@ def scan_evaluate_task(scan_id: int) -> int:
 
 @shared_task(name="remediator.action_dispatch", bind=True, max_retries=None)
 def action_dispatch_task(self, action_id: int) -> str:
+    """Carry out an approved action; a transient error (a rate limit included) retries
+    the task later, the worker is never held waiting."""
     try:
         return action_dispatch(action_id=action_id).state
     except RemediationAction.DoesNotExist:
         return "missing"
     except ProviderError as exc:  # transient: permanent ones already failed the action
-        if self.request.retries >= settings.ACTION_DISPATCH_RETRIES:
-            action_fail(
-                action_id=action_id, error=f"gave up after {self.request.retries} retries: {exc}"
-            )
+        retries = self.request.retries
+        countdown = action_retry_delay(
+            action_id=action_id, error=exc, retries=retries, operation="dispatch"
+        )
+        if countdown is None:
+            action_fail(action_id=action_id, error=f"gave up after {retries} retries: {exc}")
             return "failed"
-        countdown = settings.ACTION_DISPATCH_BACKOFF * 2**self.request.retries
-        countdown = max(countdown, exc.retry_after or 0)  # a rate limit's reset
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 
@@ -56,11 +58,18 @@ def action_pull_request_update_task(self, action_id: int) -> str:
     except RemediationAction.DoesNotExist:
         return "missing"
     except ProviderError as exc:
-        if exc.permanent or self.request.retries >= settings.ACTION_DISPATCH_RETRIES:
+        countdown = None
+        if not exc.permanent:
+            countdown = action_retry_delay(
+                action_id=action_id,
+                error=exc,
+                retries=self.request.retries,
+                operation="update the fix pull request",
+            )
+        if countdown is None:
             log.warning("action %s: fix pull request not updated: %s", action_id, exc)
             return "not_updated"
-        countdown = settings.ACTION_DISPATCH_BACKOFF * 2**self.request.retries
-        raise self.retry(exc=exc, countdown=max(countdown, exc.retry_after or 0)) from exc
+        raise self.retry(exc=exc, countdown=countdown) from exc
 
 
 @shared_task(name="remediator.action_poll")
@@ -97,6 +106,12 @@ def action_notify_task(action_id: int, event: str) -> list[str]:
         return action_notify(action_id=action_id, event=event)
     except RemediationAction.DoesNotExist:
         return []
+
+
+@shared_task(name="remediator.admission_break_glass_notify", soft_time_limit=60, time_limit=90)
+def admission_break_glass_notify_task(notice: dict) -> list[str]:
+    """A break-glass annotation admitted a pod: tell the security team."""
+    return break_glass_notify(notice)
 
 
 @shared_task(name="remediator.accepted_risks_expire")

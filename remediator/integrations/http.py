@@ -4,8 +4,10 @@ Each provider module builds an :class:`HttpClient` and calls ``request``.
 Transient failures (connection errors, timeouts, 429, 5xx) are retried with
 exponential backoff and jitter, honouring ``Retry-After``; what is left is
 raised as :class:`ProviderError` with ``permanent`` saying whether trying
-again later could help. A client may also follow same-host redirects and wait
-out a provider's rate limits (bounded; GitHub does). Every call is reported to
+again later could help. A client may also follow same-host redirects and know a
+provider's rate limits (GitHub's): a rate-limited answer is raised at once as a
+transient error carrying ``retry_after``, so no worker sleeps through it and the
+Celery task retries at the reset. Every call is reported to
 ``on_call`` (by default the recorder the engine registers: an AuditEvent) with
 the method, the URL without secrets, the status, the duration and any wait.
 """
@@ -46,7 +48,7 @@ class CallRecord:
     duration_ms: int
     error: str = ""
     wait_s: float = 0.0
-    """How long we wait before calling again because the answer was a rate limit."""
+    """How long the provider asked us to wait (a rate limit): the task retries then."""
 
 
 def require_secret(env_name: str, *, what: str) -> str:
@@ -141,17 +143,14 @@ class HttpClient:
         verify: bool | str = True,
         redirects: int = 0,
         rate_limit: RateLimitWait | None = None,
-        max_rate_limit_wait: float = 0.0,
     ) -> None:
         """``redirects``: same-host redirects to follow (see ``redirects.py``).
-        ``rate_limit``: recognises the provider's rate-limit answers, which are then
-        waited out when the wait is at most ``max_rate_limit_wait`` seconds (in
-        all), else raised as transient with ``retry_after``; urllib3 then leaves
-        429 to it."""
+        ``rate_limit``: recognises the provider's rate-limit answers, which are raised
+        as transient with ``retry_after`` (never slept through here); urllib3 then
+        leaves 429 and ``Retry-After`` to it."""
         self.provider = provider
         self.redirects = redirects
         self.rate_limit = rate_limit
-        self.max_rate_limit_wait = max_rate_limit_wait
         self.base_url = base_url.rstrip("/")
         self.on_call = on_call
         self.timeout = (settings.PROVIDER_CONNECT_TIMEOUT, settings.PROVIDER_READ_TIMEOUT)
@@ -167,7 +166,7 @@ class HttpClient:
             backoff_max=60,
             status_forcelist=[s for s in TRANSIENT_STATUSES if not (rate_limit and s == 429)],
             allowed_methods=None,  # POSTs too: every trigger carries a correlation id
-            # a client that knows its rate limits waits them out itself, bounded
+            # a client that knows its rate limits hands the wait to the task's retry
             respect_retry_after_header=rate_limit is None,
             raise_on_status=False,
             raise_on_redirect=False,
@@ -189,22 +188,17 @@ class HttpClient:
     ) -> requests.Response:
         """Send with retries; return the response when its status is ``expected``.
 
-        Same-host redirects are followed (up to ``redirects`` hops) and rate limits
-        waited out (up to ``max_rate_limit_wait`` seconds) when the client allows.
+        Same-host redirects are followed (up to ``redirects`` hops); a rate limit the
+        client knows is a transient ProviderError with ``retry_after``.
         """
         expected = set(expected)
         url = self.url(path)
         hops = 0
-        waited = 0.0
         while True:
-            response, wait = self._send(method, url, expected, waited, **kwargs)
+            response = self._send(method, url, expected, **kwargs)
             status = response.status_code
             if status in expected:
                 return response
-            if wait is not None:
-                time.sleep(wait)
-                waited += max(wait, 1.0)  # a server answering "retry-after: 0" forever ends
-                continue
             if status in REDIRECT_STATUSES and hops < self.redirects:
                 url = redirect_target(
                     self.provider, method, url, status, response.headers.get("Location", "")
@@ -218,11 +212,9 @@ class HttpClient:
                 status=status,
             )
 
-    def _send(
-        self, method: str, url: str, expected: set[int], waited: float, **kwargs: Any
-    ) -> tuple[requests.Response, float | None]:
-        """One call (with urllib3's retries), audited; and how long to wait before the
-        next when it was a rate limit that fits in what is left of the allowed wait."""
+    def _send(self, method: str, url: str, expected: set[int], **kwargs: Any) -> requests.Response:
+        """One call (with urllib3's retries), audited; a rate-limited answer is raised as a
+        transient ProviderError saying when to try again."""
         problem = outbound_url_problem(url)
         if problem:
             raise ProviderError(f"{self.provider}: refused to call {problem}", permanent=True)
@@ -232,15 +224,13 @@ class HttpClient:
         status: int | None = None
         error = ""
         wait: float | None = None
-        over = False
         try:
             response = self.session.request(method, url, **kwargs)
             status = response.status_code
             if self.rate_limit is not None and status not in expected:
                 wait = self.rate_limit(status, response.headers, response.text)
                 if wait is not None:
-                    over = waited + wait > self.max_rate_limit_wait
-                    error = f"rate limited: {'retry in' if over else 'waiting'} {wait:.0f}s"
+                    error = f"rate limited: retry at {_utc(time.time() + wait)} (in {wait:.0f}s)"
         except requests.RequestException as exc:
             error = error_name(exc)
             raise ProviderError(
@@ -258,16 +248,19 @@ class HttpClient:
                         status,
                         elapsed,
                         error,
-                        0.0 if over or wait is None else wait,
+                        wait or 0.0,
                     )
                 )
-        if wait is not None and over:
-            when = datetime.fromtimestamp(time.time() + wait, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if wait is not None:
             raise ProviderError(
                 f"{self.provider}: {method} {redact_url(url)} was rate limited ({status}); "
-                f"try again after {when}",
+                f"try again after {_utc(time.time() + wait)}",
                 permanent=False,
                 status=status,
                 retry_after=wait,
             )
-        return response, wait
+        return response
+
+
+def _utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+import requests
 
 from remediator.core.errors import ProviderError
+from remediator.core.quoting import visible
 from remediator.integrations.ci import RunStatus
 
 PULL_STATES = ("open", "merged", "closed")
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def file_text(content: str, *, host: str, path: str) -> str:
@@ -35,9 +40,67 @@ def file_content(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-def api_time(value: str | None) -> datetime | None:
-    """An ISO 8601 time from a host's API (``…Z`` or with an offset), or None."""
-    return datetime.fromisoformat(value) if value else None
+def api_time(value: object, *, host: str = "host") -> datetime | None:
+    """An ISO 8601 time from a host's API (``…Z`` or with an offset), or None; a transient
+    ProviderError when it is something else."""
+    if value in (None, ""):
+        return None
+    try:
+        return datetime.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise malformed(host, f"a time that is not ISO 8601: {visible(value, 60)}") from exc
+
+
+def malformed(host: str, what: str) -> ProviderError:
+    """The host answered, but not as its API is documented: transient (a proxy's page, a
+    deploy under way), so the action's retries decide, and named."""
+    return ProviderError(f"{host}: unexpected answer: {what}", permanent=False)
+
+
+def answer_json(
+    response: requests.Response, *, host: str, kind: type | tuple[type, ...] = dict
+) -> Any:
+    """The JSON document of ``response`` when it is a ``kind`` (dict or list), else a
+    transient ProviderError naming the call."""
+    call = f"{response.request.method} {response.request.path_url.split('?')[0]}"
+    try:
+        data = response.json()
+    except ValueError as exc:
+        shown = visible(response.text, 80)
+        raise malformed(
+            host, f"{call} answered {response.status_code} without JSON: {shown}"
+        ) from exc
+    if not isinstance(data, kind):
+        wanted = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise malformed(host, f"{call} answered a JSON {type(data).__name__}, not a {wanted}")
+    return data
+
+
+def field(data: dict, name: str, kind: type | tuple, *, host: str) -> Any:
+    """``data[name]`` when it is of ``kind`` (``bool`` never counts as ``int``), else a
+    transient ProviderError naming the field."""
+    value = data.get(name)
+    if isinstance(value, kind) and not (isinstance(value, bool) and kind is int):
+        return value
+    raise malformed(host, f"field {name!r} is {visible(repr(value), 60)}")
+
+
+def number_field(data: dict, name: str, *, host: str) -> int:
+    """A pull request's number (GitHub) or iid (GitLab): a positive 32-bit integer."""
+    value = field(data, name, int, host=host)
+    if not 0 < value < 2**31:
+        raise malformed(host, f"field {name!r} is {value}, not a pull request number")
+    return value
+
+
+def sha_field(data: object, name: str, *, host: str, optional: bool = False) -> str:
+    """A commit or blob sha (40 or 64 hex digits); '' when ``optional`` and absent."""
+    value = data.get(name) if isinstance(data, dict) else None
+    if optional and value in (None, ""):
+        return ""
+    if isinstance(value, str) and _SHA.fullmatch(value):
+        return value
+    raise malformed(host, f"field {name!r} is {visible(repr(value), 60)}, not a sha")
 
 
 @dataclass(frozen=True)
@@ -57,6 +120,8 @@ class PullRequest:
     head_sha: str
     merge_commit_sha: str = ""
     merged_at: datetime | None = None
+    locked: bool = False
+    """GitLab is merging it right now (state ``locked``): open, but leave its branch alone."""
 
 
 class PullHost(Protocol):

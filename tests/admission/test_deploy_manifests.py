@@ -58,3 +58,24 @@ def test_web_worker_and_beat_and_the_service_reach_the_web_pods():
     certificate = docs[("Certificate", "remediator-webhook-tls")]["spec"]
     assert "remediator.remediator.svc" in certificate["dnsNames"]
     assert certificate["secretName"] == web["spec"]["volumes"][0]["secret"]["secretName"]
+
+
+def test_admission_has_its_own_deployment_service_and_certificate_name():
+    docs = _documents()
+    (hook,) = docs[("ValidatingWebhookConfiguration", "remediator-image-policy")]["webhooks"]
+    service_name = hook["clientConfig"]["service"]["name"]
+    selector = docs[("Service", service_name)]["spec"]["selector"]
+    own = [
+        name
+        for (kind, name), doc in docs.items()
+        if kind == "Deployment"
+        and selector.items() <= doc["spec"]["template"]["metadata"]["labels"].items()
+    ]
+    assert own == ["remediator-admission"]  # no other pod answers the API server
+    web = docs[("Service", "remediator")]["spec"]["selector"]
+    admission = docs[("Deployment", "remediator-admission")]["spec"]["template"]
+    assert not web.items() <= admission["metadata"]["labels"].items()
+    assert admission["spec"]["containers"][0]["command"][0] == "gunicorn"
+    names = docs[("Certificate", "remediator-webhook-tls")]["spec"]["dnsNames"]
+    assert f"{service_name}.remediator.svc" in names
+    assert hook["timeoutSeconds"] > 2  # ADMISSION_DEADLINE_SECONDS' default is inside it

@@ -59,7 +59,7 @@ def test_the_inventory_push_records_the_pods_and_links_known_images(client):
         HTTP_AUTHORIZATION=f"Bearer {TOKEN}",
     )
     assert response.status_code == 200, response.content
-    assert response.json() == {"cluster": "minikube", "containers": 1}
+    assert response.json() == {"cluster": "minikube", "containers": 1, "refused": 0}
     row = RunningImage.objects.get()
     assert (row.cluster, row.kind, row.name, row.source) == (
         "minikube",
@@ -95,7 +95,7 @@ def test_the_inventory_push_refuses_what_is_not_a_pod_list(client):
 def test_inventory_import_prints_what_it_recorded():
     out = StringIO()
     call_command("inventory_import", str(PODS), "--cluster", "minikube", stdout=out)
-    assert json.loads(out.getvalue()) == {"cluster": "minikube", "containers": 1}
+    assert json.loads(out.getvalue()) == {"cluster": "minikube", "containers": 1, "refused": 0}
 
 
 @pytest.mark.django_db

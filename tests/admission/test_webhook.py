@@ -73,8 +73,9 @@ def test_warn_mode_allows_with_warnings_naming_the_cve(client, vulnerable):
 
 
 def test_a_break_glass_annotation_allows_a_denied_pod_and_is_audited(
-    client, vulnerable, enforce_critical
+    client, vulnerable, enforce_critical, settings
 ):
+    settings.ADMISSION_BREAK_GLASS_USERS = ["kube-review"]
     body = sample("deployment_nginx.json")
     template = body["request"]["object"]["spec"]["template"]["metadata"]
     template["annotations"] = {"remediator.io/break-glass": "INC-4711 outage fix"}

@@ -18,6 +18,7 @@ from remediator.engine.services import (
     pull_request_update,
 )
 from remediator.engine.services.propose import action_propose
+from remediator.engine.services.pull_request import fix_branch
 from remediator.integrations.github.pulls import GitHubPulls
 from remediator.integrations.gitlab.merge_requests import GitLabMergeRequests
 
@@ -27,7 +28,7 @@ from .factories import ingest, tag_of, vuln
 pytestmark = pytest.mark.django_db
 S = ActionState
 DOCKERFILE = "FROM alpine:3.20\nRUN apk add --no-cache openssl zlib\n"
-BRANCH = "remediator/fix-acme-api-1.4"
+BRANCH = fix_branch("registry.example.com", "acme/api", "1.4")
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from remediator.engine.models import (
     Policy,
     RemediationAction,
 )
+from remediator.engine.services.pull_request import fix_branch
 from remediator.engine.tasks import actions_poll_task
 
 from ..conftest import FIXTURES
@@ -93,7 +94,8 @@ def the_story(people, repo: Repo, target: BuildTarget) -> None:
 
     assert wait_for(lambda: FixPullRequest.objects.filter(action=action, number=1).exists())
     [pull] = repo.pulls
-    assert pull["base"] == "main" and pull["head"] == "remediator/fix-library-my-app-latest"
+    assert pull["base"] == "main"
+    assert pull["head"] == fix_branch("docker.io", "library/my-app", "latest")
     for named in ("CVE-2023-1234", "openssl", "1.1.1u-1ubuntu1.4"):
         assert named in pull["title"] and named in pull["body"]
     assert f"https://remediator.example.com/actions/{action.pk}/" in pull["body"]

@@ -72,60 +72,38 @@ def posts(httpserver: HTTPServer, path: str) -> list:
 
 
 @pytest.mark.parametrize("status", [403, 429])
-def test_rate_limited_dispatch_waits_for_the_reset_and_succeeds(
+def test_a_rate_limited_dispatch_is_raised_at_once_with_the_reset(
     httpserver, github, trigger_request, status
 ):
-    reset = int(time.time()) + 2
-    httpserver.expect_oneshot_request(DISPATCH, method="POST").respond_with_json(
-        PRIMARY_BODY, status=status, headers=limit_headers(0, reset)
-    )
-    httpserver.expect_oneshot_request(DISPATCH, method="POST").respond_with_json(DISPATCHED)
-
-    result = github.trigger(trigger_request)
-
-    assert result.external_id == "99"
-    assert time.time() >= reset  # did not call again before the reset
-    sent = posts(httpserver, DISPATCH)
-    assert len(sent) == 2
-    assert sent[1].get_json() == sent[0].get_json()
-    limited, ok = provider_calls()
-    assert limited["status"] == status
-    assert limited["error"].startswith("rate limited")
-    assert 1 <= limited["wait_s"] <= 4
-    assert ok["status"] == 200 and ok["wait_s"] == 0
-
-
-def test_secondary_limit_with_retry_after_is_waited_out_while_polling(httpserver, github):
-    httpserver.expect_oneshot_request(RUN, method="GET").respond_with_json(
-        SECONDARY_BODY, status=403, headers={"retry-after": "1", **limit_headers(4990, 0)}
-    )
-    httpserver.expect_oneshot_request(RUN, method="GET").respond_with_json(RUN_BODY)
-    started = time.monotonic()
-
-    status = github.status({"mode": "workflow_dispatch", "run_id": 99})
-
-    assert status.state == "succeeded"
-    assert time.monotonic() - started >= 1
-    assert [c["wait_s"] for c in provider_calls()] == [1.0, 0.0]
-
-
-def test_a_wait_beyond_the_setting_is_transient_and_says_when_to_retry(
-    httpserver, github, trigger_request, settings
-):
-    settings.GITHUB_RATE_LIMIT_MAX_WAIT = 5
     reset = int(time.time()) + 600
     httpserver.expect_request(DISPATCH, method="POST").respond_with_json(
-        PRIMARY_BODY, status=403, headers=limit_headers(0, reset)
+        PRIMARY_BODY, status=status, headers=limit_headers(0, reset)
     )
 
     with pytest.raises(ProviderError) as caught:
         github.trigger(trigger_request)
 
-    assert not caught.value.permanent
-    assert 590 <= caught.value.retry_after <= 602
+    assert not caught.value.permanent and caught.value.status == status
+    assert 590 <= caught.value.retry_after <= 602  # the reset, for the task's retry
     assert "try again after" in str(caught.value)
-    assert len(posts(httpserver, DISPATCH)) == 1  # no hammering while limited
-    assert provider_calls()[0]["error"].startswith("rate limited: retry in")
+    assert len(posts(httpserver, DISPATCH)) == 1  # no waiting, no second call meanwhile
+    [limited] = provider_calls()
+    assert limited["status"] == status
+    assert limited["error"].startswith("rate limited: retry at ")
+    assert 590 <= limited["wait_s"] <= 602
+
+
+def test_a_secondary_limit_while_polling_is_raised_with_its_retry_after(httpserver, github):
+    httpserver.expect_request(RUN, method="GET").respond_with_json(
+        SECONDARY_BODY, status=403, headers={"retry-after": "1", **limit_headers(4990, 0)}
+    )
+
+    with pytest.raises(ProviderError) as caught:
+        github.status({"mode": "workflow_dispatch", "run_id": 99})
+
+    assert not caught.value.permanent and caught.value.retry_after == 1.0
+    assert [c["wait_s"] for c in provider_calls()] == [1.0]
+    assert len(httpserver.log) == 1
 
 
 def test_forbidden_without_a_rate_limit_stays_permanent(httpserver, github, trigger_request):
@@ -266,8 +244,7 @@ def test_what_counts_as_a_rate_limit(status, headers, body, expected):
     assert rate_limit_wait(status, headers, body, now=1000.0) == expected
 
 
-def test_a_limit_that_never_lifts_ends_as_transient(httpserver, github, settings):
-    settings.GITHUB_RATE_LIMIT_MAX_WAIT = 2
+def test_a_retry_after_of_zero_is_transient_and_called_once(httpserver, github):
     httpserver.expect_request(RUN, method="GET").respond_with_json(
         SECONDARY_BODY, status=429, headers={"retry-after": "0"}
     )
@@ -275,5 +252,5 @@ def test_a_limit_that_never_lifts_ends_as_transient(httpserver, github, settings
     with pytest.raises(ProviderError) as caught:
         github.status({"mode": "workflow_dispatch", "run_id": 99})
 
-    assert not caught.value.permanent
-    assert len(httpserver.log) == 4  # each wait counts as at least a second: 0, 1, 2, then over
+    assert not caught.value.permanent and caught.value.retry_after == 0.0
+    assert len(httpserver.log) == 1  # the task waits (at least a second), not this call

@@ -486,7 +486,7 @@ def test_require_digest_is_shown_and_edited_in_the_admin(admin_client):
 
 def _merge():
     migration = importlib.import_module(
-        "remediator.engine.migrations.0009_merge_repositories_by_normalised_name"
+        "remediator.engine.migrations.0010_merge_repositories_by_normalised_name"
     )
     migration.merge_repositories(apps, connection.schema_editor())
 

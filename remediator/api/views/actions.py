@@ -234,6 +234,11 @@ class ImagePullRequestApi(ImageRebuildApi):
             201: ActionDetailSerializer,
             200: OpenApiResponse(ActionDetailSerializer, description="Joined the open one."),
             **ERRORS,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="``no_findings``: the tag has no open finding with a fixed "
+                "version, so there is nothing to change.",
+            ),
         },
     )
     def post(self, request: Request, pk: int) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -9,13 +10,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from remediator.api.errors import ApiError, ErrorShapeMixin
+from remediator.api.errors import ApiError, ErrorShapeMixin, error_response
 from remediator.api.parsers import API_PARSERS
 from remediator.api.permissions import Needs
 from remediator.api.serializers.findings import ErrorSerializer
 from remediator.core import permissions
 from remediator.engine.models import Policy
-from remediator.engine.services.backtest import MAX_DAYS, Backtest, policy_backtest
+from remediator.engine.services.backtest import MAX_DAYS, Backtest
+from remediator.engine.services.backtest_guard import BacktestBusy, policy_backtest_guarded
 
 
 class TotalsSerializer(serializers.Serializer):
@@ -91,19 +93,34 @@ class PolicyBacktestApi(ErrorShapeMixin, APIView):
         tags=["policies"],
         summary="Backtest: what this policy would have done over the last N days of scans",
         parameters=[
-            OpenApiParameter("days", int, description=f"1 to {MAX_DAYS} (default 30)"),
+            OpenApiParameter(
+                "days", int, description="1 to BACKTEST_MAX_DAYS (90 unless set; default 30)"
+            ),
         ],
         responses={
             200: BacktestSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="days is not 1..365."),
+            400: OpenApiResponse(ErrorSerializer, description="days is not 1..BACKTEST_MAX_DAYS."),
             404: OpenApiResponse(ErrorSerializer, description="No such policy."),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="A backtest of yours, or BACKTEST_MAX_RUNNING in all, is running "
+                "(Retry-After says when to ask again).",
+            ),
         },
     )
     def get(self, request: Request, pk: int) -> Response:
         given = BacktestInput(data=request.query_params)
-        if not given.is_valid():
-            raise ApiError(400, "invalid", f"days must be a whole number from 1 to {MAX_DAYS}")
+        longest = settings.BACKTEST_MAX_DAYS
+        if not given.is_valid() or given.validated_data["days"] > longest:
+            raise ApiError(400, "invalid", f"days must be a whole number from 1 to {longest}")
         if not Policy.objects.filter(pk=pk).exists():
             raise ApiError(404, "not_found", "no such policy")
-        result = policy_backtest(days=given.validated_data["days"], policy_ids=[pk])
+        try:
+            result = policy_backtest_guarded(
+                user_key=str(request.user.pk), days=given.validated_data["days"], policy_ids=[pk]
+            )
+        except BacktestBusy as exc:
+            return error_response(
+                429, "too_many_backtests", str(exc), **{"Retry-After": str(exc.retry_after)}
+            )
         return Response(BacktestSerializer(backtest_data(result, pk)).data)

@@ -7,7 +7,9 @@ shows the stored result with its time and a button that queues a fresh one.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.validators import MaxValueValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -15,7 +17,8 @@ from django.views.decorators.http import require_POST
 from remediator.core import permissions
 from remediator.dashboard.common import require_perm
 from remediator.engine.models import Policy
-from remediator.engine.services.backtest import MAX_DAYS, policy_backtest
+from remediator.engine.services.backtest import MAX_DAYS
+from remediator.engine.services.backtest_guard import BacktestBusy, policy_backtest_guarded
 from remediator.engine.services.dry_run_store import policy_dry_run_enqueue, policy_dry_run_read
 
 
@@ -27,6 +30,13 @@ class BacktestForm(forms.Form):
 
     def __init__(self, data, policies, *args, **kwargs) -> None:
         super().__init__(data, *args, **kwargs)
+        days = self.fields["days"]  # the window is bounded by a setting, read per request
+        days.max_value = settings.BACKTEST_MAX_DAYS
+        days.validators = [
+            *(v for v in days.validators if not isinstance(v, MaxValueValidator)),
+            MaxValueValidator(settings.BACKTEST_MAX_DAYS),
+        ]
+        days.widget.attrs["max"] = settings.BACKTEST_MAX_DAYS
         self.fields["policy"].choices = [("", "Every enabled policy")] + [
             (p.pk, p.name) for p in policies
         ]
@@ -37,12 +47,18 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     policies = Policy.objects.select_related("build_target", "owner").order_by("order", "id")
     state = policy_dry_run_read()
     form = BacktestForm(request.GET if "days" in request.GET else None, policies)
-    backtest = None
+    backtest, status = None, 200
     if form.is_bound and form.is_valid():
         chosen = form.cleaned_data["policy"]
-        backtest = policy_backtest(
-            days=form.cleaned_data["days"], policy_ids=None if chosen is None else [chosen]
-        )
+        try:
+            backtest = policy_backtest_guarded(
+                user_key=str(request.user.pk),
+                days=form.cleaned_data["days"],
+                policy_ids=None if chosen is None else [chosen],
+            )
+        except BacktestBusy as exc:
+            messages.warning(request, f"Backtest not run: {exc}.")
+            status = 429
     return render(
         request,
         "remediator/policy_list.html",
@@ -55,6 +71,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
             "backtest_form": form,
             "backtest": backtest,
         },
+        status=status,
     )
 
 

@@ -4,26 +4,35 @@
 wrong with a body that is not a review); ``review_response`` writes the answer: the
 request's uid echoed, ``allowed``, a ``status`` with code and message on a denial and
 ``warnings``. The images of a Pod and of the pod templates of Deployments, StatefulSets,
-DaemonSets, ReplicaSets, Jobs and CronJobs are read, init and ephemeral containers too.
+DaemonSets, ReplicaSets, Jobs and CronJobs are read, init and ephemeral containers too,
+from ``object`` and, on UPDATE, from ``oldObject``: ``introduced`` says which containers
+the request brings, the only ones an UPDATE is judged on.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from findings.parsers.fields import as_dict
+from findings.parsers.fields import as_dict, as_list
 from findings.pods import ContainerImage, spec_containers, workload_of
 
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 TEMPLATE_KINDS = frozenset(
     {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"}
 )
+ALWAYS_ADMITTED = frozenset({"DELETE", "CONNECT"})
+"""Operations that bring no image: a DELETE removes, a CONNECT (exec, attach,
+port-forward, proxy) opens a stream to what already runs."""
 BREAK_GLASS = "remediator.io/break-glass"
+MAX_REASON = 500
 MAX_WARNING = 256
 """The API server may truncate longer warnings."""
 MAX_WARNINGS_TOTAL = 4000
 """It ignores warnings past 4096 characters in all."""
 MAX_MESSAGE = 4000
+MAX_GROUPS = 100
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 class ReviewInvalid(ValueError):
@@ -38,10 +47,15 @@ class Review:
     namespace: str = ""
     name: str = ""
     operation: str = ""
+    sub_resource: str = ""
     dry_run: bool = False
     username: str = ""
+    groups: tuple[str, ...] = ()
     workload: tuple[str, str] = ("", "")
     containers: tuple[ContainerImage, ...] = ()
+    """Of ``object`` (what will run)."""
+    previous: tuple[ContainerImage, ...] | None = None
+    """Of ``oldObject`` on UPDATE; None when the request carries none (all is new then)."""
     annotations: dict = field(default_factory=dict)
 
 
@@ -67,6 +81,13 @@ def pod_template(obj: dict) -> tuple[dict, dict]:
     return as_dict(template.get("spec")), as_dict(template.get("metadata"))
 
 
+def _previous(request: dict, operation: str) -> tuple[ContainerImage, ...] | None:
+    old = request.get("oldObject")
+    if operation != "UPDATE" or not isinstance(old, dict):
+        return None
+    return tuple(spec_containers(pod_template(old)[0]))
+
+
 def parse_review(body: object) -> Review:
     if not isinstance(body, dict):
         raise ReviewInvalid("expected a JSON object (an AdmissionReview)")
@@ -83,7 +104,10 @@ def parse_review(body: object) -> Review:
         raise ReviewInvalid("request.uid: expected a non-empty string")
     if len(uid) > 256:
         raise ReviewInvalid("request.uid: longer than 256 characters")
+    operation = _str(request.get("operation"))
     obj = as_dict(request.get("object"))
+    if operation == "DELETE":  # object is null: name the workload from what is deleted
+        obj = as_dict(request.get("oldObject"))
     meta = as_dict(obj.get("metadata"))
     spec, template_meta = pod_template(obj)
     kind = _str(as_dict(request.get("kind")).get("kind")) or _str(obj.get("kind"))
@@ -95,28 +119,58 @@ def parse_review(body: object) -> Review:
         **_string_values(template_meta.get("annotations")),
         **_string_values(meta.get("annotations")),
     }
+    user = as_dict(request.get("userInfo"))
+    groups = tuple(g for g in as_list(user.get("groups"))[:MAX_GROUPS] if isinstance(g, str))
     return Review(
         api_version=api_version,
         uid=uid,
         kind=kind,
         namespace=namespace,
         name=_str(request.get("name")) or _str(meta.get("name")),
-        operation=_str(request.get("operation")),
+        operation=operation,
+        sub_resource=_str(request.get("subResource")),
         dry_run=request.get("dryRun") is True,
-        username=_str(as_dict(request.get("userInfo")).get("username")),
+        username=_str(user.get("username")),
+        groups=groups,
         workload=workload,
-        containers=tuple(spec_containers(spec)),
+        containers=() if operation in ALWAYS_ADMITTED else tuple(spec_containers(spec)),
+        previous=_previous(request, operation),
         annotations=annotations,
     )
 
 
-def break_glass_reason(review: Review) -> str:
-    return review.annotations.get(BREAK_GLASS, "").strip()[:500]
+def introduced(review: Review) -> list[ContainerImage]:
+    """The containers whose image this request brings, the only ones to judge.
+
+    CREATE (and anything but UPDATE, DELETE and CONNECT): every container. UPDATE: those
+    whose exact reference the old object did not have in the same field (containers,
+    initContainers, ephemeralContainers), whatever the container's name or position: a
+    scale, a finalizer or label removed, a status write or a rename runs no new image.
+    DELETE and CONNECT: none."""
+    if review.operation in ALWAYS_ADMITTED:
+        return []
+    if review.previous is None:
+        return list(review.containers)
+    before = {(c.field, c.image) for c in review.previous}
+    return [c for c in review.containers if (c.field, c.image) not in before]
+
+
+def break_glass_annotation(review: Review) -> str | None:
+    """The break-glass annotation's text as given (None when there is none)."""
+    return review.annotations.get(BREAK_GLASS)
+
+
+def printable(text: str) -> str:
+    """``text`` with control and invisible formatting characters written as escapes
+    (``\\n``, ``\\x00``, ``\\u202e``): names and references in an answer are data, and
+    the API server sends warnings on as HTTP headers."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _warnings(warnings: list[str]) -> list[str]:
     kept, total = [], 0
     for warning in warnings:
+        warning = printable(warning)
         text = warning if len(warning) <= MAX_WARNING else warning[: MAX_WARNING - 1] + "…"
         if total + len(text) > MAX_WARNINGS_TOTAL:
             break
@@ -131,6 +185,7 @@ def review_response(
     """The AdmissionReview to answer with: uid echoed, allowed, status, warnings."""
     response: dict = {"uid": review.uid, "allowed": allowed}
     if message:
+        message = printable(message)
         text = message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
         response["status"] = (
             {"code": 200, "status": "Success", "message": text}

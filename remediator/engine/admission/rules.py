@@ -250,8 +250,11 @@ def decide(
     now: datetime,
     unknown: str = WARN,
     break_glass: str = "",
+    break_glass_refused: str = "",
 ) -> Decision:
-    """The answer for one pod spec (all its containers)."""
+    """The answer for one pod spec (the containers to judge). ``break_glass``: a reason
+    that turns a denial into an allowance; ``break_glass_refused``: why an annotation
+    was not honoured, added to a denial."""
     denials: list[str] = []
     decision = Decision(allowed=True, outcome=ALLOW)
     for image in images:
@@ -273,6 +276,8 @@ def decide(
     elif denials:
         decision.allowed, decision.outcome = False, DENY
         decision.message = "Remediator denied this: " + "; ".join(denials)
+        if break_glass_refused:
+            decision.message += f"; break-glass not honoured: {break_glass_refused}"
     elif decision.warnings:
         decision.outcome = WARN
     return decision

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 
 from .shell import Word, program
 
-_SAFE = re.compile(r"^[\w@%+=:,./~^-]+$")
+_SAFE = re.compile(r"[\w@%+=:,./^-][\w@%+=:,./~^-]*", re.ASCII)
+"""Words the shell takes as they are (no leading ``~``, which it would expand)."""
 
 
 def shell_word(text: str, quote: str = "") -> str:
     """``text`` as one shell word: kept bare when safe, else quoted (``quote`` if given)."""
     if quote == '"':
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if not quote and _SAFE.match(text):
+    if not quote and _SAFE.fullmatch(text):
         return text
     return "'" + text.replace("'", "'\\''") + "'"
 

@@ -6,6 +6,11 @@ the stage's last package-manager RUN (or right after its FROM), run as root.
 Python and npm pins are rewritten where a ``pip install``/``npm install`` of
 the final stage (or a stage it is built from or copies from) names them;
 otherwise a warning says where to pin them.
+
+Names and versions come from scan reports: one that is not a plain token of its
+ecosystem (``tokens.py``) is left out with a warning, never written; what is written
+is shell-quoted where needed. Text shown in changes and warnings (from a report or
+the Dockerfile) is one visible line (``remediator.core.quoting.visible``).
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from remediator.core.quoting import visible
+
 from .distro import NO_MANAGER, detect_distro
 from .managers import LANGUAGE_MANAGERS, MANIFESTS, OS_MANAGERS, Manager, Spec, shell_word
 from .parse import ParsedDockerfile, Stage, is_root, parse_dockerfile
 from .shell import Word, program, simple_commands
+from .tokens import GRAMMARS, package_name_ok, package_type_ok, version_ok
 
 _OS_TYPES = {"deb": "apt", "apk": "apk", "rpm": "dnf"}
 _PACKAGE_PROGRAMS = ("apt-get", "apt", "apk", "dnf", "yum", "microdnf")
@@ -81,7 +89,7 @@ def dockerfile_patch(
     if not parsed.stages:
         return DockerfilePatch("", [], ["no FROM instruction: not a Dockerfile"])
     edits = _Edits(parsed.lines)
-    fixes = _typed(parsed, _merge(findings, warnings), warnings)
+    fixes = _checked(_typed(parsed, _merge(findings, warnings), warnings), warnings)
     os_fixes = [f for f in fixes if f.package_type in _OS_TYPES]
     if os_fixes:
         _patch_os(parsed, os_fixes, edits, changes, warnings)
@@ -90,8 +98,9 @@ def dockerfile_patch(
             _patch_language(parsed, fix, edits, changes, warnings)
         elif fix.package_type not in _OS_TYPES:
             warnings.append(
-                f"{fix.package} ({fix.package_type}): upgrade it to {fix.fixed_version} in the "
-                "application's dependency manifest; a Dockerfile cannot pin it"
+                f"{visible(fix.package)} ({fix.package_type}): upgrade it to "
+                f"{visible(fix.fixed_version)} in the application's dependency manifest; "
+                "a Dockerfile cannot pin it"
             )
     new = edits.result()
     diff = _diff(dockerfile, parsed.lines, new, path)
@@ -119,7 +128,8 @@ def _merge(findings: Iterable[PackageFix], warnings: list[str]) -> list[PackageF
     merged: dict[tuple[str, str], PackageFix] = {}
     for fix in findings:
         if not fix.fixed_version:
-            warnings.append(f"{fix.package} {fix.installed_version}: no fixed version known")
+            shown = f"{visible(fix.package)} {visible(fix.installed_version)}".strip()
+            warnings.append(f"{shown}: no fixed version known")
             continue
         key = (fix.package_type, fix.package)
         if key not in merged or version_key(fix.fixed_version) > version_key(
@@ -127,6 +137,35 @@ def _merge(findings: Iterable[PackageFix], warnings: list[str]) -> list[PackageF
         ):
             merged[key] = fix
     return sorted(merged.values(), key=lambda f: (f.package_type, f.package))
+
+
+def _checked(fixes: list[PackageFix], warnings: list[str]) -> list[PackageFix]:
+    """The fixes whose package type, name and versions are plain tokens of their ecosystem;
+    each other one is left out with a warning naming the field."""
+    kept = []
+    for fix in fixes:
+        kind, name = fix.package_type, visible(fix.package)
+        problem = ""
+        if kind not in ("", "unknown") and not package_type_ok(kind):
+            problem = f"{name}: package type '{visible(kind)}' is not a package type"
+        elif kind in GRAMMARS:
+            if not package_name_ok(kind, fix.package):
+                problem = f"package name '{name}' is not a valid {kind} package name"
+            elif not version_ok(kind, fix.fixed_version):
+                problem = (
+                    f"{name}: fixed version '{visible(fix.fixed_version)}' is not a valid "
+                    f"{kind} version"
+                )
+            elif fix.installed_version and not version_ok(kind, fix.installed_version):
+                problem = (
+                    f"{name}: installed version '{visible(fix.installed_version)}' is not a "
+                    f"valid {kind} version"
+                )
+        if problem:
+            warnings.append(f"{problem}: left out")
+        else:
+            kept.append(fix)
+    return kept
 
 
 def _typed(parsed: ParsedDockerfile, fixes: list[PackageFix], warnings: list[str]):
@@ -139,7 +178,7 @@ def _typed(parsed: ParsedDockerfile, fixes: list[PackageFix], warnings: list[str
         return fixes
     for fix in unknown:
         warnings.append(
-            f"{fix.package}: the scanner named no package type; treated as "
+            f"{visible(fix.package)}: the scanner named no package type; treated as "
             f"{_article(manager.package_type)} {manager.package_type} package of the final stage"
         )
     return [replace(f, package_type=manager.package_type) if f in unknown else f for f in fixes]
@@ -163,8 +202,8 @@ def _patch_os(parsed, fixes, edits, changes, warnings) -> None:
     if distro.manager == NO_MANAGER:
         names = ", ".join(f.package for f in fixes)
         warnings.append(
-            f"the final stage ({distro.source}) has no package manager: {names} can only be "
-            "fixed by rebuilding on a patched base image"
+            f"the final stage ({visible(distro.source)}) has no package manager: {names} can "
+            "only be fixed by rebuilding on a patched base image"
         )
         return
     name = distro.manager
@@ -172,7 +211,7 @@ def _patch_os(parsed, fixes, edits, changes, warnings) -> None:
         common = Counter(f.package_type for f in fixes).most_common(1)[0][0]
         name = _OS_TYPES[common]
         warnings.append(
-            f"cannot tell the distribution of {parsed.base_image(final)!r}; "
+            f"cannot tell the distribution of '{visible(parsed.base_image(final))}'; "
             f"assumed {name} from the findings' package type"
         )
     manager = OS_MANAGERS[name]
@@ -213,14 +252,15 @@ def _pin_existing(parsed, stages, manager: Manager, fix, edits, changes, warning
                         continue
                     if spec.version and not _same_version(spec.version, fix.installed_version):
                         warnings.append(
-                            f"line {word.line + 1}: {fix.package} was pinned to {spec.version}, "
+                            f"line {word.line + 1}: {fix.package} was pinned to "
+                            f"{visible(spec.version)}, "
                             f"the scan saw {fix.installed_version}; now {fix.fixed_version}"
                         )
                     new = shell_word(manager.render(spec, fix.fixed_version), word.quote)
                     edits.replacements.append((word, new))
                     where = f" (stage {stage.name})" if stage is not parsed.stages[-1] else ""
                     changes.append(
-                        f"line {word.line + 1}: {word.text} -> {new} "
+                        f"line {word.line + 1}: {visible(word.text)} -> {new} "
                         f"in {program(words)} {words[1].value}{where}"
                     )
     return found

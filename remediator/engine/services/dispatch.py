@@ -23,6 +23,7 @@ from remediator.engine.notifications import action_notify
 from remediator.engine.policy import image_matches
 from remediator.integrations.aqua.client import AquaClient, AquaImage
 from remediator.integrations.ci import CIProvider, RunStatus, TriggerRequest
+from remediator.integrations.links import web_link
 from remediator.integrations.providers import provider_for
 
 from .actions import ActionNotAllowed, action_transition
@@ -233,7 +234,7 @@ def action_run_update(*, action_id: int, status: RunStatus) -> RemediationAction
     changes = {
         "provider_state": status.provider_state or action.provider_state,
         "external_id": status.external_id or action.external_id,
-        "external_url": status.url or action.external_url,
+        "external_url": web_link(status.url) or action.external_url,
     }
     to = RUN_TO_STATE.get(status.state, S.RUNNING)
     if action.kind == ActionKind.PULL_REQUEST and to == S.DISPATCHED:

@@ -29,7 +29,7 @@ from remediator.integrations.providers import PULL_HOSTS
 
 from .actions import ActionNotAllowed, action_transition
 from .dispatch import build_target_for
-from .propose import action_propose
+from .propose import action_propose, open_action_for
 from .requesters import action_requesters
 
 S = ActionState
@@ -196,8 +196,10 @@ def action_request_rebuild(*, tag: Tag, user: Any, reason: str = "") -> Remediat
 
 def action_request_pull_request(*, tag: Tag, user: Any, reason: str = "") -> RemediationAction:
     """A person asks for a fix pull request of ``tag``'s Dockerfile ("Open fix PR"): it
-    covers the tag's open fixable findings and joins the open one; someone else approves
-    it, as a rebuild (MANUAL_REBUILD_REQUIRES_APPROVAL)."""
+    covers the tag's unresolved fixable findings (open, or in a rebuild under way: the
+    button sits beside a rebuild's patch) and joins the open one; someone else approves
+    it, as a rebuild (MANUAL_REBUILD_REQUIRES_APPROVAL). Refused (``no_findings``) when
+    the tag has no such finding and no open fix pull request: nothing would change."""
     _require(user, permissions.REQUEST_ACTION, "request fix pull requests")
     probe = RemediationAction(repository=tag.repository, tag=tag)
     target = build_target_for(probe)
@@ -207,7 +209,17 @@ def action_request_pull_request(*, tag: Tag, user: Any, reason: str = "") -> Rem
             "a fix pull request needs one",
             code="invalid",
         )
-    findings = Finding.objects.filter(tag=tag, status=Finding.Status.OPEN, fixable=True)
+    unresolved = (Finding.Status.OPEN, Finding.Status.IN_REMEDIATION)  # a rebuild's too
+    findings = Finding.objects.filter(tag=tag, status__in=unresolved, fixable=True)
+    if (
+        not findings.exists()
+        and open_action_for(tag_id=tag.pk, kind=ActionKind.PULL_REQUEST) is None
+    ):
+        raise ActionNotAllowed(
+            f"{tag.repository}:{tag.name or 'latest'} has no unresolved finding with a fixed "
+            "version: a fix pull request would have nothing to change",
+            code="no_findings",
+        )
     action, _outcome = action_propose(
         tag=tag,
         kind=ActionKind.PULL_REQUEST,

@@ -5,15 +5,21 @@ joining the action are pushed to its branch) -> running (merged: the CI build of
 merge commit is followed) -> succeeded (built) -> verified / verification_failed by
 the next scan, as a rebuild. Closed without merging, or a failed build -> failed.
 
-One branch per image (``remediator/fix-<repository>-<tag>``), so one open PR per
-image. Remediator changes a branch only while its head is a commit Remediator made
-(the ``head_sha`` it recorded) or the base's head: never over anyone else's commits,
-and never by force.
+One branch per image, so one open PR per image: ``remediator/fix-<slug>-<hash>``, a
+readable slug of repository and tag plus 16 hex digits of SHA-256 over the exact
+(registry, repository, tag), so two images never share a branch (``app:v2-beta`` and
+``app-v2:beta``, names cut or non-ASCII), and always a valid ``git check-ref-format
+--branch`` name. The branch is stored on the FixPullRequest when it is created and
+kept: a pull request opened under an earlier naming keeps its branch. Remediator
+changes a branch only while its head is a commit Remediator made (the ``head_sha`` it
+recorded) or the base's head: never over anyone else's commits, and never by force.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from dataclasses import replace
 from datetime import timedelta
 
@@ -35,11 +41,32 @@ S = ActionState
 FINDING_FIELDS = ("package", "installed_version", "fixed_version", "package_type")
 
 
+BRANCH_PREFIX = "remediator/fix-"
+SLUG_MAX = 60
+BRANCH_HASH_DIGITS = 16
+"""64 bits of SHA-256: two images meet on one branch with odds of about n²/2⁶⁵."""
+
+
+def fix_branch(registry: str, repository: str, tag: str) -> str:
+    """The fix branch of one image: readable, injective, a valid git branch name.
+
+    The slug keeps ASCII letters, digits, ``.``, ``_`` and ``-`` of ``repository-tag``
+    (accents stripped, anything else one ``-``, no ``..``), cut to SLUG_MAX; the hash
+    of the exact triple tells apart what the slug merges. The name has one ``/``, no
+    component starting with ``.`` or ``-`` and ends in hex digits, so never in ``.lock``
+    or ``.``: every rule of ``git check-ref-format --branch`` holds."""
+    exact = "\0".join((registry, repository, tag)).encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(exact).hexdigest()[:BRANCH_HASH_DIGITS]
+    readable = unicodedata.normalize("NFKD", f"{repository}-{tag or 'latest'}")
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", readable.encode("ascii", "ignore").decode())
+    slug = re.sub(r"-{2,}", "-", re.sub(r"\.{2,}", ".", slug))[:SLUG_MAX].strip("-._")
+    return f"{BRANCH_PREFIX}{slug}-{digest}" if slug else f"{BRANCH_PREFIX}{digest}"
+
+
 def branch_for(action: RemediationAction) -> str:
-    """The image's fix branch: one per repository and tag."""
-    name = f"{action.repository.name}-{action.tag.name or 'latest'}"
-    slug = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "-", name))[:180].strip("-.")
-    return f"remediator/fix-{slug.removesuffix('.lock')}"  # a valid git ref name
+    """The image's fix branch: one per registry, repository and tag."""
+    repository = action.repository
+    return fix_branch(repository.registry, repository.name, action.tag.name)
 
 
 def _our_heads(record: FixPullRequest) -> set[str]:
@@ -106,6 +133,9 @@ def _open(host: PullHost, action: RemediationAction, record: FixPullRequest) -> 
 def _update(
     host: PullHost, action: RemediationAction, record: FixPullRequest, pull: PullRequest
 ) -> PullRequest:
+    if pull.locked:
+        _audit(action, record, "update pull request", f"#{pull.number} is being merged: left alone")
+        return pull
     if pull.head_sha not in _our_heads(record):
         left = f"#{pull.number} has commits Remediator did not make: branch left alone"
         _audit(action, record, "update pull request", left)
@@ -130,7 +160,12 @@ def pull_request_push(*, action: RemediationAction, may_open: bool = True) -> Re
         action=action,
         defaults={
             "build_target": target,
-            "branch": branch_for(action),
+            "base": target.ref,
+            "path": target.dockerfile_path or "Dockerfile",
+        },
+        create_defaults={
+            "build_target": target,
+            "branch": branch_for(action),  # kept for the record's life: never renamed
             "base": target.ref,
             "path": target.dockerfile_path or "Dockerfile",
         },

@@ -37,3 +37,8 @@ def enqueue_pull_request_update(action_id: int) -> None:
     transaction.on_commit(
         lambda: _tasks().action_pull_request_update_task.delay(action_id), robust=True
     )
+
+
+def enqueue_break_glass_notify(notice: dict) -> None:
+    """Now: tell the security team about a break-glass use, in a worker."""
+    _tasks().admission_break_glass_notify_task.delay(notice)

@@ -14,17 +14,15 @@ The run is looked up the same way (``run-name`` must carry
 ``github.event.client_payload.correlation_id``); until it is found the state
 stays "running", never "succeeded": the engine's own deadline applies.
 
-Rate limits (403/429 with ``retry-after`` or ``x-ratelimit-remaining: 0``) are
-waited out up to ``GITHUB_RATE_LIMIT_MAX_WAIT`` seconds, then raised as transient
-(see ``ratelimit.py``); same-host redirects are followed (``redirects.py``).
+Rate limits (403/429 with ``retry-after`` or ``x-ratelimit-remaining: 0``) are raised
+at once as transient with the wait (see ``ratelimit.py``): the worker is released and
+the task retries at the reset; same-host redirects are followed (``redirects.py``).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
-
-from django.conf import settings
 
 from remediator.integrations.ci import CITarget, RunStatus, TriggerRequest
 from remediator.integrations.github.ratelimit import rate_limit_wait
@@ -89,7 +87,6 @@ def api_client(target: CITarget) -> HttpClient:
         },
         redirects=REDIRECT_HOPS,
         rate_limit=rate_limit_wait,
-        max_rate_limit_wait=settings.GITHUB_RATE_LIMIT_MAX_WAIT,
     )
 
 

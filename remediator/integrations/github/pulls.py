@@ -8,6 +8,12 @@ one answers 409) and ``branch``. Branches: ``GET /git/ref/heads/{b}``,
 ``merge_commit_sha``). The merge's CI run: ``GET /actions/runs?head_sha=`` (of the
 target's workflow when it names one). The token needs contents, pull requests and
 actions (read) permissions.
+
+Answers are checked before use: a field missing or of the wrong type, or a body that is
+not JSON, is a transient ProviderError naming it; a PR's ``html_url`` is kept only when
+it is an https link on the host's own site (``links.py``). ``DELETE /git/refs`` answers
+422 "Reference does not exist" for a branch already gone; any other 422 (a protected
+branch, a repository rule) is a permanent error naming GitHub's message.
 """
 
 from __future__ import annotations
@@ -15,32 +21,48 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from remediator.core.errors import ProviderError
+from remediator.core.quoting import visible
 from remediator.integrations.ci import CITarget, RunStatus
-from remediator.integrations.github.client import api_client, repo_path, run_status
+from remediator.integrations.github.client import API_URL, api_client, repo_path, run_status
 from remediator.integrations.http import HttpClient
+from remediator.integrations.links import web_link
 from remediator.integrations.pulls import (
     PullRequest,
     RepoFile,
+    answer_json,
     api_time,
+    field,
     file_content,
     file_text,
+    malformed,
+    number_field,
+    sha_field,
 )
 
 STALE_STATUSES = (409,)
 """GitHub: the ``sha`` given is no longer the file's ("is at X but expected Y")."""
+GONE_MESSAGE = "reference does not exist"
+"""GitHub's 422 message for deleting a branch that is not there (compared in lower case)."""
+HOST = "github"
 
 
-def _pull(data: dict) -> PullRequest:
-    merged = bool(data.get("merged")) or bool(data.get("merged_at"))
-    state = "merged" if merged else ("open" if data.get("state") == "open" else "closed")
-    merged_at = data.get("merged_at")
+def _pull(data: dict, *, api_url: str) -> PullRequest:
+    """One pull request as the REST API gives it; states are ``open`` and ``closed``,
+    ``merged``/``merged_at`` tell a merged one."""
+    number = number_field(data, "number", host=HOST)
+    merged = data.get("merged") is True or bool(data.get("merged_at"))
+    state = field(data, "state", str, host=HOST)
+    if state not in ("open", "closed"):
+        raise malformed(HOST, f"pull request #{number} is in state {visible(state, 40)!r}")
     return PullRequest(
-        number=int(data["number"]),
-        url=data.get("html_url", ""),
-        state=state,
-        head_sha=(data.get("head") or {}).get("sha", ""),
-        merge_commit_sha=(data.get("merge_commit_sha") or "") if merged else "",
-        merged_at=api_time(merged_at),
+        number=number,
+        url=web_link(data.get("html_url"), api_url=api_url),
+        state="merged" if merged else state,
+        head_sha=sha_field(data.get("head"), "sha", host=HOST),
+        merge_commit_sha=sha_field(data, "merge_commit_sha", host=HOST, optional=True)
+        if merged
+        else "",
+        merged_at=api_time(data.get("merged_at"), host=HOST),
     )
 
 
@@ -51,16 +73,20 @@ class GitHubPulls:
         self.target = target
         self.repo_path = repo_path(target)
         self.owner = self.repo_path.split("/")[2]
+        self.api_url = (target.url or API_URL).rstrip("/")
 
     def _client(self) -> HttpClient:
         return api_client(self.target)
+
+    def _pull(self, data: dict) -> PullRequest:
+        return _pull(data, api_url=self.api_url)
 
     def branch_head(self, branch: str) -> str | None:
         path = f"{self.repo_path}/git/ref/heads/{quote(branch, safe='/')}"
         response = self._client().request("GET", path, expected=(200, 404))
         if response.status_code == 404:
             return None
-        return response.json()["object"]["sha"]
+        return sha_field(answer_json(response, host=HOST).get("object"), "sha", host=HOST)
 
     def branch_create(self, branch: str, *, base: str) -> str:
         sha = self.branch_head(base)
@@ -72,16 +98,34 @@ class GitHubPulls:
 
     def branch_delete(self, branch: str) -> None:
         path = f"{self.repo_path}/git/refs/heads/{quote(branch, safe='/')}"
-        self._client().request("DELETE", path, expected=(204, 422))  # 422: already gone
+        response = self._client().request("DELETE", path, expected=(204, 422))
+        if response.status_code == 204:
+            return
+        try:
+            message = response.json().get("message", "")
+        except (ValueError, AttributeError):
+            message = ""
+        if not isinstance(message, str) or message.strip().lower() != GONE_MESSAGE:
+            raise ProviderError(
+                f"github: cannot delete branch {branch}: 422 "
+                f"{visible(message or response.text, 200)}",
+                permanent=True,
+                status=422,
+            )
 
     def file_read(self, path: str, *, ref: str) -> RepoFile:
         url = f"{self.repo_path}/contents/{quote(path, safe='/')}"
         response = self._client().request("GET", url, params={"ref": ref}, expected=(200, 404))
-        data = response.json() if response.status_code == 200 else {}
+        data = (
+            answer_json(response, host=HOST, kind=(dict, list))
+            if response.status_code == 200
+            else {}
+        )
         if not isinstance(data, dict) or data.get("type") != "file":
             raise ProviderError(f"github: no file {path!r} on {ref!r}", permanent=True)
-        text = file_text(data.get("content", ""), host="github", path=path)
-        return RepoFile(text=text, version=data["sha"])
+        content = field(data, "content", str, host=HOST)
+        text = file_text(content, host="github", path=path)
+        return RepoFile(text=text, version=sha_field(data, "sha", host=HOST))
 
     def file_commit(self, path: str, *, branch: str, text: str, version: str, message: str) -> str:
         body = {
@@ -101,28 +145,36 @@ class GitHubPulls:
                     status=exc.status,
                 ) from exc
             raise
-        return response.json()["commit"]["sha"]
+        return sha_field(answer_json(response, host=HOST).get("commit"), "sha", host=HOST)
 
     def pull_find_open(self, branch: str, *, base: str) -> PullRequest | None:
         params = {"head": f"{self.owner}:{branch}", "base": base, "state": "open"}
-        found = self._client().request("GET", f"{self.repo_path}/pulls", params=params).json()
-        return _pull(found[0]) if found else None
+        response = self._client().request("GET", f"{self.repo_path}/pulls", params=params)
+        found = answer_json(response, host=HOST, kind=list)
+        if not found:
+            return None
+        if not isinstance(found[0], dict):
+            raise malformed(HOST, "the list of pull requests holds something else")
+        return self._pull(found[0])
 
     def pull_open(self, *, branch: str, base: str, title: str, body: str) -> PullRequest:
         data = {"title": title, "head": branch, "base": base, "body": body}
         response = self._client().request(
             "POST", f"{self.repo_path}/pulls", json=data, expected=(201,)
         )
-        return _pull(response.json())
+        return self._pull(answer_json(response, host=HOST))
 
     def pull_update(self, number: int, *, title: str, body: str) -> PullRequest:
         path = f"{self.repo_path}/pulls/{number}"
         data = {"title": title, "body": body}
-        return _pull(self._client().request("PATCH", path, json=data, expected=(200,)).json())
+        response = self._client().request("PATCH", path, json=data, expected=(200,))
+        return self._pull(answer_json(response, host=HOST))
 
     def pull_get(self, number: int) -> PullRequest:
         path = f"{self.repo_path}/pulls/{number}"
-        return _pull(self._client().request("GET", path, expected=(200,)).json())
+        return self._pull(
+            answer_json(self._client().request("GET", path, expected=(200,)), host=HOST)
+        )
 
     def merge_build(self, pull: PullRequest, *, base: str) -> RunStatus | None:
         if self.target.workflow:
@@ -131,16 +183,23 @@ class GitHubPulls:
         else:
             path = f"{self.repo_path}/actions/runs"
         params = {"head_sha": pull.merge_commit_sha, "branch": base, "per_page": "100"}
-        runs = self._client().request("GET", path, params=params).json().get("workflow_runs", [])
+        answer = answer_json(self._client().request("GET", path, params=params), host=HOST)
+        runs = answer.get("workflow_runs")
+        if not isinstance(runs, list):
+            raise malformed(HOST, "field 'workflow_runs' is not a list")
         runs = [
-            r for r in runs if r.get("head_sha", pull.merge_commit_sha) == pull.merge_commit_sha
+            r
+            for r in runs
+            if isinstance(r, dict)
+            and isinstance(r.get("id"), int)
+            and r.get("head_sha", pull.merge_commit_sha) == pull.merge_commit_sha
         ]
         if not runs:
             return None
-        newest = max(runs, key=lambda r: int(r.get("id", 0)))
+        newest = max(runs, key=lambda r: r["id"])
         return run_status(newest, {"run_id": newest["id"]})
 
     def build_status(self, provider_state: dict) -> RunStatus:
         path = f"{self.repo_path}/actions/runs/{provider_state['run_id']}"
-        run = self._client().request("GET", path, expected=(200,)).json()
+        run = answer_json(self._client().request("GET", path, expected=(200,)), host=HOST)
         return run_status(run, dict(provider_state))

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('remediator', '0007_admission_policies'),
+        ('remediator', '0008_blank_unsafe_links'),
     ]
 
     operations = [

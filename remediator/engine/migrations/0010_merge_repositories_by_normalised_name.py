@@ -180,7 +180,7 @@ def merge_repositories(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('remediator', '0008_admission_policy_require_digest'),
+        ('remediator', '0009_admission_policy_require_digest'),
         ('findings', '0012_image_digest_idx'),
     ]
 
