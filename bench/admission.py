@@ -151,6 +151,7 @@ def main() -> None:
 
     references = seed(args.images)
     env = {**os.environ, "ADMISSION_TOKEN": TOKEN, "DATA_DIR": str(DATA_DIR), "DEBUG": "false"}
+    env.setdefault("ADMISSION_RESOLVE_TAGS", "false")  # its images are in no registry
     gunicorn = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "--config", "python:remediator.gunicorn_conf", "remediator.wsgi",

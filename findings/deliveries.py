@@ -389,14 +389,17 @@ def delivery_enqueue(*, delivery_id: int, backoff: bool = True) -> bool:
     sweep (which asks even within BROKER_BACKOFF: ``backoff=False``) hands it over later."""
     from .tasks import delivery_process_task
 
+    # Written before the publish: an UPDATE after it could hold the row's lock just when
+    # the worker asks whether another worker is ingesting it (delivery_in_progress), and
+    # the task would wrongly answer "busy" and leave the delivery to the sweep.
+    queued = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED)
+    queued.update(enqueued_at=timezone.now())
     try:
         broker_publish(delivery_process_task, args=[delivery_id], backoff=backoff)
     except BrokerUnavailable as exc:
+        queued.update(enqueued_at=None)  # never reached a worker: the next sweep takes it
         logger.warning("delivery %s not enqueued (left for the sweep): %s", delivery_id, exc)
         return False
-    Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
-        enqueued_at=timezone.now()
-    )
     return True
 
 

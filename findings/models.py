@@ -83,6 +83,8 @@ class Image(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["repository", "digest"], name="image_unique_digest")
         ]
+        # Admission judges a digest by what is known of it under any repository name.
+        indexes = [models.Index(fields=["digest"], name="image_digest_idx")]
 
     def __str__(self) -> str:
         return f"{self.repository}@{self.digest}" if self.digest else str(self.repository)

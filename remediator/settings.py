@@ -379,6 +379,22 @@ ADMISSION_CLUSTER_NAME = env.str("ADMISSION_CLUSTER_NAME", default="")
 """The cluster name recorded for reviews posted to /api/v1/admission/validate."""
 ADMISSION_CACHE_SECONDS = env.int("ADMISSION_CACHE_SECONDS", default=300)
 """Longest a cached image verdict input lives (ingest and decisions invalidate sooner)."""
+# A tag is judged by the digest its registry serves now (remediator/integrations/registry/).
+ADMISSION_RESOLVE_TAGS = env.bool("ADMISSION_RESOLVE_TAGS", default=True)
+"""Ask the registry which digest a tag-only image names (else: the tag's last scan)."""
+ADMISSION_REGISTRY_TIMEOUT = env.float("ADMISSION_REGISTRY_TIMEOUT", default=1.5)
+"""Deadline for all registry lookups of one review, far below the webhook's 5 s timeout."""
+ADMISSION_REGISTRY_CACHE_SECONDS = env.int("ADMISSION_REGISTRY_CACHE_SECONDS", default=30)
+"""How long a web process trusts a registry's answer (and remembers that it failed)."""
+ADMISSION_UNVERIFIED_TAGS = env.str("ADMISSION_UNVERIFIED_TAGS", default="unknown")
+"""When the registry cannot be asked: unknown (answer as ADMISSION_UNKNOWN_IMAGES says, the
+last scanned digest's findings still deny) or last_scanned (judge that digest, warn)."""
+if ADMISSION_UNVERIFIED_TAGS not in ("unknown", "last_scanned"):
+    raise ImproperlyConfigured("ADMISSION_UNVERIFIED_TAGS must be unknown or last_scanned")
+REGISTRY_AUTH_FILE = env.str("REGISTRY_AUTH_FILE", default="")
+"""A Docker config.json (auths) with registry credentials, e.g. a mounted dockerconfigjson."""
+REGISTRY_CA_BUNDLE = env.str("REGISTRY_CA_BUNDLE", default="")
+"""CA bundle for registries with a private CA (empty: the system's trust store)."""
 ADMISSION_WRITE_DELAY_SECONDS = env.float("ADMISSION_WRITE_DELAY_SECONDS", default=1.0)
 """Admission audit events and inventory rows are written in batches this often (0: at once)."""
 ADMISSION_MAX_BYTES = env.int("ADMISSION_MAX_BYTES", default=3 * 1024 * 1024)

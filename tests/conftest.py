@@ -49,3 +49,15 @@ def broker_backoff_reset():
     BACKOFF.reset()
     yield
     BACKOFF.reset()
+
+
+@pytest.fixture(autouse=True)
+def registry_lookups_off(settings):
+    """Tests never reach a real registry: tags are judged by their last scan unless a
+    test turns ADMISSION_RESOLVE_TAGS on against its own registry."""
+    from remediator.engine.admission.tags import tag_lookups_clear
+
+    settings.ADMISSION_RESOLVE_TAGS = False
+    tag_lookups_clear()
+    yield
+    tag_lookups_clear()

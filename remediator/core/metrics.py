@@ -105,6 +105,12 @@ AUDIT_WRITE_FAILURES = Counter(
     "Audit events the database refused even written one by one: logged (quoted), not stored.",
     ["kind"],
 )
+ADMISSION_TAG_LOOKUPS = Counter(
+    "remediator_admission_tag_lookups",
+    "Tags of admission reviews looked up at their registry: resolved to a digest, missing "
+    "(no such tag), unverified (the registry could not be asked) or remembered (cached).",
+    ["result"],
+)
 
 THREAT_INTEL_REFUSED = Counter(
     "remediator_threat_intel_refused",

@@ -68,9 +68,9 @@ class AdmissionPolicyAdmin(admin.ModelAdmin):
     cached verdicts (remediator/engine/receivers.py)."""
 
     list_display = ["name", "order", "enabled", "mode", "min_severity", "fixable_for_days"]
-    list_display += ["kev", "min_epss", "image_glob", "namespace_glob"]
+    list_display += ["kev", "min_epss", "image_glob", "namespace_glob", "require_digest"]
     list_editable = ["order", "enabled", "mode"]
-    list_filter = ["enabled", "mode", "kev"]
+    list_filter = ["enabled", "mode", "kev", "require_digest"]
     search_fields = ["name", "description", "image_glob", "namespace_glob"]
     ordering = ["order", "id"]
 

@@ -59,7 +59,12 @@ def audit_record(
 
 def audit_call(record: CallRecord) -> None:
     """Every call an integration makes to an outside system (registered at start-up)."""
-    audit_record(
+    audit_storable(provider_call_event(record)).save()
+
+
+def provider_call_event(record: CallRecord) -> AuditEvent:
+    """The (unsaved) event of one outside call: admission writes it off the request path."""
+    return AuditEvent(
         kind="provider_call",
         actor_label=f"provider:{record.provider}",
         message=f"{record.method} {record.url} -> {record.status or record.error}"

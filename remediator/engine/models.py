@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from findings.models import Finding, Image, Repository, Scan, Severity, Tag
-from remediator.integrations.registry import provider_choices
+from remediator.integrations.providers import provider_choices
 
 from .validators import validate_outbound_url, validate_secret_name
 
@@ -189,6 +189,12 @@ class AdmissionPolicy(models.Model):
     )
     namespace_glob = models.CharField(
         max_length=253, blank=True, help_text='Namespace name glob, e.g. "prod-*"; empty: all.'
+    )
+    require_digest = models.BooleanField(
+        default=False,
+        help_text="Images must be given by digest (@sha256:…): a tag-only reference is denied "
+        "(enforce) or warned (warn). Such a policy judges the reference only; its finding "
+        "conditions are not used.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

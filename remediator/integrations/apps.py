@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.core import checks
 
 from findings.events import event_handler_register
-from remediator.integrations.checks import outbound_urls_check
+from remediator.integrations.checks import outbound_urls_check, registry_files_check
 
 
 class IntegrationsConfig(AppConfig):
@@ -18,3 +18,4 @@ class IntegrationsConfig(AppConfig):
 
         event_handler_register(HARBOR_EVENTS)
         checks.register(outbound_urls_check)
+        checks.register(registry_files_check)

@@ -11,7 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from remediator.engine.models import BuildTarget
-from remediator.integrations.registry import provider_for
+from remediator.integrations.providers import provider_for
 
 from .conftest import GITLAB_API_TOKEN, GITLAB_TRIGGER_TOKEN
 from .test_end_to_end import HOOK_SECRET, rebuild_until_succeeded

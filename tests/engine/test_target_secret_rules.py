@@ -15,7 +15,7 @@ from remediator.core.errors import ProviderError
 from remediator.engine.config_as_code.load import ConfigError, config_load
 from remediator.engine.models import BuildTarget
 from remediator.integrations.ci import TriggerRequest
-from remediator.integrations.registry import provider_for
+from remediator.integrations.providers import provider_for
 
 pytestmark = pytest.mark.django_db
 HARBOR_PASSWORD = "harbor-robot-password-value"

@@ -9,7 +9,7 @@ from werkzeug import Response
 
 from remediator.core.errors import ProviderError
 from remediator.integrations.http import redact_url
-from remediator.integrations.registry import PROVIDERS, provider_for
+from remediator.integrations.providers import PROVIDERS, provider_for
 
 from .conftest import TOKEN, audit_dump, provider_calls
 

@@ -35,7 +35,8 @@ ALPINE_DIGEST = "sha256:1e42bbe2508154c9126d48c2b8a75420c3544343bf86fd041fb7527e
         ("aquasec/trivy:0.56.2", ImageRef("docker.io", "aquasec/trivy", "0.56.2")),
         ("ghcr.io/a/b/c:v1", ImageRef("ghcr.io", "a/b/c", "v1")),
         ("MyOrg/App:Tag1", ImageRef("docker.io", "myorg/app", "Tag1")),
-        ("Registry.Example.COM:443/team/app", ImageRef("registry.example.com:443", "team/app")),
+        ("Registry.Example.COM:443/team/app", ImageRef("registry.example.com", "team/app")),
+        ("Registry.Example.COM:5000/team/app", ImageRef("registry.example.com:5000", "team/app")),
     ],
 )
 def test_image_reference_follows_docker_rules(text: str, expected: ImageRef) -> None:

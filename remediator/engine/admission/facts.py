@@ -1,47 +1,51 @@
-"""What the database knows about the images of a pod, cached per process.
+"""What is known about the images of a pod, cached per process.
 
-Per image reference, the digest it resolves to (the reference's own ``@sha256:…``, else
-the image its tag points at: the newest scan of the tag) and the findings the newest
-successful scan of that digest by each scanner lists, with their status, KEV and EPSS,
-plus the tag's open remediation action. Each web process keeps them in memory, tagged
-with the *generation* read from the shared cache (the database cache table, or Redis
-with CACHE_URL), which ``admission_cache_bump`` moves from any process whenever
-something they depend on changes (a scan is ingested, a finding's status or an action's
-state changes, an admission policy or a threat-intel row is edited, EPSS/KEV are
-imported). The generation is read at most once a
-second, so a request whose images are all known costs no query at all, and a change
-made in another process is seen within a second. ``ADMISSION_CACHE_SECONDS`` bounds
-what nothing reports.
+Each reference is parsed as a runtime would (``strict``) and turned into a
+:class:`~.lookups.Target`: its own ``@sha256:…``; else, for a tag, the digest its
+registry serves now (``tags.py``, with ``ADMISSION_RESOLVE_TAGS``); else — the registry
+could not be asked, or is not asked — the digest the tag had at its last scan, marked
+*unverified* with the reason. ``lookups.facts_load`` then reads, for all targets at once,
+the findings the newest successful scan of each digest by each scanner lists (under any
+repository name), with their status, KEV and EPSS, and the tag's open remediation action.
+
+Each web process keeps those facts in memory, tagged with the *generation* read from the
+shared cache (the database cache table, or Redis with CACHE_URL), which
+``admission_cache_bump`` moves from any process whenever something they depend on
+changes (a scan is ingested, a finding's status or an action's state changes, an
+admission policy or a threat-intel row is edited, EPSS/KEV are imported). The generation
+is read at most once a second, so a request whose images are all known costs no query
+at all, and a change made in another process is seen within a second.
+``ADMISSION_CACHE_SECONDS`` bounds what nothing reports. Registry answers are remembered
+apart (``ADMISSION_REGISTRY_CACHE_SECONDS``): a pushed tag is seen that soon.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.cache import cache
-from django.urls import reverse
 
-from findings.bulk import in_ids
-from findings.models import Finding, Image, Repository, Tag
+from findings.parsers.base import ImageRef
 from findings.parsers.images import try_image_reference
-from findings.seen import scan_finding_id_sets
 from remediator.core.metrics import ADMISSION_CACHE
 from remediator.core.severity import severity_rank
-from remediator.engine.models import OPEN_STATES, ActionKind, AdmissionPolicy, RemediationAction
+from remediator.engine.models import AdmissionPolicy
 
-from .rules import ActionFact, FindingFact, ImageFacts, Rule
+from .lookups import Known, Target, facts_load
+from .rules import Rule
+from .tags import TagAnswer, tags_resolve
 
 GENERATION_KEY = "admission:generation"
 POLICIES_KEY = " policies"
-"""(In the memory of references: no reference starts with a space.)"""
+"""(In the memory of targets: no target key starts with a space.)"""
 MEMORY_ENTRIES = 20_000
 GENERATION_CHECK_SECONDS = 1.0
+INVALID = "not a valid image reference"
 _seen: dict = {"value": "", "at": -1e9}
 """The shared generation as this process last read it, and when (time.monotonic())."""
-Known = tuple[ImageFacts | None, str]
-"""(facts, '') for a scanned digest; (None, why) for an unknown image."""
 
 
 def admission_cache_bump() -> None:
@@ -69,84 +73,10 @@ def load_rules() -> list[Rule]:
             min_epss=policy.min_epss,
             image_glob=policy.image_glob,
             namespace_glob=policy.namespace_glob,
+            require_digest=policy.require_digest,
         )
         for policy in AdmissionPolicy.objects.filter(enabled=True).order_by("order", "id")
     ]
-
-
-def _action(tag_ids: set[int]) -> ActionFact | None:
-    actions = list(
-        RemediationAction.objects.filter(tag_id__in=tag_ids, state__in=OPEN_STATES)
-        .only("id", "kind", "state")
-        .order_by("-id")[:10]
-    )
-    if not actions:
-        return None
-    action = next((a for a in actions if a.kind == ActionKind.REBUILD), actions[0])
-    url = settings.BASE_URL + reverse("action-detail", args=[action.pk])
-    return ActionFact(id=action.pk, kind=action.kind, state=action.state, url=url)
-
-
-def load_image(reference: str) -> Known:
-    """Facts of the digest ``reference`` names (a few indexed queries)."""
-    ref = try_image_reference(reference)
-    if ref is None:
-        return None, "not a valid image reference"
-    repository = Repository.objects.filter(registry=ref.registry, name=ref.repository).first()
-    if repository is None:
-        return None, "never scanned by any scanner Remediator hears from"
-    tag = Tag.objects.filter(repository=repository, name=ref.tag or "latest").first()
-    if ref.digest:
-        image = Image.objects.filter(repository=repository, digest=ref.digest).first()
-    else:
-        image = tag.image if tag is not None else None
-    if image is None:
-        return None, "this digest was never scanned" if ref.digest else "this tag was never scanned"
-    newest: dict[str, int] = {}
-    for scan_id, scanner in (
-        image.scans.filter(failure="")
-        .order_by("-scanned_at", "-id")
-        .values_list("id", "scanner_key")
-    ):
-        newest.setdefault(scanner, scan_id)
-    if not newest:
-        return None, "no successful scan of this digest"
-    listed = sorted({i for ids in scan_finding_id_sets(newest.values()).values() for i in ids})
-    rows = Finding.objects.filter(pk__in=in_ids(listed)).values_list(
-        "vulnerability_id",
-        "severity",
-        "severity_rank",
-        "package",
-        "fixable_since",
-        "status",
-        "accepted_until",
-        "tag_id",
-        "vulnerability__intel__kev",
-        "vulnerability__intel__epss_score",
-    )
-    findings, tag_ids = [], {tag.pk} if tag is not None else set()
-    for vuln, severity, rank, package, since, status, until, tag_id, kev, epss in rows:
-        tag_ids.add(tag_id)
-        findings.append(
-            FindingFact(
-                vulnerability=vuln,
-                severity=severity,
-                severity_rank=rank,
-                package=package,
-                fixable_since=since,
-                kev=bool(kev),
-                epss=epss,
-                status=status,
-                accepted_until=until,
-            )
-        )
-    facts = ImageFacts(
-        repository=str(repository),
-        digest=image.digest,
-        findings=tuple(findings),
-        action=_action(tag_ids) if findings else None,
-    )
-    return facts, ""
 
 
 def _generation(now: float) -> str:
@@ -185,24 +115,73 @@ _MISSING = object()
 MEMORY = _Memory()
 
 
+def _targets(
+    references: list[str],
+) -> tuple[dict[str, Target], dict[str, str], dict[str, Known]]:
+    """({reference: target}, {reference: why its tag is unverified}, {reference: known
+    already (an invalid reference)})."""
+    parsed: dict[str, ImageRef] = {}
+    invalid: dict[str, Known] = {}
+    for reference in dict.fromkeys(references):
+        ref = try_image_reference(reference, strict=True)
+        if ref is None:
+            invalid[reference] = (None, INVALID)
+        else:
+            parsed[reference] = ref
+    answers: dict[tuple[str, str], TagAnswer] = {}
+    if settings.ADMISSION_RESOLVE_TAGS:
+        answers = tags_resolve(ref for ref in parsed.values() if not ref.digest)
+    targets, unverified = {}, {}
+    for reference, ref in parsed.items():
+        if ref.digest:
+            targets[reference] = Target(ref, ref.digest)
+            continue
+        answer = answers.get((ref.name, ref.tag or "latest"))
+        if answer is not None and answer.digest:
+            targets[reference] = Target(ref, answer.digest, resolved=True)
+            continue
+        targets[reference] = Target(ref)
+        if answer is not None:
+            unverified[reference] = answer.problem or "its registry could not be asked"
+    return targets, unverified, invalid
+
+
+def _unverified(known: Known, why: str) -> Known:
+    facts, problem = known
+    if facts is None:
+        return None, f"{problem}; its registry could not be asked ({why})"
+    mode = settings.ADMISSION_UNVERIFIED_TAGS
+    return replace(facts, unverified=why, unverified_unknown=mode == "unknown"), ""
+
+
 def admission_facts(references: list[str]) -> tuple[list[Rule], dict[str, Known]]:
     """The enabled admission policies and the facts of each reference: from this
     process's memory while the shared generation has not moved (one cache read),
-    else from the database."""
+    else from the database, every reference missing from memory in one batch."""
+    targets, unverified, known = _targets(references)
     now = time.monotonic()
     generation = _generation(now)
     rules = MEMORY.get(POLICIES_KEY, generation, now)
     if rules is _MISSING:
         rules = load_rules()
         MEMORY.put(POLICIES_KEY, generation, now, rules)
-    known: dict[str, Known] = {}
-    for reference in references:
-        value = MEMORY.get(reference, generation, now)
+    by_key: dict[str, Known] = {}
+    missing: list[Target] = []
+    for target in targets.values():
+        value = MEMORY.get(target.key, generation, now)
         if value is _MISSING:
-            ADMISSION_CACHE.labels(result="miss").inc()
-            value = load_image(reference)
-            MEMORY.put(reference, generation, now, value)
+            missing.append(target)
         else:
-            ADMISSION_CACHE.labels(result="hit").inc()
-        known[reference] = value
+            by_key[target.key] = value
+    ADMISSION_CACHE.labels(result="hit").inc(len(by_key))
+    if missing:
+        loaded = facts_load(missing)
+        ADMISSION_CACHE.labels(result="miss").inc(len(loaded))
+        for key, value in loaded.items():
+            MEMORY.put(key, generation, now, value)
+        by_key.update(loaded)
+    for reference, target in targets.items():
+        value = by_key[target.key]
+        why = unverified.get(reference)
+        known[reference] = _unverified(value, why) if why else value
     return rules, known

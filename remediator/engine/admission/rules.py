@@ -4,7 +4,11 @@
 against every admission policy that applies to its namespace and repository; an
 ``enforce`` policy with matching findings denies, a ``warn`` policy adds a warning.
 Findings under an unexpired risk acceptance and false positives never match; a
-break-glass reason turns a denial into an allowance with a warning.
+break-glass reason turns a denial into an allowance with a warning. A policy that
+requires digests judges the reference only: a tag-only image is denied (or warned).
+An image is judged by its digest's findings wherever that digest was scanned, and a tag
+whose registry could not say which digest it names now carries a warning (and, by
+``ADMISSION_UNVERIFIED_TAGS``, the answer for an unknown image).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 
+from findings.parsers.images import try_image_reference
 from remediator.engine.policy import image_matches
 
 ENFORCE, WARN = "enforce", "warn"
@@ -56,6 +61,14 @@ class ImageFacts:
     digest: str
     findings: tuple[FindingFact, ...] = ()
     action: ActionFact | None = None
+    scanned_as: tuple[str, ...] = ()
+    """Where the findings come from, when not (only) under ``repository``: the same
+    digest scanned under another name or through a mirror."""
+    unverified: str = ""
+    """Why the registry could not say which digest the tag names now: ``digest`` is
+    then the one the tag had at its last scan."""
+    unverified_unknown: bool = False
+    """An unverified tag is also answered as an unknown image (findings still deny)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,8 @@ class Rule:
     min_epss: float | None = None
     image_glob: str = ""
     namespace_glob: str = ""
+    require_digest: bool = False
+    """Judges the reference only: an image given by tag alone matches."""
 
 
 @dataclass(frozen=True)
@@ -130,37 +145,96 @@ def _cve_list(facts: list[FindingFact]) -> str:
     return ", ".join(names[:MAX_CVES_NAMED]) + (f" and {more} more" if more > 0 else "")
 
 
+def _digest_required(
+    image: ImageUnderReview, rules: list[Rule], namespace: str
+) -> tuple[list[str], list[str], list[str]]:
+    """(denials, warnings, policy names) of the policies that require a digest, for an
+    image given by tag only; each shows the ``@sha256:`` form to use."""
+    ref = try_image_reference(image.reference, strict=True)
+    if ref is None or ref.digest:
+        return [], [], []
+    denials, warnings, names = [], [], []
+    facts = image.facts
+    digest = facts.digest if facts is not None and facts.digest else "sha256:<digest>"
+    for rule in rules:
+        if rule.require_digest and applies(rule, namespace=namespace, repository=ref.name):
+            names.append(rule.name)
+            text = (
+                f"image {image.reference} (container {image.container}) is given by tag "
+                f"only; admission policy {rule.name} requires a digest: {ref.name}@{digest}"
+            )
+            (denials if rule.mode == ENFORCE else warnings).append(text)
+    return denials, warnings, names
+
+
+def _check_unknown(
+    image: ImageUnderReview, unknown: str, summary: dict
+) -> tuple[list[str], list[str], dict]:
+    why = image.problem or "never scanned by any scanner Remediator hears from"
+    summary.update(verdict=f"unknown:{unknown}")
+    text = f"image {image.reference} (container {image.container}): {why}"
+    if unknown == DENY:
+        return [text], [], summary
+    return [], ([text] if unknown == WARN else []), summary
+
+
+def _unverified(image: ImageUnderReview, facts: ImageFacts, unknown: str) -> tuple[str, str]:
+    """(denial, warning) of a tag whose current digest the registry could not give."""
+    text = (
+        f"image {image.reference} (container {image.container}): its registry could not "
+        f"say which digest the tag names now ({facts.unverified}); judged by the digest it "
+        f"had when last scanned, {facts.digest[:19]}…"
+    )
+    if facts.unverified_unknown and unknown == DENY:
+        return f"{text}, and answered as an unknown image", ""
+    return "", text
+
+
 def _check_image(
     image: ImageUnderReview, rules: list[Rule], namespace: str, now: datetime, unknown: str
 ) -> tuple[list[str], list[str], dict]:
     """(denials, warnings, audit summary) for one image."""
     summary: dict = {"container": image.container, "image": image.reference}
+    pin_denials, pin_warnings, pinned_by = _digest_required(image, rules, namespace)
+    if pinned_by:
+        summary["digest_required_by"] = pinned_by
+    rules = [rule for rule in rules if not rule.require_digest]
     if image.facts is None:
-        why = image.problem or "never scanned by any scanner Remediator hears from"
-        summary.update(verdict=f"unknown:{unknown}")
-        text = f"image {image.reference} (container {image.container}): {why}"
-        if unknown == DENY:
-            return [text], [], summary
-        return [], ([text] if unknown == WARN else []), summary
+        denials, warnings, summary = _check_unknown(image, unknown, summary)
+        denials, warnings = pin_denials + denials, pin_warnings + warnings
+        if pin_denials:
+            summary["verdict"] = DENY
+        return denials, warnings, summary
     facts = image.facts
-    summary.update(digest=facts.digest, policies=[], vulnerabilities=[])
-    denials, warnings, accepted = [], [], 0
+    summary.update(digest=facts.digest, policies=[*pinned_by], vulnerabilities=[])
+    if facts.scanned_as:
+        summary["scanned_as"] = list(facts.scanned_as)
+    denials, warnings, accepted = pin_denials, pin_warnings, 0
+    if facts.unverified:
+        summary["unverified"] = facts.unverified
+        denial, warning = _unverified(image, facts, unknown)
+        denials += [denial] if denial else []
+        warnings += [warning] if warning else []
+    scanned = f"; scanned as {', '.join(facts.scanned_as)}" if facts.scanned_as else ""
+    matched = False
     for rule in rules:
-        if not applies(rule, namespace=namespace, repository=facts.repository):
+        names = (facts.repository, *facts.scanned_as)
+        if not any(applies(rule, namespace=namespace, repository=name) for name in names):
             continue
         hits = [f for f in facts.findings if matches(rule, f, now)]
         kept = [f for f in hits if not _accepted(f, now)]
         accepted += len(hits) - len(kept)
         if not kept:
             continue
+        matched = True
         summary["policies"].append(rule.name)
         summary["vulnerabilities"] += sorted({f.vulnerability for f in kept})
         text = (
-            f"image {facts.repository}@{facts.digest[:19]}… (container {image.container}) "
-            f"has {_cve_list(kept)} (admission policy {rule.name})"
+            f"image {facts.repository}@{facts.digest[:19]}… (container {image.container}"
+            f"{scanned}) has {_cve_list(kept)} (admission policy {rule.name})"
         )
         (denials if rule.mode == ENFORCE else warnings).append(text)
-    if (denials or warnings) and facts.action is not None:
+    if matched and facts.action is not None:
         note = f"fix under way: {facts.action.label()}"
         (denials if denials else warnings).append(note)
     summary["accepted"] = accepted

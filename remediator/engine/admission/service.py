@@ -38,8 +38,9 @@ from .rules import DENY, Decision, ImageUnderReview, Rule, decide
 log = logging.getLogger(__name__)
 UNAVAILABLE = "Remediator could not read what it knows about this image"
 RECORDED_OPERATIONS = ("CREATE", "UPDATE")
-LOOKUP_BATCH = 10
-"""References asked of ``facts`` at a time; the deadline is checked between batches."""
+LOOKUP_BATCH = 100
+"""References asked of ``facts`` at a time (each batch is read in a fixed number of queries
+and its tags resolved in parallel); the deadline is checked between batches."""
 
 
 @dataclass

@@ -81,6 +81,7 @@ ADMISSION_KEYS: dict[str, tuple[str, str]] = {
     "min_epss": ("min_epss", _UNIT),
     "image": ("image_glob", _STR),
     "namespace": ("namespace_glob", _STR),
+    "require_digest": ("require_digest", _BOOL),
 }
 
 

@@ -24,7 +24,7 @@ from remediator.engine.policy import image_matches
 from remediator.integrations.aqua.client import AquaClient, AquaImage
 from remediator.integrations.ci import CIProvider, RunStatus, TriggerRequest
 from remediator.integrations.links import web_link
-from remediator.integrations.registry import provider_for
+from remediator.integrations.providers import provider_for
 
 from .actions import ActionNotAllowed, action_transition
 from .aqua import image_risky_mark

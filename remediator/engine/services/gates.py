@@ -25,7 +25,7 @@ from remediator.engine.models import (
     Approval,
     RemediationAction,
 )
-from remediator.integrations.registry import PULL_HOSTS
+from remediator.integrations.providers import PULL_HOSTS
 
 from .actions import ActionNotAllowed, action_transition
 from .dispatch import build_target_for

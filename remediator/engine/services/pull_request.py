@@ -31,8 +31,8 @@ from remediator.engine.audit import audit_record
 from remediator.engine.dockerfile import patch_for_findings
 from remediator.engine.models import ActionState, FixPullRequest, RemediationAction
 from remediator.integrations.ci import RunStatus
+from remediator.integrations.providers import pull_host_for
 from remediator.integrations.pulls import PullHost, PullRequest
-from remediator.integrations.registry import pull_host_for
 
 from .actions import ActionNotAllowed, action_transition
 from .pull_request_text import pull_text

@@ -17,7 +17,7 @@ from remediator.core.errors import ProviderError
 from remediator.core.secrets import MissingSecret, SecretNameRefused, read_target_secret
 from remediator.engine.models import BuildTarget, Provider
 from remediator.integrations.outbound import outbound_url_problem
-from remediator.integrations.registry import provider_for
+from remediator.integrations.providers import provider_for
 
 PROJECT_SHAPES = {
     "github": (re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"), "owner/repo"),

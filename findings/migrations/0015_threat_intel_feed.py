@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('findings', '0013_refused_findings'),
+        ('findings', '0014_image_digest_idx'),
     ]
 
     operations = [
