@@ -538,6 +538,36 @@ class ThreatIntel(models.Model):
         return f"intel for {self.vulnerability_id}"
 
 
+class ThreatIntelFeed(models.Model):
+    """The snapshot of one feed (EPSS or KEV) now in ThreatIntel, and the last import
+    that was refused: what the pages show as the freshness of exploit data, and what a
+    new snapshot is compared with (an older release is stale, a much smaller one shrunk).
+    """
+
+    class Feed(models.TextChoices):
+        EPSS = "epss", "EPSS"
+        KEV = "kev", "KEV"
+
+    feed = models.CharField(max_length=10, primary_key=True, choices=Feed.choices)
+    version = models.CharField(
+        max_length=60, blank=True, help_text="KEV catalogVersion / EPSS model and score date."
+    )
+    released_at = models.DateTimeField(
+        null=True, blank=True, help_text="KEV dateReleased / EPSS score_date of the snapshot."
+    )
+    rows = models.PositiveIntegerField(default=0, help_text="CVEs in the snapshot.")
+    imported_at = models.DateTimeField(null=True, blank=True)
+    refused_at = models.DateTimeField(null=True, blank=True)
+    refused_reason = models.CharField(max_length=20, blank=True)
+    refused_detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "threat intelligence feed"
+
+    def __str__(self) -> str:
+        return f"{self.feed} {self.version}"
+
+
 class RunningImage(models.Model):
     """Inventory: one container of one workload seen running an image digest.
 

@@ -113,7 +113,7 @@ def finding_decide(
     if to != S.OPEN and not reason:
         raise StatusNotAllowed("a reason is required", code="invalid")
     if until is not None and until <= timezone.now():
-        raise StatusNotAllowed("the acceptance must end in the future", code="invalid")
+        raise StatusNotAllowed("the acceptance must end in the future", code="until_past")
     with transaction.atomic():
         finding = Finding.objects.select_for_update().get(pk=finding_id)
         allowed_from = DECIDED if to == S.OPEN else (S.OPEN,)

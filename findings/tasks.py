@@ -6,11 +6,13 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
 from remediator.core.errors import ProviderError
+from remediator.core.time_limits import task_soft_limit
 
 from .deliveries import (
     DeliveryRejected,
@@ -75,31 +77,44 @@ def _delivery_process(task, delivery_id: int, outage_waits: int) -> str:
         delivery_run(delivery=delivery)
     except DeliveryRejected:
         return "rejected"
+    except SoftTimeLimitExceeded as exc:
+        # The ingest transaction rolled back: nothing of the report is stored. A slow
+        # outside call or a busy database may pass; a report that is always too slow
+        # gives up after DELIVERY_MAX_RETRIES like any transient failure.
+        limit = task_soft_limit(task)
+        problem = f"processing stopped at its time limit ({limit:g} s, DELIVERY_TIME_LIMIT)"
+        return _retry_later(task, delivery, problem, exc, outage_waits)
     except TRANSIENT as exc:
         if isinstance(exc, ProviderError) and exc.permanent:
             raise
-        retries = task.request.retries - outage_waits
-        countdown = _backoff(retries)
-        # enqueued_at = when the retry is due, so the sweep (DELIVERY_REQUEUE_AFTER) counts
-        # from then and does not cut the backoff short with a second copy of the task.
-        # With the database down this write fails too: delivery_process_task retries.
-        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.QUEUED).update(
-            attempts=F("attempts") + 1,
-            error=f"retrying: {exc}"[:2000],
-            enqueued_at=timezone.now() + timedelta(seconds=countdown),
-        )
-        if retries >= settings.DELIVERY_MAX_RETRIES:
-            reason = f"gave up after {retries + 1} attempts: {exc}"
-            delivery_reject(delivery=delivery, reason=reason)
-            return "rejected"
-        logger.warning("delivery %s: transient failure, retrying: %s", delivery_id, exc)
-        raise task.retry(exc=exc, countdown=countdown) from exc
+        return _retry_later(task, delivery, str(exc), exc, outage_waits)
     except Exception as exc:  # a bug must not leave the delivery queued for ever
         logger.exception("delivery %s: processing failed", delivery_id)
         reason = f"internal error: {type(exc).__name__}: {exc}"[:2000]
         delivery_reject(delivery=delivery, reason=f"{reason} (reprocess it after a fix)")
         return "rejected"
     return Delivery.objects.get(pk=delivery_id).status
+
+
+def _retry_later(task, delivery: Delivery, problem: str, exc: Exception, outage_waits: int) -> str:
+    """Mark the delivery for a retry after the backoff (or reject it when retries are
+    spent), then raise Celery's Retry."""
+    retries = task.request.retries - outage_waits
+    countdown = _backoff(retries)
+    # enqueued_at = when the retry is due, so the sweep (DELIVERY_REQUEUE_AFTER) counts
+    # from then and does not cut the backoff short with a second copy of the task.
+    # With the database down this write fails too: delivery_process_task retries.
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.QUEUED).update(
+        attempts=F("attempts") + 1,
+        error=f"retrying: {problem}"[:2000],
+        enqueued_at=timezone.now() + timedelta(seconds=countdown),
+    )
+    if retries >= settings.DELIVERY_MAX_RETRIES:
+        reason = f"gave up after {retries + 1} attempts: {problem}"
+        delivery_reject(delivery=delivery, reason=reason)
+        return "rejected"
+    logger.warning("delivery %s: transient failure, retrying: %s", delivery.pk, problem)
+    raise task.retry(exc=exc, countdown=countdown) from exc
 
 
 @shared_task(name="findings.delivery_sweep")

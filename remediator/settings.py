@@ -220,6 +220,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "remediator.api.schema.ApiAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # the API takes JSON bodies only
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Remediator API",
@@ -229,6 +230,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "remediator.api.schema_plain_views.schema_postprocess",
+    ],
 }
 
 # --- Ingestion
@@ -474,6 +479,21 @@ EPSS_URL = env.str("EPSS_URL", default="")
 KEV_URL = env.str("KEV_URL", default="")
 """e.g. https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"""
 THREAT_INTEL_REFRESH_HOURS = env.float("THREAT_INTEL_REFRESH_HOURS", default=24.0)
+# A snapshot replaces the one in place, so one that is not believable is refused
+# (findings/threat_intel/sanity.py; manage.py threat_intel_import --force imports it).
+THREAT_INTEL_MAX_SKIPPED = env.float("THREAT_INTEL_MAX_SKIPPED", default=0.01)
+"""Largest fraction of a file's rows that may be unreadable; real files have none."""
+THREAT_INTEL_MIN_RETAINED = env.float("THREAT_INTEL_MIN_RETAINED", default=0.9)
+"""A new snapshot must hold at least this fraction of the current one's CVEs (KEV only
+grows; EPSS grows daily with the CVEs published)."""
+THREAT_INTEL_DOWNLOAD_DEADLINE = env.float("THREAT_INTEL_DOWNLOAD_DEADLINE", default=300.0)
+"""Seconds a feed's whole body may take (EPSS ~2 MB gzipped: 20 s at 100 KB/s)."""
+if not 0 <= THREAT_INTEL_MAX_SKIPPED < 1 or not 0 <= THREAT_INTEL_MIN_RETAINED <= 1:
+    raise ImproperlyConfigured(
+        "THREAT_INTEL_MAX_SKIPPED must be in [0, 1) and THREAT_INTEL_MIN_RETAINED in [0, 1]"
+    )
+if THREAT_INTEL_DOWNLOAD_DEADLINE <= 0:
+    raise ImproperlyConfigured("THREAT_INTEL_DOWNLOAD_DEADLINE must be positive")
 if EPSS_URL or KEV_URL:
     CELERY_BEAT_SCHEDULE["remediator-threat-intel-refresh"] = {
         "task": "remediator.threat_intel_refresh",
@@ -566,6 +586,53 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel")):
             f"countdown ({_LONGEST_COUNTDOWN:.0f} s) or delayed retries run twice"
         )
     CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CELERY_VISIBILITY_TIMEOUT
+
+# --- Task time limits: no task runs unbounded. At the soft limit Celery raises
+# SoftTimeLimitExceeded inside the task (its transaction rolls back; the task records why:
+# a delivery marked for retry, an action failed with the reason, a feed refused); at the
+# hard limit, TASK_TIME_LIMIT_GRACE later, the pool process is killed (acks_late and
+# reject_on_worker_lost above requeue the task). Enforced by the prefork pool (the
+# Procfile's worker); the solo pool has no time limits.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("TASK_SOFT_TIME_LIMIT", default=300)
+"""Every task not listed below: sweeps, expiries, notifications, polls take seconds."""
+TASK_TIME_LIMIT_GRACE = env.int("TASK_TIME_LIMIT_GRACE", default=60)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + TASK_TIME_LIMIT_GRACE
+DELIVERY_TIME_LIMIT = env.int("DELIVERY_TIME_LIMIT", default=900)
+"""Ingest of one delivery: a 51 MB, 20,000-finding report takes 3 s on PostgreSQL; the
+largest body (64 MiB) on a busy SQLite, or a Harbor report fetch through its timeouts and
+retries (about 3 minutes), still ends well inside 15 minutes."""
+ACTION_TIME_LIMIT = env.int("ACTION_TIME_LIMIT", default=600)
+"""Dispatching an action or updating its pull request: a handful of outside calls, each
+bounded by PROVIDER_* timeouts and retries and GITHUB_RATE_LIMIT_MAX_WAIT."""
+POLICY_DRY_RUN_TIME_LIMIT = env.int("POLICY_DRY_RUN_TIME_LIMIT", default=1200)
+"""The policy dry run over every open finding (minutes at a million findings)."""
+THREAT_INTEL_TIME_LIMIT = env.int(
+    "THREAT_INTEL_TIME_LIMIT", default=int(2 * THREAT_INTEL_DOWNLOAD_DEADLINE + 600)
+)
+"""Two downloads within their deadline, then the imports (EPSS: 18 s on SQLite)."""
+CELERY_TASK_ANNOTATIONS = {
+    name: {"soft_time_limit": soft, "time_limit": soft + TASK_TIME_LIMIT_GRACE}
+    for name, soft in {
+        "findings.delivery_process": DELIVERY_TIME_LIMIT,
+        "remediator.action_dispatch": ACTION_TIME_LIMIT,
+        "remediator.action_pull_request_update": ACTION_TIME_LIMIT,
+        "remediator.policy_dry_run_refresh": POLICY_DRY_RUN_TIME_LIMIT,
+        "remediator.threat_intel_refresh": THREAT_INTEL_TIME_LIMIT,
+        # a notification: a mail and a Slack post, each bounded by their own timeouts
+        "remediator.admission_break_glass_notify": min(60, CELERY_TASK_SOFT_TIME_LIMIT),
+    }.items()
+}
+_LONGEST_TASK = max(
+    CELERY_TASK_TIME_LIMIT, *(a["time_limit"] for a in CELERY_TASK_ANNOTATIONS.values())
+)
+if min(CELERY_TASK_SOFT_TIME_LIMIT, TASK_TIME_LIMIT_GRACE) <= 0:
+    raise ImproperlyConfigured("TASK_SOFT_TIME_LIMIT and TASK_TIME_LIMIT_GRACE must be positive")
+_REDIS = CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel"))
+if _REDIS and CELERY_VISIBILITY_TIMEOUT <= _LONGEST_TASK:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT} must exceed the longest task "
+        f"time limit ({_LONGEST_TASK} s) or a running task is handed to a second worker"
+    )
 
 # --- Roles and hardening (remediator/api/permissions.py, README "Security model").
 # Behind a TLS-terminating proxy: it sets X-Forwarded-Proto/-For (and strips clients' own).

@@ -13,6 +13,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, Round
 
+from findings.models import ThreatIntelFeed
+
 KEV = "vulnerability__intel__kev"
 EPSS = "vulnerability__intel__epss_score"
 EPSS_SCALE = 100_000
@@ -51,6 +53,12 @@ def sorted_by(queryset: QuerySet, sort: str) -> tuple[QuerySet, tuple[str, ...]]
     if keys[0].lstrip("-") in ("risk_rank", "epss_rank"):
         queryset = with_risk(queryset)
     return queryset, keys
+
+
+def feeds_status() -> list[object]:
+    """Each feed's ThreatIntelFeed row (EPSS, then KEV): the snapshot in place, when it was
+    imported, the last refusal. A feed never imported nor refused has no row."""
+    return list(ThreatIntelFeed.objects.order_by("feed"))
 
 
 def intel_of(vulnerability: object) -> object | None:

@@ -4,22 +4,29 @@ Each import is all or nothing: a file that turns out not to be of its format hal
 (a truncated gzip, a broken header) rolls back every row it wrote. Rows it could not
 read are skipped and reported in the result. Both files are full snapshots, so a
 CVE missing from the new file loses what the old one said (its EPSS score, or its
-KEV listing).
+KEV listing) -- which is why a file that is not a believable snapshot (``sanity``) is
+refused with :class:`ThreatIntelRefused` unless ``force``, and rolls back too.
+ThreatIntelFeed keeps what is in place per feed (release, size, when imported) and
+the last refusal.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from findings.models import ThreatIntel
+from findings.models import ThreatIntel, ThreatIntelFeed
 
-from .parse import EpssReader, ThreatIntelFormatError, parse_kev, text_lines
+from .parse import EpssReader, ThreatIntelFormatError, day_start, parse_kev, text_lines
+from .sanity import Current, Limits, Snapshot, ThreatIntelRefused, early_refusal, refusal
 
 BATCH_SIZE = 5000
+DEFAULT_LIMITS = Limits()
 EPSS_FIELDS = ["epss_score", "epss_percentile", "epss_date", "updated_at"]
 KEV_FIELDS = [
     "kev",
@@ -41,6 +48,8 @@ class ImportResult:
     skipped_examples: list[str] = field(default_factory=list)
     cleared: int = 0
     """Rows that lost their EPSS score / KEV listing because the new file no longer names them."""
+    forced: str = ""
+    """The sanity rule ``--force`` overrode ("shrunk", "stale"...), or ""."""
 
     def as_dict(self) -> dict:
         return {
@@ -50,7 +59,56 @@ class ImportResult:
             "skipped": self.skipped,
             "skipped_examples": self.skipped_examples,
             "cleared": self.cleared,
+            "forced": self.forced,
         }
+
+
+def _current(feed: str) -> Current:
+    """The snapshot in place, its feed row locked until the import's transaction ends."""
+    row = ThreatIntelFeed.objects.select_for_update().filter(feed=feed).first()
+    if feed == "kev":
+        return Current(
+            rows=ThreatIntel.objects.filter(kev=True).count(),
+            released=row.released_at if row else None,
+        )
+    scored = ThreatIntel.objects.filter(epss_score__isnull=False)
+    released = row.released_at if row else day_start(scored.aggregate(d=Max("epss_date"))["d"])
+    return Current(rows=scored.count(), released=released)
+
+
+def _check(problem: ThreatIntelRefused | None, force: bool) -> str:
+    """Raise ``problem`` unless forced; the overridden reason, or ""."""
+    if problem is None:
+        return ""
+    if not force:
+        raise problem
+    return problem.reason
+
+
+def _feed_imported(
+    feed: str, *, version: str, released: datetime | None, rows: int
+) -> ThreatIntelFeed:
+    return ThreatIntelFeed.objects.update_or_create(
+        feed=feed,
+        defaults={
+            "version": version[:60],
+            "released_at": released,
+            "rows": rows,
+            "imported_at": timezone.now(),
+        },
+    )[0]
+
+
+def feed_refusal_record(*, feed: str, reason: str, detail: str) -> None:
+    """Remember the last refused import of ``feed`` (the snapshot in place is untouched)."""
+    ThreatIntelFeed.objects.update_or_create(
+        feed=feed,
+        defaults={
+            "refused_at": timezone.now(),
+            "refused_reason": reason[:20],
+            "refused_detail": detail[:500],
+        },
+    )
 
 
 def _upsert(rows: list[ThreatIntel], fields: list[str]) -> None:
@@ -59,10 +117,25 @@ def _upsert(rows: list[ThreatIntel], fields: list[str]) -> None:
     )
 
 
-def epss_import(*, stream: IO[bytes], batch_size: int = BATCH_SIZE) -> ImportResult:
-    """Upsert every score of an EPSS file (gzip or plain), streamed in batches."""
+def epss_import(
+    *,
+    stream: IO[bytes],
+    batch_size: int = BATCH_SIZE,
+    limits: Limits = DEFAULT_LIMITS,
+    force: bool = False,
+) -> ImportResult:
+    """Upsert every score of an EPSS file (gzip or plain), streamed in batches.
+
+    Raises ThreatIntelFormatError (not an EPSS file) or ThreatIntelRefused (not a
+    believable snapshot, unless ``force``); either way nothing is changed.
+    """
+    now = timezone.now()
     with transaction.atomic():
         reader = EpssReader(text_lines(stream))
+        current = _current("epss")
+        released = day_start(reader.score_date)
+        head = Snapshot("epss", rows=0, released=released)
+        forced = _check(early_refusal(head, current, now=now), force)
         day = reader.score_date or timezone.localdate()
         imported = 0
         batch: list[ThreatIntel] = []
@@ -86,30 +159,50 @@ def epss_import(*, stream: IO[bytes], batch_size: int = BATCH_SIZE) -> ImportRes
                 f"epss: no score could be read ({reader.skipped.count} rows skipped: "
                 f"{'; '.join(reader.skipped.examples) or 'the file has no rows'})"
             )
+        snapshot = Snapshot("epss", rows=imported, skipped=reader.skipped.count, released=released)
+        forced = _check(refusal(snapshot, current, limits, now=now), force) or forced
         cleared = (
             ThreatIntel.objects.filter(epss_score__isnull=False)
             .exclude(epss_date=day)
             .update(epss_score=None, epss_percentile=None, epss_date=None)
         )
+        version = " ".join(filter(None, [reader.model_version, day.isoformat()]))
+        _feed_imported("epss", version=version, released=released, rows=imported)
     return ImportResult(
         feed="epss",
-        version=" ".join(filter(None, [reader.model_version, day.isoformat()])),
+        version=version,
         imported=imported,
         skipped=reader.skipped.count,
         skipped_examples=reader.skipped.examples,
         cleared=cleared,
+        forced=forced,
     )
 
 
-def kev_import(*, data: bytes) -> ImportResult:
-    """Mark every CVE of CISA's catalogue as known exploited; unmark those it dropped."""
+def kev_import(
+    *, data: bytes, limits: Limits = DEFAULT_LIMITS, force: bool = False
+) -> ImportResult:
+    """Mark every CVE of CISA's catalogue as known exploited; unmark those it dropped.
+
+    Raises ThreatIntelFormatError (not the catalogue) or ThreatIntelRefused (not a
+    believable snapshot, unless ``force``); either way nothing is changed.
+    """
     catalog = parse_kev(data)
     if not catalog.entries:
         raise ThreatIntelFormatError(
             f"kev: the catalogue lists no usable entry ({catalog.skipped.count} skipped)"
         )
     listed = {e.cve for e in catalog.entries}
+    snapshot = Snapshot(
+        "kev",
+        rows=len(catalog.entries),
+        skipped=catalog.skipped.count,
+        listed=catalog.listed,
+        declared=catalog.declared,
+        released=catalog.released_at,
+    )
     with transaction.atomic():
+        forced = _check(refusal(snapshot, _current("kev"), limits, now=timezone.now()), force)
         rows = [
             ThreatIntel(
                 vulnerability_id=e.cve,
@@ -137,6 +230,7 @@ def kev_import(*, data: bytes) -> ImportResult:
                 kev_ransomware="",
                 kev_name="",
             )
+        _feed_imported("kev", version=catalog.version, released=snapshot.released, rows=len(rows))
     return ImportResult(
         feed="kev",
         version=catalog.version,
@@ -144,4 +238,5 @@ def kev_import(*, data: bytes) -> ImportResult:
         skipped=catalog.skipped.count,
         skipped_examples=catalog.skipped.examples,
         cleared=cleared,
+        forced=forced,
     )

@@ -1,4 +1,10 @@
-"""Query filters of the read API (django-filter)."""
+"""Query filters of the read API (django-filter), strict about types as the schema is.
+
+django-filter reads an empty value (``?since=``, ``?repository=``, ``?source=``) as "no
+filter" and an unknown boolean (``?kev=abc``) as "not given"; the schema says these are
+a date-time, an integer, an enum, a boolean. Here anything that is not a value of the
+filter's type is refused (400), as the schema says; only free text may be empty.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import django_filters as filters
 from django import forms
 from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
 from findings.models import (
     Delivery,
@@ -20,6 +27,28 @@ from findings.querysets import repository_q
 from findings.seen import findings_seen_by
 from findings.threat_intel.queries import epss_at_least, kev_q
 from remediator.core.storable import BIGINT_MAX, utc_datetime
+
+
+class TypedValuesForm(forms.Form):
+    """A filter form that refuses an empty value for any filter that is not free text."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            if isinstance(field, forms.CharField) or self.data is None:
+                continue
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else ()
+            if "" in values:
+                self.add_error(name, "an empty value is not one; leave the parameter out")
+        return cleaned
+
+
+class ApiFilterSet(filters.FilterSet):
+    """The base of every API filter: typed values only (TypedValuesForm)."""
+
+    def get_form_class(self) -> type[forms.Form]:
+        form = super().get_form_class()
+        return type(form.__name__, (TypedValuesForm, form), {})
 
 
 class CommaMultipleField(forms.MultipleChoiceField):
@@ -52,6 +81,7 @@ class SinceFilter(filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
 class IdFilter(filters.NumberFilter):
     """A database id: a whole number from 1 to 2**63-1 (else 400, never an overflow)."""
 
@@ -63,7 +93,43 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-class ImageFilter(filters.FilterSet):
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or ``1``/``0``, any case); empty means not given. Django's
+    NullBooleanField reads anything else (``?kev=abc``) as "not given": refused here."""
+
+    TRUE = ("true", "1")
+    FALSE = ("false", "0")
+
+    def to_python(self, value: object) -> bool | None:
+        if value in (None, "") or isinstance(value, bool):
+            return value if isinstance(value, bool) else None
+        text = str(value).strip().lower()
+        if text in self.TRUE or text in self.FALSE:
+            return text in self.TRUE
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+
+@extend_schema_field({"type": "boolean"})
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs) -> None:
+        # django-filter's boolean widgets turn what they do not know into None first
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": 1})
+class UnitFilter(filters.NumberFilter):
+    """A probability: a number from 0 to 1."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 1)
+        super().__init__(*args, **kwargs)
+
+
+class ImageFilter(ApiFilterSet):
     image = filters.CharFilter(method="filter_image", label="Repository, with or without registry")
     registry = filters.CharFilter()
 
@@ -75,7 +141,7 @@ class ImageFilter(filters.FilterSet):
         return queryset.filter(repository_q(value))
 
 
-class ScanFilter(filters.FilterSet):
+class ScanFilter(ApiFilterSet):
     image = filters.CharFilter(method="filter_image", label="Repository, with or without registry")
     repository = IdFilter(field_name="image__repository_id")
     tag = filters.CharFilter(field_name="tag__name")
@@ -91,10 +157,10 @@ class ScanFilter(filters.FilterSet):
         return queryset.filter(repository_q(value, "image__repository__"))
 
 
-class FindingFilter(filters.FilterSet):
+class FindingFilter(ApiFilterSet):
     severity = CommaMultipleChoiceFilter(choices=Severity.choices)
     status = CommaMultipleChoiceFilter(choices=Finding.Status.choices)
-    fixable = filters.BooleanFilter()
+    fixable = StrictBooleanFilter()
     image = filters.CharFilter(method="filter_image", label="Repository, with or without registry")
     repository = IdFilter(field_name="repository_id")
     tag = filters.CharFilter(field_name="tag__name")
@@ -103,10 +169,8 @@ class FindingFilter(filters.FilterSet):
     vulnerability = filters.CharFilter(field_name="vulnerability_id")
     scan = IdFilter(method="filter_scan", label="Findings that this scan saw")
     since = SinceFilter(method="filter_since", label="Last seen at or after")
-    kev = filters.BooleanFilter(method="filter_kev", label="In CISA's KEV catalogue")
-    epss_min = filters.NumberFilter(
-        method="filter_epss_min", min_value=0, max_value=1, label="EPSS score at least (0..1)"
-    )
+    kev = StrictBooleanFilter(method="filter_kev", label="In CISA's KEV catalogue")
+    epss_min = UnitFilter(method="filter_epss_min", label="EPSS score at least (0..1)")
 
     class Meta:
         model = Finding
@@ -131,7 +195,7 @@ class FindingFilter(filters.FilterSet):
         return findings_seen_by(queryset, value)
 
 
-class VulnerabilityFilter(filters.FilterSet):
+class VulnerabilityFilter(ApiFilterSet):
     severity = CommaMultipleChoiceFilter(choices=Severity.choices)
 
     class Meta:
@@ -139,7 +203,7 @@ class VulnerabilityFilter(filters.FilterSet):
         fields = ["severity"]
 
 
-class DeliveryFilter(filters.FilterSet):
+class DeliveryFilter(ApiFilterSet):
     status = CommaMultipleChoiceFilter(choices=Delivery.Status.choices)
     source = filters.ChoiceFilter(choices=Source.choices)
     channel = filters.CharFilter()

@@ -35,6 +35,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from findings.models import Delivery
 from findings.spool import spool_stats, spool_writable
 from findings.tasks import delivery_process_task
+from findings.threat_intel.queries import feeds_status
 from remediator.core.broker_timeouts import broker_timeout_options
 from remediator.engine.models import RemediationAction
 
@@ -157,6 +158,27 @@ def _database_families():
     for row in rows:
         actions.add_metric([row["kind"], row["state"]], row["n"])
     yield actions
+    yield from _threat_intel_families()
+
+
+def _threat_intel_families():
+    """The freshness of exploit data: alert when an import has not landed for days."""
+    imported = GaugeMetricFamily(
+        "remediator_threat_intel_imported_timestamp_seconds",
+        "When the EPSS / KEV snapshot in place was imported (Unix time).",
+        labels=["feed"],
+    )
+    size = GaugeMetricFamily(
+        "remediator_threat_intel_snapshot_rows",
+        "CVEs in the EPSS / KEV snapshot in place.",
+        labels=["feed"],
+    )
+    for feed in feeds_status():
+        if feed.imported_at is not None:
+            imported.add_metric([feed.feed], feed.imported_at.timestamp())
+            size.add_metric([feed.feed], feed.rows)
+    yield imported
+    yield size
 
 
 def _registry() -> CollectorRegistry:

@@ -3,6 +3,10 @@
 DRF decodes the cursor's base64 and query string but leaves the position as
 text for the ORM, where ``?cursor=`` tampered to ``p=abc`` or ``p=1e99`` raised
 a 500. Here the position must be an id the ordering column can hold, else 400.
+``?page_size=`` is a preference: anything but a whole number means the default, more
+than ``max_page_size`` means that many, and the schema says so (a string). The schema
+documents the cursor's own shape (base64 text, format ``cursor``): what is not of that
+shape is refused before decoding.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from remediator.core.storable import is_bigint, is_storable_text
 from .errors import ApiError
 
 _ID = re.compile(r"-?[0-9]{1,19}")
-_BASE64 = re.compile(r"[A-Za-z0-9+/=]{1,1000}")
+MAX_CURSOR = 1000
+_BASE64 = re.compile(rf"[A-Za-z0-9+/=]{{1,{MAX_CURSOR}}}")
 
 
 def _invalid() -> ApiError:
@@ -31,6 +36,30 @@ class NewestFirst(CursorPagination):
     ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "The `next` or `previous` link's cursor: opaque, base64.",
+                "schema": {
+                    "type": "string",
+                    "format": "cursor",
+                    "pattern": f"^[A-Za-z0-9+/=]{{1,{MAX_CURSOR}}}$",
+                },
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Results per page: a whole number, at most "
+                f"{self.max_page_size} (more is {self.max_page_size}); anything else means the "
+                f"default, {self.page_size}. Lenient on purpose: a page size is a preference.",
+                "schema": {"type": "string"},
+            },
+        ]
 
     def check_position(self, text: str) -> None:
         """ApiError(400) unless the ordering column could hold ``text``."""

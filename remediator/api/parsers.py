@@ -8,7 +8,7 @@ answered 500. This one answers 400 ``parse_error`` naming the problem.
 from __future__ import annotations
 
 from rest_framework.exceptions import ParseError as DrfParseError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser
 
 from findings.parsers import ParseError, load_json
 
@@ -21,4 +21,6 @@ class StrictJSONParser(JSONParser):
             raise DrfParseError(f"JSON parse error - {exc}") from None
 
 
-API_PARSERS = [StrictJSONParser, FormParser, MultiPartParser]
+API_PARSERS = [StrictJSONParser]
+"""The API takes JSON bodies only, as its schema says: a form or multipart body (which
+cannot carry null, numbers or booleans) is answered 415."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -13,6 +14,7 @@ from drf_spectacular.utils import (
 
 from findings.parsers import SOURCES
 from remediator.api.permissions import view_requirements
+from remediator.api.serializers.fields import TextField
 from remediator.api.serializers.findings import ErrorSerializer, WebhookAnswerSerializer
 
 
@@ -75,9 +77,12 @@ RESPONSES = {
     429: _error("Over WEBHOOK_RATE_LIMIT posts a minute from this client; see Retry-After."),
 }
 REQUEST = {
-    "application/json": OpenApiTypes.OBJECT,
-    "application/cloudevents+json": OpenApiTypes.OBJECT,
+    "application/json": OpenApiTypes.ANY,
+    "application/cloudevents+json": OpenApiTypes.ANY,
 }
+"""Any body: it is stored as received, then read by its format (400 when it is empty or
+not JSON, 422 when it is no report Remediator knows; a repeat of a stored body answers
+200 as a duplicate, whatever it holds)."""
 
 
 def _post(parameters: list[OpenApiParameter], operation_id: str) -> extend_schema:
@@ -127,3 +132,21 @@ class ApiAutoSchema(AutoSchema):
             answer = OpenApiResponse(ErrorSerializer, description=description)
             responses[code] = self._get_response_for_code(answer, code, direction=direction)
         return responses
+
+
+class TextFieldSchema(OpenApiSerializerFieldExtension):
+    """A TextField is a string with its refusals as one ``pattern`` (no NUL; for a
+    required one, something besides white space). drf-spectacular would wrap a pattern
+    of a field that allows "" in ``oneOf: [pattern, maxLength 0]``, which "" matches twice
+    and so fails: an empty reason looked schema-violating although it is accepted."""
+
+    target_class = TextField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction) -> dict:
+        field = self.target
+        pattern = field.pattern.regex.pattern.replace(r"\x", r"\u00")  # ECMA escapes
+        schema: dict = {"type": "string", "pattern": pattern}
+        if field.max_length is not None:
+            schema["maxLength"] = field.max_length
+        return schema

@@ -2,7 +2,9 @@
 
 A refusal (``ActionNotAllowed``) becomes ``{"error": code, "detail": why}`` with
 403 for permission and four eyes, 409 for the wrong state or nothing to act on
-(``no_findings``), 400 for bad input;
+(``no_findings``), 400 for bad input, 422 for a well-formed request this object cannot
+take (no build target that opens pull requests, an acceptance ending in the past: what
+no schema can say);
 an unknown id becomes 404.
 """
 
@@ -26,6 +28,8 @@ REFUSAL_STATUS = {
     "permission_denied": status.HTTP_403_FORBIDDEN,
     "invalid": status.HTTP_400_BAD_REQUEST,
     "no_findings": status.HTTP_409_CONFLICT,
+    "no_build_target": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "until_past": status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 

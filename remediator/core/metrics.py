@@ -111,3 +111,15 @@ ADMISSION_TAG_LOOKUPS = Counter(
     "(no such tag), unverified (the registry could not be asked) or remembered (cached).",
     ["result"],
 )
+
+THREAT_INTEL_REFUSED = Counter(
+    "remediator_threat_intel_refused",
+    "EPSS/KEV imports refused: count, skipped, future, stale, shrunk (not a believable "
+    "snapshot), format (not the feed's format), download (not fetched in time), "
+    "time_limit (the beat task's), unreadable (a path).",
+    ["feed", "reason"],
+)
+
+
+def threat_intel_refused_count(feed: str, reason: str) -> None:
+    THREAT_INTEL_REFUSED.labels(feed=feed, reason=reason).inc()

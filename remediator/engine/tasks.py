@@ -1,12 +1,21 @@
-"""Thin Celery tasks: fetch by id, call the service, retry transient errors."""
+"""Thin Celery tasks: fetch by id, call the service, retry transient errors.
+
+Every task has a time limit (settings: CELERY_TASK_SOFT_TIME_LIMIT and the per-task
+CELERY_TASK_ANNOTATIONS). Where stopping halfway matters, the task catches Celery's
+SoftTimeLimitExceeded and records why: a dispatch fails its action with the reason, a
+poll or a pull-request update is left to the next run, a feed refresh is recorded as
+refused. Transactions interrupted by it roll back.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from remediator.core.errors import ProviderError
+from remediator.core.time_limits import task_soft_limit
 
 from .models import BUILDING_KINDS, ActionState, RemediationAction
 from .notifications import action_notify, break_glass_notify
@@ -26,6 +35,11 @@ from .services.threat_intel import threat_intel_refresh
 log = logging.getLogger(__name__)
 
 
+def _stopped(task, what: str, setting: str) -> str:
+    """What a task that hit its soft time limit records."""
+    return f"{what} stopped at its time limit ({task_soft_limit(task):g} s, {setting})"
+
+
 @shared_task(name="remediator.scan_evaluate")
 def scan_evaluate_task(scan_id: int) -> int:
     return len(scan_evaluate(scan_id=scan_id))
@@ -39,6 +53,11 @@ def action_dispatch_task(self, action_id: int) -> str:
         return action_dispatch(action_id=action_id).state
     except RemediationAction.DoesNotExist:
         return "missing"
+    except SoftTimeLimitExceeded:
+        # CI may or may not have been asked: fail visibly (a person can retry it) rather
+        # than hold a worker for another ACTION_TIME_LIMIT.
+        action_fail(action_id=action_id, error=_stopped(self, "dispatch", "ACTION_TIME_LIMIT"))
+        return "failed"
     except ProviderError as exc:  # transient: permanent ones already failed the action
         retries = self.request.retries
         countdown = action_retry_delay(
@@ -57,6 +76,10 @@ def action_pull_request_update_task(self, action_id: int) -> str:
         return pull_request_update(action_id=action_id).state
     except RemediationAction.DoesNotExist:
         return "missing"
+    except SoftTimeLimitExceeded:
+        problem = _stopped(self, "pull request update", "ACTION_TIME_LIMIT")
+        log.warning("action %s: fix pull request not updated: %s", action_id, problem)
+        return "not_updated"
     except ProviderError as exc:
         countdown = None
         if not exc.permanent:
@@ -72,12 +95,16 @@ def action_pull_request_update_task(self, action_id: int) -> str:
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 
-@shared_task(name="remediator.action_poll")
-def action_poll_task(action_id: int) -> str:
+@shared_task(name="remediator.action_poll", bind=True)
+def action_poll_task(self, action_id: int) -> str:
     try:
         return action_poll(action_id=action_id).state
     except RemediationAction.DoesNotExist:
         return "missing"
+    except SoftTimeLimitExceeded:  # beat polls again; ACTION_RUN_TIMEOUT_MINUTES ends it
+        problem = _stopped(self, "poll", "TASK_SOFT_TIME_LIMIT")
+        log.warning("action %s: %s", action_id, problem)
+        return "time_limit"
 
 
 @shared_task(name="remediator.actions_poll")
@@ -108,7 +135,7 @@ def action_notify_task(action_id: int, event: str) -> list[str]:
         return []
 
 
-@shared_task(name="remediator.admission_break_glass_notify", soft_time_limit=60, time_limit=90)
+@shared_task(name="remediator.admission_break_glass_notify")  # limits: CELERY_TASK_ANNOTATIONS
 def admission_break_glass_notify_task(notice: dict) -> list[str]:
     """A break-glass annotation admitted a pod: tell the security team."""
     return break_glass_notify(notice)
@@ -119,13 +146,19 @@ def accepted_risks_expire_task() -> int:
     return accepted_risks_expire()
 
 
-@shared_task(name="remediator.policy_dry_run_refresh")
-def policy_dry_run_refresh_task() -> float:
-    """Beat, the Policies page's button, policy changes: store a fresh dry run."""
-    return policy_dry_run_refresh_queued().seconds
+@shared_task(name="remediator.policy_dry_run_refresh", bind=True)
+def policy_dry_run_refresh_task(self) -> float:
+    """Beat, the Policies page's button, policy changes: store a fresh dry run. Stopped at
+    its time limit, the page keeps the previous one (marked stale when policies changed)."""
+    try:
+        return policy_dry_run_refresh_queued().seconds
+    except SoftTimeLimitExceeded:
+        log.warning(_stopped(self, "policy dry run", "POLICY_DRY_RUN_TIME_LIMIT"))
+        return -1.0
 
 
 @shared_task(name="remediator.threat_intel_refresh")
 def threat_intel_refresh_task() -> list[dict]:
-    """Beat (daily, when EPSS_URL or KEV_URL is set): import the newest EPSS and KEV data."""
-    return [result.as_dict() for result in threat_intel_refresh()]
+    """Beat (daily, when EPSS_URL or KEV_URL is set): import the newest EPSS and KEV data.
+    A refused feed is recorded (audit, metric, the feed's status) and left as it was."""
+    return threat_intel_refresh().as_dicts()

@@ -49,6 +49,14 @@ TUNING = {
     # Redis hands an unacknowledged task (its worker killed) to another worker after this;
     # it must outlast the longest retry countdown (ACTION_DISPATCH_BACKOFF * 2**5 = 64 s).
     "CELERY_VISIBILITY_TIMEOUT": "70",
+    # ...and every task's hard time limit too (settings refuse a longer one on Redis): a
+    # task still running past it would be handed to a second worker.
+    "TASK_SOFT_TIME_LIMIT": "55",
+    "TASK_TIME_LIMIT_GRACE": "10",
+    "DELIVERY_TIME_LIMIT": "55",
+    "ACTION_TIME_LIMIT": "55",
+    "POLICY_DRY_RUN_TIME_LIMIT": "55",
+    "THREAT_INTEL_TIME_LIMIT": "55",
     # One client posts hundreds of bodies a minute here: the webhook rate limit (a 429
     # telling the sender to come back later; tested in tests/webhooks/test_rate_limit.py)
     # is off, so that every post is a test of what the database outage does to it.

@@ -55,10 +55,13 @@ def test_a_cve_dropped_from_the_next_file_loses_its_score_and_listing(tmp_path):
     catalog["vulnerabilities"] = [
         v for v in catalog["vulnerabilities"] if v["cveID"] != "CVE-2020-15999"
     ]
+    catalog["count"] = 5
     smaller = tmp_path / "kev.json"
     smaller.write_text(json.dumps(catalog))
-    epss, kev = _run("--epss", str(newer), "--kev", str(smaller))
+    # Both shrink past THREAT_INTEL_MIN_RETAINED, which refuses them unless forced.
+    epss, kev = _run("--epss", str(newer), "--kev", str(smaller), "--force")
     assert (epss["cleared"], kev["cleared"]) == (134, 1)
+    assert (epss["forced"], kev["forced"]) == ("shrunk", "shrunk")
     assert ThreatIntel.objects.get(pk="CVE-2014-0054").epss_score is None
     assert ThreatIntel.objects.get(pk="CVE-2014-0160").epss_score == 0.9
     dropped = ThreatIntel.objects.get(pk="CVE-2020-15999")

@@ -10,19 +10,19 @@ from rest_framework import serializers
 from findings.models import Finding
 from remediator.engine.models import AuditEvent, FixPullRequest, RemediationAction
 
+from .fields import RequiredTextField, TextField
+
 
 class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    reason = TextField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 class RejectInput(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=4000, help_text="Required: why the action is refused."
-    )
+    reason = RequiredTextField(max_length=4000, help_text="Required: why the action is refused.")
 
 
 class RebuildInput(serializers.Serializer):
-    tag = serializers.CharField(
+    tag = TextField(
         required=False,
         allow_blank=True,
         default=None,
@@ -30,7 +30,7 @@ class RebuildInput(serializers.Serializer):
         max_length=128,
         help_text="Tag to rebuild; default: the repository's most recently scanned tag.",
     )
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    reason = TextField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 class ActionSerializer(serializers.ModelSerializer):
@@ -175,7 +175,7 @@ class ActionDetailSerializer(ActionSerializer):
 
 
 class DockerfileInput(serializers.Serializer):
-    dockerfile = serializers.CharField(
+    dockerfile = RequiredTextField(
         trim_whitespace=False, max_length=256 * 1024, help_text="The Dockerfile to patch."
     )
 

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from findings.models import Repository, Tag
 from findings.querysets import repository_q
 from remediator.api.errors import ApiError, ErrorShapeMixin
+from remediator.api.filters import ApiFilterSet, StrictBooleanFilter
 from remediator.api.pagination import NewestFirst
 from remediator.api.parsers import API_PARSERS
 from remediator.api.permissions import Needs
@@ -51,6 +52,10 @@ ERRORS = {
     404: OpenApiResponse(ErrorSerializer, description="No such action."),
     409: OpenApiResponse(ErrorSerializer, description="The action is not in a state for this."),
 }
+NO_PULL_TARGET = OpenApiResponse(
+    ErrorSerializer,
+    description="No enabled GitHub or GitLab build target matches the image (no_build_target).",
+)
 
 
 def actions_queryset() -> QuerySet[RemediationAction]:
@@ -59,14 +64,14 @@ def actions_queryset() -> QuerySet[RemediationAction]:
     ).annotate(findings_count=Count("findings", distinct=True))
 
 
-class ActionFilter(django_filters.FilterSet):
+class ActionFilter(ApiFilterSet):
     state = django_filters.MultipleChoiceFilter(choices=ActionState.choices)
     kind = django_filters.ChoiceFilter(choices=ActionKind.choices)
     image = django_filters.CharFilter(
         method="filter_image",
         help_text='Repository id, or "registry/name", "name" (e.g. library/alpine or alpine).',
     )
-    open = django_filters.BooleanFilter(method="filter_open", help_text="Only open actions.")
+    open = StrictBooleanFilter(method="filter_open", help_text="Only open actions.")
 
     class Meta:
         model = RemediationAction
@@ -239,6 +244,7 @@ class ImagePullRequestApi(ImageRebuildApi):
                 description="``no_findings``: the tag has no open finding with a fixed "
                 "version, so there is nothing to change.",
             ),
+            422: NO_PULL_TARGET,
         },
     )
     def post(self, request: Request, pk: int) -> Response:

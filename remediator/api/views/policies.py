@@ -94,7 +94,9 @@ class PolicyBacktestApi(ErrorShapeMixin, APIView):
         summary="Backtest: what this policy would have done over the last N days of scans",
         parameters=[
             OpenApiParameter(
-                "days", int, description="1 to BACKTEST_MAX_DAYS (90 unless set; default 30)"
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": settings.BACKTEST_MAX_DAYS},
+                description="1 to BACKTEST_MAX_DAYS (90 unless set; default 30)",
             ),
         ],
         responses={
@@ -109,7 +111,8 @@ class PolicyBacktestApi(ErrorShapeMixin, APIView):
         },
     )
     def get(self, request: Request, pk: int) -> Response:
-        given = BacktestInput(data=request.query_params)
+        # a plain dict: DRF reads an empty value of a QueryDict as "not given" (the default)
+        given = BacktestInput(data=request.query_params.dict())
         longest = settings.BACKTEST_MAX_DAYS
         if not given.is_valid() or given.validated_data["days"] > longest:
             raise ApiError(400, "invalid", f"days must be a whole number from 1 to {longest}")

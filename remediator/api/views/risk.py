@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 
 from findings.models import Finding
 from remediator.api.permissions import Needs
-from remediator.api.serializers.findings import FindingSerializer
+from remediator.api.serializers.fields import RequiredTextField, TextField
+from remediator.api.serializers.findings import ErrorSerializer, FindingSerializer
 from remediator.api.services import service_call, valid_input
 from remediator.api.views.actions import ERRORS, ActionsApi
 from remediator.core import permissions
@@ -22,17 +23,27 @@ from remediator.engine.services.risk import (
 )
 
 DECIDE = [Needs.of(permissions.VIEW_FINDING, permissions.APPROVE_ACTION)]
+UNTIL_PAST = OpenApiResponse(
+    ErrorSerializer, description="until is not in the future (until_past)."
+)
 
 
 class AcceptInput(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the risk is accepted.")
+    reason = RequiredTextField(max_length=4000, help_text="Why the risk is accepted.")
     until = serializers.DateTimeField(
-        required=False, allow_null=True, help_text="When the acceptance ends (reopens)."
+        required=False,
+        allow_null=True,
+        help_text="When the acceptance ends (the finding reopens); must be in the future "
+        "(422 otherwise).",
     )
 
 
+class FalsePositiveInput(serializers.Serializer):
+    reason = RequiredTextField(max_length=4000, help_text="Why it is not a real finding.")
+
+
 class DecisionInput(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = TextField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 def _findings() -> QuerySet[Finding]:
@@ -52,7 +63,7 @@ class FindingAcceptApi(ActionsApi, APIView):
         tags=["findings"],
         summary="Accept an open finding's risk (optionally until a date); Aqua is told",
         request=AcceptInput,
-        responses={200: FindingSerializer, **ERRORS},
+        responses={200: FindingSerializer, **ERRORS, 422: UNTIL_PAST},
     )
     def post(self, request: Request, pk: int) -> Response:
         data = valid_input(AcceptInput, request)
@@ -70,11 +81,11 @@ class FindingFalsePositiveApi(ActionsApi, APIView):
         operation_id="findings_false_positive",
         tags=["findings"],
         summary="Dismiss an open finding as a false positive (reason required)",
-        request=DecisionInput,
+        request=FalsePositiveInput,
         responses={200: FindingSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = valid_input(DecisionInput, request)
+        data = valid_input(FalsePositiveInput, request)
         return _respond(
             lambda: finding_mark_false_positive(
                 finding_id=pk, user=request.user, reason=data["reason"]

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from findings.threat_intel.queries import intel_of
+from findings.threat_intel.queries import feeds_status, intel_of
 
 register = template.Library()
 
@@ -39,3 +39,10 @@ def intel(vulnerability: object) -> object | None:
 def percent(value: float | None, digits: int = 1) -> str:
     """0.97565 -> "97.6%"; None -> "—"."""
     return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+@register.inclusion_tag("partials/intel_status.html")
+def intel_status() -> dict:
+    """How fresh the EPSS and KEV data are (the snapshot in place, when it was imported)
+    and the last import refused, where findings show that data."""
+    return {"feeds": feeds_status()}

@@ -207,7 +207,7 @@ def action_request_pull_request(*, tag: Tag, user: Any, reason: str = "") -> Rem
         raise ActionNotAllowed(
             f"no enabled GitHub or GitLab build target matches {tag.repository}: "
             "a fix pull request needs one",
-            code="invalid",
+            code="no_build_target",
         )
     unresolved = (Finding.Status.OPEN, Finding.Status.IN_REMEDIATION)  # a rebuild's too
     findings = Finding.objects.filter(tag=tag, status__in=unresolved, fixable=True)

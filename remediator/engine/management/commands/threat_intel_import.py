@@ -1,8 +1,11 @@
-"""``manage.py threat_intel_import [--epss FILE|URL] [--kev FILE|URL]``: EPSS and KEV data.
+"""``manage.py threat_intel_import [--epss FILE|URL] [--kev FILE|URL] [--force]``.
 
-Prints one JSON line per file (imported, skipped with the first few named, cleared);
-a file that is not of its format, cannot be read or downloaded exits with status 2
-and one line on stderr, and nothing of that file is imported.
+Prints one JSON line per file imported (imported, skipped with the first few named,
+cleared, forced). A file that is refused -- not of its format, unreadable, not
+downloaded, or not a believable snapshot (its own count contradicted, mostly
+unreadable rows, older than or much smaller than the snapshot in place) -- changes
+nothing: the command says why on one line of stderr and exits with status 2.
+``--force`` imports a snapshot the sanity rules refuse.
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from findings.threat_intel.parse import ThreatIntelFormatError
-from remediator.core.errors import ProviderError
 from remediator.engine.services.threat_intel import threat_intel_import
 
 
@@ -22,13 +23,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--epss", default="", help="EPSS CSV: a path or an http(s) URL")
         parser.add_argument("--kev", default="", help="KEV JSON: a path or an http(s) URL")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="import a snapshot even if it is stale, shrunk, contradicts its count "
+            "or has many unreadable rows",
+        )
 
     def handle(self, *args, **options) -> None:
         if not options["epss"] and not options["kev"]:
             raise CommandError("name a file or URL: --epss and/or --kev", returncode=2)
-        try:
-            results = threat_intel_import(epss=options["epss"], kev=options["kev"])
-        except (ThreatIntelFormatError, ProviderError, OSError) as exc:
-            raise CommandError(str(exc), returncode=2) from exc
-        for result in results:
+        outcome = threat_intel_import(
+            epss=options["epss"], kev=options["kev"], force=options["force"]
+        )
+        for result in outcome.results:
             self.stdout.write(json.dumps(result.as_dict()))
+        if outcome.refused:
+            reasons = "; ".join(" ".join(str(r).split()) for r in outcome.refused)
+            raise CommandError(reasons, returncode=2)
