@@ -342,6 +342,10 @@ CELERY_BEAT_SCHEDULE["remediator-actions-poll"] = {
     "task": "remediator.actions_poll",
     "schedule": env.float("ACTION_POLL_INTERVAL", default=30.0),
 }
+ACTION_DISPATCH_LOST_AFTER = env.float("ACTION_DISPATCH_LOST_AFTER", default=300.0)
+"""An action still approved this many seconds after its last change never reached a
+worker (the broker was away when it was approved): the poll sends its dispatch again.
+Far above a dispatch's usual wait, so the first copy has long been taken."""
 CELERY_BEAT_SCHEDULE["remediator-accepted-risks-expire"] = {
     "task": "remediator.accepted_risks_expire",
     "schedule": 3600.0,

@@ -13,6 +13,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from remediator.core.errors import ProviderError
 from remediator.core.time_limits import task_soft_limit
@@ -23,6 +24,7 @@ from .services import (
     action_dispatch,
     action_fail,
     action_poll,
+    actions_dispatch_lost,
     pull_request_update,
     scan_evaluate,
     verify_overdue,
@@ -110,7 +112,8 @@ def action_poll_task(self, action_id: int) -> str:
 @shared_task(name="remediator.actions_poll")
 def actions_poll_task() -> int:
     """Beat: poll every dispatched/running rebuild (Jenkins forgets queue items in minutes)
-    and fix pull request."""
+    and fix pull request, and send again the dispatch of approved actions it never reached
+    (ACTION_DISPATCH_LOST_AFTER)."""
     ids = list(
         RemediationAction.objects.filter(
             kind__in=BUILDING_KINDS, state__in=(ActionState.DISPATCHED, ActionState.RUNNING)
@@ -118,6 +121,9 @@ def actions_poll_task() -> int:
     )
     for action_id in ids:
         action_poll_task.delay(action_id)
+    for action_id in actions_dispatch_lost(older_than=settings.ACTION_DISPATCH_LOST_AFTER):
+        log.warning("action %s: approved but never dispatched; dispatching it now", action_id)
+        action_dispatch_task.delay(action_id)
     return len(ids)
 
 

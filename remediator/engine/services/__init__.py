@@ -4,7 +4,7 @@ Views, API views, admin actions and Celery tasks call these names.
 """
 
 from .actions import TRANSITIONS, ActionNotAllowed, action_transition
-from .dispatch import action_dispatch, action_fail, action_poll
+from .dispatch import action_dispatch, action_fail, action_poll, actions_dispatch_lost
 from .dry_run import RuleDryRun, policy_dry_run
 from .evaluate import scan_evaluate
 from .gates import (
@@ -41,6 +41,7 @@ __all__ = [
     "action_requesters",
     "action_retry",
     "action_transition",
+    "actions_dispatch_lost",
     "actions_requesters",
     "policy_dry_run",
     "pull_request_update",

@@ -128,6 +128,16 @@ def _claim(action: RemediationAction) -> tuple[RemediationAction | None, bool]:
     return None, False
 
 
+def actions_dispatch_lost(*, older_than: float) -> list[int]:
+    """Approved actions unchanged for ``older_than`` seconds: their dispatch never reached
+    a worker (the broker refused or hung when they were approved). A dispatch claims the
+    action within seconds of its approval, so one still approved after minutes is lost;
+    sending it again is safe, as only one dispatch can claim it."""
+    since = timezone.now() - timedelta(seconds=older_than)
+    lost = RemediationAction.objects.filter(state=S.APPROVED, updated_at__lt=since)
+    return list(lost.order_by("pk").values_list("pk", flat=True)[:500])
+
+
 def action_dispatch(*, action_id: int) -> RemediationAction:
     """Carry out an approved action. A transient ProviderError propagates (retry the task);
     a permanent one fails the action."""
