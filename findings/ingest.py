@@ -292,7 +292,7 @@ def scan_ingest(
 def _same_findings(*, scan: Scan, tag: Tag, prior: Scan) -> dict[str, int]:
     """``scan`` lists exactly what ``prior``, its scanner's newest scan of the tag, did:
     its finding set is prior's, the scanner's stream moves to it, and no finding or
-    witness changes (an unchanged re-scan: a handful of rows, issue 12)."""
+    witness changes (an unchanged re-scan: a handful of rows)."""
     kept = ScanFindingSet.objects.filter(scan=prior).values_list("count", "ids").first()
     count, ids = kept or (0, encode_ids([]))
     ScanFindingSet.objects.create(scan=scan, count=count, ids=ids)

@@ -325,7 +325,7 @@ class Finding(models.Model):
         FALSE_POSITIVE = "false_positive"
 
     # No single-column indexes on these three: finding_repo_idx, finding_dedup_key and
-    # finding_vuln_idx lead with them (measured with bench/dashboard.py, issue 12).
+    # finding_vuln_idx lead with them (measured with bench/dashboard.py).
     repository = models.ForeignKey(
         Repository, on_delete=models.CASCADE, related_name="findings", db_index=False
     )

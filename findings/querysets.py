@@ -52,7 +52,7 @@ class FindingQuerySet(models.QuerySet):
     def with_last_seen(self) -> FindingQuerySet:
         """Annotate the live last sighting (``Finding.seen_at``/``seen_scan_id`` read it):
         while a witness still lists a finding, its scanner's newest scan of the tag saw it,
-        and that scan is not written on the finding's row (issue 12)."""
+        and that scan is not written on the finding's row."""
         heads = self._heads()
         return self.annotate(
             head_seen_at=Subquery(heads.values("scanned_at")[:1]),

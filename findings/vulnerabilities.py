@@ -28,7 +28,7 @@ Details = tuple  # FIELDS in order
 def _is_web_link(link: str) -> bool:
     """http(s) only: the dashboard renders links as hrefs (no javascript:, data:, ...)."""
     if link[:8].lower().startswith(("http://", "https://")) and "[" not in link:
-        return True  # the common case, without a full urlsplit (issue 12)
+        return True  # the common case, without a full urlsplit
     try:
         return urlsplit(link).scheme.lower() in ("http", "https")
     except ValueError:  # e.g. an unclosed IPv6 bracket

@@ -192,7 +192,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
-# Three queues (issue 12), so that a flood of scans never delays a person's approve-and-
+# Three queues, so that a flood of scans never delays a person's approve-and-
 # rebuild: "ingest" (parse + ingest, and the policy run after each scan), "actions"
 # (dispatch, poll, notify) and "housekeeping" (beat's sweeps and refreshes). The Procfile's
 # worker consumes all three (WORKER_QUEUES); at scale, give "actions" its own worker.
@@ -239,7 +239,7 @@ SPECTACULAR_SETTINGS = {
 # --- Ingestion
 INGEST_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=64 * 1024 * 1024)
 # Bodies up to this size are parsed at post time (422 for an unusable report); larger ones
-# are answered 202 once stored and well-formed, and checked by the worker (issue 12).
+# are answered 202 once stored and well-formed, and checked by the worker.
 WEBHOOK_CHECK_MAX_BYTES = env.int("WEBHOOK_CHECK_MAX_BYTES", default=256 * 1024)
 SCAN_TIME_MAX_SKEW_SECONDS = env.int("SCAN_TIME_MAX_SKEW_SECONDS", default=300)
 """A report dated further in the future than this counts as scanned when received."""

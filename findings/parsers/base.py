@@ -53,7 +53,7 @@ class ParsedFinding(msgspec.Struct, frozen=True, gc=False):
     """One vulnerability in one package version, merged over all its locations.
 
     A msgspec Struct, not a dataclass: a report holds tens of thousands, and a Struct is
-    built in C and takes about half the memory (issue 12). Frozen and compared by value
+    built in C and takes about half the memory. Frozen and compared by value
     all the same; ``msgspec.structs.replace`` makes a changed copy."""
 
     vulnerability_id: str

@@ -72,7 +72,7 @@ def package_type_from_purl(purl: object) -> str:
     if not isinstance(purl, str) or not purl.strip():
         return "unknown"
     quick = _QUICK_TYPE.match(purl)
-    if quick is not None:  # the common case, without packageurl's full parse (issue 12)
+    if quick is not None:  # the common case, without packageurl's full parse
         kind = quick.group(1).lower()
         return _PURL_ALIASES.get(kind, kind)
     try:

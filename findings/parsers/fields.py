@@ -46,7 +46,7 @@ def wrong_shape(source: str, expected: str, found: object) -> ParseError:
 def clean(value: object) -> str:
     """Text of a JSON scalar: strings stripped and storable, numbers as text, else ''."""
     if type(value) is str and value.isascii() and "\x00" not in value:
-        return value.strip()  # the common case, in one step (issue 12)
+        return value.strip()  # the common case, in one step
     if isinstance(value, str):
         return storable_text(value).strip()
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -7,7 +7,7 @@ Recognising means parsing the whole report, so it is done at post time only for 
 up to WEBHOOK_CHECK_MAX_BYTES (a few milliseconds); a larger body is answered 202 once it
 is stored and well-formed JSON, and the worker rejects it if it is no usable report: the
 rejection shows at its delivery URL, in /api/v1/deliveries/, on the dashboard and in the
-deliveries-by-status metric (issue 12: a burst of 2 MB reports is acknowledged in well
+deliveries-by-status metric (a burst of 2 MB reports is acknowledged in well
 under a second).
 Bodies that fail authentication or the size check are never stored; bodies
 that fail decoding or recognition are kept as rejected deliveries. When the

@@ -46,7 +46,7 @@ def list_keys(form: FindingFilterForm, keys: tuple[str, ...]) -> tuple[str, ...]
     worst first, newest first, a severity filter pins the rank to one value, so the
     order is the id's alone: a deep page is then a range of the primary key (PostgreSQL
     walked it from the top and discarded 833k rows for page 500 of the critical
-    findings, issue 12)."""
+    findings)."""
     if keys == LIST_KEYS and form.is_valid() and form.cleaned_data["severity"]:
         return ("-id",)
     return keys

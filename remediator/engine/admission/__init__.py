@@ -1,4 +1,4 @@
-"""Admission control: may this pod's images run? (issue 13)
+"""Admission control: may this pod's images run?
 
 ``review`` reads AdmissionReview bodies and writes the answers, ``rules`` decides over
 plain data (both pure); ``facts`` reads what the database knows about an image through
