@@ -9,7 +9,7 @@ DATABASE_URL is created when missing and is reused between runs; --regenerate
 wipes and refills it. Each page is requested --runs times with Django's test
 Client as a signed-in superuser; the script prints p50/p95 (ms) and the number
 of queries per page. The overview is measured as a visitor sees it in steady
-state: its figures were computed by the worker (findings.overview.overview_refresh,
+state: its figures were computed by the worker (findings.selectors.overview.overview_refresh,
 run here once as beat would), and how long one such refresh takes is printed
 separately. The Policies page likewise shows the dry run the worker stored
 (remediator.engine.services.dry_run_store.policy_dry_run_refresh, run here once as beat
@@ -246,10 +246,10 @@ DEEP_PAGE = 500
 def deep_path(path: str, page: int = DEEP_PAGE) -> str:
     """``path`` with the ``?after=`` cursor of its page ``page`` (as 499 "next" clicks)."""
     from django.http import QueryDict
+    from remediator.dashboard.filters import FindingFilterForm
 
     from findings.models import Finding
     from remediator.dashboard.common import PAGE_SIZE, _attr, _encode
-    from remediator.dashboard.filters import FindingFilterForm
     from remediator.dashboard.views.findings import list_keys
 
     query = path.partition("?")[2]
@@ -275,7 +275,7 @@ def measure(runs: int) -> dict[str, dict]:
     from django.db import connection
     from django.test import Client
 
-    from findings.overview import overview_refresh
+    from findings.selectors.overview import overview_refresh
 
     user, _ = get_user_model().objects.get_or_create(
         username="bench", defaults={"is_superuser": True, "is_staff": True}

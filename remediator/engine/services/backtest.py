@@ -13,7 +13,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from findings.models import Finding, Scan
-from findings.seen import scan_finding_id_sets
+from findings.selectors.seen import scan_finding_id_sets
 from remediator.engine.backtest import Replay, ScanEvent, replay
 from remediator.engine.models import Policy, RemediationAction
 from remediator.engine.policy import FindingFacts, Rule
