@@ -246,20 +246,19 @@ DEEP_PAGE = 500
 def deep_path(path: str, page: int = DEEP_PAGE) -> str:
     """``path`` with the ``?after=`` cursor of its page ``page`` (as 499 "next" clicks)."""
     from django.http import QueryDict
-    from remediator.dashboard.filters import FindingFilterForm
 
+    from findings.filters import FindingFilter
     from findings.models import Finding
-    from remediator.dashboard.common import PAGE_SIZE, _attr, _encode
-    from remediator.dashboard.views.findings import list_keys
+    from remediator.core.keyset import Cursor, encode_cursor
+    from remediator.dashboard.common import AFTER, PAGE_SIZE
 
     query = path.partition("?")[2]
-    form = FindingFilterForm(QueryDict(query))
-    keys = list_keys(form)
-    rows = form.apply(Finding.objects.all()).order_by(*keys)
-    last = rows.values(*[k.lstrip("-") for k in keys])[(page - 1) * PAGE_SIZE - 1]
-    token = _encode([_attr(last, k.lstrip("-")) for k in keys])
+    filterset = FindingFilter(QueryDict(query), queryset=Finding.objects.all(), page=True)
+    rows, keys = filterset.sorted(filterset.qs, default="severity")
+    names = [k.lstrip("-") for k in keys]
+    last = rows.order_by(*keys).values(*names)[(page - 1) * PAGE_SIZE - 1]
     params = QueryDict(query, mutable=True)
-    params["after"] = token
+    params[AFTER] = encode_cursor(Cursor(tuple(last[name] for name in names)))
     return path.partition("?")[0] + "?" + params.urlencode()
 
 

@@ -43,11 +43,14 @@ class PageChoicesMixin:
 
 
 class PageSelect(forms.Select):
-    """A drop-down for a page; for a filter that takes several values it reads them all
-    (``?severity=high&severity=critical`` or one comma list) and selects each."""
+    """A drop-down for a page. For a filter that takes several values it reads them all
+    (``?severity=high&severity=critical`` or one comma list) and selects each; a boolean
+    shows an earlier spelling (``yes``) as the option it means; nothing given selects the
+    empty option."""
 
-    def __init__(self, *args: Any, several: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, several: bool = False, boolean: bool = False, **kwargs):
         self.several = several
+        self.boolean = boolean
         super().__init__(*args, **kwargs)
 
     def value_from_datadict(self, data, files, name):
@@ -57,8 +60,19 @@ class PageSelect(forms.Select):
 
     def format_value(self, value: Any) -> list[str]:
         if isinstance(value, list | tuple):
-            return [str(part) for item in value for part in str(item).split(",")]
-        return super().format_value(value)
+            values = [part for item in value for part in str(item).split(",")]
+        else:
+            values = super().format_value(value)
+        if self.boolean:
+            values = [_boolean_option(v) for v in values]
+        return values or [""]
+
+
+def _boolean_option(text: str) -> str:
+    lowered = text.strip().lower()
+    if lowered in StrictBooleanField.TRUE:
+        return "true"
+    return "false" if lowered in StrictBooleanField.FALSE else text
 
 
 class TypedValuesForm(forms.Form):
@@ -125,11 +139,15 @@ class ListFilterSet(filters.FilterSet):
         return self._form
 
     def _page_widgets(self, form: forms.Form) -> None:
+        """Drop-downs where a filter names its page choices; no help texts (they describe
+        the API's parameters, and a page that does not show one must not point at it)."""
         for name, field in form.fields.items():
+            field.help_text = ""
             choices = getattr(self.filters.get(name), "page_choices", None)
             if choices is not None:
                 several = isinstance(field, forms.MultipleChoiceField)
-                field.widget = PageSelect(choices=choices, several=several)
+                boolean = isinstance(field, StrictBooleanField)
+                field.widget = PageSelect(choices=choices, several=several, boolean=boolean)
 
     def page_fields(self) -> list[forms.BoundField]:
         """The bound fields the page's form shows, in order."""
