@@ -81,11 +81,12 @@ DEPRECATED_KEYS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], tuple[str
 """Old key -> (its type, its value in today's keys, the keys it replaces)."""
 
 
-def replacement_text(new: dict[str, Any]) -> str:
-    """How to write ``new`` in YAML, for a deprecation warning."""
+def deprecation_text(new: dict[str, Any]) -> str:
+    """The warning for an old key whose value reads as ``new`` today."""
     if not new:
-        return "nothing (it sets no condition)"
-    return " and ".join(f"{key}: {_yaml(value)}" for key, value in new.items())
+        return "deprecated: leave it out (empty, it sets no condition)"
+    today = " and ".join(f"{key}: {_yaml(value)}" for key, value in new.items())
+    return f"deprecated: write {today} instead (the same condition)"
 
 
 def _yaml(value: Any) -> str:

@@ -30,7 +30,7 @@ from .keys import (
     STR,
     TARGET_KEYS,
     UNIT,
-    replacement_text,
+    deprecation_text,
 )
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
@@ -170,16 +170,13 @@ class _Checker:
             value = entry.pop(old)
             if value is not None and self.typed((*path, old), value, expected) is None:
                 continue
-            if clash := [key for key in replaces if key in entry]:
-                given = " / ".join(clash)
-                self.error((*path, old), f"is the old name of {given}: give one or the other")
+            if any(key in entry for key in replaces):
+                today = " and ".join(replaces)
+                self.error((*path, old), f"the old name of {today}: give one or the other")
                 continue
             new = translate(value)
             entry.update(new)
-            notes.append(
-                f"{self.at((*path, old))}: deprecated: write {replacement_text(new)} "
-                "instead (the same condition)"
-            )
+            notes.append(f"{self.at((*path, old))}: {deprecation_text(new)}")
         return entry, notes
 
 

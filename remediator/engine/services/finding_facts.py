@@ -64,7 +64,7 @@ def facts_iter(
     # A client-side cursor: PostgreSQL's server-side one (``iterator()``) plans for the
     # first rows and fetches in round trips, a quarter slower for a tag's findings.
     for row in findings.values_list(*columns):
-        values = dict(zip(plain, row))  # (the repository columns, if any, come after)
+        values = dict(zip(plain, row, strict=False))  # the repository columns come after
         if kev:
             values["kev"] = bool(values["kev"])
         if by_repository:
