@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from remediator.engine.config_as_code.keys import ADMISSION_KEYS, CRITERIA_KEYS, POLICY_KEYS
-from remediator.engine.models import AdmissionPolicy, Policy, PolicyCriteria
+from remediator.engine.models import AdmissionPolicy, Policy
+from remediator.engine.policy_criteria import PolicyCriteria
 from remediator.engine.rules import admission, remediation
 from remediator.engine.rules.criteria import Criteria, FindingFacts
 
