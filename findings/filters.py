@@ -56,7 +56,8 @@ IMAGE_HELP = "Repository, with or without registry (docker.io/library/alpine, al
 
 def _upper_equal(queryset: QuerySet, path: str, text: str) -> QuerySet:
     """``queryset`` where the text at ``path`` equals ``text`` ignoring case."""
-    return queryset.alias(_upper=Upper(path)).filter(_upper=Upper(Value(text.strip())))
+    alias = f"{path}_upper"
+    return queryset.alias(**{alias: Upper(path)}).filter(**{alias: Upper(Value(text.strip()))})
 
 
 class FindingFilter(ListFilterSet):
@@ -180,7 +181,7 @@ class FindingFilter(ListFilterSet):
     def sorted(self, queryset: QuerySet, *, default: str) -> tuple[QuerySet, tuple[str, ...]]:
         """``queryset`` in the chosen order (``default`` when none is), and its keyset keys."""
         sort = self.value("sort", default)
-        one = len(self.value("severity", [])) == 1
+        one = len(set(self.value("severity", []))) == 1
         return findings_sorted(queryset, sort if sort in ORDERINGS else default, one_severity=one)
 
 

@@ -101,7 +101,7 @@ class ListFilterSet(filters.FilterSet):
 
     def __init__(
         self,
-        data: QueryDict | None = None,
+        data: QueryDict | dict | None = None,
         queryset=None,
         *,
         request=None,
@@ -111,12 +111,17 @@ class ListFilterSet(filters.FilterSet):
         self.page = page
         super().__init__(self._canonical(data), queryset, request=request, prefix=prefix)
 
-    def _canonical(self, data: QueryDict | None) -> QueryDict | None:
+    def _canonical(self, data: QueryDict | dict | None) -> QueryDict | None:
         """``data`` with earlier names moved to the parameter's name (and on a page, its
         defaults filled in)."""
         if data is None:
             return None
-        data = data.copy() if isinstance(data, QueryDict) else QueryDict(mutable=True)
+        if isinstance(data, QueryDict):
+            data = data.copy()
+        else:  # a plain mapping of names to values
+            given, data = data, QueryDict(mutable=True)
+            for name, value in given.items():
+                data.setlist(name, list(value) if isinstance(value, list | tuple) else [value])
         for alias, name in self.ALIASES.items():
             if alias in data and not any(value.strip() for value in data.getlist(name)):
                 data.setlist(name, data.pop(alias))
