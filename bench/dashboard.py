@@ -9,7 +9,7 @@ DATABASE_URL is created when missing and is reused between runs; --regenerate
 wipes and refills it. Each page is requested --runs times with Django's test
 Client as a signed-in superuser; the script prints p50/p95 (ms) and the number
 of queries per page. The overview is measured as a visitor sees it in steady
-state: its figures were computed by the worker (findings.overview.overview_refresh,
+state: its figures were computed by the worker (findings.selectors.overview.overview_refresh,
 run here once as beat would), and how long one such refresh takes is printed
 separately. The Policies page likewise shows the dry run the worker stored
 (remediator.engine.services.dry_run_store.policy_dry_run_refresh, run here once as beat
@@ -247,19 +247,18 @@ def deep_path(path: str, page: int = DEEP_PAGE) -> str:
     """``path`` with the ``?after=`` cursor of its page ``page`` (as 499 "next" clicks)."""
     from django.http import QueryDict
 
+    from findings.filters import FindingFilter
     from findings.models import Finding
-    from remediator.dashboard.common import PAGE_SIZE, _attr, _encode
-    from remediator.dashboard.filters import FindingFilterForm
-    from remediator.dashboard.views.findings import list_keys
+    from remediator.core.keyset import Cursor, encode_cursor
+    from remediator.dashboard.common import AFTER, PAGE_SIZE
 
     query = path.partition("?")[2]
-    form = FindingFilterForm(QueryDict(query))
-    keys = list_keys(form)
-    rows = form.apply(Finding.objects.all()).order_by(*keys)
-    last = rows.values(*[k.lstrip("-") for k in keys])[(page - 1) * PAGE_SIZE - 1]
-    token = _encode([_attr(last, k.lstrip("-")) for k in keys])
+    filterset = FindingFilter(QueryDict(query), queryset=Finding.objects.all(), page=True)
+    rows, keys = filterset.sorted(filterset.qs, default="severity")
+    names = [k.lstrip("-") for k in keys]
+    last = rows.order_by(*keys).values(*names)[(page - 1) * PAGE_SIZE - 1]
     params = QueryDict(query, mutable=True)
-    params["after"] = token
+    params[AFTER] = encode_cursor(Cursor(tuple(last[name] for name in names)))
     return path.partition("?")[0] + "?" + params.urlencode()
 
 
@@ -275,7 +274,7 @@ def measure(runs: int) -> dict[str, dict]:
     from django.db import connection
     from django.test import Client
 
-    from findings.overview import overview_refresh
+    from findings.selectors.overview import overview_refresh
 
     user, _ = get_user_model().objects.get_or_create(
         username="bench", defaults={"is_superuser": True, "is_staff": True}

@@ -20,7 +20,7 @@ from .bulk import in_ids
 from .models import Finding, Image, Repository, RunningImage, Scan, clip
 from .parsers.images import try_image_reference
 from .pods import RunningRow, row_problem
-from .seen import SEEN_BY_WALK, scan_ids_that_saw
+from .selectors.seen import SEEN_BY_WALK, scan_ids_that_saw
 
 __all__ = [
     "RunningRow",

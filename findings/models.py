@@ -14,6 +14,7 @@ import zlib
 import zstandard
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from remediator.core.severity import SEVERITIES
 
@@ -385,7 +386,8 @@ class Finding(models.Model):
             models.Index(
                 fields=["repository", "status", "-severity_rank"], name="finding_repo_idx"
             ),
-            models.Index(fields=["package", "status"], name="finding_package_idx"),
+            # The package filter ignores case (findings.selectors.findings): UPPER(package).
+            models.Index(Upper("package"), "status", name="finding_package_upper_idx"),
             models.Index(fields=["vulnerability", "status"], name="finding_vuln_idx"),
             models.Index(fields=["tag", "status"], name="finding_tag_idx"),
             models.Index(fields=["-last_seen"], name="finding_last_seen_idx"),
@@ -484,7 +486,7 @@ class FindingWitness(models.Model):
     @property
     def listed_last_scan_id(self) -> int | None:
         """The newest scan that listed the finding: while present, the scanner's stream
-        head (annotated by ``findings.seen.witnesses_live``)."""
+        head (annotated by ``findings.selectors.seen.witnesses_live``)."""
         head = getattr(self, "head_scan_id", None)
         return head if self.present and head else self.last_scan_id
 

@@ -23,7 +23,7 @@ from .deliveries import (
 )
 from .inventory import inventory_expire
 from .models import Delivery
-from .overview import overview_refresh
+from .selectors.overview import overview_refresh
 from .spool import DATABASE_DOWN
 from .spool_replay import spool_replay
 

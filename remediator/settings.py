@@ -449,7 +449,7 @@ BACKTEST_CACHE_SECONDS = env.int("BACKTEST_CACHE_SECONDS", default=600)
 if not 1 <= BACKTEST_MAX_DAYS <= 365 or BACKTEST_MAX_RUNNING < 1:
     raise ImproperlyConfigured("BACKTEST_MAX_DAYS must be 1..365, BACKTEST_MAX_RUNNING >= 1")
 
-# --- Shared cache and the overview's figures (findings/overview.py, findings/tasks.py).
+# --- Shared cache and the overview's figures (findings/selectors/overview.py, findings/tasks.py).
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://remediator_cache")}
 """Seen by every web process and the worker: a database table by default (created by
 a migration, findings 0012), Redis in production: CACHE_URL=rediscache://host:6379/1."""

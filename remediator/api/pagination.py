@@ -1,41 +1,94 @@
-"""Cursor pagination of the read API, refusing cursors it did not make.
+"""Pages of the read API: the one keyset helper (``remediator.core.keyset``) behind DRF.
 
-DRF decodes the cursor's base64 and query string but leaves the position as
-text for the ORM, where ``?cursor=`` tampered to ``p=abc`` or ``p=1e99`` raised
-a 500. Here the position must be an id the ordering column can hold, else 400.
+``?cursor=`` is the ``next`` or ``previous`` link's cursor; one this API did not make
+(not base64, a position its order's columns could not hold: ``p=abc``, ``p=1e99``, an
+id of 30 digits) is a 400. Cursors made before, by DRF's CursorPagination, still work.
 ``?page_size=`` is a preference: anything but a whole number means the default, more
-than ``max_page_size`` means that many, and the schema says so (a string). The schema
-documents the cursor's own shape (base64 text, format ``cursor``): what is not of that
-shape is refused before decoding.
+than ``max_page_size`` means that many, and the schema says so (a string).
+
+A list is ordered by its view's ``keyset_keys`` when it sets them (the findings list
+takes its order from its filters), else by the class's ``keys``.
 """
 
 from __future__ import annotations
 
-import re
+import contextlib
 
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.pagination import BasePagination, CursorPagination, _positive_int
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from findings.threat_intel.queries import ORDERINGS as RANKED
-from remediator.core.storable import is_bigint, is_storable_text
+from remediator.core.keyset import (
+    CURSOR_PATTERN,
+    Cursor,
+    InvalidCursor,
+    decode_cursor,
+    encode_cursor,
+    key_fields,
+    keyset_page,
+)
 
 from .errors import ApiError
-
-_ID = re.compile(r"-?[0-9]{1,19}")
-MAX_CURSOR = 1000
-_BASE64 = re.compile(rf"[A-Za-z0-9+/=]{{1,{MAX_CURSOR}}}")
 
 
 def _invalid() -> ApiError:
     return ApiError(400, "invalid_cursor", "the cursor is not one this API made; start over")
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(BasePagination):
     """Pages of a list ordered by its integer ``id``, newest first; ``?page_size=`` up to 500."""
 
-    ordering = "-id"
+    keys: tuple[str, ...] = ("-id",)
+    cursor_query_param = "cursor"
+    page_size = api_settings.PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None) -> list:
+        self.base_url = request.build_absolute_uri()
+        keys = getattr(view, "keyset_keys", None) or self.keys
+        token = request.query_params.get(self.cursor_query_param)
+        cursor = None
+        if token is not None:
+            try:
+                cursor = decode_cursor(token, key_fields(queryset, keys))
+            except InvalidCursor:
+                raise _invalid() from None
+        self.page = keyset_page(
+            queryset, keys=keys, size=self.get_page_size(request), cursor=cursor
+        )
+        return self.page.rows
+
+    def get_page_size(self, request) -> int:
+        with contextlib.suppress(KeyError, ValueError):
+            return _positive_int(
+                request.query_params[self.page_size_query_param],
+                strict=True,
+                cutoff=self.max_page_size,
+            )
+        return self.page_size
+
+    def _link(self, cursor: Cursor | None) -> str | None:
+        if cursor is None:
+            return None
+        if cursor.is_first:
+            return remove_query_param(self.base_url, self.cursor_query_param)
+        return replace_query_param(self.base_url, self.cursor_query_param, encode_cursor(cursor))
+
+    def get_next_link(self) -> str | None:
+        return self._link(self.page.next)
+
+    def get_previous_link(self) -> str | None:
+        return self._link(self.page.previous)
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return CursorPagination.get_paginated_response_schema(self, schema)
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return [
@@ -44,11 +97,7 @@ class NewestFirst(CursorPagination):
                 "required": False,
                 "in": "query",
                 "description": "The `next` or `previous` link's cursor: opaque, base64.",
-                "schema": {
-                    "type": "string",
-                    "format": "cursor",
-                    "pattern": f"^[A-Za-z0-9+/=]{{1,{MAX_CURSOR}}}$",
-                },
+                "schema": {"type": "string", "format": "cursor", "pattern": CURSOR_PATTERN},
             },
             {
                 "name": self.page_size_query_param,
@@ -61,59 +110,8 @@ class NewestFirst(CursorPagination):
             },
         ]
 
-    def check_position(self, text: str) -> None:
-        """ApiError(400) unless the ordering column could hold ``text``."""
-        if not _ID.fullmatch(text) or not is_bigint(int(text)):
-            raise _invalid()
-
-    def decode_cursor(self, request) -> Cursor | None:
-        encoded = request.query_params.get(self.cursor_query_param)
-        if encoded is not None and not _BASE64.fullmatch(encoded):
-            raise _invalid()  # DRF's decoder skips what is not base64, so '%%%' was page one
-        try:
-            cursor = super().decode_cursor(request)
-        except NotFound:
-            raise _invalid() from None
-        if cursor is not None and cursor.position is not None:
-            self.check_position(cursor.position)
-        return cursor
-
 
 class ByTextId(NewestFirst):
     """Pages of a list ordered by a text primary key (vulnerability ids)."""
 
-    ordering = "id"
-    max_id_length = 100
-
-    def check_position(self, text: str) -> None:
-        if len(text) > self.max_id_length or not is_storable_text(text):
-            raise _invalid()
-
-
-class FindingsOrdered(NewestFirst):
-    """Findings newest first, or by ``?ordering=risk`` (KEV, then EPSS, then severity) or
-    ``?ordering=epss`` (highest first); the view annotates the ranks these need
-    (``findings.threat_intel.queries``)."""
-
-    ORDERINGS = {"newest": ("-id",), "risk": RANKED["risk"], "epss": RANKED["epss"]}
-
-    def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
-        choice = request.query_params.get("ordering", "newest")
-        if choice not in self.ORDERINGS:
-            raise ApiError(
-                400, "invalid_ordering", f"ordering must be one of {', '.join(self.ORDERINGS)}"
-            )
-        return self.ORDERINGS[choice]
-
-    def get_schema_operation_parameters(self, view) -> list[dict]:
-        return [
-            *super().get_schema_operation_parameters(view),
-            {
-                "name": "ordering",
-                "required": False,
-                "in": "query",
-                "description": "newest (default); risk: KEV first, then EPSS, then severity; "
-                "epss: highest EPSS first",
-                "schema": {"type": "string", "enum": list(self.ORDERINGS)},
-            },
-        ]
+    keys = ("id",)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from remediator.core import permissions
 from remediator.engine.models import ActionState, RemediationAction
-from remediator.engine.services.requesters import action_requesters
+from remediator.engine.selectors import action_requesters
 
 CANCELLABLE = (
     ActionState.PROPOSED,

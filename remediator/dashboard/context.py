@@ -6,9 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from remediator.engine.models import ActionState, RemediationAction
-
-BADGE_CAP = 99
+from remediator.engine.selectors import BADGE_CAP, actions_awaiting_count
 
 
 class _Prefixes(dict):
@@ -29,9 +27,7 @@ DETAIL_PREFIXES = _Prefixes()
 
 
 def _awaiting() -> str:
-    n = RemediationAction.objects.filter(state=ActionState.AWAITING_APPROVAL)[
-        : BADGE_CAP + 1
-    ].count()
+    n = actions_awaiting_count(cap=BADGE_CAP)
     return f"{BADGE_CAP}+" if n > BADGE_CAP else str(n) if n else ""
 
 

@@ -19,7 +19,7 @@ from findings.models import (
     Vulnerability,
 )
 from findings.scansets import encode_ids
-from findings.seen import scan_finding_ids
+from findings.selectors.seen import scan_finding_ids
 from remediator.core.severity import SEVERITY_RANK
 from remediator.engine.models import ActionKind, ActionState, RemediationAction
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from findings import selectors
+from findings.selectors import images, trends
 from remediator.dashboard.charts import Bar, Series, bar_chart, line_chart
 from remediator.dashboard.views.overview import duration_text
 
@@ -21,7 +21,7 @@ def test_open_at_a_point_counts_by_first_seen_and_fixed_at():
     make_findings(tag, 3, severities=["high"], days_ago=40, fixed_days_ago=10)  # fixed since
     make_findings(tag, 4, severities=["medium"], days_ago=3)  # new this week
     now = timezone.now()
-    now_, week, month = selectors.open_by_severity_at(
+    now_, week, month = trends.open_by_severity_at(
         points={"now": now, "week": now - timedelta(days=7), "month": now - timedelta(days=30)}
     )
     assert (now_.counts["critical"], now_.counts["high"], now_.counts["medium"]) == (2, 0, 4)
@@ -35,7 +35,7 @@ def test_trend_has_one_point_per_day_with_critical_and_high():
     tag = make_tag()
     make_findings(tag, 2, severities=["critical"], days_ago=20)
     make_findings(tag, 1, severities=["high"], days_ago=40, fixed_days_ago=5)
-    trend = selectors.open_trend(days=30)
+    trend = trends.open_trend(days=30)
     assert len(trend) == 30
     assert (trend[0].critical, trend[0].high) == (0, 1)
     assert (trend[-1].critical, trend[-1].high) == (2, 0)
@@ -46,9 +46,9 @@ def test_mean_time_to_remediate_over_the_window():
     tag = make_tag()
     make_findings(tag, 2, days_ago=10, fixed_days_ago=4)  # 6 days each
     make_findings(tag, 1, days_ago=100, fixed_days_ago=60)  # outside a 30-day window
-    mttr = selectors.mean_time_to_remediate(days=30)
+    mttr = trends.mean_time_to_remediate(days=30)
     assert abs(mttr.total_seconds() - 6 * 86400) < 5
-    assert selectors.mean_time_to_remediate(days=1) is None
+    assert trends.mean_time_to_remediate(days=1) is None
     assert duration_text(mttr).startswith("6d")
 
 
@@ -59,7 +59,7 @@ def test_riskiest_images_weights_open_severities():
     better = make_tag("team/better")
     make_findings(better, 5, severities=["medium"])  # 10
     make_findings(better, 9, severities=["critical"], fixed_days_ago=1)  # fixed: no weight
-    ranked = selectors.riskiest_images()
+    ranked = images.riskiest_images()
     assert [(r.repository.name, r.score) for r in ranked] == [
         ("team/worse", 20),
         ("team/better", 10),
@@ -71,7 +71,7 @@ def test_fixable_share():
     tag = make_tag()
     make_findings(tag, 3, fixable=True)
     make_findings(tag, 1, fixable=False)
-    assert selectors.fixable_share().percent == 75
+    assert trends.fixable_share().percent == 75
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from findings.deliveries import delivery_process, delivery_store
 from findings.models import Finding
-from findings.overview import TREND_DAYS, cache_key, overview_refresh
+from findings.selectors.overview import TREND_DAYS, cache_key, overview_refresh
 from findings.tasks import overview_refresh_task
 from remediator.celery import app
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from findings.overview import overview_refresh
+from findings.selectors.overview import overview_refresh
 from remediator.engine.audit import audit_record
 from remediator.engine.models import ActionState
 from remediator.engine.services.dry_run_store import policy_dry_run_refresh

@@ -8,7 +8,7 @@ from findings.ingest import scan_ingest
 from findings.models import Finding, FindingWitness, Image, Scan, Tag, Vulnerability
 from findings.parsers.base import ImageRef, ParsedScan
 from findings.parsers.images import parse_image_reference
-from findings.seen import scan_finding_ids
+from findings.selectors.seen import scan_finding_ids
 
 from .factories import ALPINE, delivery, finding, report
 

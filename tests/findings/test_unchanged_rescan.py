@@ -11,7 +11,7 @@ import pytest
 from findings import deliveries
 from findings.deliveries import delivery_process, delivery_store
 from findings.models import Finding, FindingWitness, Scan
-from findings.seen import scan_finding_ids
+from findings.selectors.seen import scan_finding_ids
 
 pytestmark = pytest.mark.django_db
 FIXTURE = (

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from rest_framework.test import APIClient
 
-from findings import selectors
 from findings.models import ThreatIntel
+from findings.selectors import images
 from tests.dashboard.conftest import make_user
 from tests.dashboard.factories import make_findings, make_tag
 
@@ -117,7 +117,7 @@ def test_the_api_filters_and_refuses_an_unknown_ordering(ranked):
 
 
 def test_a_kev_image_ranked_first_among_the_riskiest(ranked):
-    ranked_images = selectors.riskiest_images()
+    ranked_images = images.riskiest_images()
     assert [r.repository.name for r in ranked_images] == ["team/lonely", "team/crowded"]
     lonely, crowded = ranked_images
     assert lonely.kev == 1 and lonely.score == round(1 * (1 + 9 * 0.2))

@@ -20,7 +20,7 @@ from django.db import connection
 from findings.models import Finding, FindingWitness, Repository, Scan, ScannerStream, Tag
 from findings.parsers.base import ParseError
 from findings.parsers.images import parse_image_reference
-from findings.seen import scan_finding_ids
+from findings.selectors.seen import scan_finding_ids
 from remediator.engine.admission.tags import tag_lookups_clear
 from remediator.engine.models import AdmissionPolicy, AuditEvent
 from remediator.integrations.checks import registry_files_check

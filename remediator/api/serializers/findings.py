@@ -16,7 +16,7 @@ from findings.models import (
     Tag,
     Vulnerability,
 )
-from findings.threat_intel.queries import intel_of
+from findings.selectors.threat_intel import intel_of
 from remediator.core.severity import SEVERITIES
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -18,9 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from findings.models import Repository, Tag
-from findings.querysets import repository_q
 from remediator.api.errors import ApiError, ErrorShapeMixin
-from remediator.api.filters import ApiFilterSet, StrictBooleanFilter
+from remediator.api.lists import ListFilterBackend
 from remediator.api.pagination import NewestFirst
 from remediator.api.parsers import API_PARSERS
 from remediator.api.permissions import Needs
@@ -36,8 +34,9 @@ from remediator.api.serializers.actions import (
 from remediator.api.serializers.findings import ErrorSerializer
 from remediator.api.services import service_call, valid_input
 from remediator.core import permissions
-from remediator.core.storable import is_bigint
-from remediator.engine.models import OPEN_STATES, ActionKind, ActionState, RemediationAction
+from remediator.engine.filters import ActionFilter
+from remediator.engine.models import OPEN_STATES, ActionKind, RemediationAction
+from remediator.engine.selectors import actions_with_counts
 from remediator.engine.services import (
     NoDockerfile,
     action_dockerfile_patch,
@@ -58,42 +57,11 @@ NO_PULL_TARGET = OpenApiResponse(
 )
 
 
-def actions_queryset() -> QuerySet[RemediationAction]:
-    return RemediationAction.objects.select_related(
-        "repository", "tag", "image", "policy", "build_target", "requested_by"
-    ).annotate(findings_count=Count("findings", distinct=True))
-
-
-class ActionFilter(ApiFilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=ActionState.choices)
-    kind = django_filters.ChoiceFilter(choices=ActionKind.choices)
-    image = django_filters.CharFilter(
-        method="filter_image",
-        help_text='Repository id, or "registry/name", "name" (e.g. library/alpine or alpine).',
-    )
-    open = StrictBooleanFilter(method="filter_open", help_text="Only open actions.")
-
-    class Meta:
-        model = RemediationAction
-        fields = ["state", "kind", "image", "open"]
-
-    def filter_image(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if value.isascii() and value.isdigit():  # '²' is a digit to isdigit(), not to int()
-            number = int(value)
-            return qs.filter(repository_id=number) if is_bigint(number) else qs.none()
-        return qs.filter(repository_q(value, "repository__"))
-
-    def filter_open(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return qs
-        return qs.filter(state__in=OPEN_STATES) if value else qs.exclude(state__in=OPEN_STATES)
-
-
 class ActionsApi(ErrorShapeMixin):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [Needs.of(permissions.VIEW_ACTION)]
     parser_classes = API_PARSERS
+    filter_backends = [ListFilterBackend]
 
 
 class ActionListApi(ActionsApi, generics.ListAPIView):
@@ -102,7 +70,7 @@ class ActionListApi(ActionsApi, generics.ListAPIView):
     filterset_class = ActionFilter
 
     def get_queryset(self) -> QuerySet[RemediationAction]:
-        return actions_queryset()
+        return actions_with_counts()
 
     @extend_schema(operation_id="actions_list", summary="Remediation actions, newest first")
     def get(self, request: Request, *args, **kwargs) -> Response:
@@ -113,7 +81,7 @@ class ActionDetailApi(ActionsApi, generics.RetrieveAPIView):
     serializer_class = ActionDetailSerializer
 
     def get_queryset(self) -> QuerySet[RemediationAction]:
-        return actions_queryset()
+        return actions_with_counts()
 
     @extend_schema(
         operation_id="actions_retrieve",
@@ -126,7 +94,7 @@ class ActionDetailApi(ActionsApi, generics.RetrieveAPIView):
 
 def _answer(run, *, created: bool = False) -> Response:
     action = service_call(run, not_found=RemediationAction.DoesNotExist, what="action")
-    detail = actions_queryset().get(pk=action.pk)
+    detail = actions_with_counts().get(pk=action.pk)
     code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return Response(ActionDetailSerializer(detail).data, status=code)
 

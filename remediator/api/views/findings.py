@@ -1,12 +1,14 @@
 """Read API over images, scans, findings, vulnerabilities and deliveries; reprocess.
 
-Every list is cursor-paginated on ``-id`` and selects its relations up front,
+Every list reads through its selectors (``findings.selectors``), filters with the
+FilterSet its dashboard page uses (``findings.filters``) and pages with the keyset helper
+(newest first unless its filters choose an order); it selects its relations up front,
 so the number of queries per page does not grow with the page.
 """
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -14,22 +16,18 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from findings import filters
 from findings.deliveries import DeliveryBusy, delivery_reprocess
-from findings.models import (
-    Delivery,
-    Finding,
-    FindingWitness,
-    Repository,
-    Scan,
-    Tag,
-    Vulnerability,
-)
-from findings.querysets import ACTIVE_STATUSES
-from findings.seen import witnesses_live
-from findings.threat_intel.queries import sorted_by
-from remediator.api import filters
+from findings.models import Delivery, FindingWitness, Repository, Vulnerability
+from findings.selectors.deliveries import deliveries_with_scan
+from findings.selectors.findings import findings_live
+from findings.selectors.images import images_with_counts
+from findings.selectors.scans import scans_listed
+from findings.selectors.seen import witnesses_live
+from findings.selectors.vulnerabilities import affected_images
 from remediator.api.errors import ApiError, ErrorShapeMixin
-from remediator.api.pagination import ByTextId, FindingsOrdered, NewestFirst
+from remediator.api.lists import ListFilterBackend
+from remediator.api.pagination import ByTextId, NewestFirst
 from remediator.api.parsers import API_PARSERS
 from remediator.api.permissions import Needs, NotDeclared
 from remediator.api.serializers.findings import (
@@ -46,7 +44,6 @@ from remediator.api.serializers.findings import (
     image_name,
 )
 from remediator.core import permissions
-from remediator.core.severity import SEVERITIES
 from remediator.core.storable import is_storable_text
 
 
@@ -56,22 +53,7 @@ class ReadApi(ErrorShapeMixin):
     permission_classes: list = [NotDeclared]  # each view names what it needs (Needs.of)
     pagination_class = NewestFirst
     parser_classes = API_PARSERS
-
-
-def images_queryset() -> QuerySet:
-    open_by = {
-        f"open_{severity}": Count(
-            "findings",
-            filter=Q(findings__status__in=ACTIVE_STATUSES, findings__severity=severity),
-        )
-        for severity in SEVERITIES
-    }
-    last = Scan.objects.filter(image__repository=OuterRef("pk")).order_by("-scanned_at", "-id")
-    return Repository.objects.annotate(
-        **open_by,
-        last_scan_id=Subquery(last.values("id")[:1]),
-        last_scanned_at=Subquery(last.values("scanned_at")[:1]),
-    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.select_related("image")))
+    filter_backends = [ListFilterBackend]
 
 
 @extend_schema_view(get=extend_schema(tags=["images"], summary="Image repositories"))
@@ -81,7 +63,7 @@ class ImageListApi(ReadApi, generics.ListAPIView):
     filterset_class = filters.ImageFilter
 
     def get_queryset(self) -> QuerySet:
-        return images_queryset()
+        return images_with_counts()
 
 
 @extend_schema_view(get=extend_schema(tags=["images"], summary="One image repository"))
@@ -90,16 +72,13 @@ class ImageDetailApi(ReadApi, generics.RetrieveAPIView):
     serializer_class = ImageSerializer
 
     def get_queryset(self) -> QuerySet:
-        return images_queryset()
-
-
-SCANS = Scan.objects.select_related("image", "tag__repository")
+        return images_with_counts()
 
 
 @extend_schema_view(get=extend_schema(tags=["scans"], summary="Scans, newest first"))
 class ScanListApi(ReadApi, generics.ListAPIView):
     permission_classes = [Needs.of(permissions.VIEW_SCAN)]
-    queryset = SCANS
+    queryset = scans_listed()
     serializer_class = ScanSerializer
     filterset_class = filters.ScanFilter
 
@@ -107,13 +86,8 @@ class ScanListApi(ReadApi, generics.ListAPIView):
 @extend_schema_view(get=extend_schema(tags=["scans"], summary="One scan"))
 class ScanDetailApi(ReadApi, generics.RetrieveAPIView):
     permission_classes = [Needs.of(permissions.VIEW_SCAN)]
-    queryset = SCANS
+    queryset = scans_listed()
     serializer_class = ScanSerializer
-
-
-FINDINGS = Finding.objects.with_last_seen().select_related(
-    "repository", "tag", "vulnerability__intel"
-)
 
 
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="Findings"))
@@ -121,17 +95,22 @@ class FindingListApi(ReadApi, generics.ListAPIView):
     permission_classes = [Needs.of(permissions.VIEW_FINDING)]
     serializer_class = FindingSerializer
     filterset_class = filters.FindingFilter
-    pagination_class = FindingsOrdered
 
     def get_queryset(self) -> QuerySet:
-        queryset, _ = sorted_by(FINDINGS, self.request.query_params.get("ordering", ""))
-        return queryset  # annotated with the ranks when the ordering needs them
+        return findings_live()
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        """Filtered (a 400 for a bad filter), then in the order ``sort`` chose (newest
+        first by default), annotated with the ranks that order needs."""
+        queryset = super().filter_queryset(queryset)
+        queryset, self.keyset_keys = self.filterset.sorted(queryset, default="newest")
+        return queryset
 
 
 @extend_schema_view(get=extend_schema(tags=["findings"], summary="One finding"))
 class FindingDetailApi(ReadApi, generics.RetrieveAPIView):
     permission_classes = [Needs.of(permissions.VIEW_FINDING)]
-    queryset = FINDINGS.prefetch_related(
+    queryset = findings_live().prefetch_related(
         Prefetch("witnesses", queryset=witnesses_live(FindingWitness.objects.all()))
     )
     serializer_class = FindingDetailSerializer
@@ -144,31 +123,6 @@ class VulnerabilityListApi(ReadApi, generics.ListAPIView):
     serializer_class = VulnerabilitySerializer
     filterset_class = filters.VulnerabilityFilter
     pagination_class = ByTextId
-
-
-def affected_images(vulnerability: Vulnerability) -> list[dict]:
-    """Repositories with this vulnerability: counts and the tags it is open in (2 queries)."""
-    findings = Finding.objects.filter(vulnerability=vulnerability).order_by()
-    rows = findings.values("repository_id", "repository__registry", "repository__name").annotate(
-        open=Count("id", filter=Q(status__in=ACTIVE_STATUSES)), total=Count("id")
-    )
-    tags: dict[int, set[str]] = {}
-    for repository_id, tag in (
-        findings.filter(status__in=ACTIVE_STATUSES).values_list("repository_id", "tag__name")
-    ).distinct():
-        tags.setdefault(repository_id, set()).add(tag)
-    return [
-        {
-            "repository": row["repository_id"],
-            "image": image_name(
-                Repository(registry=row["repository__registry"], name=row["repository__name"])
-            ),
-            "tags": sorted(tags.get(row["repository_id"], ())),
-            "open_findings": row["open"],
-            "findings": row["total"],
-        }
-        for row in sorted(rows, key=lambda r: (-r["open"], r["repository_id"]))
-    ]
 
 
 @extend_schema_view(
@@ -189,18 +143,23 @@ class VulnerabilityDetailApi(ReadApi, generics.RetrieveAPIView):
         context = super().get_serializer_context()
         if "pk" in self.kwargs and self.request is not None:
             vulnerability = Vulnerability(pk=self.kwargs["pk"])
-            context["affected_images"] = affected_images(vulnerability)
+            context["affected_images"] = [
+                {
+                    "repository": row["repository"],
+                    "image": image_name(Repository(registry=row["registry"], name=row["name"])),
+                    "tags": row["tags"],
+                    "open_findings": row["open_findings"],
+                    "findings": row["findings"],
+                }
+                for row in affected_images(vulnerability)
+            ]
         return context
-
-
-FIRST_SCAN = Subquery(Scan.objects.filter(delivery=OuterRef("pk"), part=0).values("pk")[:1])
-DELIVERIES = Delivery.objects.defer("body_gz").annotate(scan_pk=FIRST_SCAN)
 
 
 @extend_schema_view(get=extend_schema(tags=["deliveries"], summary="Received bodies"))
 class DeliveryListApi(ReadApi, generics.ListAPIView):
     permission_classes = [Needs.of(permissions.VIEW_DELIVERY)]
-    queryset = DELIVERIES
+    queryset = deliveries_with_scan()
     serializer_class = DeliverySerializer
     filterset_class = filters.DeliveryFilter
 
@@ -214,12 +173,11 @@ class DeliveryListApi(ReadApi, generics.ListAPIView):
 class DeliveryDetailApi(ReadApi, generics.RetrieveAPIView):
     # Every reader of deliveries; the raw body and headers are null unless staff (serializer).
     permission_classes = [Needs.of(permissions.VIEW_DELIVERY)]
-    queryset = Delivery.objects.annotate(scan_pk=FIRST_SCAN)
+    queryset = deliveries_with_scan(body=True)
     serializer_class = DeliveryDetailSerializer
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        return queryset if self.request.user.is_staff else queryset.defer("body_gz")
+    def get_queryset(self) -> QuerySet:
+        return deliveries_with_scan(body=self.request.user.is_staff)
 
 
 class DeliveryReprocessApi(ReadApi, APIView):

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from findings.threat_intel.queries import feeds_status, intel_of
+from findings.selectors.threat_intel import feeds_status, intel_of
 
 register = template.Library()
 

@@ -3,10 +3,8 @@ POST-only views behind every button (approve, reject, cancel, retry, rebuild).""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -17,8 +15,15 @@ from findings.models import Tag
 from remediator.core import permissions
 from remediator.core.storable import is_storable_text
 from remediator.dashboard.buttons import action_buttons, may_operate
-from remediator.dashboard.common import keyset_page, require_perm
-from remediator.engine.models import ActionState, AuditEvent, FixPullRequest, RemediationAction
+from remediator.dashboard.common import keyset_page, list_filter, require_perm
+from remediator.engine.filters import TABS, ActionFilter
+from remediator.engine.models import FixPullRequest, RemediationAction
+from remediator.engine.selectors import (
+    action_events,
+    action_findings,
+    actions_detailed,
+    actions_listed,
+)
 from remediator.engine.services import (
     GATES,
     ActionNotAllowed,
@@ -30,84 +35,20 @@ from remediator.engine.services import (
 from .patch import dockerfile_patch
 
 FINDINGS_SHOWN = 200
-TABS = [
-    ("", "All"),
-    ("awaiting_approval", "Awaiting approval"),
-    ("in_flight", "In flight"),
-    ("failed", "Failed"),
-    ("done", "Done"),
-    ("closed", "Rejected / cancelled"),
-]
-TAB_STATES = {
-    "in_flight": [
-        ActionState.PROPOSED,
-        ActionState.APPROVED,
-        ActionState.DISPATCHED,
-        ActionState.RUNNING,
-        ActionState.SUCCEEDED,
-    ],
-    "failed": [ActionState.FAILED, ActionState.VERIFICATION_FAILED],
-    "done": [ActionState.VERIFIED],
-    "closed": [ActionState.REJECTED, ActionState.CANCELLED, ActionState.SUPERSEDED],
-    "awaiting_approval": [ActionState.AWAITING_APPROVAL],
-}
-
-
-class ActionFilterForm(forms.Form):
-    tab = forms.ChoiceField(choices=TABS, required=False)
-    state = forms.ChoiceField(choices=[("", "Any"), *ActionState.choices], required=False)
 
 
 @require_perm(permissions.VIEW_ACTION)
 def action_list(request: HttpRequest) -> HttpResponse:
-    form = ActionFilterForm(request.GET)
-    queryset = RemediationAction.objects.select_related(
-        "repository", "tag", "policy", "requested_by", "build_target"
-    )
-    tab = ""
-    if form.is_valid():
-        tab = form.cleaned_data["tab"]
-        if tab:
-            queryset = queryset.filter(state__in=TAB_STATES[tab])
-        if form.cleaned_data["state"]:
-            queryset = queryset.filter(state=form.cleaned_data["state"])
+    filterset, queryset = list_filter(request, ActionFilter, actions_listed())
     page = keyset_page(request, queryset, keys=("-id",))
-    return render(
-        request,
-        "remediator/action_list.html",
-        {"form": form, "page": page, "tabs": TABS, "tab": tab},
-    )
-
-
-def action_events(action: RemediationAction):
-    return (
-        AuditEvent.objects.filter(
-            Q(action=action) | Q(object_type="remediationaction", object_id=str(action.pk))
-        )
-        .select_related("actor")
-        .order_by("id")[:500]
-    )
+    context = {"filter": filterset, "page": page, "tabs": TABS, "tab": filterset.value("tab", "")}
+    return render(request, "remediator/action_list.html", context)
 
 
 @require_perm(permissions.VIEW_ACTION)
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    action = get_object_or_404(
-        RemediationAction.objects.select_related(
-            "repository",
-            "tag",
-            "image",
-            "policy",
-            "build_target",
-            "requested_by",
-            "verified_by_scan",
-        ),
-        pk=pk,
-    )
-    findings = list(
-        action.findings.select_related("vulnerability", "tag")
-        .defer("vulnerability__description", "locations")
-        .order_by("-severity_rank", "-id")[: FINDINGS_SHOWN + 1]
-    )
+    action = get_object_or_404(actions_detailed(), pk=pk)
+    findings = action_findings(action, limit=FINDINGS_SHOWN + 1)
     return render(
         request,
         "remediator/action_detail.html",

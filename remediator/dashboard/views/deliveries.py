@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from findings.credentials import delivery_credential
-from findings.models import Delivery, Source
+from findings.filters import DeliveryFilter
+from findings.models import Delivery
+from findings.selectors.deliveries import deliveries_listed
 from remediator.core import permissions
-from remediator.dashboard.common import keyset_page, require_perm
+from remediator.dashboard.common import keyset_page, list_filter, require_perm
 
 BODY_CAP = 64 * 1024
 
 
-class DeliveryFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "Any"), *Delivery.Status.choices], required=False)
-    source = forms.ChoiceField(choices=[("", "Any"), *Source.choices], required=False)
-
-
 @require_perm(permissions.VIEW_DELIVERY)
 def delivery_list(request: HttpRequest) -> HttpResponse:
-    form = DeliveryFilterForm(request.GET)
-    queryset = Delivery.objects.defer("body_gz", "headers").prefetch_related("scans")
-    if form.is_valid():
-        if form.cleaned_data["status"]:
-            queryset = queryset.filter(status=form.cleaned_data["status"])
-        if form.cleaned_data["source"]:
-            queryset = queryset.filter(source=form.cleaned_data["source"])
+    filterset, queryset = list_filter(request, DeliveryFilter, deliveries_listed())
     page = keyset_page(request, queryset, keys=("-id",))
-    return render(request, "findings/delivery_list.html", {"form": form, "page": page})
+    return render(request, "findings/delivery_list.html", {"filter": filterset, "page": page})
 
 
 def body_preview(delivery: Delivery, cap: int = BODY_CAP) -> tuple[str, bool]:

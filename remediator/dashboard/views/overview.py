@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from findings import selectors
 from findings.inventory import exposure_ranking
-from findings.overview import TREND_DAYS, overview_read
+from findings.selectors.deliveries import recent_deliveries
+from findings.selectors.overview import TREND_DAYS, overview_read
 from remediator.core import permissions
 from remediator.core.severity import SEVERITIES
 from remediator.dashboard.common import require_perm
-from remediator.engine.models import ActionState, RemediationAction
+from remediator.engine.models import ActionState
+from remediator.engine.selectors import actions_by_state
 
 from ..charts import Bar, Series, bar_chart, line_chart
 
@@ -41,13 +41,7 @@ def _days(request: HttpRequest) -> int:
 
 
 def _action_chart():
-    # The dashboard reads both apps; the findings models never import the engine.
-    counts = dict(
-        RemediationAction.objects.order_by()
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
-    )
+    counts = actions_by_state()
     bars = [
         Bar(label=state.label, value=counts.get(state.value, 0), css_class=f"bar st-{state.value}")
         for state in ActionState
@@ -58,7 +52,7 @@ def _action_chart():
 @require_perm(permissions.VIEW_FINDING)
 def overview(request: HttpRequest) -> HttpResponse:
     days = _days(request)
-    stored = overview_read(days=days)  # computed by the worker (findings.overview)
+    stored = overview_read(days=days)  # computed by the worker (findings.selectors.overview)
     figures = stored.figures
     snapshots, trend = figures.snapshots, figures.trend
     trend_chart = line_chart(
@@ -97,7 +91,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "risky": stored.risky,
             "as_of": stored.as_of,
             "refresh_seconds": settings.DASHBOARD_OVERVIEW_REFRESH_SECONDS,
-            "deliveries": selectors.recent_deliveries(limit=10),
+            "deliveries": recent_deliveries(limit=10),
             "exposed": exposure_ranking(limit=10),
             "stale_days": settings.INVENTORY_STALE_DAYS,
         },

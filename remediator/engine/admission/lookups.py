@@ -25,7 +25,7 @@ from django.urls import reverse
 from findings.bulk import in_ids
 from findings.models import Finding, Image, Repository, Scan, Tag
 from findings.parsers.base import ImageRef
-from findings.seen import scan_finding_id_sets
+from findings.selectors.seen import scan_finding_id_sets
 from remediator.engine.models import OPEN_STATES, ActionKind, RemediationAction
 from remediator.engine.rules.admission import (
     DECIDE_FIELDS,

@@ -19,7 +19,6 @@ from .gates import (
 )
 from .patch import NoDockerfile, action_dockerfile_patch
 from .pull_request import pull_request_update
-from .requesters import action_requesters, actions_requesters
 from .verify import verify_overdue, verify_scan
 
 __all__ = [
@@ -38,11 +37,9 @@ __all__ = [
     "action_reject",
     "action_request_pull_request",
     "action_request_rebuild",
-    "action_requesters",
     "action_retry",
     "action_transition",
     "actions_dispatch_lost",
-    "actions_requesters",
     "policy_dry_run",
     "pull_request_update",
     "scan_evaluate",

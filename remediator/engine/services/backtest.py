@@ -13,7 +13,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from findings.models import Finding, Scan
-from findings.seen import scan_finding_id_sets
+from findings.selectors.seen import scan_finding_id_sets
 from remediator.engine.models import Policy, RemediationAction
 from remediator.engine.rules.criteria import FindingFacts
 from remediator.engine.rules.remediation import RemediationRule

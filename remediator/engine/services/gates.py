@@ -25,12 +25,12 @@ from remediator.engine.models import (
     Approval,
     RemediationAction,
 )
+from remediator.engine.selectors import action_requesters
 from remediator.integrations.providers import PULL_HOSTS
 
 from .actions import ActionNotAllowed, action_transition
 from .dispatch import build_target_for
 from .propose import action_propose, open_action_for
-from .requesters import action_requesters
 
 S = ActionState
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from findings.models import Scan
 from findings.querysets import ACTIVE_STATUSES
-from findings.seen import scan_finding_ids
+from findings.selectors.seen import scan_finding_ids
 from findings.status import CLOSABLE
 from remediator.engine.models import (
     BUILDING_KINDS,

@@ -24,7 +24,7 @@ from findings.models import (
     Tag,
     Vulnerability,
 )
-from findings.overview import overview_refresh
+from findings.selectors.overview import overview_refresh
 from findings.signals import scan_ingested
 from remediator.engine.models import Approval, AuditEvent, RemediationAction
 from remediator.engine.services.threat_intel import threat_intel_import

@@ -1,4 +1,4 @@
-"""Named reads for the dashboard: each is a fixed number of aggregate queries.
+"""Open findings over time (the overview's figures): two grouped scans for them all.
 
 "Open at time T" is derived from a finding's dates, never from a history
 table: ``first_seen <= T and (fixed_at is null or fixed_at > T)``. Findings
@@ -15,31 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import accumulate
 
-from django.db.models import (
-    Case,
-    Count,
-    DurationField,
-    F,
-    FloatField,
-    IntegerField,
-    Q,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, DurationField, F, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from findings.models import Finding
+from findings.status import DECIDED
 from remediator.core.severity import SEVERITIES, SEVERITY_RANK
-
-from .models import Delivery, Finding, Repository
-from .status import DECIDED
-from .threat_intel import queries as intel
-
-RISK_WEIGHTS = {"critical": 10, "high": 5, "medium": 2, "low": 1}
-
-
-CLOSED = ~Q(status__in=DECIDED)
 
 
 @dataclass(frozen=True)
@@ -213,88 +195,3 @@ def fixable_share() -> FixableShare:
 def mean_time_to_remediate(*, days: int, now: datetime | None = None) -> timedelta | None:
     """Mean of fixed_at - first_seen over the findings fixed in the last ``days`` days."""
     return overview_figures(points={}, days=days, now=now).mttr
-
-
-@dataclass(frozen=True)
-class RiskyImage:
-    repository: Repository
-    score: int
-    critical: int
-    high: int
-    medium: int
-    low: int
-    kev: int = 0
-    """Open findings of vulnerabilities in CISA's KEV catalogue."""
-
-
-def riskiest_images(*, limit: int = 10) -> list[RiskyImage]:
-    """Repositories with known-exploited (KEV) open findings first, most first; then by
-    score: the sum over open findings of severity weight (critical 10, high 5, medium 2,
-    low 1) x (1 + 9 x EPSS), so a finding certain to be exploited counts ten times."""
-    weight = Case(
-        *(When(severity_rank=SEVERITY_RANK[s], then=w) for s, w in RISK_WEIGHTS.items()),
-        default=0,
-        output_field=IntegerField(),
-    )
-    epss = Coalesce(F(intel.EPSS), Value(0.0), output_field=FloatField())
-    rows = list(
-        Finding.objects.open()
-        .filter(Q(severity_rank__gte=SEVERITY_RANK["low"]) | intel.kev_q(True))
-        .order_by()
-        .values("repository_id")
-        .annotate(
-            score=Sum(weight * (1 + 9 * epss), output_field=FloatField()),
-            kev=Count("id", filter=intel.kev_q(True)),
-            critical=Count("id", filter=Q(severity_rank=5)),
-            high=Count("id", filter=Q(severity_rank=4)),
-            medium=Count("id", filter=Q(severity_rank=3)),
-            low=Count("id", filter=Q(severity_rank=2)),
-        )
-        .order_by("-kev", "-score", "repository_id")[:limit]
-    )
-    repositories = Repository.objects.in_bulk([r["repository_id"] for r in rows])
-    return [
-        RiskyImage(
-            repository=repositories[r["repository_id"]],
-            score=round(r["score"] or 0),
-            kev=r["kev"],
-            critical=r["critical"],
-            high=r["high"],
-            medium=r["medium"],
-            low=r["low"],
-        )
-        for r in rows
-        if r["repository_id"] in repositories
-    ]
-
-
-def recent_deliveries(*, limit: int = 10):
-    return Delivery.objects.defer("body_gz", "headers").order_by("-id")[:limit]
-
-
-def open_counts_for_repositories(repository_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Open findings per severity for a page of repositories: one grouped query."""
-    counts: dict[int, dict[str, int]] = {pk: dict.fromkeys(SEVERITIES, 0) for pk in repository_ids}
-    if not repository_ids:
-        return counts
-    rows = (
-        Finding.objects.open()
-        .filter(repository_id__in=repository_ids)
-        .order_by()
-        .values("repository_id", "severity")
-        .annotate(n=Count("id"))
-    )
-    for row in rows:
-        counts[row["repository_id"]][row["severity"]] = row["n"]
-    for value in counts.values():
-        value["fixable"] = 0
-    fixable = (
-        Finding.objects.open()
-        .filter(repository_id__in=repository_ids, fixable=True)
-        .order_by()
-        .values("repository_id")
-        .annotate(n=Count("id"))
-    )
-    for row in fixable:
-        counts[row["repository_id"]]["fixable"] = row["n"]
-    return counts

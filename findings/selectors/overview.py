@@ -16,7 +16,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from . import selectors
+from .images import RiskyImage, riskiest_images
+from .trends import OverviewFigures, overview_figures_by_days
 
 TREND_DAYS = (30, 90)
 RISKY_LIMIT = 10
@@ -26,8 +27,8 @@ RISKY_LIMIT = 10
 class StoredOverview:
     """What the page shows from the findings table, and when it was computed."""
 
-    figures: selectors.OverviewFigures
-    risky: list[selectors.RiskyImage]
+    figures: OverviewFigures
+    risky: list[RiskyImage]
     as_of: datetime
 
 
@@ -49,8 +50,8 @@ def _points(now: datetime) -> dict[str, datetime]:
 
 
 def _compute(days: tuple[int, ...], now: datetime) -> dict[int, StoredOverview]:
-    figures = selectors.overview_figures_by_days(points=_points(now), days=days, now=now)
-    risky = selectors.riskiest_images(limit=RISKY_LIMIT)
+    figures = overview_figures_by_days(points=_points(now), days=days, now=now)
+    risky = riskiest_images(limit=RISKY_LIMIT)
     return {d: StoredOverview(figures=figures[d], risky=risky, as_of=now) for d in days}
 
 

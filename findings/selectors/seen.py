@@ -8,9 +8,9 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from .bulk import in_ids
-from .models import Finding, FindingWitness, Scan, ScanFindingSet, ScannerStream
-from .scansets import decode_ids
+from findings.bulk import in_ids
+from findings.models import Finding, FindingWitness, Scan, ScanFindingSet, ScannerStream
+from findings.scansets import decode_ids
 
 SEEN_BY_WALK = 2000
 """At most this many of a tag's scans are opened to list the scans that saw a finding."""

@@ -1,6 +1,7 @@
-"""Findings ranked and filtered by exploit intelligence (joined through the vulnerability).
+"""Findings ranked and filtered by exploit intelligence (joined through the vulnerability),
+and what is known of the feeds.
 
-The ranks are whole numbers so that keyset and cursor pagination can carry them:
+The ranks are whole numbers so that keyset pagination can carry them in a cursor:
 
 - ``epss_rank``: the EPSS score in 1/100,000 (FIRST publishes five decimals); -1 unknown.
 - ``risk_rank``: KEV first, then EPSS, then severity:
@@ -18,12 +19,6 @@ from findings.models import ThreatIntelFeed
 KEV = "vulnerability__intel__kev"
 EPSS = "vulnerability__intel__epss_score"
 EPSS_SCALE = 100_000
-ORDERINGS = {
-    "severity": ("-severity_rank", "-id"),
-    "risk": ("-risk_rank", "-id"),
-    "epss": ("-epss_rank", "-id"),
-}
-"""How a list of findings may be sorted; "severity" is the default (an indexed walk)."""
 
 
 def kev_q(listed: bool) -> Q:
@@ -45,14 +40,6 @@ def with_risk(queryset: QuerySet) -> QuerySet:
     return queryset.annotate(epss_rank=epss_rank()).annotate(
         risk_rank=kev * 10**8 + (F("epss_rank") + 1) * 10 + F("severity_rank")
     )
-
-
-def sorted_by(queryset: QuerySet, sort: str) -> tuple[QuerySet, tuple[str, ...]]:
-    """The queryset ready for ``sort`` (annotated when it needs the ranks) and its keys."""
-    keys = ORDERINGS.get(sort, ORDERINGS["severity"])
-    if keys[0].lstrip("-") in ("risk_rank", "epss_rank"):
-        queryset = with_risk(queryset)
-    return queryset, keys
 
 
 def feeds_status() -> list[object]:
