@@ -16,9 +16,9 @@ import pytest
 from celery import Celery
 from django.test import Client
 
-from findings.publish import BrokerUnavailable, broker_publish
 from remediator.celery import app
 from remediator.core.broker_timeouts import broker_timeout_options
+from remediator.intake.publish import BrokerUnavailable, broker_publish
 
 from ..conftest import FIXTURES
 from ._faults_support import SilentListener, gunicorn, manage, timed
@@ -150,7 +150,7 @@ def test_a_broker_that_never_answers_wedges_no_route_of_a_real_gunicorn(listener
         real,
         "shell",
         "-c",
-        "from findings.deliveries import delivery_sweep; "
+        "from remediator.intake.queue import delivery_sweep; "
         "print(len(delivery_sweep(older_than=0, requeue_after=0)))",
     )
     assert swept.returncode == 0, swept.stderr[-2000:]

@@ -6,7 +6,6 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from findings.credentials import delivery_credential
 from findings.models import (
     Delivery,
     Finding,
@@ -18,6 +17,7 @@ from findings.models import (
 )
 from findings.threat_intel.queries import intel_of
 from remediator.core.severity import SEVERITIES
+from remediator.intake.credentials import delivery_credential
 
 
 class ErrorSerializer(serializers.Serializer):

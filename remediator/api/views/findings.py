@@ -14,7 +14,6 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from findings.deliveries import DeliveryBusy, delivery_reprocess
 from findings.models import (
     Delivery,
     Finding,
@@ -48,6 +47,7 @@ from remediator.api.serializers.findings import (
 from remediator.core import permissions
 from remediator.core.severity import SEVERITIES
 from remediator.core.storable import is_storable_text
+from remediator.intake.queue import DeliveryBusy, delivery_reprocess
 
 
 class ReadApi(ErrorShapeMixin):

@@ -6,10 +6,10 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from findings.credentials import delivery_credential
 from findings.models import Delivery, Source
 from remediator.core import permissions
 from remediator.dashboard.common import keyset_page, require_perm
+from remediator.intake.credentials import delivery_credential
 
 BODY_CAP = 64 * 1024
 

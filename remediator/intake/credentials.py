@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .models import Delivery
-from .parsers.base import ParsedScan
+from findings.models import Delivery
+from findings.parsers.base import ParsedScan
 
 CREDENTIAL_HEADERS = ("auth", "credential", "accepted_at", "speaks_for")
 

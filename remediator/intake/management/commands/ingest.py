@@ -1,7 +1,8 @@
 """python manage.py ingest [--source SLUG] [--image REF] PATH|-
 
-Stores the file as a delivery and ingests it synchronously through the same
-services the webhooks use, then prints one JSON line describing the result.
+Receives the file as a delivery and processes it here and now, through the same entry
+point as the webhooks (``remediator/intake/receive.py``), then prints one JSON line
+describing the result.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from findings.deliveries import DeliveryRejected, delivery_process, delivery_store
 from findings.models import Source
+from remediator.intake.receive import Then, delivery_receive
 
 
 class Command(BaseCommand):
@@ -28,20 +29,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path: str, source: str, image: str, **options) -> None:
-        body = self._read(path)
-        delivery, _ = delivery_store(
+        receipt = delivery_receive(
             source=source,
-            body=body,
+            body=self._read(path),
             image_hint=image,
             channel="cli",
             content_type="application/json",
+            then=Then.PROCESS,
         )
-        try:
-            result = delivery_process(delivery=delivery)
-        except DeliveryRejected as exc:
-            self.stderr.write(f"rejected (delivery {delivery.pk}): {exc}")
+        if receipt.problem is not None:
+            why = receipt.problem.detail
+            self.stderr.write(f"rejected (delivery {receipt.delivery.pk}): {why}")
             sys.exit(2)
-        self.stdout.write(json.dumps(result.as_dict()))
+        self.stdout.write(json.dumps(receipt.as_dict()))
 
     def _read(self, path: str) -> bytes:
         if path == "-":
