@@ -1,10 +1,12 @@
 """Follow one delivery from the webhook view to the finding rows: steps, files, returns.
 
-    .venv/bin/python bench/trace_delivery.py [--findings 3] [--sequence]
+    .venv/bin/python bench/trace_delivery.py [--findings 3] [--harbor] [--sequence]
 
 Posts one small Trivy report (under WEBHOOK_CHECK_MAX_BYTES, so the post-time check
 runs) through Django's test client, then runs the worker's task for it in this process
-(``findings.delivery_process``, by name). ``sys.setprofile`` watches both; only frames
+(``findings.delivery_process``, by name). ``--harbor`` posts a Harbor SCANNING_COMPLETED
+event instead, whose report the worker fetches from a local server standing in for
+Harbor's API (tests/fixtures/harbor/). ``sys.setprofile`` watches both; only frames
 of the project's own files count (``remediator/`` and ``findings/``, without migrations
 and without ``remediator/engine``: the policy run that a committed scan sets off is
 another journey). The post is followed from the moment the webhook view's ``post``
@@ -16,7 +18,9 @@ starts, the worker from the moment its task starts.
   (``findings/ingest.py``, which writes the rows) each count as one unit: a call into
   one is a step, what it calls inside is not followed;
 - files are the distinct files (or units) those steps enter, with the view's own;
-- a return is a step into a file that the path had already left.
+- a return is a step into a file that the path had already left;
+- the same figures by package (``remediator/api``, ``remediator/intake``, ``findings``,
+  ``findings/parsers``...), consecutive steps within one package counting once.
 
 Prints the three figures and the sequence of files entered, then the same figures
 with every call followed (``raw``: parser and ingest internals included). Asserts
@@ -30,6 +34,8 @@ import json
 import os
 import sys
 import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,6 +114,42 @@ class Trace:
             sys.setprofile(None)
 
 
+def package_of(name: str) -> str:
+    """``remediator/intake/store.py`` -> ``remediator/intake``; ``findings/x.py`` ->
+    ``findings``; a unit (``findings/parsers/``) is its own package."""
+    if name.endswith("/"):
+        return name.rstrip("/")
+    parts = name.split("/")[:-1]
+    return "/".join(parts[:2]) if parts[0] == "remediator" else parts[0]
+
+
+def packages(sequence: list[str]) -> list[str]:
+    collapsed: list[str] = []
+    for package in map(package_of, sequence):
+        if not collapsed or collapsed[-1] != package:
+            collapsed.append(package)
+    return collapsed
+
+
+def harbor_api(report: bytes) -> str:
+    """A local server answering every GET with ``report``, as Harbor's API would; its URL."""
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(report)))
+            self.end_headers()
+            self.wfile.write(report)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}"
+
+
 def figures(sequence: list[str]) -> tuple[int, int, int]:
     """(steps, distinct files, returns to a file already left)."""
     returns = sum(1 for i, name in enumerate(sequence) if name in sequence[:i])
@@ -142,6 +184,7 @@ def trivy_report(size: int, *, image: str) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--findings", type=int, default=3, help="findings in the report")
+    parser.add_argument("--harbor", action="store_true", help="a Harbor scan event instead")
     parser.add_argument("--sequence", action="store_true", help="print every step")
     args = parser.parse_args()
 
@@ -150,6 +193,10 @@ def main() -> None:
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ["WEBHOOK_SECRET"] = SECRET
+    harbor = ROOT / "tests" / "fixtures" / "harbor"
+    if args.harbor:
+        report = (harbor / "dd_harbor_report_clair_5.json").read_bytes()
+        os.environ["HARBOR_URL"] = harbor_api(report)
     import django
 
     django.setup()
@@ -163,13 +210,15 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
     setup_test_environment()
-    image = "registry.example.com/trace/app:1"
-    body = trivy_report(args.findings, image=image)
+    if args.harbor:
+        source, body = "harbor", (harbor / "zulip_scanning_completed.json").read_bytes()
+    else:
+        source, body = "trivy", trivy_report(args.findings, image="registry.example.com/t/a:1")
 
     post = Trace(WebhookApi.post.__code__)
     response = post.run(
         Client().post,
-        "/api/v1/webhooks/trivy/",
+        f"/api/v1/webhooks/{source}/",
         body,
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {SECRET}",
@@ -184,11 +233,16 @@ def main() -> None:
     found = Finding.objects.count()
     sequence = post.sequence + worker.sequence
     steps, files, returns = figures(sequence)
-    print(f"report: {args.findings} findings, {len(body)} bytes; finding rows: {found}")
+    print(f"{source}: {len(body)} bytes; finding rows: {found}")
     print(f"steps {steps}, files {files}, returns to a file already left {returns}")
     print(f"  the view {figures(post.sequence)}, the worker {figures(worker.sequence)}")
     raw = figures(post.raw + worker.raw)
     print(f"  raw (every call followed): steps {raw[0]}, files {raw[1]}, returns {raw[2]}")
+    by_package = figures(packages(sequence))
+    print(
+        f"  by package: steps {by_package[0]}, packages {by_package[1]}, "
+        f"returns {by_package[2]}: {' > '.join(packages(sequence))}"
+    )
     print("files:", ", ".join(sorted(set(sequence))))
     if args.sequence:
         for name in sequence:

@@ -30,7 +30,7 @@ from findings.parsers.images import normalize_digest, parse_image_reference
 from remediator.core.errors import ProviderError
 from remediator.integrations.harbor.client import HarborClient, artifact_problem
 
-from .credentials import credential_headers
+from .recognise import credential_headers
 from .store import DeliveryRejected, delivery_event_processed, delivery_ignore, delivery_rejected
 
 logger = logging.getLogger(__name__)
@@ -73,8 +73,14 @@ class HarborEvent:
     artifacts: tuple[HarborArtifact, ...]
 
 
-def is_harbor_event(document: object) -> bool:
-    return is_webhook_event(document)
+EVENT_SOURCES = ("harbor", "auto")
+"""Sources whose deliveries may hold a Harbor event rather than a report."""
+
+
+def harbor_event_kind(document: object) -> str:
+    """What the event says happened (``completed``...; ``other`` for an event type not
+    acted on); ParseError when it is not a usable Harbor event."""
+    return harbor_event_parse(document).kind or "other"
 
 
 def _registry_host() -> str:
@@ -132,30 +138,10 @@ def harbor_event_parse(document: object) -> HarborEvent:
     )
 
 
-@dataclass(frozen=True)
-class HarborReport:
-    """A report fetched from Harbor for an event, as it is to be received."""
-
-    body: bytes
-    reference: str
-    """The artifact's full reference (its tag and digest): the report names no image."""
-    headers: dict
-
-    def arrival(self) -> dict:
-        """``delivery_receive``'s arguments for it."""
-        return {
-            "source": "harbor",
-            "body": self.body,
-            "content_type": "application/json",
-            "headers": self.headers,
-            "image_hint": self.reference,
-            "channel": "harbor-api",
-        }
-
-
-def harbor_event_fetch(*, delivery: Delivery, document: object) -> list[HarborReport] | None:
-    """The reports a stored Harbor event asks for, fetched from Harbor; None when the event
-    asks for none (it is then recorded as ignored).
+def harbor_event_fetch(*, delivery: Delivery, document: object) -> list[dict] | None:
+    """The reports a stored Harbor event asks for, fetched from Harbor, each as the
+    arguments of ``delivery_receive``; None when the event asks for none (it is then
+    recorded as ignored).
 
     Raises DeliveryRejected (permanent, recorded) or ProviderError with
     ``permanent=False`` (transient: the caller retries later; the delivery stays queued).
@@ -171,18 +157,21 @@ def harbor_event_fetch(*, delivery: Delivery, document: object) -> list[HarborRe
         delivery_ignore(delivery=delivery, reason=f"harbor: event type {event.type!r} ignored")
         return None
     # the event's credential vouches for which artifact and tag: it speaks for
-    # Harbor's report only if it speaks for Harbor (credentials.py)
+    # Harbor's report only if it speaks for Harbor (recognise.py)
     headers = {"event_delivery": delivery.pk, **credential_headers(delivery.headers)}
     try:
         client = HarborClient.from_settings()
         return [
-            HarborReport(
-                body=client.vulnerability_report(
+            {
+                "source": "harbor",
+                "body": client.vulnerability_report(
                     artifact.project, artifact.repository, artifact.digest
                 ),
-                reference=artifact.reference,
-                headers=headers,
-            )
+                "content_type": "application/json",
+                "headers": headers,
+                "image_hint": artifact.reference,  # the report names no image
+                "channel": "harbor-api",
+            }
             for artifact in event.artifacts
         ]
     except ProviderError as exc:

@@ -11,7 +11,7 @@ reports). A webhook body the database cannot take is spooled to disk instead
 
 Processing: decode -> a Harbor event (``harbor.py``: its reports are fetched and
 received here, one by one) or a report (``recognise.py``: parsed once) -> the hand-off
-to ``findings.ingest`` (``handoff.py``).
+to ``findings.ingest`` (``store.py``).
 """
 
 from __future__ import annotations
@@ -27,21 +27,28 @@ from findings.ingest import IngestResult, ReportIngestResult
 from findings.models import Delivery
 from findings.parsers import load_body
 from findings.parsers.base import ParseError
+from findings.parsers.harbor import is_webhook_event as is_harbor_event
 from remediator.core.metrics import WEBHOOK_SPOOL_FAILED, WEBHOOK_SPOOL_FULL, WEBHOOK_SPOOLED
 from remediator.core.storable import is_storable_text
 
-from .handoff import delivery_ingest
 from .harbor import (
     COMPLETED,
+    EVENT_SOURCES,
     harbor_event_done,
     harbor_event_fetch,
+    harbor_event_kind,
     harbor_report_rejected,
-    is_harbor_event,
 )
 from .queue import delivery_enqueue, delivery_enqueue_on_commit
-from .recognise import Unusable, cloudevent_id, holds_event, report_check, report_parse
+from .recognise import Unusable, report_check, report_parse
 from .spool import DATABASE_DOWN, SpoolError, SpoolFull, spool_keep
-from .store import DeliveryRejected, delivery_reject, delivery_rejected, delivery_store
+from .store import (
+    DeliveryRejected,
+    delivery_ingest,
+    delivery_reject,
+    delivery_rejected,
+    delivery_store,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +169,16 @@ def delivery_receive(
         return Receipt(Outcome.QUEUED, delivery)
 
 
+def cloudevent_id(document: object) -> str:
+    """A CloudEvent's own id (Harbor's CloudEvents format): the sender's delivery id
+    when no header names one."""
+    if isinstance(document, dict) and "specversion" in document:
+        event_id = document.get("id")
+        if isinstance(event_id, str | int) and str(event_id).strip():
+            return str(event_id).strip()
+    return ""
+
+
 def _rejected(delivery: Delivery, error: str, detail: str) -> Receipt:
     delivery_reject(delivery=delivery, reason=detail)
     return Receipt(Outcome.REJECTED, delivery, Problem(error, detail))
@@ -187,10 +204,16 @@ def _checked(
         return _rejected(delivery, "invalid_body", str(load_error))
     kind = ""
     if size <= settings.WEBHOOK_CHECK_MAX_BYTES or is_harbor_event(document):
-        try:
-            kind = report_check(source, document, delivery.image_hint)
-        except Unusable as exc:
-            return _rejected(delivery, exc.error, str(exc))
+        if source in EVENT_SOURCES and is_harbor_event(document):
+            try:
+                kind = harbor_event_kind(document)
+            except ParseError as exc:
+                return _rejected(delivery, "invalid_event", str(exc))
+        else:
+            try:
+                report_check(source, document, delivery.image_hint)
+            except Unusable as exc:
+                return _rejected(delivery, exc.error, str(exc))
     if kind and kind != COMPLETED:
         delivery_process(delivery=delivery, document=document)  # recorded, no I/O
         return Receipt(Outcome.DONE, delivery)
@@ -237,10 +260,13 @@ def delivery_process(
             document = load_body(delivery.source, delivery.body)
         except ParseError as exc:
             raise delivery_rejected(delivery=delivery, reason=str(exc)) from exc
-    if holds_event(delivery.source, document):
+    if delivery.source in EVENT_SOURCES and is_harbor_event(document):
         _event_process(delivery, document)
         return None
-    parsed = report_parse(delivery, document)
+    try:
+        parsed = report_parse(delivery, document)
+    except ParseError as exc:
+        raise delivery_rejected(delivery=delivery, reason=str(exc)) from exc
     del document  # the decoded body is not needed while the findings are written
     return delivery_ingest(delivery=delivery, parsed=parsed)
 
@@ -251,7 +277,7 @@ def _event_process(event: Delivery, document: object) -> None:
         return  # recorded: the event asks for nothing
     reports = []
     for report in fetched:
-        receipt = delivery_receive(**report.arrival(), then=Then.PROCESS)
+        receipt = delivery_receive(**report, then=Then.PROCESS)
         if receipt.problem is not None:
             reason = receipt.problem.detail
             raise harbor_report_rejected(event=event, report=receipt.delivery, reason=reason)

@@ -1,4 +1,4 @@
-"""Recognising a report: its format, its image, and its scans.
+"""Recognising a report: its format, its image, its scans, and as whom it may speak.
 
 Two moments, one parse of the findings per delivery:
 
@@ -10,13 +10,25 @@ Two moments, one parse of the findings per delivery:
   unless it is an unchanged re-scan (the same findings as its scanner's newest scan of the
   tag: its head is enough, ``findings.ingest`` takes that scan's findings).
 
-Harbor's scan events are recognised here too (``harbor.py`` says what they hold).
+As whom a report speaks: the webhook keeps, in the delivery's ``headers``, how the post
+was authenticated (``auth``), the setting whose secret it was (``credential``), the source
+whose webhook checked it (``accepted_at``) and the report formats that secret speaks for
+(``speaks_for``: those whose own webhook accepts the same secret; see
+``remediator/api/webhook_auth.py``). A report in a format its credential does not speak
+for (a Trivy report posted to ``auto`` with ``WEBHOOK_SECRET_AUTO``) is evidence of the
+source that accepted it, not of Trivy: its witness key is namespaced
+(``auto:trivy:trivy``), so it closes only findings that such reports listed, never one
+that only Trivy saw. Deliveries with no ``speaks_for`` (``manage.py ingest``, bodies
+stored before this rule) speak for their format; a report fetched from Harbor speaks as
+its event's credential allows.
+
+Harbor's scan events are no reports: ``harbor.py`` reads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from findings.models import Delivery, Scan
 from findings.parsers import MULTI_IMAGE, detect, parse, parse_all, report_head
@@ -24,18 +36,46 @@ from findings.parsers.base import ImageRef, ParsedScan, ParseError
 from findings.parsers.head import without_findings
 from findings.parsers.images import parse_image_reference
 
-from .credentials import scan_as_credential_allows
-from .harbor import harbor_event_parse, is_harbor_event
-from .store import delivery_rejected
-
+CREDENTIAL_HEADERS = ("auth", "credential", "accepted_at", "speaks_for")
+"""The credential facts the webhook keeps among a delivery's headers."""
 IMAGE_HEADER = "X-Remediator-Image"
 """The webhook header that names the image, like ``?image=`` (see remediator/api/webhooks.py)."""
 _IMAGE_FIELDS = {
     "aqua": '"image" (or "imageName") and "digest"',
     "generic": '"imageName" (with "tag" and "digest")',
 }
-EVENT_SOURCES = ("harbor", "auto")
-"""Sources whose deliveries may hold a Harbor event rather than a report."""
+
+
+def credential_headers(headers: dict) -> dict:
+    """The credential facts among a delivery's headers."""
+    return {key: headers[key] for key in CREDENTIAL_HEADERS if key in headers}
+
+
+def scan_as_credential_allows(delivery: Delivery, scan: ParsedScan) -> ParsedScan:
+    """``scan`` as the delivery's credential lets it speak: unchanged when the credential
+    speaks for its format, else with its witness namespaced under the accepting source."""
+    headers = delivery.headers or {}
+    speaks_for = headers.get("speaks_for")
+    if not isinstance(speaks_for, list) or scan.source in speaks_for:
+        return scan
+    scope = headers.get("accepted_at") or delivery.source
+    return replace(scan, witness_scope=str(scope))
+
+
+def delivery_credential(delivery: Delivery) -> dict | None:
+    """What the delivery was accepted with, for its page and the API; None for a
+    delivery that came in without a webhook credential (command line, Harbor's API) or
+    was stored before credentials were recorded."""
+    facts = credential_headers(delivery.headers or {})
+    if "speaks_for" not in facts:
+        return None
+    speaks_for = facts.get("speaks_for")
+    return {
+        "method": str(facts.get("auth", "")),
+        "setting": str(facts.get("credential", "")),
+        "accepted_at": str(facts.get("accepted_at", delivery.source)),
+        "speaks_for": [str(slug) for slug in speaks_for] if isinstance(speaks_for, list) else None,
+    }
 
 
 def _how_to_name(parsed: ParsedScan) -> str:
@@ -63,21 +103,6 @@ def resolve_image(parsed: ParsedScan, hint: str) -> ImageRef:
     )
 
 
-def cloudevent_id(document: object) -> str:
-    """A CloudEvent's own id (Harbor's CloudEvents format): the sender's delivery id
-    when no header names one."""
-    if isinstance(document, dict) and "specversion" in document:
-        event_id = document.get("id")
-        if isinstance(event_id, str | int) and str(event_id).strip():
-            return str(event_id).strip()
-    return ""
-
-
-def holds_event(source: str, document: object) -> bool:
-    """Is this decoded body, received as ``source``, a Harbor scan event?"""
-    return source in EVENT_SOURCES and is_harbor_event(document)
-
-
 class Unusable(Exception):
     """The body is no usable report: ``error`` is the API's error code, ``str()`` why."""
 
@@ -86,27 +111,20 @@ class Unusable(Exception):
         self.error = error
 
 
-def report_check(source: str, document: object, image_hint: str) -> str:
-    """The Harbor event kind of ``document`` ('other' for an event type not acted on), or
-    '' for a usable report; Unusable (``invalid_event``, ``unknown_format``, ``no_image``)
-    for neither. Reads the report's head only (the module doc says why that is enough)."""
-    if holds_event(source, document):
-        try:
-            return harbor_event_parse(document).kind or "other"
-        except ParseError as exc:
-            raise Unusable("invalid_event", str(exc)) from None
+def report_check(source: str, document: object, image_hint: str) -> None:
+    """Unusable (``unknown_format``, ``no_image``) unless ``document`` is a usable report of
+    ``source``. Reads the report's head only (the module doc says why that is enough)."""
     try:
         slug = detect(document) if source == "auto" else source
         scans = parse_all(slug, without_findings(slug, document))
     except ParseError as exc:
         raise Unusable("unknown_format", str(exc)) from None
     if len(scans) != 1 or scans[0].source in MULTI_IMAGE:
-        return ""  # one scan per image, each naming its image
+        return  # one scan per image, each naming its image
     try:
         resolve_image(scans[0], image_hint)
     except ParseError as exc:
         raise Unusable("no_image", str(exc)) from None
-    return ""
 
 
 @dataclass(frozen=True)
@@ -139,31 +157,25 @@ def _same_as_newest(head: ParsedScan, image: ImageRef, digest: str) -> bool:
 
 
 def report_parse(delivery: Delivery, document: object) -> Parsed:
-    """The report's scans and the image of each; a body that is no usable report rejects
-    the delivery (DeliveryRejected). An unchanged re-scan is not parsed past its head."""
-    try:
-        quick = report_head(delivery.source, document)
-        if quick is not None and not quick[0].failure:
-            head, digest = quick
-            head = scan_as_credential_allows(delivery, head)
-            image = resolve_image(head, delivery.image_hint)
-            if _same_as_newest(head, image, digest):
-                source = delivery.source
-                return Parsed(
-                    (head,),
-                    [image],
-                    False,
-                    digest,
-                    lambda: scan_as_credential_allows(delivery, parse(source, document)),
-                )
-        scans = tuple(
-            scan_as_credential_allows(delivery, scan)
-            for scan in parse_all(delivery.source, document)
-        )
-        multi = len(scans) != 1 or scans[0].source in MULTI_IMAGE
-        images = (
-            [s.image for s in scans] if multi else [resolve_image(scans[0], delivery.image_hint)]
-        )
-    except ParseError as exc:
-        raise delivery_rejected(delivery=delivery, reason=str(exc)) from exc
+    """The report's scans and the image of each; ParseError for a body that is no usable
+    report. An unchanged re-scan is not parsed past its head."""
+    quick = report_head(delivery.source, document)
+    if quick is not None and not quick[0].failure:
+        head, digest = quick
+        head = scan_as_credential_allows(delivery, head)
+        image = resolve_image(head, delivery.image_hint)
+        if _same_as_newest(head, image, digest):
+            source = delivery.source
+            return Parsed(
+                (head,),
+                [image],
+                False,
+                digest,
+                lambda: scan_as_credential_allows(delivery, parse(source, document)),
+            )
+    scans = tuple(
+        scan_as_credential_allows(delivery, scan) for scan in parse_all(delivery.source, document)
+    )
+    multi = len(scans) != 1 or scans[0].source in MULTI_IMAGE
+    images = [s.image for s in scans] if multi else [resolve_image(scans[0], delivery.image_hint)]
     return Parsed(scans, images, multi, quick[1] if quick and not multi else "")

@@ -1,5 +1,7 @@
-"""The raw Delivery: stored first, byte for byte, once; then closed as processed, ignored
-or rejected (with the reason).
+"""The raw Delivery and its states, in one place: stored first, byte for byte, once; then
+handed to ``findings.ingest`` and marked processed in the same transaction (the engine
+hears of each new scan once it has committed: ``findings.signals.scan_ingested``), or
+closed as ignored or rejected (with the reason).
 
 Nothing a sender posts is lost: the body is stored before it is parsed, and a body that
 cannot be used is kept as a rejected delivery with the reason.
@@ -8,16 +10,21 @@ cannot be used is kept as a rejected delivery with the reason.
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from findings.ingest import IngestResult, ReportIngestResult, scan_ingest
 from findings.models import Delivery
+from findings.parsers.screen import REFUSAL_EXAMPLES
+from findings.signals import scan_ingested
+from remediator.core.metrics import ingest_observe
 from remediator.core.storable import storable_json, storable_text
 
-from .credentials import CREDENTIAL_HEADERS, credential_headers
+from .recognise import CREDENTIAL_HEADERS, Parsed, credential_headers
 
 
 class DeliveryRejected(Exception):
@@ -173,3 +180,50 @@ def delivery_rejected(*, delivery: Delivery, reason: str) -> DeliveryRejected:
     """Reject the delivery (:func:`delivery_reject`); returns the exception that says so."""
     delivery_reject(delivery=delivery, reason=reason)
     return DeliveryRejected(delivery, reason)
+
+
+def delivery_ingest(*, delivery: Delivery, parsed: Parsed) -> IngestResult | ReportIngestResult:
+    """Ingest the parsed report of ``delivery`` and mark it processed."""
+    scans, images, multi = parsed.scans, parsed.images, parsed.multi
+    digest, full = parsed.findings_digest, parsed.full
+    del parsed
+    if multi and not scans:
+        delivery_ignore(delivery=delivery, reason="the report names no image with a scan")
+        return ReportIngestResult(delivery.pk, ())
+    refused = sum(scan.refused for scan in scans)
+    refusals = [reason for scan in scans for reason in scan.refusals][:REFUSAL_EXAMPLES]
+    started = time.monotonic()
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        results = tuple(
+            scan_ingest(
+                parsed=parsed,
+                image=image,
+                delivery=locked,
+                part=part,
+                findings_digest=digest,
+                parse_findings=full,
+            )
+            for part, (parsed, image) in enumerate(zip(scans, images, strict=True))
+            if image is not None
+        )
+        locked.status = Delivery.Status.PROCESSED
+        locked.error = ""
+        locked.attempts += 1
+        locked.processed_at = timezone.now()
+        locked.refused, locked.refusals = refused, refusals
+        locked.save(
+            update_fields=["status", "error", "attempts", "processed_at", "refused", "refusals"]
+        )
+        for scan_id in [r.scan.pk for r in results if r.created]:
+            transaction.on_commit(
+                lambda scan_id=scan_id: scan_ingested.send(sender=Delivery, scan_id=scan_id),
+                robust=True,
+            )
+    delivery.refresh_from_db()
+    created = [r for r in results if r.created]
+    if created:
+        ingest_observe(
+            delivery.source, time.monotonic() - started, sum(r.findings for r in created)
+        )
+    return ReportIngestResult(delivery.pk, results) if multi else results[0]

@@ -2,7 +2,7 @@
 
 Every broker operation is bounded (BROKER_TIMEOUT, remediator/core/broker_timeouts.py),
 a process whose publish failed leaves deliveries to the sweep for BROKER_BACKOFF
-(findings/publish.py), /readyz answers within READYZ_TIMEOUT, and the admission path
+(remediator/intake/publish.py), /readyz answers within READYZ_TIMEOUT, and the admission path
 never opens a broker connection. The broker here is a real listener that accepts and
 never writes a byte; the web tier is the Procfile's gunicorn.
 """

@@ -17,7 +17,7 @@ from findings.models import (
 )
 from findings.threat_intel.queries import intel_of
 from remediator.core.severity import SEVERITIES
-from remediator.intake.credentials import delivery_credential
+from remediator.intake.recognise import delivery_credential
 
 
 class ErrorSerializer(serializers.Serializer):

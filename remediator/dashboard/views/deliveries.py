@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from findings.models import Delivery, Source
 from remediator.core import permissions
 from remediator.dashboard.common import keyset_page, require_perm
-from remediator.intake.credentials import delivery_credential
+from remediator.intake.recognise import delivery_credential
 
 BODY_CAP = 64 * 1024
 
