@@ -35,6 +35,8 @@ from .store import DeliveryRejected, delivery_event_processed, delivery_ignore, 
 
 logger = logging.getLogger(__name__)
 
+EVENT_SOURCES = ("harbor", "auto")
+"""Sources whose deliveries may hold a Harbor event rather than a report."""
 COMPLETED = "completed"
 FAILED = "failed"
 STOPPED = "stopped"
@@ -71,10 +73,6 @@ class HarborEvent:
     """completed, failed, stopped, or '' for event types we do not act on."""
     event_id: str
     artifacts: tuple[HarborArtifact, ...]
-
-
-EVENT_SOURCES = ("harbor", "auto")
-"""Sources whose deliveries may hold a Harbor event rather than a report."""
 
 
 def harbor_event_kind(document: object) -> str:

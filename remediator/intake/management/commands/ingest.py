@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from findings.models import Source
+from remediator.core.command_input import command_input
 from remediator.intake.receive import Then, delivery_receive
 
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args, path: str, source: str, image: str, **options) -> None:
         receipt = delivery_receive(
             source=source,
-            body=self._read(path),
+            body=command_input(path),
             image_hint=image,
             channel="cli",
             content_type="application/json",
@@ -42,12 +43,3 @@ class Command(BaseCommand):
             self.stderr.write(f"rejected (delivery {receipt.delivery.pk}): {why}")
             sys.exit(2)
         self.stdout.write(json.dumps(receipt.as_dict()))
-
-    def _read(self, path: str) -> bytes:
-        if path == "-":
-            return sys.stdin.buffer.read()
-        try:
-            with open(path, "rb") as handle:
-                return handle.read()
-        except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}", returncode=2) from exc
