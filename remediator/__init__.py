@@ -2,5 +2,5 @@
 
 The Celery app is loaded by the entry points (``manage.py``, ``wsgi.py``,
 ``celery -A remediator.celery``), not here, so that importing a pure module
-such as ``remediator.engine.policy`` loads neither Celery nor Django.
+such as ``remediator.engine.rules`` loads neither Celery nor Django.
 """

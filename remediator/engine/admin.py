@@ -5,6 +5,8 @@ Approve/reject from the admin call the same services as the API and dashboard.
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
@@ -23,29 +25,39 @@ from .models import (
     Policy,
     RemediationAction,
 )
+from .rules.criteria import Criteria
 from .services import ActionNotAllowed, action_approve, action_reject
 from .services.dry_run_store import policy_dry_run_enqueue
 
+CRITERIA = tuple(field.name for field in dataclasses.fields(Criteria))
+"""The criteria columns (``PolicyCriteria``), in the rule language's order."""
+CRITERIA_COLUMNS = ["min_severity", "fix_available", "fix_grace_days", "package_glob"]
+CRITERIA_COLUMNS += ["image_glob", "namespace_glob", "kev", "min_epss"]
 
-@admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "order",
-        "enabled",
-        "action",
-        "min_severity",
-        "fix_available",
-        "image_glob",
-        "package_glob",
-        "requires_approval",
-        "build_target",
-        "owner",
-    ]
+
+class PolicyCriteriaAdmin(admin.ModelAdmin):
+    """What both kinds of policy share: the same criteria, shown and edited alike."""
+
+    outcome_fields: tuple[str, ...] = ()
+    """The fields that say what a match leads to."""
     list_editable = ["order", "enabled"]
-    list_filter = ["enabled", "action", "requires_approval", "kev", "running"]
     search_fields = ["name", "description", "image_glob", "package_glob", "namespace_glob"]
     ordering = ["order", "id"]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ["name", "order", "enabled", "description"]}),
+            ("Which findings (an empty condition always holds)", {"fields": list(CRITERIA)}),
+            ("What a match leads to", {"fields": list(self.outcome_fields)}),
+        ]
+
+
+@admin.register(Policy)
+class PolicyAdmin(PolicyCriteriaAdmin):
+    outcome_fields = ("action", "requires_approval", "notify_channels", "build_target", "owner")
+    list_display = ["name", "order", "enabled", "action", *CRITERIA_COLUMNS]
+    list_display += ["requires_approval", "build_target", "owner"]
+    list_filter = ["enabled", "action", "requires_approval", "kev", "running"]
     raw_id_fields = ["owner"]
 
     # Every change to the rules queues a fresh dry run for the Policies page.
@@ -63,16 +75,14 @@ class PolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdmissionPolicy)
-class AdmissionPolicyAdmin(admin.ModelAdmin):
+class AdmissionPolicyAdmin(PolicyCriteriaAdmin):
     """Rules of the Kubernetes admission webhook; every change is audited and clears its
     cached verdicts (remediator/engine/receivers.py)."""
 
-    list_display = ["name", "order", "enabled", "mode", "min_severity", "fixable_for_days"]
-    list_display += ["kev", "min_epss", "image_glob", "namespace_glob", "require_digest"]
+    outcome_fields = ("mode", "require_digest")
+    list_display = ["name", "order", "enabled", "mode", *CRITERIA_COLUMNS, "require_digest"]
     list_editable = ["order", "enabled", "mode"]
     list_filter = ["enabled", "mode", "kev", "require_digest"]
-    search_fields = ["name", "description", "image_glob", "namespace_glob"]
-    ordering = ["order", "id"]
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from findings.models import Finding, Image, Repository, Scan, Severity, Tag
 from remediator.integrations.providers import provider_choices
 
+from .policy_criteria import PolicyCriteria
 from .validators import validate_outbound_url, validate_secret_name
 
 
@@ -83,46 +83,13 @@ class BuildTarget(models.Model):
         return f"{self.name} ({self.get_provider_display()})"
 
 
-class Policy(models.Model):
+class Policy(PolicyCriteria):
     """One ordered rule: the first enabled rule that matches a finding decides."""
 
     name = models.SlugField(max_length=100, unique=True)
     order = models.PositiveIntegerField(default=100)
     enabled = models.BooleanField(default=True)
     description = models.TextField(blank=True)
-    min_severity = models.CharField(
-        max_length=12, choices=Severity.choices, default=Severity.UNKNOWN
-    )
-    fix_available = models.BooleanField(
-        null=True, blank=True, help_text="Yes: only fixable; No: only unfixable; empty: either."
-    )
-    include_wont_fix = models.BooleanField(
-        default=False, help_text="Also match vendor status will_not_fix / end_of_life."
-    )
-    package_glob = models.CharField(max_length=200, blank=True)
-    image_glob = models.CharField(max_length=300, blank=True)
-    vulnerability_ids = models.JSONField(default=list, blank=True)
-    min_age_days = models.PositiveIntegerField(default=0)
-    fix_grace_days = models.PositiveIntegerField(
-        default=0, help_text="Wait this long after a fix first appears before acting."
-    )
-    kev = models.BooleanField(
-        default=False, help_text="Only vulnerabilities in CISA's Known Exploited catalogue."
-    )
-    min_epss = models.FloatField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="Only vulnerabilities with an EPSS score at least this (0-1); empty: any.",
-    )
-    running = models.BooleanField(
-        default=False, help_text="Only images the inventory has seen running recently."
-    )
-    namespace_glob = models.CharField(
-        max_length=253,
-        blank=True,
-        help_text='Only images running in a namespace matching this glob, e.g. "prod-*".',
-    )
     action = models.CharField(max_length=16, choices=ActionKind.choices)
     requires_approval = models.BooleanField(default=True)
     notify_channels = models.JSONField(
@@ -150,7 +117,7 @@ class Policy(models.Model):
         return self.name
 
 
-class AdmissionPolicy(models.Model):
+class AdmissionPolicy(PolicyCriteria):
     """One admission rule for the Kubernetes webhook (remediator/engine/admission/).
 
     A finding of an image matches when it meets every condition set here; an
@@ -168,27 +135,16 @@ class AdmissionPolicy(models.Model):
     enabled = models.BooleanField(default=True)
     description = models.TextField(blank=True)
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.ENFORCE)
-    min_severity = models.CharField(max_length=12, choices=Severity.choices, default="critical")
-    fixable_for_days = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        help_text="Only findings whose fix has been available for more than this many days "
-        "(0: any fixable finding); empty: fixable or not.",
+    min_severity = models.CharField(
+        max_length=12,
+        choices=Severity.choices,
+        default=Severity.CRITICAL,
+        help_text="Only findings at least this severe.",
     )
-    kev = models.BooleanField(
-        default=False, help_text="Only vulnerabilities in CISA's KEV catalogue."
-    )
-    min_epss = models.FloatField(
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="Only vulnerabilities with an EPSS score at least this (0-1); empty: any.",
-    )
-    image_glob = models.CharField(
-        max_length=300, blank=True, help_text='e.g. "registry.example.com/shop/*"; empty: all.'
-    )
-    namespace_glob = models.CharField(
-        max_length=253, blank=True, help_text='Namespace name glob, e.g. "prod-*"; empty: all.'
+    include_wont_fix = models.BooleanField(
+        default=True,
+        help_text="Also match vendor status will_not_fix / end_of_life (on by default here: "
+        "a vendor that will not fix a CVE does not make it safe to run).",
     )
     require_digest = models.BooleanField(
         default=False,

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 
 from findings.models import Tag
-from remediator.engine.admission.facts import admission_memory_clear
+from remediator.engine.admission.cache import admission_memory_clear
 from remediator.engine.models import ActionKind, ActionState, AdmissionPolicy, RemediationAction
 from tests.engine.factories import ingest, tag_of, vuln
 

@@ -42,11 +42,12 @@ def test_admission_policies_are_created_then_unchanged_and_pruned(tmp_path):
         "enforce",
         "unknown",
     )
-    assert (epss.mode, epss.min_epss, epss.namespace_glob, epss.fixable_for_days) == (
+    fix = (epss.fix_available, epss.fix_grace_days)  # fixable_for_days: 14, in today's words
+    assert (epss.mode, epss.min_epss, epss.namespace_glob, fix) == (
         "warn",
         0.5,
         "prod-*",
-        14,
+        (True, 14),
     )
     assert AuditEvent.objects.filter(kind="config", object_type="admissionpolicy").count() == 2
     assert _apply(tmp_path, CONFIG).strip() == "created 0, updated 0, unchanged 2"

@@ -7,22 +7,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from remediator.engine.admission.review import ReviewInvalid, parse_review
-from remediator.engine.admission.rules import (
-    ActionFact,
-    FindingFact,
-    ImageFacts,
-    ImageUnderReview,
-    Rule,
-    decide,
-)
+from remediator.engine.rules.admission import ActionFact, ImageFacts, ImageUnderReview, decide
+from remediator.engine.rules.admission import AdmissionRule as Rule
+from remediator.engine.rules.criteria import FindingFacts
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
-CRIT = FindingFact("CVE-1", "critical", 5, fixable_since=NOW - timedelta(days=30))
-HIGH_KEV = FindingFact("CVE-2", "high", 4, kev=True, epss=0.7)
-LOW = FindingFact("CVE-3", "low", 2, epss=0.01)
-ACCEPTED = FindingFact("CVE-4", "critical", 5, status="accepted", accepted_until=NOW + timedelta(1))
-EXPIRED = FindingFact("CVE-5", "critical", 5, status="accepted", accepted_until=NOW - timedelta(1))
-FALSE_POSITIVE = FindingFact("CVE-6", "critical", 5, status="false_positive")
+CRIT = FindingFacts(
+    vulnerability="CVE-1", severity="critical", fixable=True, fixable_since=NOW - timedelta(days=30)
+)
+HIGH_KEV = FindingFacts(vulnerability="CVE-2", severity="high", kev=True, epss=0.7)
+LOW = FindingFacts(vulnerability="CVE-3", severity="low", epss=0.01)
+ACCEPTED = FindingFacts(
+    vulnerability="CVE-4", severity="critical", status="accepted", accepted_until=NOW + timedelta(1)
+)
+EXPIRED = FindingFacts(
+    vulnerability="CVE-5", severity="critical", status="accepted", accepted_until=NOW - timedelta(1)
+)
+FALSE_POSITIVE = FindingFacts(vulnerability="CVE-6", severity="critical", status="false_positive")
 
 
 def image(*findings, action=None, repository="registry.example.com/shop/api") -> ImageUnderReview:
@@ -32,16 +33,16 @@ def image(*findings, action=None, repository="registry.example.com/shop/api") ->
 
 CASES = [
     # (findings, rules, namespace, expected outcome, CVEs named)
-    ([CRIT], [Rule("crit", min_severity_rank=5)], "default", "deny", ["CVE-1"]),
-    ([CRIT], [Rule("crit", mode="warn", min_severity_rank=5)], "default", "warn", ["CVE-1"]),
-    ([LOW], [Rule("crit", min_severity_rank=5)], "default", "allow", []),
+    ([CRIT], [Rule("crit", min_severity="critical")], "default", "deny", ["CVE-1"]),
+    ([CRIT], [Rule("crit", mode="warn", min_severity="critical")], "default", "warn", ["CVE-1"]),
+    ([LOW], [Rule("crit", min_severity="critical")], "default", "allow", []),
     ([HIGH_KEV, LOW], [Rule("kev", kev=True)], "default", "deny", ["CVE-2"]),
     ([HIGH_KEV, LOW], [Rule("epss", min_epss=0.5)], "default", "deny", ["CVE-2"]),
-    ([CRIT], [Rule("old", fixable_for_days=14)], "default", "deny", ["CVE-1"]),
-    ([CRIT], [Rule("older", fixable_for_days=60)], "default", "allow", []),
-    ([HIGH_KEV], [Rule("fixable", fixable_for_days=0)], "default", "allow", []),
-    ([ACCEPTED, FALSE_POSITIVE], [Rule("crit", min_severity_rank=5)], "default", "allow", []),
-    ([EXPIRED], [Rule("crit", min_severity_rank=5)], "default", "deny", ["CVE-5"]),
+    ([CRIT], [Rule("old", fix_available=True, fix_grace_days=14)], "default", "deny", ["CVE-1"]),
+    ([CRIT], [Rule("older", fix_available=True, fix_grace_days=60)], "default", "allow", []),
+    ([HIGH_KEV], [Rule("fixable", fix_available=True)], "default", "allow", []),
+    ([ACCEPTED, FALSE_POSITIVE], [Rule("crit", min_severity="critical")], "default", "allow", []),
+    ([EXPIRED], [Rule("crit", min_severity="critical")], "default", "deny", ["CVE-5"]),
     ([CRIT], [Rule("prod", namespace_glob="prod-*")], "default", "allow", []),
     ([CRIT], [Rule("prod", namespace_glob="prod-*")], "prod-eu", "deny", ["CVE-1"]),
     ([CRIT], [Rule("other", image_glob="docker.io/*")], "default", "allow", []),
@@ -60,7 +61,7 @@ def test_decide(findings, rules, namespace, outcome, cves):
 
 def test_a_denial_names_the_open_action_and_break_glass_turns_it_into_warnings():
     action = ActionFact(12, "rebuild", "awaiting_approval", "https://r.example/actions/12/")
-    rules = [Rule("crit", min_severity_rank=5)]
+    rules = [Rule("crit", min_severity="critical")]
     denied = decide([image(CRIT, action=action)], rules, namespace="d", now=NOW)
     assert "rebuild #12 awaiting approval (https://r.example/actions/12/)" in denied.message
     broken = decide([image(CRIT)], rules, namespace="d", now=NOW, break_glass="INC-1")
@@ -77,8 +78,10 @@ def test_unknown_images(mode, outcome):
 
 
 def test_many_cves_are_summarised():
-    findings = [FindingFact(f"CVE-{n}", "critical", 5) for n in range(9)]
-    decision = decide([image(*findings)], [Rule("c", min_severity_rank=5)], namespace="d", now=NOW)
+    findings = [FindingFacts(vulnerability=f"CVE-{n}", severity="critical") for n in range(9)]
+    decision = decide(
+        [image(*findings)], [Rule("c", min_severity="critical")], namespace="d", now=NOW
+    )
     assert "and 4 more" in decision.message
 
 
@@ -91,8 +94,8 @@ def test_a_review_without_a_uid_is_invalid():
 
 def test_a_cve_in_several_packages_is_named_once_at_its_worst_severity():
     twice = [
-        FindingFact("CVE-9", "low", 2, package="a"),
-        FindingFact("CVE-9", "high", 4, package="b"),
+        FindingFacts(vulnerability="CVE-9", severity="low", package="a"),
+        FindingFacts(vulnerability="CVE-9", severity="high", package="b"),
     ]
     decision = decide([image(*twice)], [Rule("any")], namespace="d", now=NOW)
     assert "CVE-9 (high)" in decision.message and "CVE-9 (low)" not in decision.message

@@ -203,7 +203,9 @@ def test_the_fix_age_rule_waits_until_a_fix_is_old_enough(
     client, vulnerable, django_capture_on_commit_callbacks
 ):
     Finding.objects.update(fixable_since=timezone.now() - timedelta(days=2))
-    AdmissionPolicy.objects.create(name="old-fixes", min_severity="high", fixable_for_days=14)
+    AdmissionPolicy.objects.create(
+        name="old-fixes", min_severity="high", fix_available=True, fix_grace_days=14
+    )
     body = sample("pod_alpine_3_10.json")
     assert answer_of(post_review(client, body))["allowed"] is True
     Finding.objects.update(fixable_since=timezone.now() - timedelta(days=15))

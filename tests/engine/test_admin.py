@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from remediator.engine.models import ActionState, AuditEvent, RemediationAction
+from remediator.engine.models import (
+    ActionState,
+    AdmissionPolicy,
+    AuditEvent,
+    Policy,
+    RemediationAction,
+)
+from remediator.engine.rules.criteria import Criteria
 from remediator.engine.services import scan_evaluate
 
 from .factories import ingest, vuln
@@ -48,3 +55,36 @@ def test_admin_approve_action_calls_the_approval_service(admin_client, defaults)
     assert response.status_code == 302
     assert RemediationAction.objects.get(pk=action.pk).state == ActionState.APPROVED
     assert AuditEvent.objects.filter(action=action, actor__username="boss").exists()
+
+
+def test_both_kinds_of_policy_are_edited_with_the_same_criteria_fields(admin_client):
+    form = {
+        "name": "both",
+        "order": "5",
+        "enabled": "on",
+        "min_severity": "high",
+        "fix_available": "true",
+        "fix_grace_days": "14",
+        "package_glob": "openssl*",
+        "image_glob": "acme/*",
+        "vulnerability_ids": '["CVE-2024-6119"]',
+        "min_age_days": "2",
+        "kev": "on",
+        "min_epss": "0.5",
+        "running": "on",
+        "namespace_glob": "prod-*",
+    }
+    pages = {}
+    for path, extra in (("policy", {"action": "notify"}), ("admissionpolicy", {"mode": "warn"})):
+        url = f"/admin/remediator/{path}/add/"
+        pages[path] = admin_client.get(url).content.decode()
+        assert admin_client.post(url, {**form, **extra}).status_code == 302, path
+    for name in Criteria.__dataclass_fields__:
+        assert f'name="{name}"' in pages["policy"] and f'name="{name}"' in pages["admissionpolicy"]
+    criteria = list(Criteria.__dataclass_fields__)
+    stored = [
+        Policy.objects.filter(name="both").values(*criteria).get(),
+        AdmissionPolicy.objects.filter(name="both").values(*criteria).get(),
+    ]
+    assert stored[0] == stored[1]
+    assert (stored[0]["fix_available"], stored[0]["vulnerability_ids"]) == (True, ["CVE-2024-6119"])

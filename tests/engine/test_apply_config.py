@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from remediator.engine.models import AuditEvent, BuildTarget, Policy
+from remediator.engine.models import AdmissionPolicy, AuditEvent, BuildTarget, Policy
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "remediator.yaml"
 
@@ -213,3 +213,90 @@ def test_every_policy_problem_is_reported_with_its_line(tmp_path):
 
 def test_a_file_that_is_not_yaml_is_rejected_with_the_parser_message(tmp_path):
     assert "not valid YAML" in problems(tmp_path, "policies: [unclosed\n")
+
+
+CRITERIA = """
+  - name: {name}
+    min_severity: high
+    fix_available: true
+    fix_grace_days: 14
+    include_wont_fix: true
+    package: "openssl*"
+    image: "registry.example.com/shop/*"
+    vulnerabilities: [CVE-2024-6119]
+    min_age_days: 2
+    kev: true
+    min_epss: 0.5
+    running: true
+    namespace: "prod-*"
+"""
+
+
+def run_both(path: Path) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("apply_config", str(path), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_both_kinds_of_policy_take_the_same_criteria_keys_silently(tmp_path):
+    text = (
+        "policies:"
+        + CRITERIA.format(name="remediate")
+        + "    action: rebuild\nadmission_policies:"
+        + CRITERIA.format(name="admit")
+    )
+    out, err = run_both(write(tmp_path, text))
+
+    assert out.splitlines()[-1] == "created 2, updated 0, unchanged 0" and err == ""
+    columns = [
+        "min_severity", "fix_available", "fix_grace_days", "include_wont_fix", "package_glob",
+        "image_glob", "vulnerability_ids", "min_age_days", "kev", "min_epss", "running",
+        "namespace_glob",
+    ]  # fmt: skip
+    remediate = Policy.objects.filter(name="remediate").values(*columns).get()
+    admit = AdmissionPolicy.objects.filter(name="admit").values(*columns).get()
+    assert remediate == admit
+    assert (admit["fix_available"], admit["fix_grace_days"]) == (True, 14)
+    events = AuditEvent.objects.filter(kind="config")
+    assert not [e for e in events if "deprecated" in e.data]
+
+
+def test_an_old_key_still_applies_with_a_warning_printed_and_audited(tmp_path):
+    text = "admission_policies:\n  - name: old-fixes\n    fixable_for_days: 14\n"
+    out, err = run_both(write(tmp_path, text))
+
+    warning = (
+        "remediator.yaml:3: admission_policies[0].fixable_for_days: deprecated: write "
+        "fix_available: true and fix_grace_days: 14 instead (the same condition)"
+    )
+    assert err.strip() == f"warning: {warning}"
+    assert out.splitlines()[-1] == "created 1, updated 0, unchanged 0"
+    policy = AdmissionPolicy.objects.get(name="old-fixes")
+    assert (policy.fix_available, policy.fix_grace_days) == (True, 14)
+    event = AuditEvent.objects.get(kind="config", object_type="admissionpolicy")
+    assert event.data["deprecated"] == [warning]
+
+    new = text.replace("fixable_for_days: 14", "fix_available: true\n    fix_grace_days: 14")
+    out, err = run_both(write(tmp_path, new))
+    assert out.splitlines()[-1] == "created 0, updated 0, unchanged 1" and err == ""
+
+
+def test_an_old_key_given_with_its_new_name_is_a_problem(tmp_path):
+    text = "policies:\n  - name: p\n    action: notify\n    fixable_for_days: 3\n"
+    text += "    fix_grace_days: 3\n"
+    message = problems(tmp_path, text)
+
+    assert (
+        "remediator.yaml:4: policies[0].fixable_for_days: the old name of fix_available and "
+        "fix_grace_days: give one or the other"
+    ) in message
+    assert not Policy.objects.filter(name="p").exists()
+
+
+def test_an_empty_old_key_sets_no_condition(tmp_path):
+    text = "admission_policies:\n  - name: any\n    fixable_for_days:\n"
+    _, err = run_both(write(tmp_path, text))
+
+    assert "fixable_for_days: deprecated: leave it out (empty, it sets no condition)" in err
+    policy = AdmissionPolicy.objects.get(name="any")
+    assert (policy.fix_available, policy.fix_grace_days) == (None, 0)

@@ -10,9 +10,10 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from findings.models import Finding, ThreatIntel
-from remediator.engine.backtest import ScanEvent, replay
 from remediator.engine.models import Policy
-from remediator.engine.policy import FindingFacts, Rule
+from remediator.engine.rules.criteria import FindingFacts
+from remediator.engine.rules.remediation import RemediationRule as Rule
+from remediator.engine.rules.replay import ScanEvent, replay
 from tests.dashboard.conftest import make_user
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -23,7 +24,7 @@ def facts(id: int, *, severity: str = "critical", seen: datetime = T0, **kw) -> 
     values = {
         "repository": "docker.io/acme/api",
         "tag": "1",
-        "vulnerability_id": f"CVE-2026-{id:04d}",
+        "vulnerability": f"CVE-2026-{id:04d}",
         "package": "openssl",
         "fixable": True,
         "fixable_since": None,

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from remediator.engine.policy import Decision, FindingFacts, OpenAction, Rule, decide, plan
+from remediator.engine.rules.criteria import FindingFacts
+from remediator.engine.rules.remediation import Decision, OpenAction, decide, plan
+from remediator.engine.rules.remediation import RemediationRule as Rule
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -17,7 +19,7 @@ def facts(**kw) -> FindingFacts:
         "id": 1,
         "repository": "registry.example.com/acme/api",
         "tag": "1.4",
-        "vulnerability_id": "CVE-2024-6119",
+        "vulnerability": "CVE-2024-6119",
         "package": "openssl",
         "severity": "critical",
         "fixable": True,
@@ -99,7 +101,7 @@ CASES = [
     ("image glob misses another registry", {}, [replace(REBUILD, image_glob="ghcr.io/*")], None),
     (
         "vulnerability id listed (any case)",
-        {"vulnerability_id": "cve-2024-6119"},
+        {"vulnerability": "cve-2024-6119"},
         [replace(REBUILD, vulnerability_ids=("CVE-2024-6119",))],
         "rebuild",
     ),

@@ -15,7 +15,7 @@ from findings.models import Finding
 from remediator.engine.config_as_code.apply import config_apply
 from remediator.engine.config_as_code.load import config_load
 from remediator.engine.models import Policy
-from remediator.engine.policy import decide
+from remediator.engine.rules.remediation import decide
 from remediator.engine.services import policy_dry_run
 from remediator.engine.services.dry_run_store import (
     CACHE_KEY,
@@ -23,7 +23,8 @@ from remediator.engine.services.dry_run_store import (
     policy_dry_run_read,
     policy_dry_run_refresh,
 )
-from remediator.engine.services.facts import facts_iter, policies_enabled, rule_from_policy
+from remediator.engine.services.finding_facts import facts_iter
+from remediator.engine.services.policy_rules import policies_enabled, rule_from_policy
 from remediator.engine.tasks import policy_dry_run_refresh_task
 
 from .factories import ingest, vuln

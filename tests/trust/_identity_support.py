@@ -187,7 +187,7 @@ def admission_ready(settings, monkeypatch, *, unknown: str = "deny") -> None:
     the test token, no verdict cached from another test."""
     from django.core.cache import cache
 
-    from remediator.engine.admission.facts import admission_memory_clear
+    from remediator.engine.admission.cache import admission_memory_clear
     from tests.admission.conftest import TOKEN
 
     settings.ADMISSION_WRITE_DELAY_SECONDS = 0

@@ -24,7 +24,7 @@ from findings.models import (
     Vulnerability,
 )
 from findings.scansets import encode_ids
-from remediator.engine.admission.facts import admission_facts, admission_memory_clear
+from remediator.engine.admission.cache import admission_facts, admission_memory_clear
 from remediator.engine.admission.service import LOOKUP_BATCH
 from remediator.engine.models import ActionKind, ActionState, AdmissionPolicy, RemediationAction
 from tests.trust._identity_support import admission_ready, judged

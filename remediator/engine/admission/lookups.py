@@ -27,8 +27,14 @@ from findings.models import Finding, Image, Repository, Scan, Tag
 from findings.parsers.base import ImageRef
 from findings.seen import scan_finding_id_sets
 from remediator.engine.models import OPEN_STATES, ActionKind, RemediationAction
-
-from .rules import ActionFact, FindingFact, ImageFacts
+from remediator.engine.rules.admission import (
+    DECIDE_FIELDS,
+    ActionFact,
+    AdmissionRule,
+    ImageFacts,
+)
+from remediator.engine.rules.criteria import FindingFacts
+from remediator.engine.services.finding_facts import facts_iter
 
 DEFAULT_TAG = "latest"
 NEVER_SCANNED = "never scanned by any scanner Remediator hears from"
@@ -133,30 +139,12 @@ def _chosen_scans(tables: _Tables) -> dict[Identity, list[tuple[int, str]]]:
     return chosen
 
 
-FINDING_COLUMNS = (
-    "id", "tag_id", "vulnerability_id", "severity", "severity_rank", "package", "fixable_since",
-    "status", "accepted_until", "vulnerability__intel__kev", "vulnerability__intel__epss_score",
-)  # fmt: skip
-
-
-def _findings(ids: set[int]) -> dict[int, tuple[int, FindingFact]]:
-    """{finding id: (its tag id, the fact)} in one query."""
-    rows = Finding.objects.filter(pk__in=in_ids(sorted(ids))).values_list(*FINDING_COLUMNS)
-    found = {}
-    for pk, tag_id, vuln, severity, rank, package, since, status, until, kev, epss in rows:
-        fact = FindingFact(
-            vulnerability=vuln,
-            severity=severity,
-            severity_rank=rank,
-            package=package,
-            fixable_since=since,
-            kev=bool(kev),
-            epss=epss,
-            status=status,
-            accepted_until=until,
-        )
-        found[pk] = (tag_id, fact)
-    return found
+def _findings(ids: set[int], rules: list[AdmissionRule]) -> dict[int, FindingFacts]:
+    """{finding id: its facts} in one query, by the loader every policy's facts come from:
+    what ``decide`` and ``rules`` read, and the tag (for its open actions)."""
+    found = Finding.objects.filter(pk__in=in_ids(sorted(ids)))
+    fields = {"id", "tag_id", *DECIDE_FIELDS}
+    return {f.id: f for f in facts_iter(found, fields=fields, rules=rules)}
 
 
 def _actions(tag_ids: set[int]) -> dict[int, list[tuple[int, str, str]]]:
@@ -194,15 +182,16 @@ def _unknown_digest(target: Target, tag: tuple[int, int, str] | None) -> str:
     )
 
 
-def facts_load(targets: list[Target]) -> dict[str, Known]:
-    """{target key: what is known}, for any number of targets in seven queries."""
+def facts_load(targets: list[Target], rules: list[AdmissionRule]) -> dict[str, Known]:
+    """{target key: what is known}, for any number of targets in seven queries; the
+    findings' facts are what ``rules`` need (``criteria_fields``)."""
     targets = list({t.key: t for t in targets}.values())
     if not targets:
         return {}
     tables = _tables(targets)
     chosen = _chosen_scans(tables)
     sets = scan_finding_id_sets(sorted({pk for scans in chosen.values() for pk, _ in scans}))
-    findings = _findings({i for ids in sets.values() for i in ids})
+    findings = _findings({i for ids in sets.values() for i in ids}, rules)
     plans: dict[str, tuple[Target, Identity | None, tuple[int, int, str] | None]] = {}
     answers: dict[str, Known] = {}
     for target in targets:
@@ -226,18 +215,18 @@ def facts_load(targets: list[Target]) -> dict[str, Known]:
             continue
         plans[target.key] = (target, identity, tag)
     tag_ids = {tag[0] for _, _, tag in plans.values() if tag}
-    tag_ids |= {findings[i][0] for i in findings}
+    tag_ids |= {fact.tag_id for fact in findings.values()}
     actions = _actions(tag_ids)
     for key, (target, identity, tag) in plans.items():
         scans = chosen[identity]
         listed = sorted({i for pk, _ in scans for i in sets.get(pk, ()) if i in findings})
-        own_tags = {findings[i][0] for i in listed} | ({tag[0]} if tag else set())
+        own_tags = {findings[i].tag_id for i in listed} | ({tag[0]} if tag else set())
         where = sorted({repository for _, repository in scans})
         answers[key] = (
             ImageFacts(
                 repository=target.ref.name,
                 digest=target.digest or (tag[2] if tag else ""),
-                findings=tuple(findings[i][1] for i in listed),
+                findings=tuple(findings[i] for i in listed),
                 action=_action(own_tags, actions) if listed else None,
                 scanned_as=tuple(where) if where != [target.ref.name] else (),
             ),

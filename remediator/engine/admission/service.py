@@ -1,11 +1,11 @@
 """Answer an admission review, or the same question from the command line.
 
 ``admission_review(body)`` for the webhook, ``admission_check(images)`` for
-``manage.py admission_check``: both resolve the images through ``facts`` (cached), decide
-with ``rules.decide`` and record the decision (an AuditEvent, a metric, and for
-allowed pods the inventory) through the write buffer.
+``manage.py admission_check``: both resolve the images through ``cache`` (per process),
+decide with ``engine.rules.admission.decide`` and record the decision (an AuditEvent, a
+metric, and for allowed pods the inventory) through the write buffer.
 
-The work one review may cause is bounded before ``facts`` is asked: past
+The work one review may cause is bounded before ``cache`` is asked: past
 ADMISSION_MAX_CONTAINERS containers or ADMISSION_MAX_IMAGES distinct references the
 review is denied unjudged, and references not looked up by ADMISSION_DEADLINE_SECONDS
 are answered as ADMISSION_UNKNOWN_IMAGES says; both are audited and counted.
@@ -28,18 +28,24 @@ from remediator.core.metrics import (
     ADMISSION_UNJUDGED,
 )
 from remediator.engine.models import AuditEvent
+from remediator.engine.rules.admission import (
+    DENY,
+    AdmissionRule,
+    Decision,
+    ImageUnderReview,
+    decide,
+)
 
 from .break_glass import BreakGlass, BreakGlassPolicy, break_glass_check
 from .buffer import BUFFER
-from .facts import admission_facts
+from .cache import admission_facts
 from .review import Review, break_glass_annotation, introduced, parse_review, review_response
-from .rules import DENY, Decision, ImageUnderReview, Rule, decide
 
 log = logging.getLogger(__name__)
 UNAVAILABLE = "Remediator could not read what it knows about this image"
 RECORDED_OPERATIONS = ("CREATE", "UPDATE")
 LOOKUP_BATCH = 100
-"""References asked of ``facts`` at a time (each batch is read in a fixed number of queries
+"""References asked of ``cache`` at a time (each batch is read in a fixed number of queries
 and its tags resolved in parallel); the deadline is checked between batches."""
 
 
@@ -76,9 +82,11 @@ def _over_cap(containers: list[ContainerImage], total: int) -> str:
     return ""
 
 
-def _lookup(references: list[str], deadline: float) -> tuple[list[Rule], dict[str, tuple], bool]:
+def _lookup(
+    references: list[str], deadline: float
+) -> tuple[list[AdmissionRule], dict[str, tuple], bool]:
     """(rules, (facts, problem) per reference, whether the deadline cut the lookups short)."""
-    rules: list[Rule] = []
+    rules: list[AdmissionRule] = []
     known: dict[str, tuple] = {}
     for start in range(0, len(references), LOOKUP_BATCH):
         if time.monotonic() >= deadline:

@@ -1,4 +1,8 @@
-"""Applying a validated config: create, update, (prune) by name, one AuditEvent per change."""
+"""Applying a validated config: create, update, (prune) by name, one AuditEvent per change.
+
+A row written with an old key's name (``keys.DEPRECATED_KEYS``) carries the warning into
+its change's audit event (``data["deprecated"]``).
+"""
 
 from __future__ import annotations
 
@@ -52,14 +56,14 @@ def config_apply(
     """Create/update (and with ``prune`` delete) targets and policies; nothing saved on dry run."""
     changes: list[Change] = []
     with transaction.atomic():
-        for row in config.targets:
-            changes.append(_upsert(BuildTarget, "build target", row, getattr, dry_run, source))
-        for row in config.policies:
-            changes.append(_upsert(Policy, "policy", row, _current_policy, dry_run, source))
-        for row in config.admission_policies:
-            changes.append(
-                _upsert(AdmissionPolicy, "admission policy", row, getattr, dry_run, source)
-            )
+        for model, kind, rows, current in (
+            (BuildTarget, "build target", config.targets, getattr),
+            (Policy, "policy", config.policies, _current_policy),
+            (AdmissionPolicy, "admission policy", config.admission_policies, getattr),
+        ):
+            for row in rows:
+                notes = config.deprecated.get((kind, row["name"]), [])
+                changes.append(_upsert(model, kind, row, current, dry_run, source, notes))
         if prune:
             for model, kind, rows in (
                 (AdmissionPolicy, "admission policy", config.admission_policies),
@@ -92,7 +96,9 @@ def _resolve(row: dict) -> dict:
     return values
 
 
-def _upsert(model, kind: str, row: dict, current, dry_run: bool, source: str) -> Change:
+def _upsert(
+    model, kind: str, row: dict, current, dry_run: bool, source: str, notes: list[str]
+) -> Change:
     obj = model.objects.filter(name=row["name"]).first()
     if obj is None:
         change = Change("created", kind, row["name"])
@@ -114,6 +120,6 @@ def _upsert(model, kind: str, row: dict, current, dry_run: bool, source: str) ->
             actor_label=f"config:{source}",
             obj=obj,
             message=change.describe(),
-            data={"fields": data},
+            data={"fields": data, **({"deprecated": notes} if notes else {})},
         )
     return change

@@ -18,74 +18,29 @@ from remediator.core.secrets import target_secret_problem
 from remediator.integrations.outbound import outbound_url_problem
 
 from ..models import ActionKind, AdmissionPolicy, BuildTarget, Policy, Provider
+from .keys import (
+    ADMISSION_KEYS,
+    BOOL,
+    DEPRECATED_KEYS,
+    DICT,
+    INT,
+    LIST,
+    NULLABLE,
+    POLICY_KEYS,
+    STR,
+    TARGET_KEYS,
+    UNIT,
+    deprecation_text,
+)
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-_STR, _BOOL, _INT, _LIST, _DICT = "a string", "true or false", "a whole number", "a list", "a map"
-_UNIT = "a number from 0 to 1"
-NULLABLE = {"fix_available", "fixable_for_days", "min_epss"}
-"""Keys whose null means "no condition"."""
-
-# YAML key -> (model field, expected type)
-TARGET_KEYS: dict[str, tuple[str, str]] = {
-    "name": ("name", _STR),
-    "images": ("image_patterns", _LIST),
-    "provider": ("provider", _STR),
-    "url": ("url", _STR),
-    "project": ("project", _STR),
-    "ref": ("ref", _STR),
-    "workflow": ("workflow", _STR),
-    "username": ("username", _STR),
-    "token_env": ("token_env", _STR),
-    "api_token_env": ("api_token_env", _STR),
-    "dockerfile": ("dockerfile", _STR),
-    "dockerfile_file": ("dockerfile", _STR),
-    "dockerfile_path": ("dockerfile_path", _STR),
-    "options": ("options", _DICT),
-    "enabled": ("enabled", _BOOL),
-}
-POLICY_KEYS: dict[str, tuple[str, str]] = {
-    "name": ("name", _STR),
-    "order": ("order", _INT),
-    "enabled": ("enabled", _BOOL),
-    "description": ("description", _STR),
-    "min_severity": ("min_severity", _STR),
-    "fix_available": ("fix_available", _BOOL),
-    "include_wont_fix": ("include_wont_fix", _BOOL),
-    "package": ("package_glob", _STR),
-    "image": ("image_glob", _STR),
-    "vulnerabilities": ("vulnerability_ids", _LIST),
-    "min_age_days": ("min_age_days", _INT),
-    "fix_grace_days": ("fix_grace_days", _INT),
-    "kev": ("kev", _BOOL),
-    "min_epss": ("min_epss", _UNIT),
-    "running": ("running", _BOOL),
-    "namespace": ("namespace_glob", _STR),
-    "action": ("action", _STR),
-    "requires_approval": ("requires_approval", _BOOL),
-    "notify": ("notify_channels", _LIST),
-    "build_target": ("build_target", _STR),
-    "owner": ("owner", _STR),
-}
-
-
-# admission_policies: the Kubernetes webhook's rules (AdmissionPolicy)
-ADMISSION_KEYS: dict[str, tuple[str, str]] = {
-    "name": ("name", _STR),
-    "order": ("order", _INT),
-    "enabled": ("enabled", _BOOL),
-    "description": ("description", _STR),
-    "mode": ("mode", _STR),
-    "min_severity": ("min_severity", _STR),
-    "fixable_for_days": ("fixable_for_days", _INT),
-    "kev": ("kev", _BOOL),
-    "min_epss": ("min_epss", _UNIT),
-    "image": ("image_glob", _STR),
-    "namespace": ("namespace_glob", _STR),
-    "require_digest": ("require_digest", _BOOL),
-}
-
-
 SECTIONS = ("build_targets", "policies", "admission_policies")
+KINDS = {
+    "build_targets": "build target",
+    "policies": "policy",
+    "admission_policies": "admission policy",
+}
+"""Section -> the kind of row it holds (as ``config_apply`` names it)."""
 
 
 def _defaults(model: type[models.Model], keys: dict[str, tuple[str, str]], required: set[str]):
@@ -105,6 +60,12 @@ class Config:
     targets: list[dict[str, Any]] = field(default_factory=list)
     policies: list[dict[str, Any]] = field(default_factory=list)
     admission_policies: list[dict[str, Any]] = field(default_factory=list)
+    deprecated: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    """(kind, name) -> a warning per old key the row was written with."""
+
+    @property
+    def warnings(self) -> list[str]:
+        return [warning for notes in self.deprecated.values() for warning in notes]
 
 
 def _line_map(text: str) -> dict[tuple, int]:
@@ -132,29 +93,34 @@ class _Checker:
         self.lines = _line_map(text)
         self.source = source
         self.problems: list[str] = []
+        self.deprecated: dict[tuple[str, str], list[str]] = {}
 
-    def error(self, path: tuple, message: str) -> None:
+    def at(self, path: tuple) -> str:
+        """Where ``path`` is, as ``file:line: section[index].key``."""
         line = self.lines.get(path) or self.lines.get(path[:2]) or self.lines.get(path[:1])
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
-        self.problems.append(f"{self.source}:{line or '?'}: {where}: {message}")
+        return f"{self.source}:{line or '?'}: {where}"
+
+    def error(self, path: tuple, message: str) -> None:
+        self.problems.append(f"{self.at(path)}: {message}")
 
     def typed(self, path: tuple, value: Any, expected: str) -> Any:
         """``value`` if of the expected type (numbers allowed where text is), else None."""
         ok = {
-            _STR: isinstance(value, str)
+            STR: isinstance(value, str)
             or (isinstance(value, int | float) and not isinstance(value, bool)),
-            _BOOL: isinstance(value, bool),
-            _INT: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-            _LIST: isinstance(value, list) and all(isinstance(v, str) for v in value),
-            _DICT: isinstance(value, dict),
-            _UNIT: isinstance(value, int | float)
+            BOOL: isinstance(value, bool),
+            INT: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+            LIST: isinstance(value, list) and all(isinstance(v, str) for v in value),
+            DICT: isinstance(value, dict),
+            UNIT: isinstance(value, int | float)
             and not isinstance(value, bool)
             and 0 <= value <= 1,
         }[expected]
         if ok:
-            return str(value) if expected == _STR else value
-        wanted = "a list of strings" if expected == _LIST else expected
-        if expected == _INT:
+            return str(value) if expected == STR else value
+        wanted = "a list of strings" if expected == LIST else expected
+        if expected == INT:
             wanted = "a whole number >= 0"
         self.error(path, f"must be {wanted}, not {value!r}")
         return None
@@ -170,6 +136,7 @@ class _Checker:
             if not isinstance(entry, dict):
                 self.error(path, "must be a map of keys")
                 continue
+            entry, notes = self.undeprecated(path, entry, keys)
             values: dict[str, Any] = {}
             for key, value in entry.items():
                 if key not in keys:
@@ -189,8 +156,28 @@ class _Checker:
             if name in seen:
                 self.error((*path, "name"), f"duplicate name {name!r}")
             seen.add(name)
+            if notes:
+                self.deprecated[(KINDS[section], name)] = notes
             out.append((path, values))
         return out
+
+    def undeprecated(self, path: tuple, entry: dict, keys: dict) -> tuple[dict, list[str]]:
+        """``entry`` with its old keys in today's words, and a warning for each."""
+        entry, notes = dict(entry), []
+        for old, (expected, translate, replaces) in DEPRECATED_KEYS.items():
+            if old not in entry or old in keys or not all(key in keys for key in replaces):
+                continue
+            value = entry.pop(old)
+            if value is not None and self.typed((*path, old), value, expected) is None:
+                continue
+            if any(key in entry for key in replaces):
+                today = " and ".join(replaces)
+                self.error((*path, old), f"the old name of {today}: give one or the other")
+                continue
+            new = translate(value)
+            entry.update(new)
+            notes.append(f"{self.at((*path, old))}: {deprecation_text(new)}")
+        return entry, notes
 
 
 def config_load(text: str, *, base_dir: Path, source: str = "config") -> Config:
@@ -215,6 +202,7 @@ def config_load(text: str, *, base_dir: Path, source: str = "config") -> Config:
         config.admission_policies.append(_admission_policy(checker, path, values))
     if checker.problems:
         raise ConfigError(checker.problems)
+    config.deprecated = checker.deprecated
     return config
 
 

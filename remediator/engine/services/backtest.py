@@ -1,5 +1,5 @@
 """Policy backtest: replay the stored scans of the last N days against policies
-(``remediator.engine.backtest``), next to what the policies really did then."""
+(``remediator.engine.rules.replay``), next to what the policies really did then."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from django.utils import timezone
 
 from findings.models import Finding, Scan
 from findings.seen import scan_finding_id_sets
-from remediator.engine.backtest import Replay, ScanEvent, replay
 from remediator.engine.models import Policy, RemediationAction
-from remediator.engine.policy import FindingFacts, Rule
+from remediator.engine.rules.criteria import FindingFacts
+from remediator.engine.rules.remediation import RemediationRule
+from remediator.engine.rules.replay import Replay, ScanEvent, replay
 
-from .facts import facts_iter, policies_enabled, rule_from_policy
+from .finding_facts import facts_iter
+from .policy_rules import policies_enabled, rule_from_policy
 
 MAX_DAYS = 365
 SCAN_CHUNK = 500
@@ -67,7 +69,7 @@ class Backtest:
         ]
 
 
-def _events(since: datetime, until: datetime, rules: list[Rule]) -> Iterator[ScanEvent]:
+def _events(since: datetime, until: datetime, rules: list[RemediationRule]) -> Iterator[ScanEvent]:
     """Every successful, current scan of the window in time order, with its findings' facts."""
     rows = list(
         Scan.objects.filter(scanned_at__gte=since, scanned_at__lte=until, superseded=False)

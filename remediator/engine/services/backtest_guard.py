@@ -26,7 +26,7 @@ from django.core.cache import cache
 from remediator.engine.models import Policy
 
 from .backtest import Backtest, policy_backtest
-from .facts import policies_enabled, rule_from_policy
+from .policy_rules import policies_enabled, rule_from_policy
 
 log = logging.getLogger(__name__)
 SLOT_SECONDS = 600

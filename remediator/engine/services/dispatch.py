@@ -20,7 +20,7 @@ from remediator.engine.models import (
     RemediationAction,
 )
 from remediator.engine.notifications import action_notify
-from remediator.engine.policy import image_matches
+from remediator.engine.rules.criteria import image_matches
 from remediator.integrations.aqua.client import AquaClient, AquaImage
 from remediator.integrations.ci import CIProvider, RunStatus, TriggerRequest
 from remediator.integrations.links import web_link

@@ -1,10 +1,10 @@
 """What the policy would do to today's open findings, without doing it.
 
 One pass over the open findings reading only the columns the enabled rules look
-at (``remediator.engine.policy.fact_fields``), as plain tuples. Findings equal in all
+at (``remediator.engine.rules.criteria.criteria_fields``), as plain tuples. Findings equal in all
 of those columns match the same rules, so the pure policy runs once per distinct
 combination, not once per finding; only the age conditions of rules that have
-them (``rule_due``) are checked per finding.
+them (``criteria_due``) are checked per finding.
 The examples shown per rule are read afterwards, by id, in one small query.
 """
 
@@ -21,23 +21,23 @@ from django.utils import timezone
 
 from findings.inventory import running_namespaces
 from findings.models import Finding
-from remediator.engine.policy import (
+from remediator.engine.rules.criteria import (
     FindingFacts,
-    Rule,
-    fact_fields,
-    rule_due,
-    rule_is_timed,
-    rule_matches_facts,
+    criteria_due,
+    criteria_fields,
+    criteria_match_timeless,
+    criteria_timed,
 )
+from remediator.engine.rules.remediation import RemediationRule
 
-from .facts import policies_enabled, rule_from_policy
+from .policy_rules import policies_enabled, rule_from_policy
 
 SAMPLES = 5
 CHUNK_SIZE = 10_000
 
 _COLUMN = {
     "repository": "_repository",
-    "vulnerability_id": "vulnerability_id",
+    "vulnerability": "vulnerability_id",
     "kev": "vulnerability__intel__kev",
     "epss": "vulnerability__intel__epss_score",
     "namespaces": "repository_id",
@@ -66,36 +66,24 @@ class _Plans:
 
     def __init__(
         self,
-        rules: Sequence[Rule],
+        rules: Sequence[RemediationRule],
         fields: Sequence[str],
         namespaces: dict[int, tuple[str, ...]] | None = None,
     ) -> None:
         self.rules, self.fields = rules, fields
         self.namespaces = namespaces or {}
-        self.blank = {
-            "id": 0,
-            "repository": "",
-            "tag": "",
-            "vulnerability_id": "",
-            "package": "",
-            "severity": "unknown",
-            "fixable": False,
-            "fixable_since": None,
-            "vendor_status": "",
-            "first_seen": None,
-        }
 
-    def __call__(self, values: tuple) -> int | tuple[tuple[int, Rule | None], ...]:
+    def __call__(self, values: tuple) -> int | tuple[tuple[int, RemediationRule | None], ...]:
         read = dict(zip(self.fields, values, strict=True))
         if "namespaces" in read:  # read as the repository id
             read["namespaces"] = self.namespaces.get(read["namespaces"], ())
         if "kev" in read:
             read["kev"] = bool(read["kev"])
-        facts = FindingFacts(**{**self.blank, **read})
-        tries: list[tuple[int, Rule | None]] = []
+        facts = FindingFacts(**read)
+        tries: list[tuple[int, RemediationRule | None]] = []
         for index, rule in enumerate(self.rules):
-            if rule_matches_facts(rule, facts):
-                if not rule_is_timed(rule):
+            if criteria_match_timeless(rule, facts):
+                if not criteria_timed(rule):
                     tries.append((index, None))
                     break
                 tries.append((index, rule))
@@ -109,8 +97,8 @@ def policy_dry_run(*, policy_ids: list[int] | None = None) -> list[RuleDryRun]:
     rules = [rule_from_policy(p) for p in policies_enabled(policy_ids=policy_ids)]
     results = [RuleDryRun(r.id, r.name, r.action, r.requires_approval) for r in rules]
     results.append(RuleDryRun(None, "(no rule matched)"))
-    timed = any(rule_is_timed(r) for r in rules)
-    fields = sorted(fact_fields(rules) - {"first_seen", "fixable_since"})
+    timed = any(criteria_timed(r) for r in rules)
+    fields = sorted(criteria_fields(rules) - {"first_seen", "fixable_since"})
     findings = Finding.objects.open().order_by()
     if "repository" in fields:
         findings = findings.annotate(
@@ -144,7 +132,7 @@ def policy_dry_run(*, policy_ids: list[int] | None = None) -> list[RuleDryRun]:
             fixable = False if fixable_at is None else key[fixable_at]
             first_seen, fixable_since = when(row[2]), when(row[3])
             for index, rule in plan:  # noqa: B007 (the index of the rule that matched)
-                if rule is None or rule_due(
+                if rule is None or criteria_due(
                     rule,
                     fixable=fixable,
                     fixable_since=fixable_since,

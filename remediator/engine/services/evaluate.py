@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from findings.models import Finding, Scan, Tag
 from remediator.engine.models import OPEN_STATES, RemediationAction
-from remediator.engine.policy import OpenAction, decide, plan
+from remediator.engine.rules.remediation import DECIDE_FIELDS, OpenAction, decide, plan
 
 from .actions import COOLDOWN_STATES
-from .facts import facts_iter, policies_enabled, rule_from_policy
+from .finding_facts import facts_iter
+from .policy_rules import policies_enabled, rule_from_policy
 from .propose import WAITING, action_propose
 from .verify import verify_scan
 
@@ -39,7 +40,8 @@ def tag_evaluate(*, tag: Tag) -> list[RemediationAction]:
         return []
     findings = Finding.objects.filter(tag=tag, status=Finding.Status.OPEN)
     rules = [rule_from_policy(p) for p in policies]
-    decisions = decide(facts_iter(findings, rules=rules), rules, now=timezone.now())
+    facts = facts_iter(findings, fields=DECIDE_FIELDS, rules=rules)
+    decisions = decide(facts, rules, now=timezone.now())
     open_actions = {
         (repository, tag.name, a.kind): OpenAction(a.pk, a.state)
         for a in RemediationAction.objects.filter(tag=tag, state__in=OPEN_STATES)

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from findings.models import Tag
 from remediator.engine.audit import audit_record
 from remediator.engine.models import OPEN_STATES, ActionState, Policy, RemediationAction
-from remediator.engine.policy import joinable
+from remediator.engine.rules.remediation import joinable
 
 from . import queue
 from .actions import action_transition, findings_mark_in_remediation

@@ -27,7 +27,7 @@ from findings.threat_intel.store import (
 )
 from remediator.core.errors import ProviderError
 from remediator.core.metrics import threat_intel_refused_count
-from remediator.engine.admission.facts import admission_cache_bump
+from remediator.engine.admission.cache import admission_cache_bump
 from remediator.engine.audit import audit_record
 from remediator.integrations.threat_intel.client import feed_download
 

@@ -35,7 +35,7 @@ from remediator.engine.models import (
     FixPullRequest,
     RemediationAction,
 )
-from remediator.engine.policy import JOINABLE_STATES
+from remediator.engine.rules.remediation import JOINABLE_STATES
 
 from .actions import ActionNotAllowed, action_transition
 from .aqua import image_rescan_request, image_risky_lift, image_risky_mark

@@ -69,7 +69,8 @@ def create_demo_inventory(seed: int = 13) -> int:
     )  # fmt: skip
     AdmissionPolicy.objects.get_or_create(
         name="warn-old-critical-fixes",
-        defaults={"mode": "warn", "min_severity": "critical", "fixable_for_days": 14,
+        defaults={"mode": "warn", "min_severity": "critical", "fix_available": True,
+                  "fix_grace_days": 14,
                   "order": 20, "description": "A critical fix has waited two weeks."},
     )  # fmt: skip
     return count

@@ -31,6 +31,8 @@ class Command(BaseCommand):
             config = config_load(text, base_dir=file.resolve().parent, source=file.name)
         except ConfigError as exc:
             raise CommandError(f"{file} is not valid:\n" + "\n".join(exc.problems)) from exc
+        for warning in config.warnings:  # old key names: applied, and said so
+            self.stderr.write(f"warning: {warning}")
         changes = config_apply(config=config, dry_run=dry_run, prune=prune, source=file.name)
         for change in changes:
             if change.verb != "unchanged" or options["verbosity"] > 1:

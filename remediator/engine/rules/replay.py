@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .policy import FindingFacts, OpenAction, Rule, decide, plan
+from .criteria import FindingFacts
+from .remediation import OpenAction, RemediationRule, decide, plan
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,13 @@ class _Open:
 def _as_of(facts: FindingFacts, at: datetime) -> FindingFacts:
     """The finding as the scan at ``at`` saw it: a fix published later was not known yet."""
     if facts.fixable and facts.fixable_since is not None and facts.fixable_since > at:
-        return replace(facts, fixable=False, fixable_since=None)
+        return facts._replace(fixable=False, fixable_since=None)
     return facts
 
 
 def replay(
     events: Iterable[ScanEvent],
-    rules: Sequence[Rule],
+    rules: Sequence[RemediationRule],
     *,
     since: datetime,
     rule_order: Mapping[int, int] | None = None,

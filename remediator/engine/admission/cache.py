@@ -6,7 +6,8 @@ registry serves now (``tags.py``, with ``ADMISSION_RESOLVE_TAGS``); else — the
 could not be asked, or is not asked — the digest the tag had at its last scan, marked
 *unverified* with the reason. ``lookups.facts_load`` then reads, for all targets at once,
 the findings the newest successful scan of each digest by each scanner lists (under any
-repository name), with their status, KEV and EPSS, and the tag's open remediation action.
+repository name), as the ``FindingFacts`` every policy is matched on, and the tag's open
+remediation action.
 
 Each web process keeps those facts in memory, tagged with the *generation* read from the
 shared cache (the database cache table, or Redis with CACHE_URL), which
@@ -31,11 +32,11 @@ from django.core.cache import cache
 from findings.parsers.base import ImageRef
 from findings.parsers.images import try_image_reference
 from remediator.core.metrics import ADMISSION_CACHE
-from remediator.core.severity import severity_rank
-from remediator.engine.models import AdmissionPolicy
+from remediator.engine.rules.admission import AdmissionRule
+from remediator.engine.rules.criteria import criteria_fields
+from remediator.engine.services.policy_rules import admission_rules_enabled
 
 from .lookups import Known, Target, facts_load
-from .rules import Rule
 from .tags import TagAnswer, tags_resolve
 
 GENERATION_KEY = "admission:generation"
@@ -60,23 +61,6 @@ def admission_memory_clear() -> None:
     """Forget this process's cached facts and generation (tests, after a flush)."""
     MEMORY.entries.clear()
     _seen.update(value="", at=-1e9)
-
-
-def load_rules() -> list[Rule]:
-    return [
-        Rule(
-            name=policy.name,
-            mode=policy.mode,
-            min_severity_rank=severity_rank(policy.min_severity),
-            fixable_for_days=policy.fixable_for_days,
-            kev=policy.kev,
-            min_epss=policy.min_epss,
-            image_glob=policy.image_glob,
-            namespace_glob=policy.namespace_glob,
-            require_digest=policy.require_digest,
-        )
-        for policy in AdmissionPolicy.objects.filter(enabled=True).order_by("order", "id")
-    ]
 
 
 def _generation(now: float) -> str:
@@ -154,7 +138,7 @@ def _unverified(known: Known, why: str) -> Known:
     return replace(facts, unverified=why, unverified_unknown=mode == "unknown"), ""
 
 
-def admission_facts(references: list[str]) -> tuple[list[Rule], dict[str, Known]]:
+def admission_facts(references: list[str]) -> tuple[list[AdmissionRule], dict[str, Known]]:
     """The enabled admission policies and the facts of each reference: from this
     process's memory while the shared generation has not moved (one cache read),
     else from the database, every reference missing from memory in one batch."""
@@ -163,8 +147,11 @@ def admission_facts(references: list[str]) -> tuple[list[Rule], dict[str, Known]
     generation = _generation(now)
     rules = MEMORY.get(POLICIES_KEY, generation, now)
     if rules is _MISSING:
-        rules = load_rules()
+        rules = admission_rules_enabled()
         MEMORY.put(POLICIES_KEY, generation, now, rules)
+    # Facts hold what these rules read: remembered with it, so other rules never see
+    # facts short of a field they need.
+    generation += "|" + ",".join(sorted(criteria_fields(rules)))
     by_key: dict[str, Known] = {}
     missing: list[Target] = []
     for target in targets.values():
@@ -175,7 +162,7 @@ def admission_facts(references: list[str]) -> tuple[list[Rule], dict[str, Known]
             by_key[target.key] = value
     ADMISSION_CACHE.labels(result="hit").inc(len(by_key))
     if missing:
-        loaded = facts_load(missing)
+        loaded = facts_load(missing, rules)
         ADMISSION_CACHE.labels(result="miss").inc(len(loaded))
         for key, value in loaded.items():
             MEMORY.put(key, generation, now, value)

@@ -1,8 +1,10 @@
 """Admission decisions over plain data: pure, no Django.
 
 ``decide(images, rules, ...)`` answers for one pod spec: every image is checked
-against every admission policy that applies to its namespace and repository; an
-``enforce`` policy with matching findings denies, a ``warn`` policy adds a warning.
+against every admission policy by the criteria remediation policies use too
+(``criteria.py``): the image conditions once per image, with the namespace under
+review as where it runs, then each finding; an ``enforce`` policy with matching
+findings denies, a ``warn`` policy adds a warning.
 Findings under an unexpired risk acceptance and false positives never match; a
 break-glass reason turns a denial into an allowance with a warning. A policy that
 requires digests judges the reference only: a tag-only image is denied (or warned).
@@ -14,29 +16,19 @@ whose registry could not say which digest it names now carries a warning (and, b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from fnmatch import fnmatchcase
+from datetime import datetime
 
 from findings.parsers.images import try_image_reference
-from remediator.engine.policy import image_matches
+from remediator.core.severity import severity_rank
+
+from .criteria import Criteria, FindingFacts, criteria_due, criteria_holds, criteria_where
 
 ENFORCE, WARN = "enforce", "warn"
 ALLOW, DENY = "allow", "deny"
 UNKNOWN_MODES = (ALLOW, WARN, DENY)
 MAX_CVES_NAMED = 5
-
-
-@dataclass(frozen=True)
-class FindingFact:
-    vulnerability: str
-    severity: str
-    severity_rank: int
-    package: str = ""
-    fixable_since: datetime | None = None
-    kev: bool = False
-    epss: float | None = None
-    status: str = "open"
-    accepted_until: datetime | None = None
+DECIDE_FIELDS = frozenset({"vulnerability", "severity", "kev", "status", "accepted_until"})
+"""The FindingFacts fields ``decide`` reads besides those of the rules' criteria."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +51,7 @@ class ImageFacts:
 
     repository: str
     digest: str
-    findings: tuple[FindingFact, ...] = ()
+    findings: tuple[FindingFacts, ...] = ()
     action: ActionFact | None = None
     scanned_as: tuple[str, ...] = ()
     """Where the findings come from, when not (only) under ``repository``: the same
@@ -72,17 +64,11 @@ class ImageFacts:
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One admission policy as plain data; empty/None conditions match everything."""
+class AdmissionRule(Criteria):
+    """One admission policy as plain data: its criteria, and how a match is answered."""
 
     name: str
     mode: str = ENFORCE
-    min_severity_rank: int = 0
-    fixable_for_days: int | None = None
-    kev: bool = False
-    min_epss: float | None = None
-    image_glob: str = ""
-    namespace_glob: str = ""
     require_digest: bool = False
     """Judges the reference only: an image given by tag alone matches."""
 
@@ -108,34 +94,31 @@ class Decision:
     """Per image, for the audit trail: reference, digest, verdict, policies, CVEs."""
 
 
-def _accepted(fact: FindingFact, now: datetime) -> bool:
+def _accepted(fact: FindingFacts, now: datetime) -> bool:
     if fact.status == "false_positive":
         return True
     return fact.status == "accepted" and (fact.accepted_until is None or fact.accepted_until > now)
 
 
-def matches(rule: Rule, fact: FindingFact, now: datetime) -> bool:
-    """Does this finding meet every condition of the rule?"""
-    if fact.severity_rank < rule.min_severity_rank:
-        return False
-    if rule.fixable_for_days is not None:
-        if fact.fixable_since is None:
-            return False
-        if fact.fixable_since > now - timedelta(days=rule.fixable_for_days):
-            return False
-    if rule.kev and not fact.kev:
-        return False
-    return rule.min_epss is None or (fact.epss is not None and fact.epss >= rule.min_epss)
+def applies(rule: AdmissionRule, *, namespace: str, repositories: tuple[str, ...]) -> bool:
+    """The image conditions, for an image known under ``repositories`` and admitted to
+    ``namespace`` (where it is about to run)."""
+    return criteria_where(rule, repositories=repositories, namespaces=(namespace,))
 
 
-def applies(rule: Rule, *, namespace: str, repository: str) -> bool:
-    if rule.namespace_glob and not fnmatchcase(namespace, rule.namespace_glob):
-        return False
-    return not rule.image_glob or image_matches(rule.image_glob, repository)
+def matches(rule: AdmissionRule, fact: FindingFacts, now: datetime) -> bool:
+    """The finding conditions (the image ones are ``applies``)."""
+    return criteria_holds(rule, fact) and criteria_due(
+        rule,
+        fixable=fact.fixable,
+        fixable_since=fact.fixable_since,
+        first_seen=fact.first_seen,
+        now=now,
+    )
 
 
-def _cve_list(facts: list[FindingFact]) -> str:
-    ordered = sorted(facts, key=lambda f: (-f.severity_rank, not f.kev, f.vulnerability))
+def _cve_list(facts: list[FindingFacts]) -> str:
+    ordered = sorted(facts, key=lambda f: (-severity_rank(f.severity), not f.kev, f.vulnerability))
     names, seen = [], set()
     for fact in ordered:  # each CVE once, at its worst severity (several packages may have it)
         if fact.vulnerability not in seen:
@@ -146,7 +129,7 @@ def _cve_list(facts: list[FindingFact]) -> str:
 
 
 def _digest_required(
-    image: ImageUnderReview, rules: list[Rule], namespace: str
+    image: ImageUnderReview, rules: list[AdmissionRule], namespace: str
 ) -> tuple[list[str], list[str], list[str]]:
     """(denials, warnings, policy names) of the policies that require a digest, for an
     image given by tag only; each shows the ``@sha256:`` form to use."""
@@ -157,7 +140,7 @@ def _digest_required(
     facts = image.facts
     digest = facts.digest if facts is not None and facts.digest else "sha256:<digest>"
     for rule in rules:
-        if rule.require_digest and applies(rule, namespace=namespace, repository=ref.name):
+        if rule.require_digest and applies(rule, namespace=namespace, repositories=(ref.name,)):
             names.append(rule.name)
             text = (
                 f"image {image.reference} (container {image.container}) is given by tag "
@@ -191,7 +174,7 @@ def _unverified(image: ImageUnderReview, facts: ImageFacts, unknown: str) -> tup
 
 
 def _check_image(
-    image: ImageUnderReview, rules: list[Rule], namespace: str, now: datetime, unknown: str
+    image: ImageUnderReview, rules: list[AdmissionRule], namespace: str, now: datetime, unknown: str
 ) -> tuple[list[str], list[str], dict]:
     """(denials, warnings, audit summary) for one image."""
     summary: dict = {"container": image.container, "image": image.reference}
@@ -217,9 +200,9 @@ def _check_image(
         warnings += [warning] if warning else []
     scanned = f"; scanned as {', '.join(facts.scanned_as)}" if facts.scanned_as else ""
     matched = False
+    names = (facts.repository, *facts.scanned_as)
     for rule in rules:
-        names = (facts.repository, *facts.scanned_as)
-        if not any(applies(rule, namespace=namespace, repository=name) for name in names):
+        if not applies(rule, namespace=namespace, repositories=names):
             continue
         hits = [f for f in facts.findings if matches(rule, f, now)]
         kept = [f for f in hits if not _accepted(f, now)]
@@ -244,7 +227,7 @@ def _check_image(
 
 def decide(
     images: list[ImageUnderReview],
-    rules: list[Rule],
+    rules: list[AdmissionRule],
     *,
     namespace: str,
     now: datetime,
