@@ -46,9 +46,10 @@ def seed(images: int) -> list[str]:
     django.setup()
     from django.core.management import call_command
 
-    from findings.deliveries import delivery_process, delivery_store
     from findings.models import Tag
     from remediator.engine.models import AdmissionPolicy, RemediationAction
+    from remediator.intake.receive import delivery_process
+    from remediator.intake.store import delivery_store
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)

@@ -61,7 +61,8 @@ def measure(body: bytes) -> tuple[float, int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from findings.deliveries import delivery_process, delivery_store
+    from remediator.intake.receive import delivery_process
+    from remediator.intake.store import delivery_store
 
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()

@@ -30,8 +30,8 @@ def _report(tag: int, scan: int) -> bytes:
 
 def _prepare(scans: int, stamp: int) -> list[int]:
     """Store the deliveries (not timed), round-robin over the tags, and the policy."""
-    from findings.deliveries import delivery_store
     from remediator.engine.models import Policy
+    from remediator.intake.store import delivery_store
 
     Policy.objects.get_or_create(
         name="critical-fixable",
@@ -58,7 +58,7 @@ def _queue_empty() -> bool:
 
 def _run(ids: list[int], workers: int) -> float:
     from findings.models import Delivery
-    from findings.tasks import delivery_process_task
+    from remediator.intake.tasks import delivery_process_task
 
     worker = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "celery"), "-A", "remediator.celery", "worker",

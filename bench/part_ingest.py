@@ -53,7 +53,8 @@ def report(size: int, image: str, *, stamp: int, changed: int = 0, real: bool = 
 
 
 def ingest(body: bytes) -> float:
-    from findings.deliveries import delivery_process, delivery_store
+    from remediator.intake.receive import delivery_process
+    from remediator.intake.store import delivery_store
 
     started = time.perf_counter()
     delivery, _ = delivery_store(source="trivy", body=body, channel="cli")

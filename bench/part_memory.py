@@ -37,7 +37,8 @@ def main() -> None:
         subprocess.run(command, check=True)
         return
     setup(migrate=False)
-    from findings.deliveries import delivery_process, delivery_store
+    from remediator.intake.receive import delivery_process
+    from remediator.intake.store import delivery_store
 
     baseline = _mib_peak()
     body = path.read_bytes()

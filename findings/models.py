@@ -3,7 +3,8 @@
 Repository (registry + name) -> Image (one digest) and Tag (a moving pointer,
 the "stream" whose scans decide a finding's lifecycle) -> Scan -> Finding.
 Vulnerability is shared by every finding of the same id. Delivery is the raw
-body exactly as a scanner sent it.
+body exactly as a scanner sent it: a row of this app (its table, its permissions and
+Scan's foreign key to it), written only by ``remediator.intake``.
 """
 
 from __future__ import annotations

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "remediator.apps.ProjectConfig",
     "findings",
     "remediator.integrations",
+    "remediator.intake",
     "remediator.engine",
     "remediator.dashboard",
 ]
@@ -177,8 +178,8 @@ CELERY_BROKER_URL = env.str(
 # Every broker operation is bounded (remediator/core/broker_timeouts.py says what bounds
 # each transport): a broker that accepts connections and never answers must hold no web
 # request, command or worker. A process whose publish failed leaves deliveries to the
-# sweep for BROKER_BACKOFF seconds (findings/publish.py), so a hanging broker costs one
-# wait per process, not one per request.
+# sweep for BROKER_BACKOFF seconds (remediator/intake/publish.py), so a hanging broker
+# costs one wait per process, not one per request.
 BROKER_TIMEOUT = env.float("BROKER_TIMEOUT", default=3.0)
 """Seconds one broker operation (connect, one read) may wait; a publish makes at most three."""
 BROKER_BACKOFF = env.float("BROKER_BACKOFF", default=15.0)
@@ -236,10 +237,15 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- Ingestion
-INGEST_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=64 * 1024 * 1024)
-# Bodies up to this size are parsed at post time (422 for an unusable report); larger ones
-# are answered 202 once stored and well-formed, and checked by the worker.
+# --- Ingestion (remediator/intake)
+INGEST_MAX_BYTES = env.int(
+    "INGEST_MAX_BYTES", default=env.int("WEBHOOK_MAX_BYTES", default=64 * 1024 * 1024)
+)
+"""Largest report body a webhook accepts (413 past it, never stored). WEBHOOK_MAX_BYTES, its
+older name, is still read when INGEST_MAX_BYTES is not set."""
+# Bodies up to this size are recognised at post time from the report's head (422 for an
+# unusable report); larger ones are answered 202 once stored and well-formed, and checked
+# by the worker.
 WEBHOOK_CHECK_MAX_BYTES = env.int("WEBHOOK_CHECK_MAX_BYTES", default=256 * 1024)
 SCAN_TIME_MAX_SKEW_SECONDS = env.int("SCAN_TIME_MAX_SKEW_SECONDS", default=300)
 """A report dated further in the future than this counts as scanned when received."""
@@ -534,8 +540,8 @@ LOGGING["loggers"]["django.server"] = {
     "filters": ["redact_secrets", "one_line"],
 }
 
-# --- Durability and operability (findings/spool.py, remediator/api/webhook_spool.py,
-# remediator/api/db_unavailable.py, remediator/api/operability.py, remediator/core/metrics.py).
+# --- Durability and operability (remediator/intake/spool*.py, remediator/api/db_unavailable.py,
+# remediator/api/operability.py, remediator/core/metrics.py).
 WEBHOOK_SPOOL_DIR = Path(env.str("WEBHOOK_SPOOL_DIR", default=str(DATA_DIR / "spool"))).resolve()
 """Webhook bodies the database could not store wait here (fsynced) until replayed."""
 WEBHOOK_SPOOL_MAX_BYTES = env.int(

@@ -43,8 +43,8 @@ def aqua_token_cache_empty():
 @pytest.fixture(autouse=True)
 def broker_backoff_reset():
     """A publish that failed in one test must not make the next skip the broker
-    (findings/publish.py: BROKER_BACKOFF is per process)."""
-    from findings.publish import BACKOFF
+    (remediator/intake/publish.py: BROKER_BACKOFF is per process)."""
+    from remediator.intake.publish import BACKOFF
 
     BACKOFF.reset()
     yield

@@ -6,7 +6,9 @@ most formats, one per image for the Kubernetes ones (``MULTI_IMAGE``), each
 screened once (``screen.py``: findings whose identifiers hold control characters,
 absurd lengths or no advisory id are refused and counted);
 ``parse(source, document)`` is the single-image form. ``load_body(source, body)``
-decodes a request body safely first (JSON; YAML too for ``trivy-operator``).
+decodes a request body safely first (JSON; YAML too for ``trivy-operator``);
+``head.without_findings`` gives a report without its findings, which the parsers
+refuse (or read the images of) as they would the whole report.
 Every failure is a :class:`ParseError`.
 """
 
@@ -20,6 +22,7 @@ import msgspec
 from . import aqua, generic, grype, harbor, trivy, trivy_k8s, trivy_operator
 from .base import ImageRef, ParsedFinding, ParsedScan, ParseError, Workload
 from .detect import detect
+from .head import without_findings
 from .jsonload import MIN_DEPTH, load_json
 from .screen import screen
 from .yamlload import load_yaml
@@ -72,7 +75,7 @@ def report_head(source: str, document: object) -> tuple[ParsedScan, str] | None:
     if key is None or not isinstance(document, dict) or not isinstance(document.get(key), list):
         return None
     digest = hashlib.blake2b(msgspec.json.encode(document[key]), digest_size=16).hexdigest()
-    return parse(slug, {**document, key: []}), digest
+    return parse(slug, without_findings(slug, document)), digest
 
 
 def load_body(source: str, body: bytes | bytearray | memoryview | str) -> object:

@@ -5,7 +5,7 @@ one knowing: DRF re-raises exceptions it does not handle, and this turns Django'
 ``OperationalError`` / ``InterfaceError`` (connection refused, server restarting,
 connection lost mid-request) into ``503 {"error": "unavailable", "detail": ...}``
 with ``Retry-After: WEBHOOK_RETRY_AFTER``. Webhook bodies do not get here: the
-receiver spools them (``webhook_spool.py``).
+receiver spools them (``remediator/intake/receive.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import logging
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
-from findings.spool import DATABASE_DOWN
+from remediator.intake.spool import DATABASE_DOWN
 
 logger = logging.getLogger(__name__)
 

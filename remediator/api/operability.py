@@ -34,10 +34,10 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from findings.models import Delivery
 from findings.selectors.threat_intel import feeds_status
-from findings.spool import spool_stats, spool_writable
-from findings.tasks import delivery_process_task
 from remediator.core.broker_timeouts import broker_timeout_options
 from remediator.engine.models import RemediationAction
+from remediator.intake.spool import spool_stats, spool_writable
+from remediator.intake.tasks import delivery_process_task
 
 
 def _check(probe) -> dict:

@@ -25,7 +25,7 @@ def _too_large(limit: int, setting: str) -> ApiError:
     return ApiError(413, "too_large", f"the body is larger than {limit} bytes ({setting})")
 
 
-def read_body(request: HttpRequest, limit: int, setting: str = "WEBHOOK_MAX_BYTES") -> bytes:
+def read_body(request: HttpRequest, limit: int, setting: str) -> bytes:
     """The body, at most ``limit`` bytes; past it a 413 naming ``setting``, the setting
     that sets the limit of this route."""
     meta = request.META

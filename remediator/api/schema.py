@@ -72,7 +72,7 @@ RESPONSES = {
     404: _error("Unknown source."),
     405: _error("Only POST is accepted."),
     411: _error("Chunked body on a server that cannot stream it."),
-    413: _error("Body larger than WEBHOOK_MAX_BYTES."),
+    413: _error("Body larger than INGEST_MAX_BYTES."),
     422: _error("JSON of no known format, or naming no image (kept as a rejected delivery)."),
     429: _error("Over WEBHOOK_RATE_LIMIT posts a minute from this client; see Retry-After."),
 }

@@ -15,7 +15,8 @@ A credential speaks for the report formats whose own webhook would accept it
 (:class:`Credential`): ``WEBHOOK_SECRET_TRIVY`` for Trivy only, the shared
 ``WEBHOOK_SECRET`` for every source without a secret of its own. A report posted to
 ``auto`` in a format its credential does not speak for is evidence of ``auto``, not of
-that format's scanner (``findings.deliveries``: its witness key is ``auto:<format>:<name>``).
+that format's scanner (``remediator.intake.recognise``: its witness key is
+``auto:<format>:<name>``).
 """
 
 from __future__ import annotations

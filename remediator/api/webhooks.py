@@ -1,19 +1,18 @@
-"""``POST /api/v1/webhooks/<source>/[<secret>/]``: store the body, validate it, queue it.
+"""``POST /api/v1/webhooks/<source>/[<secret>/]``: the HTTP side of receiving a report.
 
-Order: known source -> rate limit (429) -> credentials (header or URL secret) -> size while reading
--> signature (when that is the credential) -> store the Delivery -> duplicate?
--> decode (400) -> recognise format and image (422) -> 202 and a Celery task.
-Recognising means parsing the whole report, so it is done at post time only for bodies
-up to WEBHOOK_CHECK_MAX_BYTES (a few milliseconds); a larger body is answered 202 once it
-is stored and well-formed JSON, and the worker rejects it if it is no usable report: the
-rejection shows at its delivery URL, in /api/v1/deliveries/, on the dashboard and in the
-deliveries-by-status metric (a burst of 2 MB reports is acknowledged in well
-under a second).
-Bodies that fail authentication or the size check are never stored; bodies
-that fail decoding or recognition are kept as rejected deliveries. When the
-database cannot store a body it is spooled to disk and answered 202 (or 503 when
-even that fails): see ``webhook_spool.py``. Nothing before the store touches the
-database (authentication reads secrets from the environment).
+Order: known source -> rate limit (429) -> credentials (header or URL secret) -> size while
+reading (413, INGEST_MAX_BYTES) -> signature (when that is the credential) -> the body to
+``remediator.intake`` (``delivery_receive``: store, recognise, queue) -> the answer: 202
+queued, 200 a duplicate or a Harbor event that asks for nothing, 400 undecodable, 422 no
+usable report (bodies up to WEBHOOK_CHECK_MAX_BYTES and Harbor events; a larger report is
+answered 202 once it is stored and well-formed, and the worker rejects it if it is no usable
+report: the rejection shows at its delivery URL, in /api/v1/deliveries/, on the dashboard
+and in the deliveries-by-status metric). Bodies that fail authentication or the size check
+are never stored; bodies that fail decoding or recognition are kept as rejected
+deliveries. When the database cannot store a body it is spooled to disk and answered 202
+(or 503 with Retry-After when even that fails). Nothing before the intake touches the
+database (authentication reads secrets from the environment). A request that stored a body
+also replays a little of this process's spool (``spool_replay_soon``).
 """
 
 from __future__ import annotations
@@ -28,26 +27,17 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from findings.deliveries import (
-    delivery_enqueue_on_commit,
-    delivery_reject,
-    delivery_run,
-    delivery_store,
-    resolve_image,
-)
 from findings.models import Delivery
-from findings.parsers import MULTI_IMAGE, SOURCES, load_body, parse_all
-from findings.parsers.base import ParseError
+from findings.parsers import SOURCES
 from remediator.core.redact import redact_text
-from remediator.core.storable import is_storable_text
-from remediator.integrations.harbor.events import COMPLETED, harbor_event_parse, is_harbor_event
+from remediator.intake.receive import Outcome, Receipt, Then, delivery_receive
+from remediator.intake.spool_replay import spool_replay_soon
 
-from .errors import ApiError, ErrorShapeMixin
+from .errors import ApiError, ErrorShapeMixin, error_response
 from .rate_limit import webhook_rate_check
 from .request_body import read_body
 from .schema import webhook_schema, webhook_secret_path_schema
 from .webhook_auth import authenticate_before_body, authenticate_signature, refuse_query_secret
-from .webhook_spool import DATABASE_DOWN, spool_answer, spool_replay_soon
 
 KEPT_HEADERS = {
     "CONTENT_TYPE": "content-type",
@@ -60,17 +50,31 @@ KEPT_HEADERS = {
     "HTTP_CE_TYPE": "ce-type",
     "HTTP_CE_SOURCE": "ce-source",
 }
+PROBLEM_STATUS = {
+    "invalid_body": 400,
+    "invalid_parameter": 400,
+    "unknown_format": 422,
+    "no_image": 422,
+    "invalid_event": 422,
+}
+NOT_KEPT = {
+    Outcome.SPOOL_FULL: "the database is unavailable and the spool holds WEBHOOK_SPOOL_MAX_BYTES "
+    "already: the body was not kept; send it again later",
+    Outcome.NOT_KEPT: "the database is unavailable and the body could not be spooled; "
+    "send it again later",
+}
+SPOOLED = (
+    "the database is unavailable: the body is kept on disk and will be stored and processed "
+    "when it is back"
+)
 
 
-def sender_delivery_id(meta: dict, document: object) -> str:
-    """The sender's own id: webhook-id, X-GitHub-Delivery, or the CloudEvents id."""
+def sender_delivery_id(meta: dict) -> str:
+    """The sender's own id from its headers: webhook-id, X-GitHub-Delivery, CloudEvents'
+    ce-id (a CloudEvent's body names its id too: the intake reads it there)."""
     for header in ("HTTP_WEBHOOK_ID", "HTTP_X_GITHUB_DELIVERY", "HTTP_CE_ID"):
         if meta.get(header):
             return str(meta[header]).strip()
-    if isinstance(document, dict) and "specversion" in document:
-        event_id = document.get("id")
-        if isinstance(event_id, str | int) and str(event_id).strip():
-            return str(event_id).strip()
     return ""
 
 
@@ -89,29 +93,25 @@ def answer(delivery: Delivery, code: int, **extra: object) -> Response:
     return Response({**body, **extra}, status=code)
 
 
-def _reject(delivery: Delivery, code: int, error: str, detail: str) -> ApiError:
-    delivery_reject(delivery=delivery, reason=detail)
-    return ApiError(code, error, detail)
-
-
-def _check(delivery: Delivery, source: str, document: object, image_hint: str) -> str:
-    """Recognise the body; returns the Harbor event kind, or '' for a report."""
-    if source in ("harbor", "auto") and is_harbor_event(document):
-        try:
-            return harbor_event_parse(document).kind or "other"
-        except ParseError as exc:
-            raise _reject(delivery, 422, "invalid_event", str(exc)) from None
-    try:
-        scans = parse_all(source, document)
-    except ParseError as exc:
-        raise _reject(delivery, 422, "unknown_format", str(exc)) from None
-    if len(scans) != 1 or scans[0].source in MULTI_IMAGE:
-        return ""  # one scan per image, each naming its image
-    try:
-        resolve_image(scans[0], image_hint)
-    except ParseError as exc:
-        raise _reject(delivery, 422, "no_image", str(exc)) from None
-    return ""
+def receipt_answer(receipt: Receipt) -> Response:
+    """The HTTP answer to what the intake did with the body."""
+    outcome, delivery = receipt.outcome, receipt.delivery
+    if outcome in NOT_KEPT:
+        retry_after = str(settings.WEBHOOK_RETRY_AFTER)
+        return error_response(503, outcome.value, NOT_KEPT[outcome], **{"Retry-After": retry_after})
+    if outcome is Outcome.SPOOLED:
+        spooled = {"status": "spooled", "spool_id": receipt.spool_id, "detail": SPOOLED}
+        if receipt.spooled_before:
+            spooled["duplicate"] = True
+        return Response(spooled, status=status.HTTP_202_ACCEPTED)
+    if receipt.problem is not None:
+        problem = receipt.problem
+        raise ApiError(PROBLEM_STATUS.get(problem.error, 422), problem.error, problem.detail)
+    if outcome is Outcome.DUPLICATE:
+        return answer(delivery, status.HTTP_200_OK, duplicate=True, detail=delivery.error)
+    if outcome is Outcome.DONE:  # a Harbor event that asks for nothing: recorded
+        return answer(delivery, status.HTTP_200_OK, detail=delivery.error)
+    return answer(delivery, status.HTTP_202_ACCEPTED)
 
 
 @webhook_schema
@@ -130,61 +130,28 @@ class WebhookApi(ErrorShapeMixin, APIView):
         cache_down = webhook_rate_check(raw, source)  # before the body is read; never stored
         refuse_query_secret(raw.GET, source)
         credential = authenticate_before_body(raw.META, source, secret)
-        body = read_body(raw, settings.INGEST_MAX_BYTES)
+        body = read_body(raw, settings.INGEST_MAX_BYTES, "INGEST_MAX_BYTES")
         if credential is None:
             credential = authenticate_signature(raw.META, source, body)
-        try:
-            document, load_error = load_body(source, body), None
-        except ParseError as exc:
-            document, load_error = None, exc
-        image_hint = image_hint_of(request)
         headers = {
             name: str(raw.META[key])[:300]
             for key, name in KEPT_HEADERS.items()
             if raw.META.get(key)
         }
-        fields = dict(
+        receipt = delivery_receive(
             source=source,
             body=body,
-            external_id=sender_delivery_id(raw.META, document),
+            channel="webhook",
+            then=Then.CHECK_AND_QUEUE,
+            external_id=sender_delivery_id(raw.META),
             content_type=raw.META.get("CONTENT_TYPE", ""),
             headers={**headers, **credential.as_headers()},  # what it may speak as
-            image_hint=image_hint,
-            channel="webhook",
+            image_hint=image_hint_of(request),
+            outage=cache_down,  # the database failed this very request (its cache table)?
         )
-        if isinstance(cache_down, DATABASE_DOWN):  # the database failed this very request
-            return spool_answer(fields, cache_down)  # (its cache table): one wait, not two
-        try:
-            delivery, created = delivery_store(**fields)
-        except DATABASE_DOWN as exc:  # nothing lost: on disk, replayed later (webhook_spool.py)
-            return spool_answer(fields, exc)
-        spool_replay_soon()
-        try:
-            return self._accepted(
-                delivery, created, source, document, load_error, image_hint, len(body)
-            )
-        except DATABASE_DOWN:  # stored and queued: the delivery sweep hands it to a worker
-            return answer(delivery, status.HTTP_202_ACCEPTED)
-
-    def _accepted(
-        self, delivery, created, source, document, load_error, image_hint, size
-    ) -> Response:
-        if not created:
-            return answer(delivery, status.HTTP_200_OK, duplicate=True, detail=delivery.error)
-        if not is_storable_text(image_hint):
-            raise _reject(
-                delivery, 400, "invalid_parameter", "?image= (or X-Remediator-Image) holds a NUL"
-            )
-        if load_error is not None:
-            raise _reject(delivery, 400, "invalid_body", str(load_error))
-        kind = ""
-        if size <= settings.WEBHOOK_CHECK_MAX_BYTES or is_harbor_event(document):
-            kind = _check(delivery, source, document, delivery.image_hint)
-        if kind and kind != COMPLETED:
-            delivery_run(delivery=delivery)  # failed/stopped/other events: recorded, no I/O
-            return answer(delivery, status.HTTP_200_OK, detail=delivery.error)
-        delivery_enqueue_on_commit(delivery_id=delivery.pk)
-        return answer(delivery, status.HTTP_202_ACCEPTED)
+        if receipt.delivery is not None:
+            spool_replay_soon()
+        return receipt_answer(receipt)
 
 
 def redact_path_secret(request: HttpRequest) -> None:

@@ -11,12 +11,12 @@ from django.dispatch import receiver
 
 from findings.inventory import inventory_from_scan
 from findings.models import ThreatIntel
-from findings.publish import BrokerUnavailable, broker_publish
 from findings.signals import scan_ingested
 from remediator.engine.admission.cache import admission_cache_bump
 from remediator.engine.models import AdmissionPolicy, AuditEvent
 from remediator.engine.services import scan_evaluate
 from remediator.engine.tasks import scan_evaluate_task
+from remediator.intake.publish import BrokerUnavailable, broker_publish
 
 log = logging.getLogger(__name__)
 STATUS_EVENTS = (AuditEvent.Kind.TRANSITION, AuditEvent.Kind.FINDING)

@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from findings.deliveries import delivery_process, delivery_store
 from findings.inventory import (
     inventory_expire,
     inventory_from_scan,
@@ -20,6 +19,8 @@ from findings.inventory import (
 )
 from findings.models import Image, Repository, RunningImage, Scan
 from findings.pods import pods_running, workload_of
+from remediator.intake.receive import delivery_process
+from remediator.intake.store import delivery_store
 from tests.engine.factories import ingest
 
 from .conftest import TOKEN

@@ -6,8 +6,9 @@ from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from findings.deliveries import delivery_process, delivery_store
 from remediator.engine.management.commands.demo import ensure_groups
+from remediator.intake.receive import delivery_process
+from remediator.intake.store import delivery_store
 
 from ..conftest import FIXTURES
 

@@ -9,13 +9,14 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from findings.deliveries import delivery_process, delivery_store
-from findings.spool import spool_write
-from findings.tasks import delivery_process_task
 from remediator.celery import app
 from remediator.core.logging import JsonFormatter, _task_finished, _task_started, log_context
 from remediator.engine.models import RemediationAction
 from remediator.engine.services import scan_evaluate
+from remediator.intake.receive import delivery_process
+from remediator.intake.spool import spool_write
+from remediator.intake.store import delivery_store
+from remediator.intake.tasks import delivery_process_task
 from remediator.integrations.http import HttpClient
 
 from ..conftest import FIXTURES

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from findings.deliveries import delivery_store
 from findings.models import Delivery, Scan
-from findings.tasks import delivery_process_task
+from remediator.intake.store import delivery_store
+from remediator.intake.tasks import delivery_process_task
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from findings.deliveries import delivery_process, delivery_store
 from findings.models import Delivery, Finding, Scan
 from remediator.core.signing import standard_webhooks_verify
+from remediator.intake.receive import delivery_process
+from remediator.intake.store import delivery_store
 from tests.dashboard.conftest import make_user
 from tests.engine.factories import payload, vuln
 

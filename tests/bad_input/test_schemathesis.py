@@ -71,9 +71,9 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-from findings.deliveries import delivery_store
 from remediator.core.storable import BIGINT_MAX
 from remediator.engine.models import BuildTarget, Policy
+from remediator.intake.store import delivery_store
 from tests.dashboard.factories import make_action, make_findings, make_tag
 from tests.engine.factories import ingest, vuln
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from findings.deliveries import DeliveryRejected, delivery_process, delivery_store
 from remediator.engine.audit import audit_record
 from remediator.engine.models import ActionState
+from remediator.intake.receive import delivery_process
+from remediator.intake.store import DeliveryRejected, delivery_store
 
 from .factories import make_action, make_findings, make_scan, make_tag
 

@@ -11,11 +11,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from findings.deliveries import delivery_process, delivery_store
 from findings.models import Finding
 from findings.selectors.overview import TREND_DAYS, cache_key, overview_refresh
 from findings.tasks import overview_refresh_task
 from remediator.celery import app
+from remediator.intake.receive import delivery_process
+from remediator.intake.store import delivery_store
 
 from ..conftest import FIXTURES
 from .factories import make_findings, make_tag

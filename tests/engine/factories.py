@@ -6,8 +6,9 @@ import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
-from findings.deliveries import delivery_process, delivery_store
 from findings.models import Scan, Tag
+from remediator.intake.receive import delivery_process
+from remediator.intake.store import delivery_store
 
 _counter = itertools.count(1)
 IMAGE = "registry.example.com/acme/api"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 
-from findings.deliveries import delivery_store
 from findings.models import Delivery
 from findings.parsers.base import ImageRef, ParsedFinding, ParsedScan
+from remediator.intake.store import delivery_store
 
 _counter = itertools.count(1)
 

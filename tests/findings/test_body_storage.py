@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from findings.deliveries import delivery_process, delivery_store
 from findings.models import ZSTD_MAGIC, Delivery
+from remediator.intake.receive import delivery_process
+from remediator.intake.store import delivery_store
 
 pytestmark = pytest.mark.django_db
 BODY = (

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from findings.deliveries import delivery_process, delivery_store
 from findings.ingest import IngestResult
 from findings.models import Finding, FindingWitness, Scan, Tag
+from remediator.intake.receive import delivery_process
+from remediator.intake.store import delivery_store
 
 pytestmark = pytest.mark.django_db
 REPO = "registry.example.com/shop/api"

@@ -9,8 +9,10 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from findings.deliveries import delivery_process, delivery_run, delivery_store
 from findings.models import Delivery, Finding, Scan, Tag
+from remediator.intake.receive import delivery_process
+from remediator.intake.receive import delivery_process as delivery_run
+from remediator.intake.store import delivery_store
 
 from ..api.conftest import viewer
 from ..conftest import FIXTURES

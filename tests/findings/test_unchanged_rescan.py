@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from findings import deliveries
-from findings.deliveries import delivery_process, delivery_store
 from findings.models import Finding, FindingWitness, Scan
 from findings.selectors.seen import scan_finding_ids
+from remediator.intake import recognise
+from remediator.intake.receive import delivery_process
+from remediator.intake.store import delivery_store
 
 pytestmark = pytest.mark.django_db
 FIXTURE = (
@@ -41,7 +42,7 @@ def test_the_same_findings_again_take_the_newest_scans_set_without_a_parse(monke
     def refuse(*args, **kwargs):
         raise AssertionError("the findings were parsed")
 
-    monkeypatch.setattr(deliveries, "parse_all", refuse)
+    monkeypatch.setattr(recognise, "parse_all", refuse)
     again = ingest(body("2026-01-02T00:00:00Z"))
 
     assert again.findings == first.findings > 0 and again.scan.pk != first.scan.pk

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from findings.deliveries import delivery_store
 from findings.models import Delivery, Finding
-from findings.tasks import delivery_process_task
+from remediator.intake.store import delivery_store
+from remediator.intake.tasks import delivery_process_task
 
 from ..conftest import FIXTURES
 from ..waiting import wait_for

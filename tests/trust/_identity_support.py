@@ -16,8 +16,9 @@ import bcrypt
 import pytest
 import requests
 
-from findings.deliveries import delivery_process, delivery_store
 from findings.models import Scan
+from remediator.intake.receive import delivery_process
+from remediator.intake.store import delivery_store
 from tests.engine.factories import payload, vuln
 from tests.waiting import wait_for
 

@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from findings.deliveries import delivery_run
 from findings.models import Delivery, Finding, Scan, Vulnerability
 from findings.parsers import ParseError, parse_all
 from findings.parsers.images import try_image_reference
 from findings.parsers.screen import REFUSAL_EXAMPLES
 from remediator.core.textsafe import UNSAFE, codepoint, escape_unsafe, first_unsafe
+from remediator.intake.receive import delivery_process as delivery_run
 from tests.api.conftest import viewer
 
 from ._text_support import CLEAN, FIELDS, FORMATS, IMAGE, NO_SLOT, body, finding, report

@@ -2,7 +2,7 @@
 
 Every broker operation is bounded (BROKER_TIMEOUT, remediator/core/broker_timeouts.py),
 a process whose publish failed leaves deliveries to the sweep for BROKER_BACKOFF
-(findings/publish.py), /readyz answers within READYZ_TIMEOUT, and the admission path
+(remediator/intake/publish.py), /readyz answers within READYZ_TIMEOUT, and the admission path
 never opens a broker connection. The broker here is a real listener that accepts and
 never writes a byte; the web tier is the Procfile's gunicorn.
 """
@@ -16,9 +16,9 @@ import pytest
 from celery import Celery
 from django.test import Client
 
-from findings.publish import BrokerUnavailable, broker_publish
 from remediator.celery import app
 from remediator.core.broker_timeouts import broker_timeout_options
+from remediator.intake.publish import BrokerUnavailable, broker_publish
 
 from ..conftest import FIXTURES
 from ._faults_support import SilentListener, gunicorn, manage, timed
@@ -150,7 +150,7 @@ def test_a_broker_that_never_answers_wedges_no_route_of_a_real_gunicorn(listener
         real,
         "shell",
         "-c",
-        "from findings.deliveries import delivery_sweep; "
+        "from remediator.intake.queue import delivery_sweep; "
         "print(len(delivery_sweep(older_than=0, requeue_after=0)))",
     )
     assert swept.returncode == 0, swept.stderr[-2000:]

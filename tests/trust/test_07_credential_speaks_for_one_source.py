@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from findings.deliveries import delivery_run
 from findings.models import Delivery, Finding, FindingWitness, Scan
-from findings.spool_replay import spool_replay
 from remediator.core.signing import standard_webhooks_signature
+from remediator.intake.receive import delivery_process as delivery_run
+from remediator.intake.spool_replay import spool_replay
 from tests.api.conftest import viewer
 from tests.outage import database_down
 

@@ -11,10 +11,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from findings.models import Delivery
-from findings.spool import spool_pending, spool_read
-from findings.spool_replay import spool_replay
 from remediator.api.rate_limit import PROCESS_COUNTS
 from remediator.core.disk import GIB, default_spool_max_bytes
+from remediator.intake.spool import spool_pending, spool_read
+from remediator.intake.spool_replay import spool_replay
 
 from ..conftest import FIXTURES
 from ..outage import database_down

@@ -14,9 +14,9 @@ import threading
 import pytest
 from celery.signals import task_retry
 
-from findings.deliveries import delivery_store
 from findings.models import Delivery
-from findings.tasks import _outage_backoff, delivery_process_task
+from remediator.intake.store import delivery_store
+from remediator.intake.tasks import _outage_backoff, delivery_process_task
 
 from ..conftest import FIXTURES
 from ..outage import database_down

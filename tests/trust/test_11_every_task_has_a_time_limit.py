@@ -21,12 +21,12 @@ from celery.contrib.testing.worker import start_worker
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from findings.deliveries import delivery_store
 from findings.models import Delivery, Finding, Scan
-from findings.tasks import delivery_process_task
 from remediator.celery import app
 from remediator.engine.models import ActionState, AuditEvent, BuildTarget, RemediationAction
 from remediator.engine.tasks import action_dispatch_task
+from remediator.intake.store import delivery_store
+from remediator.intake.tasks import delivery_process_task
 from tests.dashboard.factories import make_action, make_tag
 from tests.waiting import wait_for
 

@@ -9,8 +9,8 @@ import json
 import pytest
 from django.core.management import call_command
 
-from findings.deliveries import delivery_run
 from findings.models import Finding, Scan
+from remediator.intake.receive import delivery_process as delivery_run
 
 from ..conftest import FIXTURES
 from .conftest import nothing_ingested, only_delivery

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from findings.deliveries import delivery_run
 from findings.models import Delivery, Finding
+from remediator.intake.receive import delivery_process as delivery_run
 
 from .conftest import nothing_ingested, only_delivery
 

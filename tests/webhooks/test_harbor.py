@@ -9,7 +9,7 @@ import pytest
 from werkzeug import Response
 
 from findings.models import Delivery, Finding, Scan
-from findings.tasks import delivery_process_task
+from remediator.intake.tasks import delivery_process_task
 
 from ..conftest import FIXTURES
 

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from findings.deliveries import delivery_store
 from findings.models import Delivery
-from findings.tasks import delivery_process_task
 from remediator.core.errors import ProviderError
+from remediator.intake.store import delivery_store
+from remediator.intake.tasks import delivery_process_task
 from remediator.integrations.harbor.client import HarborClient, artifact_path
 
 from .test_harbor import ZULIP_DIGEST, harbor_fixture

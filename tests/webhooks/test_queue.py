@@ -9,10 +9,11 @@ from django.test import Client
 from django.utils import timezone
 
 from findings import parsers
-from findings.deliveries import delivery_reprocess, delivery_store, delivery_sweep
 from findings.models import Delivery, Finding, Scan
-from findings.tasks import delivery_process_task
 from remediator.celery import app
+from remediator.intake.queue import delivery_reprocess, delivery_sweep
+from remediator.intake.store import delivery_store
+from remediator.intake.tasks import delivery_process_task
 
 from ..waiting import wait_for
 

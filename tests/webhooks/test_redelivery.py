@@ -11,9 +11,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from werkzeug import Response
 
-from findings.deliveries import delivery_in_progress, delivery_store, delivery_sweep
 from findings.models import Delivery
-from findings.tasks import delivery_process_task
+from remediator.intake.queue import delivery_in_progress, delivery_sweep
+from remediator.intake.store import delivery_store
+from remediator.intake.tasks import delivery_process_task
 
 from .test_harbor import ZULIP_REPORT_PATH, harbor, harbor_fixture, serve_report  # noqa: F401
 

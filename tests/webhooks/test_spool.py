@@ -11,10 +11,10 @@ from django.conf import settings as django_settings
 from django.utils.dateparse import parse_datetime
 
 from findings.models import Delivery
-from findings.spool import spool_pending, spool_read, spool_write
-from findings.spool_replay import spool_replay
-from findings.tasks import spool_replay_task
-from remediator.api import webhook_spool
+from remediator.intake import spool_replay as webhook_spool
+from remediator.intake.spool import spool_pending, spool_read, spool_write
+from remediator.intake.spool_replay import spool_replay
+from remediator.intake.tasks import spool_replay_task
 
 from ..outage import database_down
 

@@ -20,8 +20,7 @@ from findings.models import RunningImage
 from findings.parsers.base import ParseError
 from findings.parsers.jsonload import load_json
 from findings.pods import MAX_DEPTH, PodListInvalid, pods_running, row_problem
-
-from .ingest import Command as IngestCommand
+from remediator.core.command_input import command_input
 
 
 class Command(BaseCommand):
@@ -34,7 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args, path: str, cluster: str, **options) -> None:
         if len(cluster) > 200 or not cluster.isprintable():
             raise CommandError("--cluster: at most 200 printable characters", returncode=2)
-        body = IngestCommand._read(self, path)
+        body = command_input(path)
         try:
             rows = pods_running(
                 load_json(body, max_depth=MAX_DEPTH),

@@ -6,7 +6,6 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from findings.credentials import delivery_credential
 from findings.models import (
     Delivery,
     Finding,
@@ -18,6 +17,7 @@ from findings.models import (
 )
 from findings.selectors.threat_intel import intel_of
 from remediator.core.severity import SEVERITIES
+from remediator.intake.recognise import delivery_credential
 
 
 class ErrorSerializer(serializers.Serializer):

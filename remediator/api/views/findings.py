@@ -17,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from findings import filters
-from findings.deliveries import DeliveryBusy, delivery_reprocess
 from findings.models import Delivery, FindingWitness, Repository, Vulnerability
 from findings.selectors.deliveries import deliveries_with_scan
 from findings.selectors.findings import findings_live
@@ -45,6 +44,7 @@ from remediator.api.serializers.findings import (
 )
 from remediator.core import permissions
 from remediator.core.storable import is_storable_text
+from remediator.intake.queue import DeliveryBusy, delivery_reprocess
 
 
 class ReadApi(ErrorShapeMixin):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from findings.credentials import delivery_credential
 from findings.filters import DeliveryFilter
 from findings.models import Delivery
 from findings.selectors.deliveries import deliveries_listed
 from remediator.core import permissions
 from remediator.dashboard.common import keyset_page, list_filter, require_perm
+from remediator.intake.recognise import delivery_credential
 
 BODY_CAP = 64 * 1024
 

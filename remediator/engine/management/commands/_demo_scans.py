@@ -1,6 +1,6 @@
 """Demo scans: the sample fixtures replayed on a few dozen images over 30 days.
 
-Every report goes through the real ingestion (delivery_store + delivery_process
+Every report goes through the real ingestion (delivery_receive, processed here
 with an image hint). Each image gets a fixture-built report per scan; the scan
 date is written into the report (Trivy CreatedAt, Aqua scan_started, Harbor
 generated_at) so history spreads over the month. Some findings drop out of
@@ -20,9 +20,9 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from findings.deliveries import DeliveryRejected, delivery_process, delivery_store
 from findings.models import Delivery
 from findings.parsers.harbor import report_body
+from remediator.intake.receive import Outcome, Then, delivery_receive
 
 FIXTURES = Path(settings.BASE_DIR) / "tests" / "fixtures"
 
@@ -180,23 +180,23 @@ def ingest_demo_scans(images: list[DemoImage], *, now: datetime | None = None) -
             jobs.append((when, image, scan_index, f"{image.reference}:{image.tag}@sha256:{digest}"))
     jobs.sort(key=lambda job: job[0])  # oldest first, as scanners would have sent them
     for when, image, scan_index, hint in jobs:
-        delivery, _ = delivery_store(
+        receipt = delivery_receive(
             source=image.source,
             body=_report_for(image, scan_index, when),
             image_hint=hint,
             channel="demo",
             content_type="application/json",
+            then=Then.PROCESS,
         )
-        delivery_process(delivery=delivery)
         # Backdate as received then: the deliveries page shows the month, not one minute.
-        Delivery.objects.filter(pk=delivery.pk).update(
+        Delivery.objects.filter(pk=receipt.delivery.pk).update(
             received_at=when, processed_at=when + timedelta(seconds=3)
         )
         counts["scans"] += 1
     for source, body, hint in GARBAGE:
-        delivery, _ = delivery_store(source=source, body=body, image_hint=hint, channel="webhook")
-        try:
-            delivery_process(delivery=delivery)
-        except DeliveryRejected:
+        receipt = delivery_receive(
+            source=source, body=body, image_hint=hint, channel="webhook", then=Then.PROCESS
+        )
+        if receipt.outcome is Outcome.REJECTED:
             counts["rejected"] += 1
     return counts

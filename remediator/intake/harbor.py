@@ -1,12 +1,14 @@
-"""Harbor scan events: what they say, and what we do about them.
+"""Harbor, in one place: its scan events, what they say, and what we do about them.
 
 A ``SCANNING_COMPLETED`` event (Default or CloudEvents format) carries only
 counts, so for each scanned artifact we fetch the full report from Harbor's
-API and keep it as its own Delivery (source ``harbor``, channel
-``harbor-api``, ``image_hint`` = the full reference), which is then processed
-like any other report. The event delivery is marked processed and points at
-its report deliveries in ``headers["report_deliveries"]``; each report
-delivery points back with ``headers["event_delivery"]``.
+API (``remediator/integrations/harbor/client.py``) and receive it as its own
+Delivery (source ``harbor``, channel ``harbor-api``, ``image_hint`` = the full
+reference), through the same entry point as any other report
+(``receive.py``). The event delivery is marked processed and points at its
+report deliveries in ``headers["report_deliveries"]``; each report delivery
+points back with ``headers["event_delivery"]``. The reports of an event are
+all fetched before the first is stored.
 
 ``SCANNING_FAILED`` / ``SCANNING_STOPPED`` are recorded as ``ignored`` with
 the reason; other event types are ignored too. A transient Harbor failure is
@@ -20,16 +22,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from findings.credentials import credential_headers
-from findings.deliveries import (
-    DeliveryRejected,
-    delivery_event_processed,
-    delivery_ignore,
-    delivery_process,
-    delivery_reject,
-    delivery_store,
-)
-from findings.events import EventHandler
 from findings.models import Delivery
 from findings.parsers.base import ImageRef, ParseError
 from findings.parsers.fields import as_dict, dicts, text
@@ -38,8 +30,13 @@ from findings.parsers.images import normalize_digest, parse_image_reference
 from remediator.core.errors import ProviderError
 from remediator.integrations.harbor.client import HarborClient, artifact_problem
 
+from .recognise import credential_headers
+from .store import DeliveryRejected, delivery_event_processed, delivery_ignore, delivery_rejected
+
 logger = logging.getLogger(__name__)
 
+EVENT_SOURCES = ("harbor", "auto")
+"""Sources whose deliveries may hold a Harbor event rather than a report."""
 COMPLETED = "completed"
 FAILED = "failed"
 STOPPED = "stopped"
@@ -78,8 +75,10 @@ class HarborEvent:
     artifacts: tuple[HarborArtifact, ...]
 
 
-def is_harbor_event(document: object) -> bool:
-    return is_webhook_event(document)
+def harbor_event_kind(document: object) -> str:
+    """What the event says happened (``completed``...; ``other`` for an event type not
+    acted on); ParseError when it is not a usable Harbor event."""
+    return harbor_event_parse(document).kind or "other"
 
 
 def _registry_host() -> str:
@@ -137,62 +136,55 @@ def harbor_event_parse(document: object) -> HarborEvent:
     )
 
 
-def harbor_event_process(*, delivery: Delivery, document: object) -> list[Delivery]:
-    """Act on one stored Harbor event; returns the report deliveries it produced.
+def harbor_event_fetch(*, delivery: Delivery, document: object) -> list[dict] | None:
+    """The reports a stored Harbor event asks for, fetched from Harbor, each as the
+    arguments of ``delivery_receive``; None when the event asks for none (it is then
+    recorded as ignored).
 
-    Raises DeliveryRejected (permanent) or ProviderError with ``permanent=False``
-    (transient: the caller retries later; the delivery stays queued).
+    Raises DeliveryRejected (permanent, recorded) or ProviderError with
+    ``permanent=False`` (transient: the caller retries later; the delivery stays queued).
     """
     try:
         event = harbor_event_parse(document)
     except ParseError as exc:
-        delivery_reject(delivery=delivery, reason=str(exc))
-        raise DeliveryRejected(delivery, str(exc)) from exc
+        raise delivery_rejected(delivery=delivery, reason=str(exc)) from exc
     if event.kind in (FAILED, STOPPED):
         delivery_ignore(delivery=delivery, reason=f"harbor: {event.type}: the scan {event.kind}")
-        return []
+        return None
     if event.kind != COMPLETED:
         delivery_ignore(delivery=delivery, reason=f"harbor: event type {event.type!r} ignored")
-        return []
-    reports = []
+        return None
+    # the event's credential vouches for which artifact and tag: it speaks for
+    # Harbor's report only if it speaks for Harbor (recognise.py)
+    headers = {"event_delivery": delivery.pk, **credential_headers(delivery.headers)}
     try:
         client = HarborClient.from_settings()
-        for artifact in event.artifacts:
-            body = client.vulnerability_report(
-                artifact.project, artifact.repository, artifact.digest
-            )
-            report, _ = delivery_store(
-                source="harbor",
-                body=body,
-                content_type="application/json",
-                # the event's credential vouches for which artifact and tag: it speaks
-                # for Harbor's report only if it speaks for Harbor (findings/credentials.py)
-                headers={"event_delivery": delivery.pk, **credential_headers(delivery.headers)},
-                image_hint=artifact.reference,
-                channel="harbor-api",
-            )
-            reports.append(report)
+        return [
+            {
+                "source": "harbor",
+                "body": client.vulnerability_report(
+                    artifact.project, artifact.repository, artifact.digest
+                ),
+                "content_type": "application/json",
+                "headers": headers,
+                "image_hint": artifact.reference,  # the report names no image
+                "channel": "harbor-api",
+            }
+            for artifact in event.artifacts
+        ]
     except ProviderError as exc:
         if not exc.permanent:
             raise
-        delivery_reject(delivery=delivery, reason=str(exc))
-        raise DeliveryRejected(delivery, str(exc)) from exc
-    for report in reports:
-        try:
-            delivery_process(delivery=report)
-        except DeliveryRejected as exc:
-            reason = f"harbor: report delivery {report.pk} rejected: {exc}"
-            delivery_reject(delivery=delivery, reason=reason)
-            raise DeliveryRejected(delivery, reason) from exc
-    delivery_event_processed(delivery=delivery, report_ids=[r.pk for r in reports])
-    logger.info("harbor event delivery %s: reports %s", delivery.pk, [r.pk for r in reports])
-    return reports
+        raise delivery_rejected(delivery=delivery, reason=str(exc)) from exc
 
 
-HARBOR_EVENTS = EventHandler(
-    name="harbor",
-    sources=("harbor", "auto"),
-    matches=is_harbor_event,
-    process=harbor_event_process,
-)
-"""Registered with findings at start-up (``remediator.integrations.apps``)."""
+def harbor_report_rejected(*, event: Delivery, report: Delivery, reason: str) -> DeliveryRejected:
+    """One of the event's reports was rejected: so is the event, naming it."""
+    reason = f"harbor: report delivery {report.pk} rejected: {reason}"
+    return delivery_rejected(delivery=event, reason=reason)
+
+
+def harbor_event_done(*, event: Delivery, reports: list[Delivery]) -> None:
+    """Every report of the event was received and processed."""
+    delivery_event_processed(delivery=event, report_ids=[r.pk for r in reports])
+    logger.info("harbor event delivery %s: reports %s", event.pk, [r.pk for r in reports])

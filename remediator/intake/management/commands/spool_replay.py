@@ -1,7 +1,7 @@
 """``manage.py spool_replay``: store the webhook bodies spooled while the database was down.
 
 Beat's ``findings.spool_replay`` does the same on the worker's machine; run this on a
-web machine whose spool directory the worker cannot see (see findings/spool_replay.py).
+web machine whose spool directory the worker cannot see (see remediator/intake/spool_replay.py).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from findings.spool import spool_dir
-from findings.spool_replay import spool_replay
+from remediator.intake.spool import spool_dir
+from remediator.intake.spool_replay import spool_replay
 
 
 class Command(BaseCommand):

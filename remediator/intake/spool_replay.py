@@ -1,8 +1,11 @@
 """Replay of the webhook spool (``spool.py``): each file becomes a delivery, oldest first.
 
 Run by beat's ``findings.spool_replay`` task, ``manage.py spool_replay`` and, within a
-small time budget, the next webhook request that stores a body. A file is stored through
-:func:`delivery_store` (a body or sender id already stored is a no-op), handed to the
+small time budget, the next webhook request that stores a body (``spool_replay_soon``:
+at most once every ``WEBHOOK_SPOOL_INLINE_EVERY`` seconds, one directory listing, for up
+to ``WEBHOOK_SPOOL_INLINE_BUDGET`` seconds, so that a web machine whose spool the worker
+cannot see drains it too). A file is received like any webhook body
+(:func:`delivery_receive`: a body or sender id already stored is a no-op), handed to the
 broker or left queued for the sweep, and only then removed (with its index entry).
 Replayers on several processes take a file each (``flock``), never the same.
 """
@@ -16,11 +19,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
 from remediator.core.metrics import SPOOL_REPLAYED
 
-from .deliveries import delivery_enqueue, delivery_store
+from .receive import Outcome, Then, delivery_receive
 from .spool import (
     DATABASE_DOWN,
     STALE_TEMP_SECONDS,
@@ -28,6 +32,7 @@ from .spool import (
     SpoolEntry,
     fsync_dir,
     spool_dir,
+    spool_has_files,
     spool_pending,
     spool_read,
 )
@@ -90,7 +95,6 @@ def _replay_file(path: Path, outcome: SpoolReplay) -> None:
             return
         delivery_id, created = _store(entry)
         if created:
-            delivery_enqueue(delivery_id=delivery_id)  # False: left queued for the sweep
             outcome.stored.append(delivery_id)
             SPOOL_REPLAYED.labels(outcome="stored").inc()
         else:
@@ -105,9 +109,10 @@ def _replay_file(path: Path, outcome: SpoolReplay) -> None:
 
 
 def _store(entry: SpoolEntry) -> tuple[int, bool]:
+    """Received as the webhook body it was, at the time it arrived; queued if new."""
     meta = entry.meta
     received_at = parse_datetime(meta.get("received_at") or "")
-    delivery, created = delivery_store(
+    receipt = delivery_receive(
         source=meta["source"],
         body=entry.body,
         external_id=meta.get("external_id") or "",
@@ -116,8 +121,9 @@ def _store(entry: SpoolEntry) -> tuple[int, bool]:
         image_hint=meta.get("image_hint") or "",
         channel="webhook",
         received_at=received_at,
+        then=Then.QUEUE,
     )
-    return delivery.pk, created
+    return receipt.delivery.pk, receipt.outcome is Outcome.QUEUED  # stored, or raised
 
 
 def _forget(directory: Path, meta: dict) -> None:
@@ -150,3 +156,22 @@ def _remove_stale_temps() -> None:
                 path.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+_last_inline_replay = 0.0
+
+
+def spool_replay_soon() -> None:
+    """After a webhook body was stored: cheap when the spool is empty; else replay a
+    little of it in this request."""
+    global _last_inline_replay
+    now = time.monotonic()
+    if now - _last_inline_replay < settings.WEBHOOK_SPOOL_INLINE_EVERY:
+        return
+    _last_inline_replay = now
+    if not spool_has_files():
+        return
+    try:
+        spool_replay(budget=settings.WEBHOOK_SPOOL_INLINE_BUDGET)
+    except Exception:  # the sender's body is stored: never fail its answer for the spool
+        logger.exception("inline spool replay failed (beat's findings.spool_replay will retry)")
