@@ -32,7 +32,7 @@ from remediator.engine.services import (
     action_request_rebuild,
 )
 
-from .patch import dockerfile_patch
+from .dockerfile_diff import dockerfile_patch
 
 FINDINGS_SHOWN = 200
 

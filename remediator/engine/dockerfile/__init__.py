@@ -5,6 +5,6 @@
 ``patch_for_findings`` takes ``findings.models.Finding`` rows instead.
 """
 
-from .patch import DockerfilePatch, PackageFix, dockerfile_patch, patch_for_findings
+from .upgrade import DockerfilePatch, PackageFix, dockerfile_patch, patch_for_findings
 
 __all__ = ["DockerfilePatch", "PackageFix", "dockerfile_patch", "patch_for_findings"]

@@ -3,6 +3,7 @@
 Views, API views, admin actions and Celery tasks call these names.
 """
 
+from .action_dockerfile import NoDockerfile, action_dockerfile_patch
 from .actions import TRANSITIONS, ActionNotAllowed, action_transition
 from .dispatch import action_dispatch, action_fail, action_poll, actions_dispatch_lost
 from .dry_run import RuleDryRun, policy_dry_run
@@ -17,7 +18,6 @@ from .gates import (
     action_request_rebuild,
     action_retry,
 )
-from .patch import NoDockerfile, action_dockerfile_patch
 from .pull_request import pull_request_update
 from .verify import verify_overdue, verify_scan
 
