@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html
 
-from .models import Delivery, Finding, Image, Repository, RunningImage, Scan, Tag, Vulnerability
+from .models import Delivery, Finding, Image, Repository, Scan, Tag, Vulnerability
 from .paginator import CappedCountPaginator
 
 RAW_BODY_DISPLAY_LIMIT = 256 * 1024
@@ -122,14 +122,3 @@ class FindingAdmin(FastAdmin):
         "fixed_by_scan",
     ]
     list_select_related = ["tag__repository"]
-
-
-@admin.register(RunningImage)
-class RunningImageAdmin(FastAdmin):
-    """The inventory: read here, written by admission reviews, reports and pushes."""
-
-    list_display = ["cluster", "namespace", "kind", "name", "container", "image_ref"]
-    list_display += ["digest", "source", "last_seen"]
-    list_filter = ["source", "cluster", "kind"]
-    search_fields = ["namespace", "name", "image_ref", "digest"]
-    raw_id_fields = ["repository", "image"]

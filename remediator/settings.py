@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "findings",
     "remediator.integrations",
     "remediator.intake",
+    "remediator.cluster",
     "remediator.engine",
     "remediator.dashboard",
 ]
@@ -375,7 +376,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     }
 )
 
-# --- Admission control and inventory (remediator/engine/admission/, findings/inventory.py).
+# --- Admission control and inventory (remediator/engine/admission/, remediator/cluster/).
 ADMISSION_UNKNOWN_IMAGES = env.str("ADMISSION_UNKNOWN_IMAGES", default="warn")
 """Images never scanned: allow, warn (allow with a warning) or deny."""
 if ADMISSION_UNKNOWN_IMAGES not in ("allow", "warn", "deny"):
@@ -413,6 +414,8 @@ INVENTORY_MAX_BYTES = env.int("INVENTORY_MAX_BYTES", default=64 * 1024 * 1024)
 """Largest inventory push (kubectl get pods -A -o json) accepted."""
 INVENTORY_STALE_DAYS = env.int("INVENTORY_STALE_DAYS", default=7)
 """Containers not seen again for this many days leave the inventory (beat, hourly)."""
+# The task lives in remediator/cluster/tasks.py under its findings.* name, which queued
+# messages and CELERY_TASK_ROUTES carry.
 CELERY_BEAT_SCHEDULE["findings-inventory-expire"] = {
     "task": "findings.inventory_expire",
     "schedule": 3600.0,

@@ -16,11 +16,17 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from findings.inventory import inventory_record
 from findings.models import RunningImage
 from findings.parsers.base import ParseError
 from findings.parsers.jsonload import load_json
-from findings.pods import MAX_DEPTH, PodListInvalid, PodListTooLarge, pods_running, row_problem
+from remediator.cluster.inventory import inventory_record
+from remediator.cluster.pods import (
+    MAX_DEPTH,
+    PodListInvalid,
+    PodListTooLarge,
+    pods_running,
+    row_problem,
+)
 from remediator.core.secrets import read_secret
 from remediator.engine.admission.review import ReviewInvalid
 from remediator.engine.admission.service import admission_review

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from findings.inventory import inventory_from_scan
 from findings.models import ThreatIntel
 from findings.signals import scan_ingested
+from remediator.cluster.inventory import inventory_from_scan
 from remediator.engine.admission.cache import admission_cache_bump
 from remediator.engine.models import AdmissionPolicy, AuditEvent
 from remediator.engine.services import scan_evaluate

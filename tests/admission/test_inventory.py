@@ -11,14 +11,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from findings.inventory import (
-    inventory_expire,
-    inventory_from_scan,
-    is_running,
-    running_repositories,
-)
 from findings.models import Image, Repository, RunningImage, Scan
-from findings.pods import pods_running, workload_of
+from remediator.celery import app
+from remediator.cluster.inventory import inventory_expire, inventory_from_scan
+from remediator.cluster.pods import pods_running, workload_of
+from remediator.cluster.selectors import is_running, running_repositories
 from remediator.intake.receive import delivery_process
 from remediator.intake.store import delivery_store
 from tests.engine.factories import ingest
@@ -145,6 +142,19 @@ def test_stale_entries_expire():
     assert inventory_expire(days=7) == 0
     RunningImage.objects.update(last_seen=timezone.now() - timedelta(days=8))
     assert inventory_expire(days=7) == 1
+    assert not RunningImage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_beat_expires_stale_entries_through_the_task_it_names_on_the_housekeeping_queue(
+    settings,
+):
+    call_command("inventory_import", str(PODS), stdout=StringIO())
+    RunningImage.objects.update(last_seen=timezone.now() - timedelta(days=8))
+    name = settings.CELERY_BEAT_SCHEDULE["findings-inventory-expire"]["task"]
+    app.loader.import_default_modules()
+    assert app.amqp.router.route({}, name)["queue"].name == "housekeeping"
+    assert app.tasks[name].apply().get() == 1
     assert not RunningImage.objects.exists()
 
 

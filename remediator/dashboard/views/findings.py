@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from findings.filters import FindingFilter
-from findings.inventory import running_for_finding
 from findings.models import Finding
 from findings.selectors.findings import (
     EXPORT_COLUMNS,
@@ -20,6 +19,7 @@ from findings.selectors.findings import (
     findings_listed,
 )
 from findings.selectors.seen import scans_that_saw, witnesses_live
+from remediator.cluster.selectors import running_for_finding
 from remediator.core import permissions
 from remediator.dashboard.common import keyset_page, list_filter, query_without, require_perm
 from remediator.engine.selectors import finding_actions, finding_last_decision

@@ -7,7 +7,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from findings.filters import ImageFilter
-from findings.inventory import running_for_repository
 from findings.models import Repository
 from findings.selectors.images import (
     OPEN_FINDINGS_CAP,
@@ -17,6 +16,7 @@ from findings.selectors.images import (
     open_counts_for_repositories,
 )
 from findings.selectors.scans import image_scans
+from remediator.cluster.selectors import running_for_repository
 from remediator.core import permissions
 from remediator.dashboard.common import keyset_page, list_filter, require_perm
 from remediator.engine.selectors import repository_actions

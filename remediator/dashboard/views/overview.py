@@ -8,9 +8,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from findings.inventory import exposure_ranking
 from findings.selectors.deliveries import recent_deliveries
 from findings.selectors.overview import TREND_DAYS, overview_read
+from remediator.cluster.selectors import exposure_ranking
 from remediator.core import permissions
 from remediator.core.severity import SEVERITIES
 from remediator.dashboard.common import require_perm

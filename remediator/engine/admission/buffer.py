@@ -23,9 +23,9 @@ import time
 from django.conf import settings
 from django.db import connection, transaction
 
-from findings.inventory import inventory_record
 from findings.models import RunningImage
-from findings.pods import RunningRow
+from remediator.cluster.inventory import inventory_record
+from remediator.cluster.pods import RunningRow
 from remediator.core.metrics import AUDIT_WRITE_FAILURES
 from remediator.engine.audit import audit_storable
 from remediator.engine.models import AuditEvent

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from findings.parsers.fields import as_dict, as_list
-from findings.pods import ContainerImage, spec_containers, workload_of
+from remediator.cluster.pods import ContainerImage, spec_containers, workload_of
 
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 TEMPLATE_KINDS = frozenset(

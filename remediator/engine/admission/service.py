@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from findings.pods import ContainerImage, RunningRow, row_problem
+from remediator.cluster.pods import ContainerImage, RunningRow, row_problem
 from remediator.core.metrics import (
     ADMISSION_BREAK_GLASS,
     ADMISSION_DECISIONS,

@@ -19,8 +19,8 @@ from django.db.models import BigIntegerField, CharField, F, Func, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from findings.inventory import running_namespaces
 from findings.models import Finding
+from remediator.cluster.selectors import running_namespaces
 from remediator.engine.rules.criteria import (
     FindingFacts,
     criteria_due,

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
 
-from findings.inventory import running_namespaces
 from findings.models import Finding
+from remediator.cluster.selectors import running_namespaces
 from remediator.engine.rules.criteria import Criteria, FindingFacts, criteria_fields
 
 COLUMNS = {

@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from findings.inventory import inventory_record
 from findings.models import RunningImage, Scan, Tag
-from findings.pods import RunningRow
+from remediator.cluster.inventory import inventory_record
+from remediator.cluster.pods import RunningRow
 from remediator.engine.models import AdmissionPolicy
 
 CLUSTERS = {"prod-eu": ["shop", "payments", "search"], "staging": ["shop", "qa"]}

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .parsers.fields import as_dict, as_list
-from .parsers.images import normalize_digest
+from findings.parsers.fields import as_dict, as_list
+from findings.parsers.images import normalize_digest
 
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 STATUS_FIELDS = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")

@@ -3,9 +3,9 @@
 Records what runs where from ``kubectl get pods -A -o json`` (the same as POST
 /api/v1/inventory/), and prints one JSON line: ``{"cluster": …, "containers": N,
 "refused": M}``. Input that is not a pod list (not JSON, nested deeper than
-``findings.pods.MAX_DEPTH``, more than INVENTORY_MAX_PODS pods) is one error line on
-stderr and exit status 2; containers with an unusable name are counted as refused, each
-named on stderr.
+``remediator.cluster.pods.MAX_DEPTH``, more than INVENTORY_MAX_PODS pods) is one error
+line on stderr and exit status 2; containers with an unusable name are counted as
+refused, each named on stderr.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from findings.inventory import inventory_record
 from findings.models import RunningImage
 from findings.parsers.base import ParseError
 from findings.parsers.jsonload import load_json
-from findings.pods import MAX_DEPTH, PodListInvalid, pods_running, row_problem
+from remediator.cluster.inventory import inventory_record
+from remediator.cluster.pods import MAX_DEPTH, PodListInvalid, pods_running, row_problem
 from remediator.core.command_input import command_input
 
 
