@@ -60,7 +60,7 @@ lint: install
 # The documentation site from docs/ (mkdocs.yml) into var/site; --strict (in mkdocs.yml)
 # fails on a broken link, anchor or nav entry.
 docs: install
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	$(BIN)/mkdocs build --strict
 
 # docs/img/*.png: the main pages over demo data, in Chromium (docs/screenshots.py).
 screenshots: install
