@@ -17,7 +17,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& echo $$p && break; done)
 
-.PHONY: install run test faults lint format demo bench clean
+.PHONY: install run test faults lint format demo bench docs screenshots clean
 
 install: $(STAMP)
 
@@ -56,6 +56,15 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# The documentation site from docs/ (mkdocs.yml) into var/site; --strict (in mkdocs.yml)
+# fails on a broken link, anchor or nav entry.
+docs: install
+	$(BIN)/mkdocs build --strict
+
+# docs/img/*.png: the main pages over demo data, in Chromium (docs/screenshots.py).
+screenshots: install
+	$(BIN)/python docs/screenshots.py
 
 format: install
 	$(BIN)/ruff check --fix .

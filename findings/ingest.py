@@ -4,7 +4,7 @@ The number of statements per report does not grow with its findings: every
 read and write below is one statement for the whole report (SQLite splits a bulk
 statement only past its 32,766-variable limit, about 1,600 findings).
 
-Lifecycle, per tag stream (repository + tag), on evidence (README, "When is a
+Lifecycle, per tag stream (repository + tag), on evidence (docs/findings.md, "When is a
 finding fixed?"):
 - a finding seen for the first time is created ``open``; the scanner that saw it
   becomes its witness (``findings.evidence``);

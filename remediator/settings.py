@@ -127,8 +127,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # (remediator/wsgi.py); workers, beat and manage.py the long one (ingesting a
 # 20,000-finding report, a migration). TCP keepalives and tcp_user_timeout notice a
 # partitioned connection in about 25 s; a server that is stopped (SIGSTOP) keeps
-# answering TCP, so a statement already sent waits for it to resume (README "When the
-# database is down").
+# answering TCP, so a statement already sent waits for it to resume (docs/scanners.md, "When the
+# database is down or hangs").
 DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
 """Seconds to wait for PostgreSQL to accept a connection; then the webhook spools."""
 DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=30.0)
@@ -422,7 +422,7 @@ CELERY_BEAT_SCHEDULE["findings-inventory-expire"] = {
 }
 
 # --- Admission: who may break glass, and the work one review, push or backtest may cause
-# (README "Admission control", "Inventory", "Policy backtest").
+# (docs/admission.md; docs/policies-and-actions.md, "Policy backtest").
 ADMISSION_BREAK_GLASS_GROUPS = env.list("ADMISSION_BREAK_GLASS_GROUPS", default=["system:masters"])
 """Groups (the review's userInfo.groups) whose members may break glass. The default names
 only cluster admins, who could switch the webhook off anyway; empty with no users and no
@@ -581,7 +581,7 @@ LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
 # sweep re-enqueues its deliveries DELIVERY_REQUEUE_AFTER + DELIVERY_SWEEP_INTERVAL after
 # they were handed over. Redis redelivers any other unacknowledged task after its visibility
 # timeout, which must outlast every countdown (retries wait up to ~16 minutes) or those
-# tasks would run twice; see README "Redelivery".
+# tasks would run twice; see docs/scanners.md, "A killed worker".
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
 if not env.str("GITHUB_RATE_LIMIT_MAX_WAIT", default="") and CELERY_BROKER_URL.startswith(
     ("redis", "rediss", "sentinel")
@@ -647,7 +647,7 @@ if _REDIS and CELERY_VISIBILITY_TIMEOUT <= _LONGEST_TASK:
         f"time limit ({_LONGEST_TASK} s) or a running task is handed to a second worker"
     )
 
-# --- Roles and hardening (remediator/api/permissions.py, README "Security model").
+# --- Roles and hardening (remediator/api/permissions.py, docs/security-model.md).
 # Behind a TLS-terminating proxy: it sets X-Forwarded-Proto/-For (and strips clients' own).
 TRUST_PROXY_HEADERS = env.bool("TRUST_PROXY_HEADERS", default=False)
 if TRUST_PROXY_HEADERS:

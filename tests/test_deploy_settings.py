@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION = {  # what README "Security model" tells an operator to set
+PRODUCTION = {  # what docs/security-model.md tells an operator to set
     "DEBUG": "false",
     "BASE_URL": "https://remediator.example.com",
     "ALLOWED_HOSTS": "remediator.example.com",

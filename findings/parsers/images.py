@@ -2,7 +2,7 @@
 
 The rules are those of distribution/reference (``ParseNormalizedNamed``), which Docker,
 containerd, CRI-O and the kubelet share, plus the equalities a runtime does not spell
-out but the network does (README, "Which image is it?"):
+out but the network does (docs/admission.md, "Which image is it?"):
 
 - the first path component is a registry when it holds a '.' or a ':' or is
   ``localhost``; otherwise the registry is Docker Hub and a one-component name gets

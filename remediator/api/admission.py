@@ -53,7 +53,7 @@ def _refused(request: HttpRequest) -> JsonResponse | None:
     if not token:
         if settings.ADMISSION_ALLOW_UNAUTHENTICATED:
             return None
-        return _error(403, "forbidden", "set ADMISSION_TOKEN (see README: Admission control)")
+        return _error(403, "forbidden", "set ADMISSION_TOKEN (see docs/admission.md: In a cluster)")
     scheme, _, offered = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() == "bearer" and hmac.compare_digest(offered.strip().encode(), token.encode()):
         return None

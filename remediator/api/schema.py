@@ -89,7 +89,7 @@ def _post(parameters: list[OpenApiParameter], operation_id: str) -> extend_schem
     return extend_schema(
         operation_id=operation_id,
         summary="Receive a scan report or Harbor event",
-        description="Access: the webhook secret of the source (no user; see the README).",
+        description="Access: the webhook secret of the source (no user; see docs/scanners.md).",
         tags=["webhooks"],
         auth=[],
         request=REQUEST,

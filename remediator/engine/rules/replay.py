@@ -11,7 +11,7 @@
 3. decisions become actions as the engine groups them (``plan``): one per
    (image, tag, kind), a new finding joining the open one.
 
-What it cannot replay is said in the README: EPSS, KEV and the inventory are
+What it cannot replay is said in docs/policies-and-actions.md: EPSS, KEV and the inventory are
 today's, and a simulated action stays open until its findings are gone.
 """
 
