@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remediator.settings")
 os.environ.setdefault("DATA_DIR", str(ROOT / "var" / "bench"))
 
-from bench.dashboard import _ensure_database, generate  # noqa: E402
+from bench.dashboard import prepare  # noqa: E402
 
 REQUESTS = [
     ("search: exact CVE", "/search/?q=CVE-2024-001234"),
@@ -106,27 +106,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("bench/search.py needs PostgreSQL: set DATABASE_URL")
-    _ensure_database(url)
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
-    from findings.models import Finding
-
-    have = Finding.objects.order_by().count()
-    if args.regenerate or have < args.findings:
-        print(f"Generating {args.findings:,} findings (have {have:,})…")
-        generate(args.findings)
-    else:
-        print(f"Reusing {have:,} findings (--regenerate to rebuild)")
+    prepare(args.findings, regenerate=args.regenerate, script="bench/search.py")
     measure(args.runs)
 
 
