@@ -12,8 +12,6 @@ from django.conf import settings
 from django.urls import reverse
 
 from findings.inventory import exposure_ranking
-from findings.models import Finding
-from findings.selectors.threat_intel import kev_q
 from remediator.core.counting import ListCount, list_count
 from remediator.engine.filters import TAB_STATES
 from remediator.engine.models import RemediationAction
@@ -37,8 +35,9 @@ def running_exposure(*, limit: int) -> list[dict]:
     return exposure_ranking(limit=limit)
 
 
-def first_things() -> list[FirstThing]:
-    kev = list_count(Finding.objects.open().filter(kev_q(True)))
+def first_things(*, kev: ListCount) -> list[FirstThing]:
+    """The panel; ``kev`` is counted by the worker with the overview's other figures
+    (the page itself reads no findings)."""
     failed = list_count(RemediationAction.objects.filter(state__in=TAB_STATES["failed"]))
     hours = settings.APPROVAL_OVERDUE_HOURS
     overdue = ListCount(actions_overdue_count(hours=hours))

@@ -54,15 +54,17 @@ class BulkOutput(serializers.Serializer):
 
 
 class FindingBulkApi(ActionsApi, APIView):
+    """Each finding goes through the single decision (same permissions, states and
+    four-eyes rules, an audit event each): 200 with a result per finding, some of which
+    may have failed; 400 for bad input, 403 without the operation's permission
+    (accept, false_positive: approve_action; rebuild, pull_request: add_remediationaction)."""
+
     permission_classes = [Needs.of(permissions.VIEW_FINDING)]
 
     @extend_schema(
         operation_id="findings_bulk",
         tags=["findings"],
         summary="Decide about many findings at once; a result per finding",
-        description="Each finding goes through the single decision (same permissions, "
-        "states and four-eyes rules, an audit event each). 200 with per-item results, "
-        "some of which may have failed; 400 for bad input, 403 without the permission.",
         request=BulkInput,
         responses={200: BulkOutput, **ERRORS},
     )

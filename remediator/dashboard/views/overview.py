@@ -81,7 +81,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "findings/overview.html",
         {
             "days": days,
-            "first": first_things(),
+            "first": first_things(kev=stored.kev_open),
             "trend_days": TREND_DAYS,
             "snapshots": snapshots,
             "severity_rows": severity_rows,
