@@ -57,10 +57,10 @@ def test_bulk_accept_audits_each_finding_in_one_batch_and_reports_the_rest(appro
 @pytest.mark.parametrize(
     ("operation", "reason", "until", "code"),
     [
-        ("accept", "", timezone.now() + timedelta(days=1), "invalid"),
-        ("accept", "why", None, "invalid"),
+        ("accept", "", timezone.now() + timedelta(days=1), "incomplete"),
+        ("accept", "why", None, "incomplete"),
         ("accept", "why", timezone.now() - timedelta(days=1), "until_past"),
-        ("false_positive", " ", None, "invalid"),
+        ("false_positive", " ", None, "incomplete"),
         ("delete", "why", None, "invalid"),
     ],
 )
@@ -133,7 +133,6 @@ def test_bulk_api_answers_per_item_results(approver):
 @pytest.mark.parametrize(
     "payload",
     [
-        {"operation": "accept", "ids": [1], "reason": "x"},  # no end date
         {"operation": "false_positive", "ids": [], "reason": "x"},
         {"operation": "false_positive", "ids": list(range(1, BULK_MAX + 2)), "reason": "x"},
         {"operation": "false_positive", "ids": ["abc"], "reason": "x"},
@@ -147,6 +146,20 @@ def test_bulk_api_refuses_bad_input_with_a_400_naming_it(approver, payload):
     answer = _api(approver).post("/api/v1/findings/bulk/", payload, format="json")
     assert answer.status_code == 400, answer.content
     assert answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"operation": "accept", "ids": [1], "reason": "x"},
+        {"operation": "accept", "ids": [1], "reason": "x", "until": "2001-01-01T00:00:00Z"},
+        {"operation": "false_positive", "ids": [1], "reason": ""},
+    ],
+)
+def test_bulk_api_answers_422_for_what_the_operation_needs(approver, payload):
+    answer = _api(approver).post("/api/v1/findings/bulk/", payload, format="json")
+    assert answer.status_code == 422, answer.content
+    assert answer.json()["error"] in ("incomplete", "until_past")
 
 
 def test_bulk_api_is_403_for_a_viewer(viewer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from remediator.api.permissions import Needs
 from remediator.api.serializers.fields import TextField
+from remediator.api.serializers.findings import ErrorSerializer
 from remediator.api.services import service_call, valid_input
 from remediator.api.views.actions import ERRORS, ActionsApi
 from remediator.core import permissions
@@ -53,6 +54,13 @@ class BulkOutput(serializers.Serializer):
     results = BulkResultSerializer(many=True)
 
 
+INCOMPLETE = OpenApiResponse(
+    ErrorSerializer,
+    description="The operation needs what was not given: a reason (accept, false_positive), "
+    "an end date in the future (accept): incomplete, until_past.",
+)
+
+
 class FindingBulkApi(ActionsApi, APIView):
     """Each finding goes through the single decision (same permissions, states and
     four-eyes rules, an audit event each): 200 with a result per finding, some of which
@@ -66,7 +74,7 @@ class FindingBulkApi(ActionsApi, APIView):
         tags=["findings"],
         summary="Decide about many findings at once; a result per finding",
         request=BulkInput,
-        responses={200: BulkOutput, **ERRORS},
+        responses={200: BulkOutput, **ERRORS, 422: INCOMPLETE},
     )
     def post(self, request: Request) -> Response:
         data = valid_input(BulkInput, request)

@@ -76,10 +76,10 @@ def _check(
             f"{label.lower()} needs the permission {permission}", code="permission_denied"
         )
     if operation in (ACCEPT, FALSE_POSITIVE) and not reason.strip():
-        raise ActionNotAllowed("a reason is required", code="invalid")
+        raise ActionNotAllowed("a reason is required", code="incomplete")
     if operation == ACCEPT:
         if until is None:
-            raise ActionNotAllowed("accepting a risk in bulk needs an end date", code="invalid")
+            raise ActionNotAllowed("accepting a risk in bulk needs an end date", code="incomplete")
         if until <= timezone.now():
             raise ActionNotAllowed("the acceptance must end in the future", code="until_past")
 
