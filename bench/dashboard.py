@@ -327,16 +327,13 @@ def measure(runs: int) -> dict[str, dict]:
     return results
 
 
-def main(argv: list[str] | None = None) -> dict[str, dict]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--findings", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--regenerate", action="store_true")
-    args = parser.parse_args(argv)
+def prepare(findings: int, *, regenerate: bool, script: str) -> None:
+    """Django set up on DATABASE_URL (PostgreSQL), migrated, holding ``findings`` findings
+    (generated when fewer are there, or on ``regenerate``)."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit(
-            "bench/dashboard.py needs PostgreSQL: set DATABASE_URL, e.g. "
+            f"{script} needs PostgreSQL: set DATABASE_URL, e.g. "
             "postgres://postgres@127.0.0.1:5432/remediator_bench"
         )
     _ensure_database(url)
@@ -352,11 +349,20 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     from findings.models import Finding
 
     have = Finding.objects.order_by().count()
-    if args.regenerate or have < args.findings:
-        print(f"Generating {args.findings:,} findings (have {have:,})…")
-        generate(args.findings)
+    if regenerate or have < findings:
+        print(f"Generating {findings:,} findings (have {have:,})…")
+        generate(findings)
     else:
         print(f"Reusing {have:,} findings (--regenerate to rebuild)")
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--findings", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--regenerate", action="store_true")
+    args = parser.parse_args(argv)
+    prepare(args.findings, regenerate=args.regenerate, script="bench/dashboard.py")
     return measure(args.runs)
 
 

@@ -25,6 +25,7 @@ from findings.selectors.findings import (
     findings_of_vulnerability,
     findings_sorted,
 )
+from findings.selectors.search import MAX_QUERY, findings_matching_q, repositories_matching_q
 from findings.selectors.seen import findings_seen_by
 from findings.selectors.threat_intel import epss_at_least, kev_q
 from remediator.core.filtering import (
@@ -35,6 +36,7 @@ from remediator.core.filtering import (
     IdFilter,
     ListFilterSet,
     SinceFilter,
+    SortFilter,
     StrictBooleanFilter,
     TextFilter,
     UnitFilter,
@@ -44,13 +46,19 @@ from remediator.core.severity import SEVERITY_RANK
 ACTIVE = "active"
 """``status=active``: open or in remediation (what still needs attention)."""
 STATUSES = [(ACTIVE, "Open or in remediation"), *Finding.Status.choices]
-SORTS = [
-    ("severity", "Severity, newest first"),
-    ("risk", "Risk: KEV, then EPSS, then severity"),
-    ("epss", "EPSS, highest first"),
-    ("newest", "Newest first"),
-]
+SORT_LABELS = {
+    "severity": "Severity, newest first",
+    "risk": "Risk: KEV, then EPSS, then severity",
+    "epss": "EPSS, highest first",
+    "newest": "Newest first",
+}
 MIN_SEVERITY = [(s, f"{s.capitalize()} or worse") for s in ("critical", "high", "medium", "low")]
+IMAGE_ORDERINGS = {
+    "name": ("name", "id"),
+    "registry": ("registry", "name", "id"),
+    "newest": ("-id",),
+}
+DELIVERY_ORDERINGS = {"newest": ("-id",), "status": ("status", "-id"), "source": ("source", "-id")}
 IMAGE_HELP = "Repository, with or without registry (docker.io/library/alpine, alpine)"
 
 
@@ -96,13 +104,19 @@ class FindingFilter(ListFilterSet):
         label="EPSS at least (0-1)",
         help_text="EPSS score at least (0..1)",
     )
-    sort = ChoiceFilter(
-        choices=SORTS,
-        method="filter_sort",
-        empty_label=None,
-        label="Sort by",
+    sort = SortFilter(
+        orderings=ORDERINGS,
+        labels=SORT_LABELS,
         help_text="severity: worst first (the findings page's default); newest (the API's "
-        "default); risk: KEV first, then EPSS, then severity; epss: highest EPSS first",
+        "default); risk: KEV first, then EPSS, then severity; epss: highest EPSS first. "
+        "A leading - reverses the order (-newest: oldest first)",
+    )
+    q = TextFilter(
+        method="filter_q",
+        max_length=MAX_QUERY,
+        label="Search",
+        help_text="Part of a vulnerability id, package or image name (registry/name:tag), "
+        "or the start of a digest; ignoring case",
     )
     repository = IdFilter(field_name="repository_id")
     tag = TextFilter(method="filter_tag")
@@ -112,17 +126,14 @@ class FindingFilter(ListFilterSet):
     vulnerability = TextFilter(
         method="filter_cve", max_length=100, help_text="Another name for cve (the API's first)"
     )
-    ordering = ChoiceFilter(
-        choices=SORTS,
-        method="filter_sort",
-        empty_label=None,
-        help_text="Another name for sort (the API's first)",
+    ordering = SortFilter(
+        orderings=ORDERINGS, labels=SORT_LABELS, help_text="Another name for sort (the API's first)"
     )
 
     ALIASES = {"vulnerability": "cve", "ordering": "sort"}
     PAGE_FIELDS = (
         "severity", "status", "fixable", "package", "cve", "image", "min_age", "kev",
-        "epss_min", "sort",
+        "epss_min", "q", "sort",
     )  # fmt: skip
     PAGE_DEFAULTS = {"status": ACTIVE, "sort": "severity"}
 
@@ -175,19 +186,21 @@ class FindingFilter(ListFilterSet):
     def filter_scan(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         return findings_seen_by(queryset, value)
 
-    def filter_sort(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset  # an order, not a filter: see sorted()
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(findings_matching_q(value)) if value.strip() else queryset
 
     def sorted(self, queryset: QuerySet, *, default: str) -> tuple[QuerySet, tuple[str, ...]]:
         """``queryset`` in the chosen order (``default`` when none is), and its keyset keys."""
-        sort = self.value("sort", default)
         one = len(set(self.value("severity", []))) == 1
-        return findings_sorted(queryset, sort if sort in ORDERINGS else default, one_severity=one)
+        return findings_sorted(queryset, self.value("sort", default), one_severity=one)
 
 
 class ImageFilter(ListFilterSet):
     q = TextFilter(
-        method="filter_q", max_length=300, label="Search", help_text="Part of the image's name"
+        method="filter_q",
+        max_length=300,
+        label="Search",
+        help_text="Part of the image's registry/name, with :tag to narrow by tag",
     )
     registry = TextFilter(method="filter_registry", max_length=255, label="Registry")
     min_severity = ChoiceFilter(
@@ -204,6 +217,11 @@ class ImageFilter(ListFilterSet):
     )
     image = TextFilter(method="filter_image", max_length=500, help_text=IMAGE_HELP)
 
+    sort = SortFilter(
+        orderings=IMAGE_ORDERINGS,
+        labels={"name": "Name", "registry": "Registry, then name", "newest": "Newest first"},
+    )
+
     PAGE_FIELDS = ("q", "registry", "min_severity", "fixable")
 
     class Meta:
@@ -211,7 +229,7 @@ class ImageFilter(ListFilterSet):
         fields: list[str] = []
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(name__icontains=value.strip()) if value.strip() else queryset
+        return queryset.filter(repositories_matching_q(value)) if value.strip() else queryset
 
     def filter_registry(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(registry=value.strip().lower()) if value.strip() else queryset
@@ -273,7 +291,22 @@ class DeliveryFilter(ListFilterSet):
     channel = TextFilter()
     since = SinceFilter(field_name="received_at", lookup_expr="gte")
 
+    sort = SortFilter(
+        orderings=DELIVERY_ORDERINGS,
+        labels={"newest": "Newest first", "status": "Status", "source": "Source"},
+    )
+    q = TextFilter(
+        method="filter_q", max_length=MAX_QUERY, label="Search", help_text="Part of an image's name"
+    )
+
     PAGE_FIELDS = ("status", "source")
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not value.strip():
+            return queryset
+        repositories = Repository.objects.filter(repositories_matching_q(value)).values("id")
+        scans = Scan.objects.filter(delivery=OuterRef("pk"), image__repository_id__in=repositories)
+        return queryset.filter(Exists(scans))
 
     class Meta:
         model = Delivery

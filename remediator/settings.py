@@ -336,6 +336,8 @@ ACTION_COOLDOWN_MINUTES = env.int("ACTION_COOLDOWN_MINUTES", default=60)
 """After an action of a kind failed (or failed verification, or was rejected) for a tag,
 no new one of that kind for that tag for this long."""
 MANUAL_REBUILD_REQUIRES_APPROVAL = env.bool("MANUAL_REBUILD_REQUIRES_APPROVAL", default=True)
+APPROVAL_OVERDUE_HOURS = env.int("APPROVAL_OVERDUE_HOURS", default=24)
+"""An action waiting for approval longer than this is overdue (the overview's panel)."""
 VERIFY_AFTER_MINUTES = env.int("VERIFY_AFTER_MINUTES", default=60)
 """No scan of the rebuilt image this long after success -> ask Aqua to re-scan (once)."""
 VERIFY_GIVE_UP_MINUTES = env.int("VERIFY_GIVE_UP_MINUTES", default=240)

@@ -15,6 +15,7 @@ from django.db.models import QuerySet, Value
 from django.db.models.functions import Upper
 
 from findings.models import Finding, Vulnerability
+from remediator.core.filtering import sort_keys
 
 from .threat_intel import with_risk
 
@@ -31,15 +32,16 @@ first, newest first; by risk (KEV, then EPSS, then severity); by EPSS; newest fi
 def findings_sorted(
     queryset: QuerySet[Finding], sort: str, *, one_severity: bool = False
 ) -> tuple[QuerySet[Finding], tuple[str, ...]]:
-    """``queryset`` ready for ``sort`` (annotated when it needs the ranks) and its keys.
+    """``queryset`` ready for ``sort`` (annotated when it needs the ranks) and its keys;
+    ``-name`` is the order ``name`` reversed.
 
     Worst first under a filter to one severity is newest first: the rank is the same on
     every row, so the order is the id's alone and a deep page is a range of an index
     (PostgreSQL walked it from the top and discarded 833k rows for page 500 of the
     critical findings)."""
-    keys = ORDERINGS[sort]
-    if sort == "severity" and one_severity:
-        keys = ORDERINGS["newest"]
+    if sort.lstrip("-") == "severity" and one_severity:
+        sort = sort.replace("severity", "newest")
+    keys = sort_keys(ORDERINGS, sort)
     if keys[0].lstrip("-") in ("risk_rank", "epss_rank"):
         queryset = with_risk(queryset)
     return queryset, keys

@@ -16,7 +16,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from findings.models import Finding
+from remediator.core.counting import ListCount, list_count
+
 from .images import RiskyImage, riskiest_images
+from .threat_intel import kev_q
 from .trends import OverviewFigures, overview_figures_by_days
 
 TREND_DAYS = (30, 90)
@@ -30,10 +34,12 @@ class StoredOverview:
     figures: OverviewFigures
     risky: list[RiskyImage]
     as_of: datetime
+    kev_open: ListCount
+    """Open findings in CISA's KEV catalogue (the "Do this first" panel)."""
 
 
 def cache_key(days: int) -> str:
-    return f"dashboard:overview:v2:{days}"
+    return f"dashboard:overview:v3:{days}"
 
 
 def _timeout() -> int:
@@ -52,7 +58,10 @@ def _points(now: datetime) -> dict[str, datetime]:
 def _compute(days: tuple[int, ...], now: datetime) -> dict[int, StoredOverview]:
     figures = overview_figures_by_days(points=_points(now), days=days, now=now)
     risky = riskiest_images(limit=RISKY_LIMIT)
-    return {d: StoredOverview(figures=figures[d], risky=risky, as_of=now) for d in days}
+    kev = list_count(Finding.objects.open().filter(kev_q(True)))
+    return {
+        d: StoredOverview(figures=figures[d], risky=risky, as_of=now, kev_open=kev) for d in days
+    }
 
 
 def overview_refresh(*, now: datetime | None = None) -> dict[int, StoredOverview]:

@@ -6,8 +6,23 @@ from __future__ import annotations
 
 from django_filters.rest_framework import DjangoFilterBackend
 
+from remediator.core.filtering import ListFilterSet
+
+API_DEFAULT_SORT = "newest"
+
 
 class ListFilterBackend(DjangoFilterBackend):
     def get_filterset(self, request, queryset, view):
         view.filterset = super().get_filterset(request, queryset, view)
         return view.filterset
+
+    def filter_queryset(self, request, queryset, view):
+        """Filtered, and when the list has a ``sort``, in the order it chose (newest
+        first by default): the keys the keyset pagination reads (``view.keyset_keys``)."""
+        queryset = super().filter_queryset(request, queryset, view)
+        filterset = getattr(view, "filterset", None)
+        if isinstance(filterset, ListFilterSet):
+            queryset, keys = filterset.ordered(queryset, default=API_DEFAULT_SORT)
+            if keys:
+                view.keyset_keys = keys
+        return queryset

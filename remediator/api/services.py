@@ -30,6 +30,7 @@ REFUSAL_STATUS = {
     "no_findings": status.HTTP_409_CONFLICT,
     "no_build_target": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "until_past": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "incomplete": status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from remediator.api import admission, webhooks
-from remediator.api.views import actions, findings, policies, risk
+from remediator.api.views import actions, bulk, findings, policies, risk
 
 urlpatterns = [
     path("webhooks/<str:source>/", webhooks.WebhookApi.as_view(), name="api-webhook"),
@@ -35,6 +35,7 @@ urlpatterns = [
     path("scans/", findings.ScanListApi.as_view(), name="api-scan-list"),
     path("scans/<int:pk>/", findings.ScanDetailApi.as_view(), name="api-scan-detail"),
     path("findings/", findings.FindingListApi.as_view(), name="api-finding-list"),
+    path("findings/bulk/", bulk.FindingBulkApi.as_view(), name="api-finding-bulk"),
     path("findings/<int:pk>/", findings.FindingDetailApi.as_view(), name="api-finding-detail"),
     path("findings/<int:pk>/accept/", risk.FindingAcceptApi.as_view(), name="api-finding-accept"),
     path(

@@ -158,6 +158,20 @@ class ListFilterSet(filters.FilterSet):
         """The bound fields the page's form shows, in order."""
         return [self.form[name] for name in self.PAGE_FIELDS]
 
+    def ordered(self, queryset, *, default: str):
+        """``queryset`` in the order its ``sort`` chose (``default`` when none is), and its
+        keyset keys; the list's default order when it has no ``sort``."""
+        sort_filter = self.filters.get("sort")
+        if not isinstance(sort_filter, SortFilter):
+            return queryset, ()
+        return queryset, sort_keys(sort_filter.orderings, self.value("sort", default))
+
+    def sort_state(self, default: str) -> tuple[str, dict[str, tuple[str, ...]]]:
+        """The chosen order's name and every order's keys (for a page's column headers)."""
+        sort_filter = self.filters.get("sort")
+        orderings = getattr(sort_filter, "orderings", {})
+        return self.value("sort", default), orderings
+
     def value(self, name: str, default: Any = None) -> Any:
         """A parameter's cleaned value (``default`` when it is empty or the form invalid)."""
         if not self.is_valid():
@@ -279,3 +293,35 @@ class UnitFilter(filters.NumberFilter):
 
 YES_NO: Choices = [("", "Either"), ("true", "Yes"), ("false", "No")]
 """A page's drop-down for a boolean filter."""
+
+
+Orderings = dict[str, tuple[str, ...]]
+
+
+def sort_choices(orderings: Orderings, labels: dict[str, str] | None = None) -> Choices:
+    """Every order of ``orderings`` and its reverse (the name with a leading ``-``)."""
+    labels = labels or {}
+    choices = [(name, labels.get(name, name)) for name in orderings]
+    return choices + [(f"-{name}", f"{labels.get(name, name)}, reversed") for name in orderings]
+
+
+def sort_keys(orderings: Orderings, sort: str) -> tuple[str, ...]:
+    """The keyset keys of ``sort``: its order's keys, each flipped for ``-name``."""
+    if not sort.startswith("-"):
+        return orderings[sort]
+    return tuple(k[1:] if k.startswith("-") else f"-{k}" for k in orderings[sort[1:]])
+
+
+class SortFilter(ChoiceFilter):
+    """``sort``: one of a list's named orders (``orderings``: name -> keyset keys, a unique
+    key last), or its reverse with a leading ``-``. An order, not a filter: the list reads
+    it through ``ListFilterSet.ordered``."""
+
+    def __init__(self, *args: Any, orderings: Orderings, labels: dict[str, str] | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        self.orderings = orderings
+        kwargs.setdefault("choices", sort_choices(orderings, labels))
+        kwargs.setdefault("empty_label", None)
+        kwargs.setdefault("label", "Sort by")
+        kwargs.setdefault("method", lambda queryset, name, value: queryset)
+        super().__init__(*args, **kwargs)

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 
 from remediator.core import keyset
+from remediator.core.counting import ListCount, list_count
 from remediator.core.filtering import ListFilterSet
 
 PAGE_SIZE = 50
@@ -59,6 +60,7 @@ class ListPage:
     next_url: str
     first_url: str
     is_first: bool
+    total: ListCount | None = None
 
     def __iter__(self):
         return iter(self.rows)
@@ -68,9 +70,15 @@ class ListPage:
 
 
 def keyset_page(
-    request: HttpRequest, queryset: QuerySet, *, keys: Sequence[str], size: int = PAGE_SIZE
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    keys: Sequence[str],
+    size: int = PAGE_SIZE,
+    count: bool = True,
 ) -> ListPage:
-    """One page of ``queryset`` ordered by ``keys``, starting after ``?after=``."""
+    """One page of ``queryset`` ordered by ``keys``, starting after ``?after=``, and how
+    many rows the list has (``remediator.core.counting``: exact when small)."""
     token = request.GET.get(AFTER, "")
     cursor = None
     if token:
@@ -86,7 +94,44 @@ def keyset_page(
     if page.next is not None:
         params[AFTER] = keyset.encode_cursor(page.next)
         next_url = "?" + params.urlencode()
-    return ListPage(rows=page.rows, next_url=next_url, first_url=first_url, is_first=cursor is None)
+    return ListPage(
+        rows=page.rows,
+        next_url=next_url,
+        first_url=first_url,
+        is_first=cursor is None,
+        total=list_count(queryset) if count else None,
+    )
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A column header that sorts the list: its link, and the order it shows now."""
+
+    label: str
+    url: str
+    direction: str  # "ascending", "descending" or "" (not sorted by this column)
+
+
+def sort_headers(
+    request: HttpRequest, filterset: ListFilterSet, columns: dict[str, str], *, default: str
+) -> dict[str, SortHeader]:
+    """Per sortable column (``columns``: column name -> its order's name) its header: a
+    link to that order, or to its reverse when the list is in that order already."""
+    current, orderings = filterset.sort_state(default)
+    headers = {}
+    for column, sort in columns.items():
+        descending = orderings[sort][0].startswith("-")
+        if current == sort:
+            target, direction = f"-{sort}", "descending" if descending else "ascending"
+        elif current == f"-{sort}":
+            target, direction = sort, "ascending" if descending else "descending"
+        else:
+            target, direction = sort, ""
+        params = request.GET.copy()
+        params.pop(AFTER, None)
+        params["sort"] = target
+        headers[column] = SortHeader(column, "?" + params.urlencode(), direction)
+    return headers
 
 
 def query_without(request: HttpRequest, *names: str) -> str:

@@ -7,12 +7,14 @@ from remediator.dashboard.views import (
     actions,
     approvals,
     audit,
+    bulk,
     decisions,
     deliveries,
     findings,
     images,
     overview,
     policies,
+    search,
 )
 
 urlpatterns = [
@@ -23,6 +25,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", overview.overview, name="overview"),
+    path("search/", search.search, name="search"),
     path("images/", images.image_list, name="image-list"),
     path("images/<int:pk>/", images.image_detail, name="image-detail"),
     path("tags/<int:tag_id>/rebuild/", actions.tag_request_rebuild, name="tag-rebuild"),
@@ -32,6 +35,7 @@ urlpatterns = [
         name="tag-pull-request",
     ),
     path("findings/", findings.finding_list, name="finding-list"),
+    path("findings/bulk/", bulk.findings_bulk, name="finding-bulk"),
     path("findings/export.csv", findings.finding_export, name="finding-export"),
     path("findings/<int:pk>/", findings.finding_detail, name="finding-detail"),
     path("findings/<int:pk>/accept/", decisions.finding_accept, name="finding-accept"),

@@ -10,6 +10,7 @@ from remediator.core.filtering import (
     ChoiceFilter,
     CommaMultipleChoiceFilter,
     ListFilterSet,
+    SortFilter,
     StrictBooleanFilter,
     TextFilter,
 )
@@ -21,6 +22,7 @@ from remediator.engine.models import (
     AuditEvent,
     RemediationAction,
 )
+from remediator.engine.selectors import actions_matching_q
 
 TABS = [
     ("", "All"),
@@ -46,6 +48,10 @@ TAB_STATES = {
 }
 
 
+ACTION_ORDERINGS = {"newest": ("-id",), "state": ("state", "-id"), "kind": ("kind", "-id")}
+ACTION_SORT_LABELS = {"newest": "Newest first", "state": "State", "kind": "Kind"}
+
+
 class ActionFilter(ListFilterSet):
     tab = ChoiceFilter(
         choices=TABS[1:],
@@ -65,6 +71,13 @@ class ActionFilter(ListFilterSet):
         help_text='Repository id, or "registry/name", "name" (e.g. library/alpine or alpine).',
     )
     open = StrictBooleanFilter(method="filter_open", help_text="Only open actions.")
+    q = TextFilter(
+        method="filter_q",
+        max_length=200,
+        label="Search",
+        help_text="#id, part of the image's name (name:tag narrows by tag), or a digest's start",
+    )
+    sort = SortFilter(orderings=ACTION_ORDERINGS, labels=ACTION_SORT_LABELS)
 
     PAGE_FIELDS = ("tab", "state")
 
@@ -81,6 +94,12 @@ class ActionFilter(ListFilterSet):
             number = int(value)
             return queryset.filter(repository_id=number) if is_bigint(number) else queryset.none()
         return queryset.filter(repository_q(value.lower(), "repository__")) if value else queryset
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not value.strip():
+            return queryset
+        q = actions_matching_q(value)
+        return queryset.filter(q) if q else queryset.none()
 
     def filter_open(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from findings.models import Finding, Repository
 from remediator.engine.models import ActionState, AuditEvent, RemediationAction
@@ -61,6 +63,37 @@ def actions_by_state() -> dict[str, int]:
         .annotate(n=Count("id"))
         .values_list("state", "n")
     )
+
+
+def actions_matching_q(text: str) -> Q:
+    """The actions ``q`` finds (the actions FilterSet's ``q`` and the search box): the
+    action ``#12`` or ``12``, or of an image whose name contains the text (a ``:tag``
+    narrows to tags containing it), or whose digest starts with it."""
+    text = text.strip().lower()
+    number = text.removeprefix("#")
+    q = Q(pk=int(number)) if number.isascii() and number.isdigit() and len(number) < 19 else Q()
+    head, sep, tail = text.rpartition(":")
+    if sep and tail and "/" not in tail and not head.startswith("sha"):
+        q |= Q(repository__name__icontains=head, tag__name__icontains=tail)
+    elif len(text) >= 2:
+        q |= Q(repository__name__icontains=text) | Q(image__digest__startswith=text)
+    return q
+
+
+def actions_matching(text: str, *, limit: int) -> list[RemediationAction]:
+    """The newest ``limit`` actions ``text`` finds (see ``actions_matching_q``)."""
+    q = actions_matching_q(text)
+    if not q:
+        return []
+    return list(actions_listed().filter(q).order_by("-id")[:limit])
+
+
+def actions_overdue_count(*, hours: int) -> int:
+    """Actions waiting for approval for more than ``hours``."""
+    since = timezone.now() - timedelta(hours=hours)
+    return RemediationAction.objects.filter(
+        state=ActionState.AWAITING_APPROVAL, created_at__lt=since
+    ).count()
 
 
 def action_findings(action: RemediationAction, *, limit: int) -> list[Finding]:

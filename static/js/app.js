@@ -20,4 +20,37 @@
   document.querySelectorAll("form[data-once] input[name=reason][required]").forEach(function (input) {
     input.addEventListener("invalid", function () { input.focus(); });
   });
+  // Bulk bar: a box that checks every row of the page, and a live count of checked rows;
+  // the expiry date is asked only for an acceptance.
+  var bulk = document.getElementById("bulk");
+  if (bulk) {
+    var boxes = function () { return document.querySelectorAll("input[form=bulk][name=finding]"); };
+    var all = document.getElementById("bulk-all");
+    var count = document.getElementById("bulk-count");
+    var op = bulk.querySelector("select[name=operation]");
+    var until = bulk.querySelector("input[name=until]");
+    var reason = bulk.querySelector("input[name=reason]");
+    var refresh = function () {
+      var n = Array.prototype.filter.call(boxes(), function (b) { return b.checked; }).length;
+      if (count) count.textContent = n + " selected";
+      bulk.dataset.empty = n ? "false" : "true";
+      if (all) all.checked = n > 0 && n === boxes().length;
+    };
+    var rules = function () {
+      var accept = op.value === "accept";
+      until.required = accept;
+      until.closest(".field").hidden = !accept;
+      reason.required = accept || op.value === "false_positive";
+    };
+    if (all) all.addEventListener("change", function () {
+      boxes().forEach(function (b) { b.checked = all.checked; });
+      refresh();
+    });
+    document.addEventListener("change", function (e) {
+      if (e.target.matches && e.target.matches("input[form=bulk][name=finding]")) refresh();
+    });
+    op.addEventListener("change", rules);
+    rules();
+    refresh();
+  }
 })();

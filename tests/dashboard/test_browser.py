@@ -263,3 +263,67 @@ def test_pages_the_admin_and_the_api_docs_keep_to_the_content_security_policy(pa
     expect(page.locator(".opblock").first).to_be_visible()  # the operations, from the schema
     assert page.locator(".opblock").count() > 20
     assert refused == []
+
+
+def test_search_box_finds_a_package_and_an_image_and_links_to_them(page, live_server):
+    make_user("victor", "Viewer")
+    tag = make_tag("library/nginx", registry="docker.io", tag="1.25-alpine")
+    findings = make_findings(tag, 2, package="libssl3")
+    sign_in(page, live_server, "victor", "/findings/")
+    box = page.get_by_role("searchbox", name="Search CVE, package, image or digest")
+    box.fill("nginx:1.25")
+    box.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/search/?q=nginx%3A1.25")
+    images = page.locator("section[aria-labelledby=sg-images]")
+    expect(images).to_contain_text("docker.io/library/nginx:1.25")
+    page.get_by_role("searchbox", name="Search CVE, package, image or digest").fill(
+        findings[0].vulnerability_id.lower()
+    )
+    page.keyboard.press("Enter")
+    exact = page.locator("li.exact").first
+    expect(exact).to_contain_text(findings[0].vulnerability_id)
+    shot(page, "search_results")
+    exact.get_by_role("link").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody")).to_contain_text("docker.io/library/nginx:1.25-alpine")
+
+
+def test_bulk_accept_of_checked_findings_with_reason_and_end_date(page, live_server):
+    make_user("alice", "Security approvers")
+    tag = make_tag("library/nginx", registry="docker.io", tag="1.25-alpine")
+    findings = make_findings(tag, 4, severities=["critical", "high"])
+    sign_in(page, live_server, "alice", "/findings/")
+    expect(page.locator("[data-list-count]")).to_have_text("4 findings")
+    page.get_by_label(f"Check finding {findings[0].pk} ").check()
+    page.get_by_label(f"Check finding {findings[2].pk} ").check()
+    expect(page.locator("#bulk-count")).to_have_text("2 selected")
+    page.get_by_label("Decision").select_option("accept")
+    page.get_by_label("Reason").fill("compensating control: WAF rule 12")
+    shot(page, "findings_bulk_bar")
+    # The end date is required for an acceptance: the browser asks for it first.
+    page.get_by_role("button", name="Apply to checked").click()
+    assert Finding.objects.filter(status="accepted").count() == 0
+    page.get_by_label("Accepted until").fill("2099-01-31")
+    page.get_by_role("button", name="Apply to checked").click()
+    expect(page.locator(".msg-success")).to_contain_text("Accept risk: 2 findings done.")
+    accepted = set(Finding.objects.filter(status="accepted").values_list("pk", flat=True))
+    assert accepted == {findings[0].pk, findings[2].pk}
+    expect(page.locator("[data-list-count]")).to_have_text("2 findings")  # active ones left
+
+
+def test_overview_do_this_first_panel_links_to_the_filtered_list(page, live_server):
+    make_user("alice", "Security approvers")
+    from findings.models import ThreatIntel
+
+    tag = make_tag("library/nginx", registry="docker.io", tag="1.25-alpine")
+    findings = make_findings(tag, 3, severities=["critical"])
+    ThreatIntel.objects.create(vulnerability_id=findings[0].vulnerability_id, kev=True)
+    make_action(make_tag("team/api"), state=ActionState.FAILED)
+    sign_in(page, live_server, "alice", "/")
+    panel = page.locator("section[aria-labelledby=h-first]")
+    expect(panel.locator("[data-first=kev] .n")).to_have_text("1")
+    expect(panel.locator("[data-first=failed] .n")).to_have_text("1")
+    shot(page, "overview_do_this_first")
+    panel.locator("[data-first=kev] a").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody")).to_contain_text(findings[0].vulnerability_id)

@@ -73,6 +73,7 @@ def test_the_schema_documents_both_names_alike(api_client):
     assert parameters["cve"] == parameters["vulnerability"]
     assert parameters["cve"]["maxLength"] == 100
     assert parameters["sort"] == parameters["ordering"]
-    assert set(parameters["sort"]["enum"]) == {"severity", "newest", "risk", "epss"}
+    orders = {"severity", "newest", "risk", "epss"}
+    assert set(parameters["sort"]["enum"]) == orders | {f"-{o}" for o in orders}
     assert "active" in parameters["status"]["items"]["enum"]
     assert parameters["min_age"] == {"type": "integer", "minimum": 0, "maximum": 36500}

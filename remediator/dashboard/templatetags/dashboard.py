@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from findings.selectors.threat_intel import feeds_status, intel_of
 
@@ -46,3 +48,23 @@ def intel_status() -> dict:
     """How fresh the EPSS and KEV data are (the snapshot in place, when it was imported)
     and the last import refused, where findings show that data."""
     return {"feeds": feeds_status()}
+
+
+_SEPARATORS = re.compile(r"(?<=[/:@])")
+
+
+@register.simple_tag
+def image_ref(repository: object, tag: str = "", digest: str = "") -> SafeString:
+    """An image as ``registry/repository:tag`` (the registry always shown), broken across
+    lines only after ``/``, ``:`` or ``@``: each part is kept whole (``nowrap``) with a
+    ``<wbr>`` between, so a tag such as ``1.25-alpine`` never breaks mid-word."""
+    text = str(repository)
+    if tag:
+        text += f":{tag}"
+    if digest:
+        text += f"@{digest}"
+    parts = [part for part in _SEPARATORS.split(text) if part]
+    inner = format_html_join(
+        mark_safe("<wbr>"), '<span class="seg">{}</span>', ((p,) for p in parts)
+    )
+    return format_html('<span class="imgref" title="{}">{}</span>', text, inner)

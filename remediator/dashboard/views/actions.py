@@ -15,12 +15,13 @@ from findings.models import Tag
 from remediator.core import permissions
 from remediator.core.storable import is_storable_text
 from remediator.dashboard.buttons import action_buttons, may_operate
-from remediator.dashboard.common import keyset_page, list_filter, require_perm
-from remediator.engine.filters import TABS, ActionFilter
+from remediator.dashboard.common import keyset_page, list_filter, require_perm, sort_headers
+from remediator.engine.filters import TAB_STATES, TABS, ActionFilter
 from remediator.engine.models import FixPullRequest, RemediationAction
 from remediator.engine.selectors import (
     action_events,
     action_findings,
+    actions_by_state,
     actions_detailed,
     actions_listed,
 )
@@ -35,13 +36,29 @@ from remediator.engine.services import (
 from .dockerfile_diff import dockerfile_patch
 
 FINDINGS_SHOWN = 200
+SORT_COLUMNS = {"number": "newest", "kind": "kind", "state": "state"}
+
+
+def _tab_count(counts: dict[str, int], tab: str) -> int:
+    """How many actions a tab holds (all of them for the first)."""
+    states = TAB_STATES.get(tab)
+    return sum(n for state, n in counts.items() if states is None or state in states)
 
 
 @require_perm(permissions.VIEW_ACTION)
 def action_list(request: HttpRequest) -> HttpResponse:
     filterset, queryset = list_filter(request, ActionFilter, actions_listed())
-    page = keyset_page(request, queryset, keys=("-id",))
-    context = {"filter": filterset, "page": page, "tabs": TABS, "tab": filterset.value("tab", "")}
+    queryset, keys = filterset.ordered(queryset, default="newest")
+    page = keyset_page(request, queryset, keys=keys)
+    counts = actions_by_state()
+    tabs = [(value, label, _tab_count(counts, value)) for value, label in TABS]
+    context = {
+        "filter": filterset,
+        "page": page,
+        "tabs": tabs,
+        "tab": filterset.value("tab", ""),
+        "sorts": sort_headers(request, filterset, SORT_COLUMNS, default="newest"),
+    }
     return render(request, "remediator/action_list.html", context)
 
 

@@ -9,17 +9,21 @@ from findings.filters import DeliveryFilter
 from findings.models import Delivery
 from findings.selectors.deliveries import deliveries_listed
 from remediator.core import permissions
-from remediator.dashboard.common import keyset_page, list_filter, require_perm
+from remediator.dashboard.common import keyset_page, list_filter, require_perm, sort_headers
 from remediator.intake.recognise import delivery_credential
 
 BODY_CAP = 64 * 1024
+SORT_COLUMNS = {"number": "newest", "source": "source", "status": "status"}
 
 
 @require_perm(permissions.VIEW_DELIVERY)
 def delivery_list(request: HttpRequest) -> HttpResponse:
     filterset, queryset = list_filter(request, DeliveryFilter, deliveries_listed())
-    page = keyset_page(request, queryset, keys=("-id",))
-    return render(request, "findings/delivery_list.html", {"filter": filterset, "page": page})
+    queryset, keys = filterset.ordered(queryset, default="newest")
+    page = keyset_page(request, queryset, keys=keys)
+    sorts = sort_headers(request, filterset, SORT_COLUMNS, default="newest")
+    context = {"filter": filterset, "page": page, "sorts": sorts}
+    return render(request, "findings/delivery_list.html", context)
 
 
 def body_preview(delivery: Delivery, cap: int = BODY_CAP) -> tuple[str, bool]:

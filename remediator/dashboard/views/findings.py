@@ -21,11 +21,20 @@ from findings.selectors.findings import (
 from findings.selectors.seen import scans_that_saw, witnesses_live
 from remediator.cluster.selectors import running_for_finding
 from remediator.core import permissions
-from remediator.dashboard.common import keyset_page, list_filter, query_without, require_perm
+from remediator.dashboard.common import (
+    keyset_page,
+    list_filter,
+    query_without,
+    require_perm,
+    sort_headers,
+)
 from remediator.engine.selectors import finding_actions, finding_last_decision
+from remediator.engine.services.bulk import OPERATIONS
 
 from .decisions import decision_buttons, tomorrow
 
+SORT_COLUMNS = {"severity": "severity", "exploit": "risk", "first_seen": "newest"}
+"""The findings page's sortable columns and the order each sorts by."""
 EXPORT_KEYS = ORDERINGS["severity"]
 """The CSV's order: worst first, newest first."""
 
@@ -41,6 +50,13 @@ def finding_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": filterset,
             "page": page,
+            "sorts": sort_headers(request, filterset, SORT_COLUMNS, default="severity"),
+            "bulk_operations": [
+                (op, label)
+                for op, (label, perm) in OPERATIONS.items()
+                if request.user.has_perm(perm)
+            ],
+            "tomorrow": tomorrow(),
             "export_query": query_without(request),
             "now": timezone.now(),
         },

@@ -18,20 +18,24 @@ from findings.selectors.images import (
 from findings.selectors.scans import image_scans
 from remediator.cluster.selectors import running_for_repository
 from remediator.core import permissions
-from remediator.dashboard.common import keyset_page, list_filter, require_perm
+from remediator.dashboard.common import keyset_page, list_filter, require_perm, sort_headers
 from remediator.engine.selectors import repository_actions
 
 RUNNING_CAP = 200
+SORT_COLUMNS = {"image": "name", "registry": "registry"}
 
 
 @require_perm(permissions.VIEW_REPOSITORY)
 def image_list(request: HttpRequest) -> HttpResponse:
     filterset, queryset = list_filter(request, ImageFilter, Repository.objects.all())
-    page = keyset_page(request, queryset, keys=("name", "id"))
+    queryset, keys = filterset.ordered(queryset, default="name")
+    page = keyset_page(request, queryset, keys=keys)
     counts = open_counts_for_repositories([r.pk for r in page.rows])
     for repository in page.rows:
         repository.open_counts = counts[repository.pk]  # one grouped query for the page
-    return render(request, "findings/image_list.html", {"filter": filterset, "page": page})
+    sorts = sort_headers(request, filterset, SORT_COLUMNS, default="name")
+    context = {"filter": filterset, "page": page, "sorts": sorts}
+    return render(request, "findings/image_list.html", context)
 
 
 @require_perm(permissions.VIEW_REPOSITORY)

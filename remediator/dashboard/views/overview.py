@@ -14,6 +14,7 @@ from remediator.cluster.selectors import exposure_ranking
 from remediator.core import permissions
 from remediator.core.severity import SEVERITIES
 from remediator.dashboard.common import require_perm
+from remediator.dashboard.do_first import first_things
 from remediator.engine.models import ActionState
 from remediator.engine.selectors import actions_by_state
 
@@ -80,6 +81,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "findings/overview.html",
         {
             "days": days,
+            "first": first_things(kev=stored.kev_open),
             "trend_days": TREND_DAYS,
             "snapshots": snapshots,
             "severity_rows": severity_rows,

@@ -27,7 +27,9 @@ from .actions import ActionNotAllowed
 log = logging.getLogger(__name__)
 
 
-def _decide(*, finding_id: int, user, to: str, reason: str, until: datetime | None) -> Finding:
+def _decide(
+    *, finding_id: int, user, to: str, reason: str, until: datetime | None, batch: str = ""
+) -> Finding:
     if not user.has_perm(permissions.APPROVE_ACTION):
         raise ActionNotAllowed(
             "deciding about findings needs the permission approve_action (Security approvers)",
@@ -45,7 +47,8 @@ def _decide(*, finding_id: int, user, to: str, reason: str, until: datetime | No
                 from_state=before,
                 to_state=to,
                 message=reason.strip() or f"{before} -> {to}",
-                data={"accepted_until": until.isoformat() if until else None},
+                data={"accepted_until": until.isoformat() if until else None}
+                | ({"batch": batch} if batch else {}),
             )
     except StatusNotAllowed as exc:
         raise ActionNotAllowed(str(exc), code=exc.code) from exc
@@ -53,23 +56,30 @@ def _decide(*, finding_id: int, user, to: str, reason: str, until: datetime | No
 
 
 def finding_accept_risk(
-    *, finding_id: int, user, reason: str, until: datetime | None = None
+    *, finding_id: int, user, reason: str, until: datetime | None = None, batch: str = ""
 ) -> Finding:
-    """Accept an open finding's risk (optionally until a date) and tell Aqua."""
+    """Accept an open finding's risk (optionally until a date) and tell Aqua. ``batch``
+    names the bulk decision it is part of, in its audit event."""
     finding = _decide(
-        finding_id=finding_id, user=user, to=Finding.Status.ACCEPTED, reason=reason, until=until
+        finding_id=finding_id,
+        user=user,
+        to=Finding.Status.ACCEPTED,
+        reason=reason,
+        until=until,
+        batch=batch,
     )
     _acknowledge_in_aqua(finding, reason=reason, until=until)
     return finding
 
 
-def finding_mark_false_positive(*, finding_id: int, user, reason: str) -> Finding:
+def finding_mark_false_positive(*, finding_id: int, user, reason: str, batch: str = "") -> Finding:
     return _decide(
         finding_id=finding_id,
         user=user,
         to=Finding.Status.FALSE_POSITIVE,
         reason=reason,
         until=None,
+        batch=batch,
     )
 
 
