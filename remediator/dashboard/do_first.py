@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from findings.inventory import exposure_ranking
+from remediator.cluster.selectors import exposure_ranking
 from remediator.core.counting import ListCount, list_count
 from remediator.engine.filters import TAB_STATES
 from remediator.engine.models import RemediationAction
