@@ -25,6 +25,7 @@ from remediator.engine.models import (
     Approval,
     RemediationAction,
 )
+from remediator.engine.readiness import Readiness, action_readiness
 from remediator.engine.selectors import action_requesters
 from remediator.integrations.providers import PULL_HOSTS
 
@@ -48,7 +49,38 @@ def _locked(action_id: int) -> RemediationAction:
     return RemediationAction.objects.select_for_update().get(pk=action_id)
 
 
-def _decide(*, action_id: int, user: Any, decision: str, reason: str) -> RemediationAction:
+def dispatch_refusal(readiness: Readiness, *, doing: str) -> ActionNotAllowed:
+    """The refusal of approving (or retrying) an action that cannot be dispatched."""
+    return ActionNotAllowed(
+        f"not {doing}: this {readiness.kind} cannot be dispatched: "
+        + "; ".join(readiness.blockers)
+        + f". To fix it, {readiness.what_to_configure} (go-live checklist: /setup/)",
+        code="not_dispatchable",
+    )
+
+
+def _dispatch_check(action: RemediationAction, *, anyway: bool, reason: str) -> dict:
+    """Refuse approving ``action`` when it cannot be dispatched; the audit data of an
+    explicit "approve anyway" (only over secrets this process cannot read, with a reason)."""
+    readiness = action_readiness(action)
+    if readiness.ready:
+        return {}
+    if not anyway:
+        raise dispatch_refusal(readiness, doing="approved")
+    if not readiness.overridable:
+        raise ActionNotAllowed(
+            "approve anyway only passes secrets this process cannot read; "
+            + "; ".join(readiness.blockers),
+            code="not_dispatchable",
+        )
+    if not reason.strip():
+        raise ActionNotAllowed("approving anyway needs a reason", code="invalid")
+    return {"approved_anyway": list(readiness.blockers)}
+
+
+def _decide(
+    *, action_id: int, user: Any, decision: str, reason: str, anyway: bool = False
+) -> RemediationAction:
     verb = "approved" if decision == Approval.Decision.APPROVE else "rejected"
     with transaction.atomic():
         action = _locked(action_id)
@@ -62,6 +94,9 @@ def _decide(*, action_id: int, user: Any, decision: str, reason: str) -> Remedia
                 f"four eyes: you requested this action, someone else must decide it{hint}",
                 code="four_eyes",
             )
+        despite = {}
+        if decision == Approval.Decision.APPROVE:
+            despite = _dispatch_check(action, anyway=anyway, reason=reason)
         approval = Approval.objects.create(
             action=action,
             user=user,
@@ -69,13 +104,16 @@ def _decide(*, action_id: int, user: Any, decision: str, reason: str) -> Remedia
             decision=decision,
             reason=reason,
         )
+        anyway_note = (
+            " anyway, despite: " + "; ".join(despite["approved_anyway"]) if despite else ""
+        )
         audit_record(
             kind="approval",
             action=action,
             actor=user,
             obj=approval,
-            message=f"{verb}" + (f": {reason}" if reason else ""),
-            data={"decision": decision},
+            message=f"{verb}{anyway_note}" + (f": {reason}" if reason else ""),
+            data={"decision": decision, **despite},
         )
         to = S.APPROVED if decision == Approval.Decision.APPROVE else S.REJECTED
         return action_transition(
@@ -87,12 +125,21 @@ def _decide(*, action_id: int, user: Any, decision: str, reason: str) -> Remedia
         )
 
 
-def action_approve(*, action_id: int, user: Any, reason: str = "") -> RemediationAction:
+def action_approve(
+    *, action_id: int, user: Any, reason: str = "", approve_anyway: bool = False
+) -> RemediationAction:
     """awaiting_approval -> approved by someone other than the requester; dispatch follows
-    after commit. A second approval finds it approved and is refused."""
+    after commit. A second approval finds it approved and is refused. An action that
+    cannot be dispatched (no enabled build target matches, its secrets are not set, Aqua
+    is not configured) is refused (``not_dispatchable``), naming what to configure;
+    ``approve_anyway`` with a reason passes secrets this process cannot read, audited."""
     _require(user, permissions.APPROVE_ACTION, "approve actions")
     return _decide(
-        action_id=action_id, user=user, decision=Approval.Decision.APPROVE, reason=reason
+        action_id=action_id,
+        user=user,
+        decision=Approval.Decision.APPROVE,
+        reason=reason,
+        anyway=approve_anyway,
     )
 
 
@@ -148,6 +195,9 @@ def action_retry(*, action_id: int, user: Any, reason: str = "") -> RemediationA
             raise ActionNotAllowed(
                 f"action {other.pk} ({other.state}) is already open for this tag; act on it"
             )
+        readiness = action_readiness(action)
+        if not readiness.ready:
+            raise dispatch_refusal(readiness, doing="retried")
         tag = Tag.objects.get(pk=action.tag_id)
         return action_transition(
             action_id=action_id,
@@ -168,10 +218,16 @@ GATES: dict[str, Callable[..., RemediationAction]] = {
 """What a person may do to an existing action, by name (the API's and the dashboard's)."""
 
 
-def action_gate(*, gate: str, action_id: int, user: Any, reason: str = "") -> RemediationAction:
+def action_gate(
+    *, gate: str, action_id: int, user: Any, reason: str = "", approve_anyway: bool = False
+) -> RemediationAction:
     """Pass ``action_id`` through the named gate; ActionNotAllowed names any refusal."""
     if gate not in GATES:
         raise ActionNotAllowed(f"unknown operation {gate!r}", code="invalid")
+    if gate == "approve":
+        return action_approve(
+            action_id=action_id, user=user, reason=reason, approve_anyway=approve_anyway
+        )
     return GATES[gate](action_id=action_id, user=user, reason=reason)
 
 
