@@ -16,6 +16,7 @@ from remediator.core import permissions
 from remediator.core.storable import is_storable_text
 from remediator.dashboard.buttons import action_buttons, may_operate
 from remediator.dashboard.common import keyset_page, list_filter, require_perm
+from remediator.dashboard.readiness import setup_fix_url, with_readiness
 from remediator.engine.filters import TABS, ActionFilter
 from remediator.engine.models import FixPullRequest, RemediationAction
 from remediator.engine.selectors import (
@@ -41,6 +42,7 @@ FINDINGS_SHOWN = 200
 def action_list(request: HttpRequest) -> HttpResponse:
     filterset, queryset = list_filter(request, ActionFilter, actions_listed())
     page = keyset_page(request, queryset, keys=("-id",))
+    with_readiness(page.rows)
     context = {"filter": filterset, "page": page, "tabs": TABS, "tab": filterset.value("tab", "")}
     return render(request, "remediator/action_list.html", context)
 
@@ -49,6 +51,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(actions_detailed(), pk=pk)
     findings = action_findings(action, limit=FINDINGS_SHOWN + 1)
+    readiness = with_readiness([action]).get(action.pk)
     return render(
         request,
         "remediator/action_detail.html",
@@ -58,7 +61,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "more_findings": len(findings) > FINDINGS_SHOWN,
             "events": action_events(action),
             "approvals": action.approvals.select_related("user").order_by("id"),
-            "buttons": action_buttons(action, request.user),
+            "buttons": action_buttons(action, request.user, readiness, setup_fix_url()),
             "patch": dockerfile_patch(action),
             "pull_request": FixPullRequest.objects.filter(action=action).first(),
             "may_request": request.user.has_perm(permissions.REQUEST_ACTION),
