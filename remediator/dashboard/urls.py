@@ -13,6 +13,7 @@ from remediator.dashboard.views import (
     images,
     overview,
     policies,
+    setup,
 )
 
 urlpatterns = [
@@ -54,4 +55,5 @@ urlpatterns = [
     path("policies/", policies.policy_list, name="policy-list"),
     path("policies/dry-run/", policies.policy_dry_run_request, name="policy-dry-run"),
     path("audit/", audit.audit_list, name="audit-list"),
+    path("setup/", setup.setup_page, name="setup"),
 ]
