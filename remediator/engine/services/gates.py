@@ -250,12 +250,74 @@ def action_request_rebuild(*, tag: Tag, user: Any, reason: str = "") -> Remediat
     return action
 
 
+TAKEOVER_STATES = (S.PROPOSED, S.AWAITING_APPROVAL)
+"""A rebuild not yet approved gives its findings to a fix pull request; one approved or
+later has a CI run of its own on the way, and keeps them."""
+
+
+def _pull_request_takeover(tag: Tag, finding_ids: list[int]) -> RemediationAction | None:
+    """The tag's open rebuild covering some of ``finding_ids`` (locked), when it may give
+    them up; ActionNotAllowed naming it when it is already under way."""
+    rebuild = open_action_for(tag_id=tag.pk, kind=ActionKind.REBUILD, lock=True)
+    if rebuild is None or not rebuild.findings.filter(pk__in=finding_ids).exists():
+        return None
+    if rebuild.state not in TAKEOVER_STATES:
+        raise ActionNotAllowed(
+            f"rebuild #{rebuild.pk} ({rebuild.state}) already covers these findings: wait for "
+            "its verification scan, or cancel it, before opening a fix pull request",
+            code="covered_by_rebuild",
+        )
+    return rebuild
+
+
+def _take_over(
+    rebuild: RemediationAction, pull: RemediationAction, finding_ids: list[int], user: Any
+) -> int:
+    """Move the findings both cover from ``rebuild`` to ``pull``, audited on both; a
+    rebuild left with none is superseded by the pull request."""
+    moved = list(rebuild.findings.filter(pk__in=finding_ids).values_list("pk", flat=True))
+    if not moved:
+        return 0
+    rebuild.findings.remove(*moved)
+    why = f"{len(moved)} finding(s) moved to fix pull request #{pull.pk}"
+    audit_record(
+        kind="transition",
+        action=rebuild,
+        actor=user,
+        from_state=rebuild.state,
+        to_state=rebuild.state,
+        message=why,
+        data={"findings": moved[:100], "to": pull.pk},
+    )
+    audit_record(
+        kind="transition",
+        action=pull,
+        actor=user,
+        from_state=pull.state,
+        to_state=pull.state,
+        message=f"took over {len(moved)} finding(s) from rebuild #{rebuild.pk}",
+        data={"findings": moved[:100], "from": rebuild.pk},
+    )
+    if not rebuild.findings.exists():
+        action_transition(
+            action_id=rebuild.pk,
+            to=S.SUPERSEDED,
+            expect=TAKEOVER_STATES,
+            actor=user,
+            reason=f"superseded by fix pull request #{pull.pk}: it took over every finding",
+        )
+    return len(moved)
+
+
 def action_request_pull_request(*, tag: Tag, user: Any, reason: str = "") -> RemediationAction:
     """A person asks for a fix pull request of ``tag``'s Dockerfile ("Open fix PR"): it
-    covers the tag's unresolved fixable findings (open, or in a rebuild under way: the
-    button sits beside a rebuild's patch) and joins the open one; someone else approves
-    it, as a rebuild (MANUAL_REBUILD_REQUIRES_APPROVAL). Refused (``no_findings``) when
-    the tag has no such finding and no open fix pull request: nothing would change."""
+    covers the tag's unresolved fixable findings and joins the open one; someone else
+    approves it, as a rebuild (MANUAL_REBUILD_REQUIRES_APPROVAL). Findings an open rebuild
+    covers move to it when that rebuild is not approved yet (superseded once it covers
+    none, audited on both; ``took_over`` on the result: (rebuild id, findings moved)),
+    and the request is refused naming the rebuild (``covered_by_rebuild``) when it is
+    under way. Refused (``no_findings``) when the tag has no such finding and no open fix
+    pull request: an action that covers nothing is never created."""
     _require(user, permissions.REQUEST_ACTION, "request fix pull requests")
     probe = RemediationAction(repository=tag.repository, tag=tag)
     target = build_target_for(probe)
@@ -265,25 +327,32 @@ def action_request_pull_request(*, tag: Tag, user: Any, reason: str = "") -> Rem
             "a fix pull request needs one",
             code="no_build_target",
         )
-    unresolved = (Finding.Status.OPEN, Finding.Status.IN_REMEDIATION)  # a rebuild's too
-    findings = Finding.objects.filter(tag=tag, status__in=unresolved, fixable=True)
-    if (
-        not findings.exists()
-        and open_action_for(tag_id=tag.pk, kind=ActionKind.PULL_REQUEST) is None
-    ):
-        raise ActionNotAllowed(
-            f"{tag.repository}:{tag.name or 'latest'} has no unresolved finding with a fixed "
-            "version: a fix pull request would have nothing to change",
-            code="no_findings",
+    unresolved = (Finding.Status.OPEN, Finding.Status.IN_REMEDIATION)
+    ids = list(
+        Finding.objects.filter(tag=tag, status__in=unresolved, fixable=True).values_list(
+            "pk", flat=True
         )
-    action, _outcome = action_propose(
-        tag=tag,
-        kind=ActionKind.PULL_REQUEST,
-        finding_ids=findings.values_list("pk", flat=True),
-        requires_approval=settings.MANUAL_REBUILD_REQUIRES_APPROVAL,
-        build_target_id=target.pk,
-        requested_by=user,
-        actor=user,
-        reason=reason or f"fix pull request requested by {user.get_username()}",
     )
+    with transaction.atomic():
+        if not ids and open_action_for(tag_id=tag.pk, kind=ActionKind.PULL_REQUEST) is None:
+            raise ActionNotAllowed(
+                f"{tag.repository}:{tag.name or 'latest'} has no unresolved finding with a "
+                "fixed version: a fix pull request would have nothing to change",
+                code="no_findings",
+            )
+        rebuild = _pull_request_takeover(tag, ids)
+        action, _outcome = action_propose(
+            tag=tag,
+            kind=ActionKind.PULL_REQUEST,
+            finding_ids=ids,
+            requires_approval=settings.MANUAL_REBUILD_REQUIRES_APPROVAL,
+            build_target_id=target.pk,
+            requested_by=user,
+            actor=user,
+            reason=reason or f"fix pull request requested by {user.get_username()}",
+        )
+        action.took_over = None
+        if rebuild is not None:
+            moved = _take_over(rebuild, action, ids, user)
+            action.took_over = (rebuild.pk, moved) if moved else None
     return action
