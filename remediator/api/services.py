@@ -32,6 +32,7 @@ REFUSAL_STATUS = {
     "not_dispatchable": status.HTTP_409_CONFLICT,
     "no_build_target": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "until_past": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "reason_required": status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 

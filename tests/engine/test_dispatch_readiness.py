@@ -88,7 +88,7 @@ def test_approve_anyway_passes_an_unreadable_secret_with_a_reason_and_is_audited
     client = api(people["bob"])
 
     no_reason = client.post(f"/api/v1/actions/{waiting.pk}/approve/", {"approve_anyway": True})
-    assert no_reason.status_code == 400 and no_reason.json()["error"] == "invalid"
+    assert no_reason.status_code == 422 and no_reason.json()["error"] == "reason_required"
 
     response = client.post(
         f"/api/v1/actions/{waiting.pk}/approve/",

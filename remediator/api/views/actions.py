@@ -118,6 +118,13 @@ GATE_DOCS: dict[str, tuple[type | None, str]] = {
     ),
 }
 """Per gate of ``remediator.engine.services.GATES``: the body it reads, its summary."""
+GATE_ERRORS = {
+    "approve": {
+        422: OpenApiResponse(
+            ErrorSerializer, description="approve_anyway without a reason (reason_required)."
+        )
+    }
+}
 
 
 class ActionGateApi(ActionsApi, APIView):
@@ -153,7 +160,7 @@ class ActionGateApi(ActionsApi, APIView):
             operation_id=f"actions_{gate}",
             summary=summary,
             request=input_class,
-            responses={200: ActionDetailSerializer, **ERRORS},
+            responses={200: ActionDetailSerializer, **ERRORS, **GATE_ERRORS.get(gate, {})},
         )
         def post(self: ActionGateApi, request: Request, pk: int) -> Response:
             return cls.post(self, request, pk)

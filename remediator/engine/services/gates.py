@@ -74,7 +74,7 @@ def _dispatch_check(action: RemediationAction, *, anyway: bool, reason: str) -> 
             code="not_dispatchable",
         )
     if not reason.strip():
-        raise ActionNotAllowed("approving anyway needs a reason", code="invalid")
+        raise ActionNotAllowed("approving anyway needs a reason", code="reason_required")
     return {"approved_anyway": list(readiness.blockers)}
 
 
@@ -279,25 +279,20 @@ def _take_over(
     if not moved:
         return 0
     rebuild.findings.remove(*moved)
-    why = f"{len(moved)} finding(s) moved to fix pull request #{pull.pk}"
-    audit_record(
-        kind="transition",
-        action=rebuild,
-        actor=user,
-        from_state=rebuild.state,
-        to_state=rebuild.state,
-        message=why,
-        data={"findings": moved[:100], "to": pull.pk},
-    )
-    audit_record(
-        kind="transition",
-        action=pull,
-        actor=user,
-        from_state=pull.state,
-        to_state=pull.state,
-        message=f"took over {len(moved)} finding(s) from rebuild #{rebuild.pk}",
-        data={"findings": moved[:100], "from": rebuild.pk},
-    )
+    notes = [
+        (rebuild, f"{len(moved)} finding(s) moved to fix pull request #{pull.pk}", "to", pull),
+        (pull, f"took over {len(moved)} finding(s) from rebuild #{rebuild.pk}", "from", rebuild),
+    ]
+    for action, message, direction, other in notes:
+        audit_record(
+            kind="transition",
+            action=action,
+            actor=user,
+            from_state=action.state,
+            to_state=action.state,
+            message=message,
+            data={"findings": moved[:100], direction: other.pk},
+        )
     if not rebuild.findings.exists():
         action_transition(
             action_id=rebuild.pk,
