@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 dotenv = $(shell sed -n 's/^$(1)=\([^[:space:]]*\).*/\1/p' .env 2>/dev/null | tail -n 1 | tr -d \"\')
 PORT ?= $(or $(call dotenv,PORT),8000)
 export BIND ?= $(or $(call dotenv,BIND),127.0.0.1)
+# Links sent outside (API, admission messages, CI variables) point where `make run` serves;
+# exported so that every process agrees (honcho gives each process type its own PORT).
+export BASE_URL ?= $(or $(call dotenv,BASE_URL),http://$(if $(filter 0.0.0.0 ::,$(BIND)),127.0.0.1,$(BIND)):$(PORT))
 export WEB_CONCURRENCY ?= $(or $(call dotenv,WEB_CONCURRENCY),2)
 export WORKER_CONCURRENCY ?= $(or $(call dotenv,WORKER_CONCURRENCY),2)
 export WEB_THREADS ?= $(or $(call dotenv,WEB_THREADS),4)

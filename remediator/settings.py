@@ -50,8 +50,11 @@ SECRET_KEY = env_secret("SECRET_KEY") or _persistent_secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-BASE_URL = env.str("BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
-"""Where people and CI jobs reach this instance (used in links sent outside)."""
+BASE_URL = env.str("BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+BASE_URL = BASE_URL.rstrip("/")
+"""Where people and CI jobs reach this instance (used in links sent outside). By default
+what `make run` serves: http://127.0.0.1:$PORT (the Makefile exports it to every process,
+as honcho gives each process type its own PORT)."""
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -328,6 +331,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 )
 
 # --- Dashboard (templates/, static/, remediator/dashboard/)
+SETUP_PING_MAX_AGE = env.int("SETUP_PING_MAX_AGE", default=300)
+"""Seconds the go-live checklist shows a reachability check before asking a worker again."""
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("remediator.dashboard.context.nav")
 DASHBOARD_SCREENSHOTS_DIR = BASE_DIR / "var" / "screenshots"
 
@@ -633,6 +638,8 @@ CELERY_TASK_ANNOTATIONS = {
         "remediator.action_pull_request_update": ACTION_TIME_LIMIT,
         "remediator.policy_dry_run_refresh": POLICY_DRY_RUN_TIME_LIMIT,
         "remediator.threat_intel_refresh": THREAT_INTEL_TIME_LIMIT,
+        # the go-live checklist's pings: one call per build target and Aqua, each bounded
+        "remediator.setup_pings": min(120, CELERY_TASK_SOFT_TIME_LIMIT),
         # a notification: a mail and a Slack post, each bounded by their own timeouts
         "remediator.admission_break_glass_notify": min(60, CELERY_TASK_SOFT_TIME_LIMIT),
     }.items()

@@ -20,7 +20,7 @@ PRODUCTION = {  # what docs/security-model.md tells an operator to set
 }
 SHOWN = [
     "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
-    "SECURE_PROXY_SSL_HEADER", "CSRF_TRUSTED_ORIGINS", "AXES_FAILURE_LIMIT",
+    "SECURE_PROXY_SSL_HEADER", "CSRF_TRUSTED_ORIGINS", "AXES_FAILURE_LIMIT", "BASE_URL",
 ]  # fmt: skip
 
 
@@ -29,7 +29,7 @@ def manage(tmp_path: Path, *args: str, **environment: str) -> subprocess.Complet
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("SECURE_", "SESSION_", "CSRF_", "HTTPS", "TRUST_", "LOGIN_"))
-        and key not in ("DEBUG", "BASE_URL", "ALLOWED_HOSTS", "SECRET_KEY", "DATABASE_URL")
+        and key not in ("DEBUG", "BASE_URL", "ALLOWED_HOSTS", "SECRET_KEY", "DATABASE_URL", "PORT")
         and key != "DJANGO_ALLOW_ASYNC_UNSAFE"  # set by the browser tests in this process
     }
     env |= {"DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "remediator.settings"}
@@ -83,3 +83,28 @@ def test_the_local_default_stays_plain_http(tmp_path):
     assert not found["SECURE_SSL_REDIRECT"] and found["SECURE_HSTS_SECONDS"] == 0
     assert found["SECURE_PROXY_SSL_HEADER"] is None  # X-Forwarded-Proto not trusted
     assert found["AXES_FAILURE_LIMIT"] == 5
+
+
+def test_base_url_defaults_to_what_make_run_serves(tmp_path):
+    assert settings_in(tmp_path)["BASE_URL"] == "http://127.0.0.1:8000"
+    assert settings_in(tmp_path, PORT="9123")["BASE_URL"] == "http://127.0.0.1:9123"
+    chosen = settings_in(tmp_path, PORT="9123", BASE_URL="https://r.example.com/")
+    assert chosen["BASE_URL"] == "https://r.example.com"
+
+
+def test_make_run_gives_every_process_the_same_base_url():
+    """honcho gives each Procfile process its own PORT (web 8000, worker 8100...): the
+    Makefile exports BASE_URL so the worker's links point at the web process."""
+    shown = {}
+    for port, bind in (("8000", "127.0.0.1"), ("9123", "0.0.0.0")):
+        environment = {k: v for k, v in os.environ.items() if k not in ("BASE_URL", "PORT")}
+        result = subprocess.run(
+            ["make", "-s", "--eval", "base-url: ; @echo $(BASE_URL)", "base-url"],
+            cwd=ROOT,
+            env=environment | {"PORT": port, "BIND": bind},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        shown[port] = result.stdout.strip()
+    assert shown == {"8000": "http://127.0.0.1:8000", "9123": "http://127.0.0.1:9123"}

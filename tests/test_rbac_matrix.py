@@ -98,6 +98,8 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/approvals/",                                 "login 403   ok    ok    403   ok"),
     ("GET",  "/policies/",                                  "login 403   ok    ok    403   ok"),
     ("GET",  "/audit/",                                     "login 403   ok    ok    403   ok"),
+    # the go-live checklist: staff and the security roles (secrets only "set"/"not set")
+    ("GET",  "/setup/",                                     "login 403   ok    ok    ok    ok"),
     # --- Dashboard POSTs (buttons)
     ("POST", "/tags/{tag}/rebuild/",                        "login 403   403   ok    403   ok"),
     ("POST", "/tags/{tag}/pull-request/",                   "login 403   403   ok    403   ok"),

@@ -28,9 +28,12 @@ REFUSAL_STATUS = {
     "permission_denied": status.HTTP_403_FORBIDDEN,
     "invalid": status.HTTP_400_BAD_REQUEST,
     "no_findings": status.HTTP_409_CONFLICT,
+    "covered_by_rebuild": status.HTTP_409_CONFLICT,
+    "not_dispatchable": status.HTTP_409_CONFLICT,
     "no_build_target": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "until_past": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "incomplete": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "reason_required": status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 

@@ -31,7 +31,7 @@ from django.http import QueryDict
 
 from findings.parsers import PARSERS
 from remediator.core.redact import is_secret_param
-from remediator.core.secrets import MissingSecret, read_secret
+from remediator.core.secrets import MissingSecret, read_secret, webhook_secret_names
 from remediator.core.signing import standard_webhooks_verify
 
 from .errors import ApiError
@@ -62,15 +62,10 @@ class Credential:
         }
 
 
-def secret_names(source: str) -> tuple[str, str]:
-    # trivy-k8s -> WEBHOOK_SECRET_TRIVY_K8S: environment names hold no '-'
-    return (f"WEBHOOK_SECRET_{source.upper().replace('-', '_')}", "WEBHOOK_SECRET")
-
-
 def webhook_secret_setting(source: str) -> tuple[str, list[str]]:
     """(the setting that holds ``source``'s secrets, those secrets, newest first);
     ('', []) when none is configured."""
-    for name in secret_names(source):
+    for name in webhook_secret_names(source):
         try:
             value = read_secret(name, required=False)
         except MissingSecret:
@@ -135,7 +130,7 @@ def authenticate_before_body(meta: dict, source: str, path_secret: str | None) -
     if not secrets:
         if settings.WEBHOOK_ALLOW_UNAUTHENTICATED:
             return _credential("none", source, None)
-        names = " or ".join(secret_names(source))
+        names = " or ".join(webhook_secret_names(source))
         raise ApiError(
             403,
             "not_configured",

@@ -46,6 +46,12 @@ def read_secret(name: str, *, required: bool = True) -> str:
     return value
 
 
+def webhook_secret_names(source: str) -> tuple[str, str]:
+    """The settings that may hold ``source``'s webhook secrets, its own first:
+    ``WEBHOOK_SECRET_TRIVY_K8S`` for ``trivy-k8s`` (environment names hold no '-')."""
+    return (f"WEBHOOK_SECRET_{source.upper().replace('-', '_')}", "WEBHOOK_SECRET")
+
+
 def secret_prefix() -> str:
     return getattr(settings, "SECRET_ENV_PREFIX", "") or DEFAULT_PREFIX
 

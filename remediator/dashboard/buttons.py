@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from remediator.core import permissions
-from remediator.engine.models import ActionState, RemediationAction
+from remediator.engine.models import ActionKind, ActionState, RemediationAction
+from remediator.engine.readiness import Readiness, action_readiness
 from remediator.engine.selectors import action_requesters
 
 CANCELLABLE = (
@@ -21,6 +22,10 @@ CANCELLABLE = (
     ActionState.SUCCEEDED,
 )
 RETRYABLE = (ActionState.FAILED, ActionState.VERIFICATION_FAILED)
+APPROVE_LABELS = {
+    ActionKind.REBUILD: "Approve & rebuild",
+    ActionKind.PULL_REQUEST: "Approve & open PR",
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class Button:
     url: str = ""
     target: str = ""
     needs_until: bool = False
+    fix_url: str = ""
+    """Where to configure what a disabled button is missing (the go-live checklist)."""
 
 
 def _decision_blocker(action: RemediationAction, user, requesters: set[int] | None) -> str:
@@ -48,32 +55,58 @@ def _decision_blocker(action: RemediationAction, user, requesters: set[int] | No
     return ""
 
 
+def _not_ready(readiness: Readiness | None) -> str:
+    return readiness.summary if readiness is not None and not readiness.ready else ""
+
+
 def approval_buttons(
-    action: RemediationAction, user, requesters: set[int] | None = None
+    action: RemediationAction,
+    user,
+    requesters: set[int] | None = None,
+    readiness: Readiness | None = None,
+    fix_url: str = "",
 ) -> list[Button]:
     """Approve and reject. ``requesters``: the action's (from ``actions_requesters``
-    for a whole page); looked up when not given. The same rule as the service's."""
+    for a whole page); looked up when not given. The same rules as the service's: four
+    eyes, and no approving what cannot be dispatched (``readiness``; looked up when not
+    given), which names what to configure at ``fix_url``."""
     blocker = _decision_blocker(action, user, requesters)
+    if readiness is None:
+        readiness = action_readiness(action)
+    not_ready = _not_ready(readiness)
     return [
         Button(
             "approve",
-            "Approve & rebuild" if action.kind == "rebuild" else "Approve",
-            not blocker,
-            blocker,
+            APPROVE_LABELS.get(action.kind, "Approve"),
+            not (blocker or not_ready),
+            blocker or not_ready,
             style="primary",
+            fix_url="" if blocker else fix_url,
         ),
         Button("reject", "Reject", not blocker, blocker, needs_reason=True, style="danger"),
     ]
 
 
-def action_buttons(action: RemediationAction, user) -> list[Button]:
+def action_buttons(
+    action: RemediationAction, user, readiness: Readiness | None = None, fix_url: str = ""
+) -> list[Button]:
     buttons: list[Button] = []
     if action.state == ActionState.AWAITING_APPROVAL:
-        buttons += approval_buttons(action, user)
+        buttons += approval_buttons(action, user, readiness=readiness, fix_url=fix_url)
     may = user.has_perm(permissions.APPROVE_ACTION)
     denied = "" if may else "Only Security approvers can change actions."
     if action.state in RETRYABLE:
-        buttons.append(Button("retry", "Retry", may, denied, style="primary"))
+        not_ready = _not_ready(readiness if readiness is not None else action_readiness(action))
+        buttons.append(
+            Button(
+                "retry",
+                "Retry",
+                may and not not_ready,
+                denied or not_ready,
+                style="primary",
+                fix_url="" if denied else fix_url,
+            )
+        )
     if action.state in CANCELLABLE:
         may_cancel = may_operate(action, user, "cancel")
         buttons.append(

@@ -15,6 +15,7 @@ from remediator.dashboard.views import (
     overview,
     policies,
     search,
+    setup,
 )
 
 urlpatterns = [
@@ -58,4 +59,5 @@ urlpatterns = [
     path("policies/", policies.policy_list, name="policy-list"),
     path("policies/dry-run/", policies.policy_dry_run_request, name="policy-dry-run"),
     path("audit/", audit.audit_list, name="audit-list"),
+    path("setup/", setup.setup_page, name="setup"),
 ]

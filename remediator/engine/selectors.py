@@ -147,14 +147,16 @@ def repository_actions(repository: Repository, *, limit: int = 20) -> QuerySet[R
     """The repository's newest ``limit`` actions."""
     return (
         RemediationAction.objects.filter(repository=repository)
-        .select_related("tag", "requested_by", "policy")
+        .select_related("tag", "requested_by", "policy", "repository", "build_target")
         .order_by("-id")[:limit]
     )
 
 
 def finding_actions(finding: Finding, *, limit: int = 20) -> QuerySet[RemediationAction]:
     """The newest ``limit`` actions covering the finding."""
-    return finding.actions.select_related("tag").order_by("-id")[:limit]
+    return finding.actions.select_related("tag", "repository", "build_target").order_by("-id")[
+        :limit
+    ]
 
 
 def finding_last_decision(finding: Finding) -> AuditEvent | None:

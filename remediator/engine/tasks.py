@@ -18,6 +18,7 @@ from django.conf import settings
 from remediator.core.errors import ProviderError
 from remediator.core.time_limits import task_soft_limit
 
+from .checklist.pings import setup_pings_run
 from .models import BUILDING_KINDS, ActionState, RemediationAction
 from .notifications import action_notify, break_glass_notify
 from .services import (
@@ -168,3 +169,9 @@ def threat_intel_refresh_task() -> list[dict]:
     """Beat (daily, when EPSS_URL or KEV_URL is set): import the newest EPSS and KEV data.
     A refused feed is recorded (audit, metric, the feed's status) and left as it was."""
     return threat_intel_refresh().as_dicts()
+
+
+@shared_task(name="remediator.setup_pings")  # limits: CELERY_TASK_ANNOTATIONS
+def setup_pings_task() -> int:
+    """The go-live checklist's reachability check of build targets and Aqua."""
+    return len(setup_pings_run().targets)

@@ -84,6 +84,22 @@ def _user(username: str, group: str | None):
 
 
 @pytest.fixture
+def ready_target(db, monkeypatch):
+    """An enabled build target for every image, its secret set: approvals can dispatch."""
+    from remediator.engine.models import BuildTarget
+
+    monkeypatch.setenv("REMEDIATOR_SECRET_DASH_READY", "trigger-token")
+    return BuildTarget.objects.create(
+        name="every-image",
+        provider="webhook",
+        url="https://ci.example.com/hook",
+        project="all",
+        token_env="REMEDIATOR_SECRET_DASH_READY",
+        image_patterns=["*"],
+    )
+
+
+@pytest.fixture
 def approver(db):
     return _user("alice", "Security approvers")
 

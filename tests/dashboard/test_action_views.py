@@ -14,7 +14,9 @@ def _messages(response) -> str:
 
 
 @pytest.mark.django_db
-def test_approver_approves_an_action_from_the_queue(client_for, approver, second_approver):
+def test_approver_approves_an_action_from_the_queue(
+    client_for, approver, second_approver, ready_target
+):
     tag = make_tag()
     action = make_action(tag, requested_by=second_approver, findings=make_findings(tag, 3))
     response = client_for(approver).post(
@@ -28,7 +30,7 @@ def test_approver_approves_an_action_from_the_queue(client_for, approver, second
 
 
 @pytest.mark.django_db
-def test_second_approve_shows_a_message_not_an_error(client_for, approver):
+def test_second_approve_shows_a_message_not_an_error(client_for, approver, ready_target):
     tag = make_tag()
     action = make_action(tag, findings=make_findings(tag, 1))
     client = client_for(approver)

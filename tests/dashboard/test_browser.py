@@ -327,3 +327,48 @@ def test_overview_do_this_first_panel_links_to_the_filtered_list(page, live_serv
     panel.locator("[data-first=kev] a").click()
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody")).to_contain_text(findings[0].vulnerability_id)
+
+
+def test_go_live_checklist_from_the_overview_banner(page, live_server, monkeypatch, settings):
+    monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
+    settings.WEBHOOK_ALLOW_UNAUTHENTICATED = False
+    make_user("alice", "Security approvers")
+    sign_in(page, live_server, "alice")
+    banner = page.locator("#setup-banner")
+    expect(banner).to_contain_text("things to set up")
+    banner.get_by_role("link", name="things to set up").click()
+    expect(page).to_have_url(f"{live_server.url}/setup/")
+    expect(page.locator("h1")).to_have_text("Go-live checklist")
+    expect(page.locator("#setup-targets-none")).to_have_attribute("data-status", "missing")
+    expect(page.locator("#setup-targets-none")).to_contain_text("No enabled build target")
+    expect(page.locator("#setup-admission-policies")).to_contain_text(
+        "a fresh install denies nothing at admission"
+    )
+    fix = page.locator("#setup-targets-none").get_by_role("link")
+    assert fix.get_attribute("href") == "/admin/remediator/buildtarget/add/"
+    shot(page, "setup_checklist")
+
+
+def test_an_approval_that_cannot_be_dispatched_is_refused_naming_what_to_set_up(page, live_server):
+    bob = make_user("bob", "Security approvers")
+    make_user("alice", "Security approvers")
+    action = _waiting_action(bob)
+    sign_in(page, live_server, "alice", "/approvals/")
+    card = page.locator(f"#action-{action.pk}")
+    expect(card.locator("[data-dispatch=blocked]")).to_contain_text(
+        "no enabled build target matches registry.test/team/payments"
+    )
+    expect(card.get_by_role("button", name="Approve & rebuild")).to_be_disabled()
+    why = card.locator(f"#why-{action.pk}-approve")
+    expect(why).to_contain_text("Cannot be dispatched: no enabled build target matches")
+    expect(why.get_by_role("link")).to_have_attribute("href", "/setup/#build-targets")
+    expect(card.get_by_role("button", name="Reject")).to_be_enabled()
+    shot(page, "approval_refused")
+    token = card.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
+    response = page.request.post(
+        f"{live_server.url}/actions/{action.pk}/approve/", form={"csrfmiddlewaretoken": token}
+    )
+    assert response.ok and "Not done: not approved: this rebuild cannot be dispatched" in (
+        response.text()
+    )
+    assert RemediationAction.objects.get(pk=action.pk).state == ActionState.AWAITING_APPROVAL

@@ -52,7 +52,9 @@ def test_person_whose_request_joined_an_action_sees_approve_disabled(
 
 
 @pytest.mark.django_db
-def test_an_approver_who_asked_for_nothing_sees_approve_enabled(client_for, joined_action):
+def test_an_approver_who_asked_for_nothing_sees_approve_enabled(
+    client_for, joined_action, ready_target
+):
     carol = make_user("carol", "Security approvers")
     client = client_for(carol)
     for path in ("/approvals/", f"/actions/{joined_action.pk}/"):

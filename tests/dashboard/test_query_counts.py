@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from findings.selectors.overview import overview_refresh
 from remediator.engine.audit import audit_record
+from remediator.engine.checklist.summary import setup_to_do
 from remediator.engine.models import ActionState
 from remediator.engine.services.dry_run_store import policy_dry_run_refresh
 
@@ -23,6 +24,7 @@ def _grow(scale: int, user) -> None:
         audit_record(kind="transition", action=action, to_state=ActionState.AWAITING_APPROVAL)
     overview_refresh()  # as beat does: the overview reads stored figures
     policy_dry_run_refresh()  # as beat does: the Policies page reads the stored dry run
+    setup_to_do()  # stored for a minute: the overview's setup banner reads it
 
 
 def _count(client, path: str) -> int:

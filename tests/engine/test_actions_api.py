@@ -57,7 +57,7 @@ def test_list_is_cursor_paginated(two_actions, people):
     assert len(rest["results"]) == 1 and rest["next"] is None
 
 
-def test_detail_shows_findings_transitions_and_approvals(two_actions, people):
+def test_detail_shows_findings_transitions_and_approvals(two_actions, people, gitlab):
     rebuild, _ = two_actions
     action_approve(action_id=rebuild.pk, user=people["bob"], reason="ok")
 

@@ -46,7 +46,7 @@ def test_every_engine_admin_page_renders(admin_client, defaults):
     assert admin_client.get("/admin/remediator/auditevent/add/").status_code == 403
 
 
-def test_admin_approve_action_calls_the_approval_service(admin_client, defaults):
+def test_admin_approve_action_calls_the_approval_service(admin_client, defaults, gitlab):
     [action] = scan_evaluate(scan_id=ingest(vuln()).pk)
     response = admin_client.post(
         "/admin/remediator/remediationaction/",

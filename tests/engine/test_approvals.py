@@ -111,7 +111,7 @@ def test_second_approval_is_refused_and_the_build_is_triggered_once(
     assert (done.state, done.external_id, done.build_target) == (S.DISPATCHED, "1001", gitlab)
 
 
-def test_approval_is_recorded_with_who_and_why(action, people):
+def test_approval_is_recorded_with_who_and_why(action, people, gitlab):
     action_approve(action_id=action.pk, user=people["bob"], reason="looks right")
 
     approval = Approval.objects.get()
@@ -129,7 +129,7 @@ def test_approval_is_recorded_with_who_and_why(action, people):
     )
 
 
-def test_policy_without_owner_can_be_approved_by_any_approver(people):
+def test_policy_without_owner_can_be_approved_by_any_approver(people, gitlab):
     [action] = scan_evaluate(scan_id=ingest(vuln()).pk)
     assert action.requested_by is None
     assert action_approve(action_id=action.pk, user=people["alice"]).state == S.APPROVED
@@ -188,7 +188,7 @@ def test_retry_of_an_action_that_did_not_fail_is_409(action, people):
     assert "only failed or verification_failed can be retried" in response.json()["detail"]
 
 
-def test_manual_rebuild_by_api_awaits_someone_elses_approval(people):
+def test_manual_rebuild_by_api_awaits_someone_elses_approval(people, gitlab):
     older = ingest(vuln("CVE-1"), tag="1.3")
     newest = ingest(vuln("CVE-2"), tag="1.4")
     repository_id = newest.tag.repository_id
@@ -252,7 +252,7 @@ def test_rebuild_of_an_unknown_tag_is_404(people):
     assert response.status_code == 404 and response.json()["error"] == "not_found"
 
 
-def test_person_whose_rebuild_request_joined_an_action_cannot_approve_it(people):
+def test_person_whose_rebuild_request_joined_an_action_cannot_approve_it(people, gitlab):
     [policy_action] = scan_evaluate(scan_id=ingest(vuln()).pk)
     assert policy_action.requested_by is None  # the default policy has no owner
     tag = tag_of(ingest(vuln(), vuln("CVE-2024-9143", "zlib")))

@@ -17,6 +17,16 @@ class ReasonInput(serializers.Serializer):
     reason = TextField(required=False, allow_blank=True, default="", max_length=4000)
 
 
+class ApproveInput(ReasonInput):
+    approve_anyway = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Approve although this process cannot read the build target's secrets "
+        "(a worker with another environment may): needs a reason, and is audited. Any other "
+        "reason the action cannot be dispatched is still refused (409 not_dispatchable).",
+    )
+
+
 class RejectInput(serializers.Serializer):
     reason = RequiredTextField(max_length=4000, help_text="Required: why the action is refused.")
 

@@ -25,6 +25,7 @@ from remediator.api.permissions import Needs
 from remediator.api.serializers.actions import (
     ActionDetailSerializer,
     ActionSerializer,
+    ApproveInput,
     DockerfileInput,
     DockerfilePatchSerializer,
     ReasonInput,
@@ -49,7 +50,11 @@ ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Bad input, e.g. a reject without reason."),
     403: OpenApiResponse(ErrorSerializer, description="No permission, or four eyes."),
     404: OpenApiResponse(ErrorSerializer, description="No such action."),
-    409: OpenApiResponse(ErrorSerializer, description="The action is not in a state for this."),
+    409: OpenApiResponse(
+        ErrorSerializer,
+        description="The action is not in a state for this, or cannot be dispatched "
+        "(not_dispatchable: no enabled build target matches, its secrets are not set).",
+    ),
 }
 NO_PULL_TARGET = OpenApiResponse(
     ErrorSerializer,
@@ -100,7 +105,11 @@ def _answer(run, *, created: bool = False) -> Response:
 
 
 GATE_DOCS: dict[str, tuple[type | None, str]] = {
-    "approve": (ReasonInput, "Approve an action awaiting approval (not your own: four eyes)"),
+    "approve": (
+        ApproveInput,
+        "Approve an action awaiting approval (not your own: four eyes; 409 not_dispatchable "
+        "when it cannot be dispatched, naming what to configure)",
+    ),
     "reject": (RejectInput, "Reject an action awaiting approval, with a reason (not your own)"),
     "cancel": (ReasonInput, "Cancel an open action (its requester or an approver)"),
     "retry": (
@@ -109,6 +118,13 @@ GATE_DOCS: dict[str, tuple[type | None, str]] = {
     ),
 }
 """Per gate of ``remediator.engine.services.GATES``: the body it reads, its summary."""
+GATE_ERRORS = {
+    "approve": {
+        422: OpenApiResponse(
+            ErrorSerializer, description="approve_anyway without a reason (reason_required)."
+        )
+    }
+}
 
 
 class ActionGateApi(ActionsApi, APIView):
@@ -124,9 +140,15 @@ class ActionGateApi(ActionsApi, APIView):
 
     def post(self, request: Request, pk: int) -> Response:
         input_class, _ = GATE_DOCS[self.gate]
-        reason = valid_input(input_class, request)["reason"] if input_class else ""
+        data = valid_input(input_class, request) if input_class else {}
         return _answer(
-            lambda: action_gate(gate=self.gate, action_id=pk, user=request.user, reason=reason)
+            lambda: action_gate(
+                gate=self.gate,
+                action_id=pk,
+                user=request.user,
+                reason=data.get("reason", ""),
+                approve_anyway=data.get("approve_anyway", False),
+            )
         )
 
     @classmethod
@@ -138,7 +160,7 @@ class ActionGateApi(ActionsApi, APIView):
             operation_id=f"actions_{gate}",
             summary=summary,
             request=input_class,
-            responses={200: ActionDetailSerializer, **ERRORS},
+            responses={200: ActionDetailSerializer, **ERRORS, **GATE_ERRORS.get(gate, {})},
         )
         def post(self: ActionGateApi, request: Request, pk: int) -> Response:
             return cls.post(self, request, pk)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -16,8 +17,9 @@ from remediator.core import permissions
 from remediator.core.storable import is_storable_text
 from remediator.dashboard.buttons import action_buttons, may_operate
 from remediator.dashboard.common import keyset_page, list_filter, require_perm, sort_headers
+from remediator.dashboard.readiness import setup_fix_url, with_readiness
 from remediator.engine.filters import TAB_STATES, TABS, ActionFilter
-from remediator.engine.models import FixPullRequest, RemediationAction
+from remediator.engine.models import ActionKind, FixPullRequest, RemediationAction
 from remediator.engine.selectors import (
     action_events,
     action_findings,
@@ -50,6 +52,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
     filterset, queryset = list_filter(request, ActionFilter, actions_listed())
     queryset, keys = filterset.ordered(queryset, default="newest")
     page = keyset_page(request, queryset, keys=keys)
+    with_readiness(page.rows)
     counts = actions_by_state()
     tabs = [(value, label, _tab_count(counts, value)) for value, label in TABS]
     context = {
@@ -66,6 +69,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_object_or_404(actions_detailed(), pk=pk)
     findings = action_findings(action, limit=FINDINGS_SHOWN + 1)
+    readiness = with_readiness([action]).get(action.pk)
     return render(
         request,
         "remediator/action_detail.html",
@@ -75,7 +79,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "more_findings": len(findings) > FINDINGS_SHOWN,
             "events": action_events(action),
             "approvals": action.approvals.select_related("user").order_by("id"),
-            "buttons": action_buttons(action, request.user),
+            "buttons": action_buttons(action, request.user, readiness, setup_fix_url()),
             "patch": dockerfile_patch(action),
             "pull_request": FixPullRequest.objects.filter(action=action).first(),
             "may_request": request.user.has_perm(permissions.REQUEST_ACTION),
@@ -92,29 +96,38 @@ def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(target)
 
 
-def _run(request: HttpRequest, call, success: str) -> None:
+def _run(request: HttpRequest, call, success) -> object | None:
+    """Call the service; a message says what happened (``success``: text, or a function
+    of the result). The result, or None when refused."""
     try:
-        call()
+        result = call()
     except ActionNotAllowed as exc:
         messages.error(request, f"Not done: {exc}")
-    else:
-        messages.success(request, success)
+        return None
+    messages.success(request, success(result) if callable(success) else success)
+    return result
 
 
 DONE = {
-    "approve": "Action #{pk} approved; the rebuild is being dispatched.",
+    "approve": "Action #{pk} approved; {next}.",
     "reject": "Action #{pk} rejected.",
     "cancel": "Action #{pk} cancelled.",
     "retry": "Action #{pk} will be retried.",
 }
 """What each gate's button says when it worked."""
+APPROVED_NEXT = {
+    ActionKind.REBUILD: "the rebuild is being dispatched",
+    ActionKind.PULL_REQUEST: "the pull request is being opened",
+}
 
 
 @require_POST
 @require_perm(permissions.VIEW_ACTION)
 def action_operate(request: HttpRequest, pk: int, op: str) -> HttpResponse:
     """One POST per button. The permission is checked here and again in the service."""
-    action = get_object_or_404(RemediationAction.objects.only("id", "requested_by_id"), pk=pk)
+    action = get_object_or_404(
+        RemediationAction.objects.only("id", "kind", "requested_by_id"), pk=pk
+    )
     if op not in GATES or not may_operate(action, request.user, op):
         raise PermissionDenied
     reason = request.POST.get("reason", "").strip()
@@ -128,12 +141,12 @@ def action_operate(request: HttpRequest, pk: int, op: str) -> HttpResponse:
     _run(
         request,
         lambda: action_gate(gate=op, action_id=pk, user=request.user, reason=reason),
-        DONE[op].format(pk=pk),
+        DONE[op].format(pk=pk, next=APPROVED_NEXT.get(action.kind, "it is being carried out")),
     )
     return _back(request, default)
 
 
-def _tag_request(request: HttpRequest, tag_id: int, service, done: str) -> HttpResponse:
+def _tag_request(request: HttpRequest, tag_id: int, service, done) -> HttpResponse:
     if not request.user.has_perm(permissions.REQUEST_ACTION):
         raise PermissionDenied
     tag = get_object_or_404(Tag.objects.select_related("repository"), pk=tag_id)
@@ -142,11 +155,7 @@ def _tag_request(request: HttpRequest, tag_id: int, service, done: str) -> HttpR
     if not is_storable_text(reason):
         messages.error(request, "Not done: the reason holds a NUL character.")
         return _back(request, default)
-    _run(
-        request,
-        lambda: service(tag=tag, user=request.user, reason=reason),
-        done.format(tag=tag),
-    )
+    _run(request, lambda: service(tag=tag, user=request.user, reason=reason), done(tag))
     return _back(request, default)
 
 
@@ -157,17 +166,34 @@ def tag_request_rebuild(request: HttpRequest, tag_id: int) -> HttpResponse:
         request,
         tag_id,
         action_request_rebuild,
-        "Rebuild of {tag} requested; it now waits for another approver.",
+        lambda tag: f"Rebuild of {tag} requested; it now waits for another approver.",
     )
+
+
+def _pull_request_done(tag: Tag):
+    """The message of a fix pull request requested: a link to its action, and the rebuild
+    whose findings it took over."""
+
+    def say(action: RemediationAction) -> str:
+        link = format_html(
+            '<a href="{}">fix pull request #{}</a>',
+            reverse("action-detail", args=[action.pk]),
+            action.pk,
+        )
+        text = format_html("Pull request for {} requested as {}", tag, link)
+        took_over = getattr(action, "took_over", None)
+        if took_over:
+            rebuild, moved = took_over
+            text = format_html(
+                "{}; it took over {} finding(s) from rebuild #{}", text, moved, rebuild
+            )
+        return format_html("{}. It now waits for another approver.", text)
+
+    return say
 
 
 @require_POST
 @require_perm(permissions.VIEW_REPOSITORY)
 def tag_request_pull_request(request: HttpRequest, tag_id: int) -> HttpResponse:
     """The "Open fix PR" button beside the Dockerfile patch."""
-    return _tag_request(
-        request,
-        tag_id,
-        action_request_pull_request,
-        "Fix pull request for {tag} requested; it now waits for another approver.",
-    )
+    return _tag_request(request, tag_id, action_request_pull_request, _pull_request_done)

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from remediator.core import permissions
 from remediator.dashboard.buttons import approval_buttons
 from remediator.dashboard.common import keyset_page, require_perm
+from remediator.dashboard.readiness import setup_fix_url, with_readiness
 from remediator.engine.selectors import actions_awaiting, actions_covered, actions_requesters
 
 FINDINGS_PER_ACTION = 8
@@ -19,12 +20,16 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
     page = keyset_page(request, actions_awaiting(), keys=("id",), size=PAGE_SIZE)
     covered, counts = actions_covered([a.pk for a in page.rows], per_action=FINDINGS_PER_ACTION)
     requesters = actions_requesters(page.rows)  # four eyes: one query for the page
+    readiness = with_readiness(page.rows)  # which target, what is missing: one query
+    fix_url = setup_fix_url()
     rows = [
         {
             "action": action,
             "findings": covered.get(action.pk, []),
             "total": counts.get(action.pk, 0),
-            "buttons": approval_buttons(action, request.user, requesters[action.pk]),
+            "buttons": approval_buttons(
+                action, request.user, requesters[action.pk], readiness[action.pk], fix_url
+            ),
         }
         for action in page.rows
     ]

@@ -28,6 +28,7 @@ from remediator.dashboard.common import (
     require_perm,
     sort_headers,
 )
+from remediator.dashboard.readiness import with_readiness
 from remediator.engine.selectors import finding_actions, finding_last_decision
 from remediator.engine.services.bulk import OPERATIONS
 
@@ -104,7 +105,8 @@ def finding_export(request: HttpRequest) -> StreamingHttpResponse:
 def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
     finding = get_object_or_404(findings_detailed(), pk=pk)
     seen_by = scans_that_saw(finding, limit=50)
-    actions = finding_actions(finding, limit=20)
+    actions = list(finding_actions(finding, limit=20))
+    with_readiness(actions)
     witnesses = witnesses_live(
         finding.witnesses.select_related("first_scan", "last_scan", "absent_since_scan")
     ).order_by("scanner_key")

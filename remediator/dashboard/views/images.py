@@ -19,6 +19,7 @@ from findings.selectors.scans import image_scans
 from remediator.cluster.selectors import running_for_repository
 from remediator.core import permissions
 from remediator.dashboard.common import keyset_page, list_filter, require_perm, sort_headers
+from remediator.dashboard.readiness import with_readiness
 from remediator.engine.selectors import repository_actions
 
 RUNNING_CAP = 200
@@ -45,7 +46,8 @@ def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
     history = digest_history(tags)
     packages, truncated = open_by_package(repository)
     scans = image_scans(repository, limit=30)
-    actions = repository_actions(repository, limit=20)
+    actions = list(repository_actions(repository, limit=20))
+    with_readiness(actions)
     counts = open_counts_for_repositories([repository.pk])[repository.pk]
     running = list(running_for_repository(repository)[:RUNNING_CAP])
     current: dict[str, list[str]] = {}

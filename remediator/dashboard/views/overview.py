@@ -15,10 +15,12 @@ from remediator.core import permissions
 from remediator.core.severity import SEVERITIES
 from remediator.dashboard.common import require_perm
 from remediator.dashboard.do_first import first_things
+from remediator.engine.checklist.summary import setup_to_do
 from remediator.engine.models import ActionState
 from remediator.engine.selectors import actions_by_state
 
 from ..charts import Bar, Series, bar_chart, line_chart
+from .setup import may_see_setup
 
 
 def duration_text(value: timedelta | None) -> str:
@@ -65,6 +67,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         ],
     )
     actions_chart, action_counts = _action_chart()
+    to_set_up = []
+    if may_see_setup(request.user):
+        to_set_up = setup_to_do(serving=request.build_absolute_uri("/"))
     severity_rows = [
         {
             "severity": severity,
@@ -96,5 +101,6 @@ def overview(request: HttpRequest) -> HttpResponse:
             "deliveries": recent_deliveries(limit=10),
             "exposed": exposure_ranking(limit=10),
             "stale_days": settings.INVENTORY_STALE_DAYS,
+            "to_set_up": to_set_up,
         },
     )

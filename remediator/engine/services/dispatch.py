@@ -20,7 +20,7 @@ from remediator.engine.models import (
     RemediationAction,
 )
 from remediator.engine.notifications import action_notify
-from remediator.engine.rules.criteria import image_matches
+from remediator.engine.target_checks import target_of_action, targets_enabled
 from remediator.integrations.aqua.client import AquaClient, AquaImage
 from remediator.integrations.ci import CIProvider, RunStatus, TriggerRequest
 from remediator.integrations.links import web_link
@@ -49,11 +49,8 @@ def build_target_for(action: RemediationAction) -> BuildTarget | None:
     """The action's own target, else the first enabled one whose patterns match."""
     if action.build_target_id and action.build_target.enabled:
         return action.build_target
-    name = str(action.repository)
-    for target in BuildTarget.objects.filter(enabled=True).order_by("id"):
-        if any(image_matches(str(p), name) for p in target.image_patterns or ()):
-            return target
-    return None
+    own = action.build_target if action.build_target_id else None
+    return target_of_action(own, str(action.repository), targets_enabled)
 
 
 def trigger_request(action: RemediationAction) -> TriggerRequest:

@@ -42,3 +42,8 @@ def enqueue_pull_request_update(action_id: int) -> None:
 def enqueue_break_glass_notify(notice: dict) -> None:
     """Now: tell the security team about a break-glass use, in a worker."""
     _tasks().admission_break_glass_notify_task.delay(notice)
+
+
+def enqueue_setup_pings() -> None:
+    """Now: ask the build targets' CI systems and Aqua whether they answer, in a worker."""
+    _tasks().setup_pings_task.delay()
