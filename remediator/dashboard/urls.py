@@ -43,6 +43,11 @@ urlpatterns = [
     path("findings/<int:pk>/reopen/", decisions.finding_reopen, name="finding-reopen"),
     path("deliveries/", deliveries.delivery_list, name="delivery-list"),
     path("deliveries/<int:pk>/", deliveries.delivery_detail, name="delivery-detail"),
+    path(
+        "deliveries/<int:pk>/reprocess/",
+        deliveries.delivery_reprocess,
+        name="delivery-reprocess",
+    ),
     path("actions/", actions.action_list, name="action-list"),
     path("actions/<int:pk>/", actions.action_detail, name="action-detail"),
     path(
