@@ -102,6 +102,7 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/approvals/",                                 "login 403   ok    ok    403   ok"),
     ("GET",  "/policies/",                                  "login 403   ok    ok    403   ok"),
     ("GET",  "/audit/",                                     "login 403   ok    ok    403   ok"),
+    ("GET",  "/audit/export.csv",                           "login 403   ok    ok    403   ok"),
     # --- Dashboard POSTs (buttons)
     ("POST", "/tags/{tag}/rebuild/",                        "login 403   403   ok    403   ok"),
     ("POST", "/tags/{tag}/pull-request/",                   "login 403   403   ok    403   ok"),

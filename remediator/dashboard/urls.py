@@ -59,4 +59,5 @@ urlpatterns = [
     path("policies/", policies.policy_list, name="policy-list"),
     path("policies/dry-run/", policies.policy_dry_run_request, name="policy-dry-run"),
     path("audit/", audit.audit_list, name="audit-list"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
 ]
