@@ -20,12 +20,12 @@ from playwright.sync_api import Page, expect
 
 from findings.models import Delivery, Scan
 from remediator.engine.audit import audit_record
-from remediator.engine.models import AuditEvent, BuildTarget
+from remediator.engine.models import AuditEvent
 from remediator.intake.store import delivery_store
 from remediator.intake.tasks import delivery_process_task
 
 from .conftest import make_user
-from .factories import make_action, make_findings, make_tag
+from .factories import make_findings, make_patchable_action, make_tag
 from .test_browser import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -146,15 +146,7 @@ def test_the_audit_log_by_day_range_and_its_csv(page, live_server):
 
 def test_the_dockerfile_diff_is_single_spaced(page, live_server):
     make_user("victor", "Viewer")
-    target = BuildTarget.objects.create(
-        name="t",
-        provider="gitlab",
-        project="42",
-        dockerfile="FROM debian:12\nRUN apt-get update && apt-get install -y openssl\n",
-    )
-    tag = make_tag()
-    findings = make_findings(tag, 2, severities=["critical"], package="openssl")
-    action = make_action(tag, findings=findings, build_target=target)
+    action = make_patchable_action()
     sign_in(page, live_server, "victor", f"/actions/{action.pk}/")
 
     lines = page.locator("pre.diff > span")
