@@ -87,6 +87,8 @@ def test_reprocess_queues_it_again_audited_and_changes_no_finding(
         "processed",
         "queued",
     )
+    audit = client.get("/audit/?object=delivery").content.decode()
+    assert f'<a href="/deliveries/{processed.pk}/">delivery #{processed.pk}</a>' in audit
     assert delivery_process_task.apply(args=[processed.pk]).get() == "processed"
     assert Scan.objects.count() == 1
     assert list(Finding.objects.values_list("id", "status", "first_seen")) == findings_before
