@@ -21,8 +21,8 @@ from playwright.sync_api import Page, expect
 from findings.models import Delivery, Scan
 from remediator.engine.audit import audit_record
 from remediator.engine.models import AuditEvent
+from remediator.intake.receive import delivery_process
 from remediator.intake.store import delivery_store
-from remediator.intake.tasks import delivery_process_task
 
 from .conftest import make_user
 from .factories import make_findings, make_patchable_action, make_tag
@@ -101,7 +101,7 @@ def test_a_delivery_shows_its_scans_and_is_reprocessed_with_one_click(
     delivery, _ = delivery_store(
         source="trivy", body=fixture_bytes("trivy/trivy_alpine-39.json"), image_hint=""
     )
-    delivery_process_task.apply(args=[delivery.pk])
+    delivery_process(delivery=delivery)
     sign_in(page, live_server, "root", f"/deliveries/{delivery.pk}/")
 
     scans = page.locator("#h-scans + .table-scroll table")

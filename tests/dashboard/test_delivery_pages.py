@@ -8,8 +8,8 @@ from django.contrib.auth.models import Permission
 
 from findings.models import Delivery, Finding, Scan
 from remediator.engine.models import AuditEvent
+from remediator.intake.receive import delivery_process
 from remediator.intake.store import delivery_store
-from remediator.intake.tasks import delivery_process_task
 
 from .factories import make_findings, make_tag
 
@@ -27,8 +27,8 @@ def reprocessor(staff_viewer):
 @pytest.fixture
 def processed(fixture_bytes) -> Delivery:
     delivery, _ = delivery_store(source="trivy", body=fixture_bytes(TRIVY))
-    assert delivery_process_task.apply(args=[delivery.pk]).get() == "processed"
-    return Delivery.objects.get(pk=delivery.pk)
+    delivery_process(delivery=delivery)
+    return Delivery.objects.get(pk=delivery.pk, status="processed")
 
 
 def test_the_page_links_each_scan_to_its_image_and_findings(client_for, viewer, processed):
@@ -89,7 +89,8 @@ def test_reprocess_queues_it_again_audited_and_changes_no_finding(
     )
     audit = client.get("/audit/?object=delivery").content.decode()
     assert f'<a href="/deliveries/{processed.pk}/">delivery #{processed.pk}</a>' in audit
-    assert delivery_process_task.apply(args=[processed.pk]).get() == "processed"
+    delivery_process(delivery=Delivery.objects.get(pk=processed.pk, status="queued"))
+    assert Delivery.objects.get(pk=processed.pk).status == "processed"
     assert Scan.objects.count() == 1
     assert list(Finding.objects.values_list("id", "status", "first_seen")) == findings_before
 
