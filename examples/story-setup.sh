@@ -12,20 +12,19 @@ cd "$(dirname "$0")/.."
 FAKE_URL=${FAKE_URL:-http://127.0.0.1:8108}
 PY=${PY:-.venv/bin/python}
 
+# Users and tokens first (the policy names alice as its owner), in one Python start-up;
+# "export NAME_TOKEN=..." lines on stdout, the rest on stderr.
 "$PY" manage.py shell -c '
 from django.contrib.auth.models import Group, User
+from rest_framework.authtoken.models import Token
 for name, group in [("alice", "Security approvers"), ("bob", "Security approvers"), ("victor", "Viewer")]:
     user, _ = User.objects.get_or_create(username=name)
     user.groups.add(Group.objects.get(name=group))
-' >&2
+    token, _ = Token.objects.get_or_create(user=user)
+    print(f"export {name.upper()}_TOKEN={token.key}")
+'
 
 config=$(mktemp --suffix=.yaml)
 trap 'rm -f "$config"' EXIT
 sed "s#http://127.0.0.1:8108#${FAKE_URL}#" examples/story.yaml > "$config"
 "$PY" manage.py apply_config "$config" >&2
-
-for name in alice bob victor; do
-  # "Generated token <key> for user <name>" (the same key again on a second run)
-  token=$("$PY" manage.py drf_create_token "$name" | awk '{print $3}')
-  echo "export ${name^^}_TOKEN=$token"
-done

@@ -55,24 +55,38 @@ until_true() {
   until "$@"; do [ "$SECONDS" -ge "$deadline" ] && return 1; sleep 0.5; done
 }
 
-# scan_body REPO DIGEST SCAN_ID WITH_CVE(1|0): a generic-format report.
-scan_body() {
-  python3 - "$REG/$1" "$TAG" "$2" "$3" "$4" "$CVE" <<'PY'
-import json, sys
-image, tag, digest, scan_id, with_cve, cve = sys.argv[1:]
+# scan_bodies DIR REPO DIGEST SCAN_ID WITH_CVE(1|0) N: N generic-format reports of one
+# image, DIR/1.json ... DIR/N.json, scan ids SCAN_ID-1 ... SCAN_ID-N (one Python for all).
+scan_bodies() {
+  python3 - "$REG/$2" "$TAG" "$3" "$4" "$5" "$CVE" "$1" "$6" <<'PY'
+import json, pathlib, sys
+image, tag, digest, scan_id, with_cve, cve, folder, n = sys.argv[1:]
 findings = [{"id": cve, "severity": "critical", "package": "openssl", "version": "3.3.1-r0",
              "fixedVersion": "3.3.2-r0", "description": "Possible denial of service"}]
-print(json.dumps({"scanId": scan_id, "imageName": image, "tag": tag, "digest": digest,
-                  "status": "Success", "findings": findings if with_cve == "1" else []}))
+
+
+def report(scan: str) -> str:
+    return json.dumps({"scanId": scan, "imageName": image, "tag": tag, "digest": digest,
+                       "status": "Success", "findings": findings if with_cve == "1" else []})
+
+
+if folder == "-":
+    print(report(scan_id))
+else:
+    for i in range(1, int(n) + 1):
+        pathlib.Path(folder, f"{i}.json").write_text(report(f"{scan_id}-{i}"))
 PY
 }
+# scan_body REPO DIGEST SCAN_ID WITH_CVE(1|0): one report, on stdout.
+scan_body() { scan_bodies - "$@" 1; }
 
-# post_scan REPO DIGEST SCAN_ID WITH_CVE: post it; prints the delivery id.
-post_scan() {
-  scan_body "$@" | curl -sS -X POST -H "Authorization: Bearer $WEBHOOK_SECRET" \
-    -H 'Content-Type: application/json' --data-binary @- "$BASE/api/v1/webhooks/generic/" |
-    json 'd["delivery"]'
+# post_webhook FILE [CURL_ARGS...]: post a report (FILE - : stdin) to the generic webhook.
+post_webhook() {
+  curl -sS -X POST -H "Authorization: Bearer $WEBHOOK_SECRET" -H 'Content-Type: application/json' \
+    --data-binary "@$1" "${@:2}" "$BASE/api/v1/webhooks/generic/"
 }
+# post_scan REPO DIGEST SCAN_ID WITH_CVE: post it; prints the delivery id.
+post_scan() { scan_body "$@" | post_webhook - | json 'd["delivery"]'; }
 delivery_done() {
   [ "$(api "$BOB_TOKEN" GET "/api/v1/deliveries/$1/")" = 200 ] &&
     [ "$(body | json 'd["status"]')" = processed ]
@@ -91,8 +105,10 @@ awaiting_action() { # REPO: the one action awaiting approval for it, or nothing
 # fake_calls PATH_REGEX [CORRELATION_ID]: requests the fake received, one JSON line each.
 fake_calls() {
   python3 - "$FAKE_LOG" "$1" "${2:-}" <<'PY'
-import json, re, sys
+import json, os, re, sys
 log, pattern, correlation = sys.argv[1:]
+if not os.path.exists(log):  # the fake writes it on its first request
+    sys.exit(0)
 for line in open(log, encoding="utf-8"):
     entry = json.loads(line)
     form = entry.get("form", {})
@@ -108,7 +124,7 @@ count_is() { [ "$("${@:2}" | grep -c .)" = "$1" ]; }
 # rebuild REPO: scan with the CVE -> awaiting approval -> approvals -> succeeded. Sets ACTION.
 rebuild() {
   local repo=$1 ids correlation codes
-  echo "--- $REG/$repo:$TAG"
+  echo "--- $REG/$repo:$TAG (at ${SECONDS} s)"
   scan_processed "scan of $repo with $CVE" "$repo" "$(digest "$repo-1")" "$RUN-$repo-1" 1
   check "one rebuild of $repo:$TAG awaiting approval" until_true "$WAIT" one_awaiting "$repo"
   ids=$(awaiting_action "$repo"); ACTION=${ids%% *}
@@ -164,19 +180,33 @@ if [ -n "${ACTION:-}" ]; then
   grep -F /api/v1/images/disallow "$FAKE_LOG" | sed 's/^/     aqua: /'
 fi
 
-echo "--- 50 webhooks for $REG/shop/batch:$TAG"
-batch_digest=$(digest shop/batch)
+echo "--- 50 webhooks for $REG/shop/batch:$TAG (at ${SECONDS} s)"
+mkdir "$tmp/batch"
+scan_bodies "$tmp/batch" shop/batch "$(digest shop/batch)" "$RUN-batch" 1 50
 for i in $(seq 1 50); do
-  (post_scan shop/batch "$batch_digest" "$RUN-batch-$i" 1 >"$tmp/delivery$i") &
+  post_webhook "$tmp/batch/$i.json" -o "$tmp/batch/$i.answer" &
 done
 wait
-ids=$(cat "$tmp"/delivery* | sort -un)
-check "50 webhooks accepted as 50 deliveries" test "$(echo "$ids" | grep -c .)" = 50
-all_done() { for id in $ids; do delivery_done "$id" || return 1; done; }
+ids=$(python3 -c '
+import json, sys
+for path in sys.argv[1:]:
+    try:
+        print(json.load(open(path))["delivery"])
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"{path}: no delivery id ({exc})", file=sys.stderr)' "$tmp"/batch/*.answer | sort -un)
+check "50 webhooks accepted as 50 deliveries (posted by ${SECONDS} s)" test "$(echo "$ids" | grep -c .)" = 50
+# Each delivery is asked about until it is processed, then never again (processed is final).
+pending=($ids)
+all_done() {
+  while [ "${#pending[@]}" -gt 0 ]; do
+    delivery_done "${pending[0]}" || return 1
+    pending=("${pending[@]:1}")
+  done
+}
 check "all 50 processed" until_true "$((WAIT * 3))" all_done
 api "$BOB_TOKEN" GET "/api/v1/actions/?open=true&image=$REG/shop/batch" >/dev/null
 check "exactly one open action for shop/batch:$TAG" \
   test "$(body | json 'len([a for a in d["results"] if a["tag"] == sys.argv[2]])' "$TAG")" = 1
 
-echo "--- $failures step(s) failed"
+echo "--- $failures step(s) failed, ${SECONDS} s"
 [ "$failures" = 0 ]

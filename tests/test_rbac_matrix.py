@@ -47,8 +47,10 @@ MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/api/v1/findings/{finding}/reopen/",          "401   403   403   ok    403   ok"),
     ("GET",  "/api/v1/vulnerabilities/",                    "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/vulnerabilities/{vulnerability}/",    "401   403   ok    ok    403   ok"),
+    # deliveries: status, error and scans for every reader (Viewer and approver alike)
     ("GET",  "/api/v1/deliveries/",                         "401   403   ok    ok    403   ok"),
-    # the view permission; the raw body and headers only for staff (null for the others)
+    # the view permission; the raw body and headers only for staff (left out for the others:
+    # test_a_delivery_s_raw_body_and_headers_reach_staff_only)
     ("GET",  "/api/v1/deliveries/{delivery}/",              "401   403   ok    ok    403   ok"),
     # reprocess: findings.change_delivery (given to no group; admins)
     ("POST", "/api/v1/deliveries/{delivery}/reprocess/",    "401   403   403   403   403   ok"),
@@ -93,6 +95,8 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/deliveries/",                                "login 403   ok    ok    403   ok"),
     # the page shows the raw body to staff only; metadata and error to the Viewer role
     ("GET",  "/deliveries/{delivery}/",                     "login 403   ok    ok    403   ok"),
+    # Reprocess: findings.change_delivery, as the API's (given to no group; admins)
+    ("POST", "/deliveries/{delivery}/reprocess/",           "login 403   403   403   403   ok"),
     ("GET",  "/actions/",                                   "login 403   ok    ok    403   ok"),
     ("GET",  "/actions/{action}/",                          "login 403   ok    ok    403   ok"),
     ("GET",  "/approvals/",                                 "login 403   ok    ok    403   ok"),
@@ -100,6 +104,7 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/audit/",                                     "login 403   ok    ok    403   ok"),
     # the go-live checklist: staff and the security roles (secrets only "set"/"not set")
     ("GET",  "/setup/",                                     "login 403   ok    ok    ok    ok"),
+    ("GET",  "/audit/export.csv",                           "login 403   ok    ok    403   ok"),
     # --- Dashboard POSTs (buttons)
     ("POST", "/tags/{tag}/rebuild/",                        "login 403   403   ok    403   ok"),
     ("POST", "/tags/{tag}/pull-request/",                   "login 403   403   ok    403   ok"),
@@ -239,3 +244,24 @@ def test_methods_without_a_row_never_answer_2xx_to_the_unprivileged(ids, user):
         url = path.format(**ids)
         response = client.generic(other, url)
         assert response.status_code in (401, 403, 405), f"{other} {url} as {user}"
+
+
+@pytest.mark.parametrize("user", ["viewer", "approver", "admin"])
+def test_a_delivery_s_raw_body_and_headers_reach_staff_only(ids, user):
+    """Every reader gets a delivery's status, error and scans, on the page and the API;
+    the raw body and the headers reach staff only: left out of the API's answer, and
+    not on the page."""
+    client = client_as(user)
+    delivery = ids["delivery"]
+
+    detail = client.get(f"/api/v1/deliveries/{delivery}/").json()
+    page = client.get(f"/deliveries/{delivery}/").content.decode()
+
+    assert detail["status"] == "processed" and "error" in detail
+    assert [scan["id"] for scan in detail["scans"]] == [ids["scan"]]
+    assert f"?scan={ids['scan']}&amp;status=" in page
+    staff_fields = {"headers", "body_preview", "body_truncated"}
+    if user == "admin":
+        assert staff_fields <= set(detail) and '<pre class="raw"' in page
+    else:
+        assert not staff_fields & set(detail) and '<pre class="raw"' not in page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from findings.models import Delivery, Scan
 
@@ -10,9 +10,15 @@ FIRST_SCAN = Subquery(Scan.objects.filter(delivery=OuterRef("pk"), part=0).value
 """A delivery's first scan (``scan_pk``): a report of several images makes several."""
 
 
+def scans_of_delivery() -> Prefetch:
+    """A delivery's scans in image order, each with its image and tag (for links)."""
+    scans = Scan.objects.select_related("image", "tag__repository").order_by("part")
+    return Prefetch("scans", queryset=scans)
+
+
 def deliveries_listed() -> QuerySet[Delivery]:
     """Deliveries without body or headers, each with its scans (the page's list)."""
-    return Delivery.objects.defer("body_gz", "headers").prefetch_related("scans")
+    return Delivery.objects.defer("body_gz", "headers").prefetch_related(scans_of_delivery())
 
 
 def deliveries_with_scan(*, body: bool = False) -> QuerySet[Delivery]:

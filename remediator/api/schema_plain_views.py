@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from remediator.api.serializers.findings import STAFF_ONLY
 from remediator.core.storable import BIGINT_MAX
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -143,12 +144,22 @@ def _empty_allowed_once(schema: dict) -> None:
     schema.update(first)
 
 
+OPTIONAL = {"DeliveryDetail": STAFF_ONLY}
+"""Read-only fields that some readers do not receive (drf-spectacular marks every
+read-only field required)."""
+
+
 def schema_postprocess(result: dict, generator, request, public) -> dict:
     """drf-spectacular POSTPROCESSING_HOOKS: add the plain views, bound path ids, keep
-    the patterns of texts that may be empty whole."""
-    for component in result.get("components", {}).get("schemas", {}).values():
+    the patterns of texts that may be empty whole, staff-only fields optional."""
+    components = result.get("components", {}).get("schemas", {})
+    for component in components.values():
         for field in component.get("properties", {}).values():
             _empty_allowed_once(field)
+    for name, optional in OPTIONAL.items():
+        if name in components:
+            required = components[name].get("required", [])
+            components[name]["required"] = [f for f in required if f not in optional]
     paths = result.setdefault("paths", {})
     for path, item in PLAIN_PATHS.items():
         paths.setdefault(path, item)

@@ -19,11 +19,14 @@ Type-strict filters below refuse what the schema refuses.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 import django_filters as filters
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import QueryDict
+from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import extend_schema_field
@@ -225,6 +228,32 @@ class UtcDateTimeField(IsoDateTimeField):
 
 class SinceFilter(filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
+
+
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+"""Days a day filter takes: their midnight, and the next, exist in every time zone."""
+
+
+@extend_schema_field({"type": "string", "format": "date"})
+class DayFilter(filters.DateFilter):
+    """A calendar day (YYYY-MM-DD, a date picker on the page) in the site's time zone.
+
+    ``end=False``: at or after the day's start; ``end=True``: up to the day's end
+    (before the next day starts), so "from 1 May to 1 May" is all of 1 May."""
+
+    def __init__(self, *args: Any, end: bool = False, **kwargs: Any) -> None:
+        self.end = end
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        kwargs.setdefault("validators", [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)])
+        super().__init__(*args, **kwargs)
+
+    def filter(self, queryset, value: date | None):
+        if value is None:
+            return queryset
+        day = value + timedelta(days=1) if self.end else value
+        moment = timezone.make_aware(datetime.combine(day, time.min))
+        lookup = "lt" if self.end else "gte"
+        return queryset.filter(**{f"{self.field_name}__{lookup}": moment})
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})

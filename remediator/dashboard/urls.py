@@ -48,6 +48,11 @@ urlpatterns = [
     path("findings/<int:pk>/reopen/", decisions.finding_reopen, name="finding-reopen"),
     path("deliveries/", deliveries.delivery_list, name="delivery-list"),
     path("deliveries/<int:pk>/", deliveries.delivery_detail, name="delivery-detail"),
+    path(
+        "deliveries/<int:pk>/reprocess/",
+        deliveries.delivery_reprocess,
+        name="delivery-reprocess",
+    ),
     path("actions/", actions.action_list, name="action-list"),
     path("actions/<int:pk>/", actions.action_detail, name="action-detail"),
     path(
@@ -60,4 +65,5 @@ urlpatterns = [
     path("policies/dry-run/", policies.policy_dry_run_request, name="policy-dry-run"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("setup/", setup.setup_page, name="setup"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
 ]

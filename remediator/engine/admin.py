@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from remediator.core import permissions
 from remediator.core.secrets import MissingSecret, read_target_secret, target_secret_problem
 
+from .admin_lines import ListFieldsAdmin
 from .audit import audit_record
 from .models import (
     AdmissionPolicy,
@@ -35,8 +36,13 @@ CRITERIA_COLUMNS = ["min_severity", "fix_available", "fix_grace_days", "package_
 CRITERIA_COLUMNS += ["image_glob", "namespace_glob", "kev", "min_epss"]
 
 
-class PolicyCriteriaAdmin(admin.ModelAdmin):
+class PolicyCriteriaAdmin(ListFieldsAdmin, admin.ModelAdmin):
     """What both kinds of policy share: the same criteria, shown and edited alike."""
+
+    list_fields = {
+        "vulnerability_ids": "One CVE / GHSA id per line, e.g. CVE-2024-6119; empty: any.",
+        "notify_channels": "One channel per line, e.g. email or slack.",
+    }
 
     outcome_fields: tuple[str, ...] = ()
     """The fields that say what a match leads to."""
@@ -108,7 +114,10 @@ def _env_state(name: str) -> str:
 
 
 @admin.register(BuildTarget)
-class BuildTargetAdmin(admin.ModelAdmin):
+class BuildTargetAdmin(ListFieldsAdmin, admin.ModelAdmin):
+    list_fields = {
+        "image_patterns": 'One glob per line over "registry/repository", e.g. docker.io/acme/*.'
+    }
     list_display = ["name", "provider", "project", "ref", "enabled", "token", "api_token"]
     list_filter = ["provider", "enabled"]
     search_fields = ["name", "project"]

@@ -9,6 +9,7 @@ from findings.querysets import repository_q
 from remediator.core.filtering import (
     ChoiceFilter,
     CommaMultipleChoiceFilter,
+    DayFilter,
     ListFilterSet,
     SortFilter,
     StrictBooleanFilter,
@@ -120,8 +121,10 @@ class AuditEventFilter(ListFilterSet):
         help_text='e.g. "remediationaction" or "remediationaction:12"',
     )
     kind = ChoiceFilter(choices=AuditEvent.Kind.choices, empty_label="Any", label="Kind")
+    since = DayFilter(field_name="created_at", label="From (day)")
+    until = DayFilter(field_name="created_at", end=True, label="To (day, included)")
 
-    PAGE_FIELDS = ("actor", "object", "kind")
+    PAGE_FIELDS = ("actor", "object", "kind", "since", "until")
 
     class Meta:
         model = AuditEvent

@@ -4,7 +4,7 @@ for an action, the audit log. Writes and transitions are the services' (``servic
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from django.db.models import Count, Q, QuerySet
@@ -175,6 +175,23 @@ def finding_last_decision(finding: Finding) -> AuditEvent | None:
 def audit_events_listed() -> QuerySet[AuditEvent]:
     """Audit events with their actor and action (the audit page's list)."""
     return AuditEvent.objects.select_related("actor", "action")
+
+
+AUDIT_EXPORT_COLUMNS = (
+    "id", "created_at", "kind", "actor", "object_type", "object_id", "action", "from_state",
+    "to_state", "message",
+)  # fmt: skip
+
+
+def audit_export_rows(queryset: QuerySet[AuditEvent]) -> Iterator[tuple]:
+    """The events of ``queryset``, newest first, as AUDIT_EXPORT_COLUMNS tuples, read in
+    chunks (no model instances, memory flat however many there are)."""
+    fields = (
+        "id", "created_at", "kind", "actor_label", "object_type", "object_id", "action_id",
+        "from_state", "to_state", "message",
+    )  # fmt: skip
+    rows = queryset.order_by("-id").values_list(*fields)
+    return rows.iterator(chunk_size=2000)
 
 
 def actions_requesters(actions: Iterable[RemediationAction]) -> dict[int, set[int]]:

@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from findings.models import Delivery, Scan
+from remediator.engine.models import AuditEvent
 from remediator.intake.store import delivery_store
 from remediator.intake.tasks import delivery_process_task
 
@@ -69,3 +70,15 @@ def test_reprocess_after_a_fix_ingests(delivery_editor_api, fixture_bytes):
 def test_reprocess_of_unknown_delivery_is_404(delivery_editor_api):
     response = delivery_editor_api.post("/api/v1/deliveries/999/reprocess/")
     assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+def test_reprocess_through_the_api_is_audited(rejected, delivery_editor_api):
+    delivery_editor_api.post(f"/api/v1/deliveries/{rejected.pk}/reprocess/")
+
+    [event] = AuditEvent.objects.filter(object_type="delivery", object_id=str(rejected.pk))
+    assert (event.actor_label, event.from_state, event.to_state) == ("editor", "rejected", "queued")
+
+
+def test_a_refused_reprocess_writes_no_audit_event(api, rejected):
+    api.post(f"/api/v1/deliveries/{rejected.pk}/reprocess/")
+    assert not AuditEvent.objects.exists()

@@ -48,7 +48,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 def _is_browser_test(item) -> bool:
-    return item.module.__name__.endswith("test_browser")
+    """A test in test_browser.py or test_browser_<what>.py."""
+    return item.module.__name__.rsplit(".", 1)[-1].startswith("test_browser")
 
 
 def pytest_collection_modifyitems(config, items):

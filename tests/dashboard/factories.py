@@ -125,3 +125,19 @@ def make_action(
     if findings:
         action.findings.set(findings)
     return action
+
+
+def make_patchable_action(requested_by=None) -> RemediationAction:
+    """A rebuild of two critical openssl findings whose build target holds a Dockerfile
+    that installs openssl: its page suggests a patch."""
+    from remediator.engine.models import BuildTarget
+
+    target = BuildTarget.objects.create(
+        name="t",
+        provider="gitlab",
+        project="42",
+        dockerfile="FROM debian:12\nRUN apt-get update && apt-get install -y openssl\n",
+    )
+    tag = make_tag()
+    findings = make_findings(tag, 2, severities=["critical"], package="openssl")
+    return make_action(tag, requested_by=requested_by, findings=findings, build_target=target)

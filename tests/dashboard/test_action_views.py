@@ -6,7 +6,7 @@ import pytest
 
 from remediator.engine.models import ActionState, Approval, RemediationAction
 
-from .factories import make_action, make_findings, make_tag
+from .factories import make_action, make_findings, make_patchable_action, make_tag
 
 
 def _messages(response) -> str:
@@ -108,17 +108,8 @@ def test_request_rebuild_creates_an_action_waiting_for_someone_else(client_for, 
 
 @pytest.mark.django_db
 def test_action_detail_shows_timeline_buttons_and_patch(client_for, approver, second_approver):
-    from remediator.engine.models import BuildTarget
-
-    target = BuildTarget.objects.create(
-        name="t",
-        provider="gitlab",
-        project="42",
-        dockerfile="FROM debian:12\nRUN apt-get update && apt-get install -y openssl\n",
-    )
-    tag = make_tag()
-    findings = make_findings(tag, 2, severities=["critical"], package="openssl")
-    action = make_action(tag, requested_by=second_approver, findings=findings, build_target=target)
+    action = make_patchable_action(requested_by=second_approver)
+    findings = list(action.findings.all())
     client = client_for(approver)
     client.post(f"/actions/{action.pk}/approve/")
     page = client.get(f"/actions/{action.pk}/").content.decode()

@@ -29,3 +29,38 @@ def test_demo_fills_the_database_and_refuses_to_run_twice_without_reset():
         call_command("demo", images=3, stdout=io.StringIO())
     call_command("demo", images=2, reset=True, stdout=io.StringIO())
     assert Delivery.objects.filter(status="rejected").count() == 4
+
+
+OS_ECOSYSTEMS = {"apk", "deb", "rpm"}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_demo_trivy_report_holds_the_packages_of_one_distribution(seed):
+    """Merged sample reports add application dependencies, never another distribution's
+    packages: an Alpine image has no rpm or deb packages."""
+    import random
+
+    from findings.parsers.ecosystems import package_type_from_trivy
+    from remediator.engine.management.commands._demo_scans import OS_PACKAGES, _trivy_merged
+
+    report = _trivy_merged(random.Random(seed))
+
+    os_results = [r for r in report["Results"] if r.get("Class") == OS_PACKAGES]
+    assert len(os_results) == 1, [r.get("Type") for r in os_results]
+    family = report["Metadata"]["OS"]["Family"]
+    assert os_results[0]["Type"] == family
+    kinds = {package_type_from_trivy(r.get("Type")) for r in report["Results"]}
+    assert kinds & OS_ECOSYSTEMS == {package_type_from_trivy(family)}
+
+
+@pytest.mark.django_db
+def test_every_demo_image_s_findings_come_from_one_distribution():
+    call_command("demo", images=12, stdout=io.StringIO())
+
+    by_repository: dict[int, set[str]] = {}
+    for repository, kind in Finding.objects.values_list("repository_id", "package_type"):
+        by_repository.setdefault(repository, set()).add(kind)
+
+    assert len(by_repository) >= 10
+    mixed = {r: kinds & OS_ECOSYSTEMS for r, kinds in by_repository.items()}
+    assert all(len(kinds) <= 1 for kinds in mixed.values()), mixed

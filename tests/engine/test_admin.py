@@ -9,6 +9,7 @@ from remediator.engine.models import (
     ActionState,
     AdmissionPolicy,
     AuditEvent,
+    BuildTarget,
     Policy,
     RemediationAction,
 )
@@ -67,7 +68,7 @@ def test_both_kinds_of_policy_are_edited_with_the_same_criteria_fields(admin_cli
         "fix_grace_days": "14",
         "package_glob": "openssl*",
         "image_glob": "acme/*",
-        "vulnerability_ids": '["CVE-2024-6119"]',
+        "vulnerability_ids": "CVE-2024-6119\n",
         "min_age_days": "2",
         "kev": "on",
         "min_epss": "0.5",
@@ -88,3 +89,44 @@ def test_both_kinds_of_policy_are_edited_with_the_same_criteria_fields(admin_cli
     ]
     assert stored[0] == stored[1]
     assert (stored[0]["fix_available"], stored[0]["vulnerability_ids"]) == (True, ["CVE-2024-6119"])
+
+
+def test_list_fields_are_shown_one_item_per_line_not_as_json(admin_client, gitlab):
+    Policy.objects.create(
+        name="listy", action="notify", vulnerability_ids=["CVE-2024-6119", "GHSA-aaaa-bbbb-cccc"]
+    )
+    policy = Policy.objects.get(name="listy")
+
+    target_page = admin_client.get(f"/admin/remediator/buildtarget/{gitlab.pk}/change/")
+    policy_page = admin_client.get(f"/admin/remediator/policy/{policy.pk}/change/")
+
+    target_html, policy_html = target_page.content.decode(), policy_page.content.decode()
+    assert "<textarea" in target_html and "\nregistry.example.com/acme/*</textarea>" in target_html
+    assert "\nCVE-2024-6119\nGHSA-aaaa-bbbb-cccc</textarea>" in policy_html
+    assert "[&quot;CVE-2024-6119&quot;" not in policy_html
+    assert "One CVE / GHSA id per line" in policy_html
+
+
+def test_typed_lines_are_stored_as_a_list_blank_lines_left_out(admin_client):
+    form = {
+        "name": "lines",
+        "image_patterns": "  docker.io/acme/*\r\n\r\nghcr.io/acme/api  \r\n",
+        "provider": "gitlab",
+        "url": "https://gitlab.example.com",
+        "project": "42",
+        "ref": "main",
+        "dockerfile_path": "Dockerfile",
+        "options": "{}",
+        "enabled": "on",
+    }
+    response = admin_client.post("/admin/remediator/buildtarget/add/", form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    target = BuildTarget.objects.get(name="lines")
+    assert target.image_patterns == ["docker.io/acme/*", "ghcr.io/acme/api"]
+
+
+def test_a_required_list_left_empty_is_refused_in_the_form(admin_client):
+    form = {"name": "empty", "image_patterns": " \n ", "provider": "gitlab", "project": "1"}
+    page = admin_client.post("/admin/remediator/buildtarget/add/", form).content.decode()
+    assert "This field is required." in page and not BuildTarget.objects.filter(name="empty")

@@ -231,7 +231,7 @@ def test_the_refusal_is_on_the_delivery_page_the_api_and_the_ingest_command(
 
     assert detail["refused"] == listed["refused"] == 1
     assert detail["refusals"] == listed["refusals"] == delivery.refusals
-    assert detail["body_preview"] is None and detail["headers"] is None  # staff only
+    assert not {"body_preview", "body_truncated", "headers"} & set(detail)  # staff only
     assert "Refused findings" in page and "openssl\\nFROM alpine AS x" in page
     assert "openssl\nFROM" not in page
 

@@ -252,10 +252,30 @@ class DeliverySerializer(serializers.ModelSerializer):
         return obj.headers.get("event_delivery") if obj.headers else None
 
 
-class DeliveryDetailSerializer(DeliverySerializer):
-    """Every reader of deliveries; the headers and the raw body only for staff (null for
-    the others), as on the delivery page."""
+class DeliveryScanSerializer(ScanSerializer):
+    """A scan a delivery resulted in, as its detail lists it."""
 
+    url = serializers.SerializerMethodField()
+
+    class Meta(ScanSerializer.Meta):
+        fields = [
+            "id", "part", "image", "repository", "tag", "digest", "scanner_key",
+            "findings_count", "refused", "failure", "url", "findings_url",
+        ]  # fmt: skip
+
+    def get_url(self, obj: Scan) -> str:
+        return f"/api/v1/scans/{obj.pk}/"
+
+
+STAFF_ONLY = ("headers", "body_preview", "body_truncated")
+"""DeliveryDetail's fields that only staff receive; other readers get them left out."""
+
+
+class DeliveryDetailSerializer(DeliverySerializer):
+    """Every reader of deliveries: status, error, the scans it resulted in. The headers
+    and the raw body only for staff (left out for the others), as on the delivery page."""
+
+    scans = serializers.SerializerMethodField()
     witnesses = serializers.SerializerMethodField()
     headers = serializers.SerializerMethodField()
     body_preview = serializers.SerializerMethodField()
@@ -263,7 +283,7 @@ class DeliveryDetailSerializer(DeliverySerializer):
 
     class Meta(DeliverySerializer.Meta):
         fields = [
-            *DeliverySerializer.Meta.fields, "witnesses", "headers", "body_preview",
+            *DeliverySerializer.Meta.fields, "scans", "witnesses", "headers", "body_preview",
             "body_truncated",
         ]  # fmt: skip
 
@@ -271,18 +291,32 @@ class DeliveryDetailSerializer(DeliverySerializer):
         request = self.context.get("request")
         return bool(request and request.user.is_staff)
 
+    def to_representation(self, instance: Delivery) -> dict:
+        data = super().to_representation(instance)
+        if not self._staff():
+            for name in STAFF_ONLY:
+                data.pop(name, None)
+        return data
+
+    @extend_schema_field(DeliveryScanSerializer(many=True))
+    def get_scans(self, obj: Delivery) -> list[dict]:
+        """The scans it resulted in (a Kubernetes report makes one per image), in order."""
+        scans = sorted(obj.scans.all(), key=lambda scan: scan.part)
+        return DeliveryScanSerializer(scans, many=True, context=self.context).data
+
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_witnesses(self, obj: Delivery) -> list[str]:
         """The witness key each of its scans wrote evidence as ("trivy:trivy",
         "auto:trivy:trivy"), in image order."""
-        return list(obj.scans.order_by("part").values_list("scanner_key", flat=True))
+        return [scan.scanner_key for scan in sorted(obj.scans.all(), key=lambda s: s.part)]
 
-    @extend_schema_field(serializers.JSONField(allow_null=True))
+    # The three below: None for others, who get them left out (to_representation).
+    @extend_schema_field(serializers.JSONField())
     def get_headers(self, obj: Delivery) -> dict | None:
         """The request headers kept with it (staff only)."""
         return obj.headers if self._staff() else None
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(serializers.CharField())
     def get_body_preview(self, obj: Delivery) -> str | None:
         """The first DELIVERY_BODY_PREVIEW_BYTES of the raw body, as text (staff only)."""
         if not self._staff():
@@ -291,6 +325,7 @@ class DeliveryDetailSerializer(DeliverySerializer):
         data = obj.body_head(cap)
         return data.decode("utf-8", errors="replace")
 
-    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    @extend_schema_field(serializers.BooleanField())
     def get_body_truncated(self, obj: Delivery) -> bool | None:
+        """Whether the body is longer than the preview (staff only)."""
         return obj.size > settings.DELIVERY_BODY_PREVIEW_BYTES if self._staff() else None

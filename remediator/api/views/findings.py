@@ -9,7 +9,6 @@ so the number of queries per page does not grow with the page.
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -18,7 +17,7 @@ from rest_framework.views import APIView
 
 from findings import filters
 from findings.models import Delivery, FindingWitness, Repository, Vulnerability
-from findings.selectors.deliveries import deliveries_with_scan
+from findings.selectors.deliveries import deliveries_with_scan, scans_of_delivery
 from findings.selectors.findings import findings_live
 from findings.selectors.images import images_with_counts
 from findings.selectors.scans import scans_listed
@@ -42,9 +41,11 @@ from remediator.api.serializers.findings import (
     WebhookAnswerSerializer,
     image_name,
 )
+from remediator.api.services import service_call
 from remediator.core import permissions
 from remediator.core.storable import is_storable_text
-from remediator.intake.queue import DeliveryBusy, delivery_reprocess
+from remediator.engine.services.delivery_reprocess import delivery_reprocess_by
+from remediator.intake.queue import DeliveryBusy
 
 
 class ReadApi(ErrorShapeMixin):
@@ -177,7 +178,8 @@ class DeliveryDetailApi(ReadApi, generics.RetrieveAPIView):
     serializer_class = DeliveryDetailSerializer
 
     def get_queryset(self) -> QuerySet:
-        return deliveries_with_scan(body=self.request.user.is_staff)
+        queryset = deliveries_with_scan(body=self.request.user.is_staff)
+        return queryset.prefetch_related(scans_of_delivery())
 
 
 class DeliveryReprocessApi(ReadApi, APIView):
@@ -185,7 +187,7 @@ class DeliveryReprocessApi(ReadApi, APIView):
 
     @extend_schema(
         tags=["deliveries"],
-        summary="Process a stored delivery again (after a parser fix)",
+        summary="Process a stored delivery again (after a parser fix); audited",
         request=None,
         responses={
             202: WebhookAnswerSerializer,
@@ -195,9 +197,12 @@ class DeliveryReprocessApi(ReadApi, APIView):
         },
     )
     def post(self, request, pk: int) -> Response:
-        delivery = get_object_or_404(Delivery.objects.defer("body_gz"), pk=pk)
         try:
-            delivery = delivery_reprocess(delivery=delivery)
+            delivery = service_call(
+                lambda: delivery_reprocess_by(delivery_id=pk, user=request.user),
+                not_found=Delivery.DoesNotExist,
+                what="delivery",
+            )
         except DeliveryBusy as exc:
             raise ApiError(409, "conflict", str(exc)) from None
         body = {

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -28,6 +25,7 @@ from remediator.dashboard.common import (
     require_perm,
     sort_headers,
 )
+from remediator.dashboard.csv_export import csv_download
 from remediator.dashboard.readiness import with_readiness
 from remediator.engine.selectors import finding_actions, finding_last_decision
 from remediator.engine.services.bulk import OPERATIONS
@@ -64,41 +62,11 @@ def finding_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(queryset) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
-    for row in findings_export_rows(queryset, EXPORT_KEYS):
-        yield writer.writerow([_cell(v) for v in row])
-
-
-def _cell(value: object) -> object:
-    """A CSV cell; text a spreadsheet would run as a formula (report-supplied package
-    names, versions) gets a leading apostrophe (OWASP's CSV injection advice)."""
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 @require_perm(permissions.VIEW_FINDING)
 def finding_export(request: HttpRequest) -> StreamingHttpResponse:
     """Every row of the current filter as CSV, streamed (memory does not grow with rows)."""
     _, queryset = list_filter(request, FindingFilter, Finding.objects.all())
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(_csv_rows(queryset), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="findings-{stamp}.csv"'
-    return response
+    return csv_download("findings", EXPORT_COLUMNS, findings_export_rows(queryset, EXPORT_KEYS))
 
 
 @require_perm(permissions.VIEW_FINDING)

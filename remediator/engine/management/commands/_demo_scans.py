@@ -100,15 +100,30 @@ class DemoImage:
     scan_days: tuple[int, ...]
 
 
+OS_PACKAGES = "os-pkgs"
+"""A Trivy result of the image's distribution packages (apk, rpm, deb); the others
+(``lang-pkgs``: npm, gems, jars) are an application's dependencies."""
+
+
+def _results(document: dict, *, os_packages: bool) -> list:
+    return [
+        result
+        for result in document.get("Results") or []
+        if (result.get("Class") == OS_PACKAGES) == os_packages
+    ]
+
+
 def _trivy_merged(rng: random.Random) -> dict:
-    """A Trivy report whose Results come from two to four sample reports."""
-    picked = rng.sample(TRIVY, rng.randint(2, 4))
-    base = _load(picked[0])
-    base.setdefault("Results", [])
-    for relative in picked[1:]:
-        base["Results"] = list(base.get("Results") or []) + list(
-            _load(relative).get("Results") or []
-        )
+    """A Trivy report of one distribution: one sample image's report (its OS packages
+    and its own application dependencies), plus the application dependencies (npm,
+    gems, jars; never OS packages) of up to two others. An Alpine image never gets rpm
+    or deb packages this way."""
+    with_os = [name for name in TRIVY if _results(_load(name), os_packages=True)]
+    base_name = rng.choice(with_os)
+    base = _load(base_name)
+    others = rng.sample([name for name in TRIVY if name != base_name], rng.randint(0, 2))
+    extra = [result for name in others for result in _results(_load(name), os_packages=False)]
+    base["Results"] = list(base.get("Results") or []) + extra
     return base
 
 
