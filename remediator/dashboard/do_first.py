@@ -1,7 +1,7 @@
 """The overview's "Do this first" panel: what needs a person now, each with a count and
-a link to the list that shows it. Every figure is a bounded read (counts through
-``remediator.core.counting``); the running inventory is read through
-``running_exposure`` only, so where the inventory lives is one import.
+a link to the list that shows it. The page hands it what it reads anyway (actions by
+state, the running digests ranked by exposure through ``running_exposure``); the
+overdue approvals are one bounded count.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from remediator.cluster.selectors import exposure_ranking
-from remediator.core.counting import ListCount, list_count
+from remediator.core.counting import ListCount
 from remediator.engine.filters import TAB_STATES
-from remediator.engine.models import RemediationAction
 from remediator.engine.selectors import actions_overdue_count
 
 RUNNING_RANKED = 1000
@@ -35,13 +34,16 @@ def running_exposure(*, limit: int) -> list[dict]:
     return exposure_ranking(limit=limit)
 
 
-def first_things(*, kev: ListCount) -> list[FirstThing]:
+def first_things(
+    *, kev: ListCount, action_counts: dict[str, int], ranked: list[dict]
+) -> list[FirstThing]:
     """The panel; ``kev`` is counted by the worker with the overview's other figures
-    (the page itself reads no findings)."""
-    failed = list_count(RemediationAction.objects.filter(state__in=TAB_STATES["failed"]))
+    (the page itself reads no findings), ``action_counts`` is actions by state and
+    ``ranked`` the running digests from :func:`running_exposure`."""
+    failed = ListCount(sum(action_counts.get(state, 0) for state in TAB_STATES["failed"]))
     hours = settings.APPROVAL_OVERDUE_HOURS
     overdue = ListCount(actions_overdue_count(hours=hours))
-    running = ListCount(sum(1 for r in running_exposure(limit=RUNNING_RANKED) if r["critical"]))
+    running = ListCount(sum(1 for r in ranked if r["critical"]))
     return [
         FirstThing(
             "kev",

@@ -90,7 +90,9 @@ def test_a_viewer_may_not_decide_in_bulk(viewer):
     assert set(Finding.objects.values_list("status", flat=True)) == {"open"}
 
 
-def test_bulk_rebuild_is_one_request_per_tag_bound_by_four_eyes(approver, second_approver):
+def test_bulk_rebuild_is_one_request_per_tag_bound_by_four_eyes(
+    approver, second_approver, ready_target
+):
     web, api = make_tag("team/web"), make_tag("team/api")
     on_web = make_findings(web, 3)
     unfixable = make_findings(web, 1, fixable=False)

@@ -56,7 +56,7 @@ def test_after_a_refresh_the_page_reads_the_figures_without_scanning_findings(cl
         body, queries = _page(client, path)
         assert _critical(3) in body and "team/stored" in body
         assert not [q for q in queries if "findings_finding" in q]
-        assert len(queries) <= MAX_OVERVIEW_QUERIES
+        assert len(queries) <= MAX_OVERVIEW_QUERIES, "\n".join(q[:160] for q in queries)
 
 
 @pytest.mark.django_db

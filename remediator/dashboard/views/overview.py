@@ -10,11 +10,10 @@ from django.shortcuts import render
 
 from findings.selectors.deliveries import recent_deliveries
 from findings.selectors.overview import TREND_DAYS, overview_read
-from remediator.cluster.selectors import exposure_ranking
 from remediator.core import permissions
 from remediator.core.severity import SEVERITIES
 from remediator.dashboard.common import require_perm
-from remediator.dashboard.do_first import first_things
+from remediator.dashboard.do_first import RUNNING_RANKED, first_things, running_exposure
 from remediator.engine.checklist.summary import setup_to_do
 from remediator.engine.models import ActionState
 from remediator.engine.selectors import actions_by_state
@@ -67,6 +66,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         ],
     )
     actions_chart, action_counts = _action_chart()
+    ranked = running_exposure(limit=RUNNING_RANKED)
     to_set_up = []
     if may_see_setup(request.user):
         to_set_up = setup_to_do(serving=request.build_absolute_uri("/"))
@@ -86,7 +86,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "findings/overview.html",
         {
             "days": days,
-            "first": first_things(kev=stored.kev_open),
+            "first": first_things(kev=stored.kev_open, action_counts=action_counts, ranked=ranked),
             "trend_days": TREND_DAYS,
             "snapshots": snapshots,
             "severity_rows": severity_rows,
@@ -99,7 +99,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "as_of": stored.as_of,
             "refresh_seconds": settings.DASHBOARD_OVERVIEW_REFRESH_SECONDS,
             "deliveries": recent_deliveries(limit=10),
-            "exposed": exposure_ranking(limit=10),
+            "exposed": ranked[:10],
             "stale_days": settings.INVENTORY_STALE_DAYS,
             "to_set_up": to_set_up,
         },
