@@ -1,7 +1,8 @@
 """Inventory reads: the named questions policies, admission and the pages ask of what runs
 where (``running_repositories``, ``running_namespaces``, ``is_running``,
 ``running_for_repository``, ``running_for_digest``, ``running_for_finding``,
-``running_containers``, ``exposure_ranking``). Rows not seen within INVENTORY_STALE_DAYS count as gone.
+``running_containers``, ``exposure_ranking``). Rows not seen within INVENTORY_STALE_DAYS
+count as gone.
 """
 
 from __future__ import annotations
