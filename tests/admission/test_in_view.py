@@ -120,6 +120,8 @@ def test_without_any_admission_policy_nothing_is_judged(vulnerable):
         ("docker.io/acme/api", ["docker.io/acme/*"], True),
         ("*/acme/*", ["docker.io/acme/api"], True),
         ("alpine", ["docker.io/library/alpine"], True),
+        ("alpine", ["docker.io/library/*"], True),
+        ("alpine", ["docker.io/acme/*"], False),
         ("docker.io/other/*", ["docker.io/acme/*"], False),
     ],
 )

@@ -72,12 +72,15 @@ def policy_build_targets(image_glob: str, targets: Iterable[BuildTarget]) -> lis
     """The targets that could rebuild what a policy with ``image_glob`` selects: every one
     when the glob is empty (every image), else those with a pattern the glob matches or
     that matches the glob (either way round: both are globs over "registry/name")."""
+    # a bare name ("alpine") selects Docker Hub's official image, as at admission
+    globs = [image_glob] + ([f"docker.io/library/{image_glob}"] if "/" not in image_glob else [])
     found = []
     for target in targets:
         patterns = [str(p) for p in target.image_patterns or ()]
         if not image_glob or any(
-            p == image_glob or image_matches(image_glob, p) or image_matches(p, image_glob)
+            p == glob or image_matches(glob, p) or image_matches(p, glob)
             for p in patterns
+            for glob in globs
         ):
             found.append(target)
     return found
