@@ -10,31 +10,14 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from findings.models import RunningImage
 from remediator.engine.admission.buffer import BUFFER
 from remediator.engine.admission.in_view import admission_in_view, policy_build_targets
 from remediator.engine.models import AdmissionPolicy, AuditEvent, BuildTarget
 from tests.engine.factories import digest
 
-from .conftest import answer_of, post_review, sample
+from .conftest import answer_of, post_review, running_row, sample
 
 pytestmark = pytest.mark.django_db
-
-
-def run(namespace: str, name: str, image_ref: str, digest_: str = "", **kw) -> RunningImage:
-    now = timezone.now()
-    return RunningImage.objects.create(
-        cluster="prod",
-        namespace=namespace,
-        kind="Deployment",
-        name=name,
-        container="app",
-        image_ref=image_ref,
-        digest=digest_,
-        source="inventory",
-        first_seen=now,
-        last_seen=kw.get("last_seen", now),
-    )
 
 
 def admit(client, image: str, namespace: str, name: str) -> dict:
@@ -51,11 +34,11 @@ def admit(client, image: str, namespace: str, name: str) -> dict:
 
 def test_the_inventory_shows_which_running_containers_a_policy_would_deny(vulnerable):
     AdmissionPolicy.objects.create(name="block-critical", min_severity="critical", enabled=False)
-    run("shop", "cart", "alpine:3.10")  # by tag: judged by the tag's last scanned digest
-    run("shop", "cart-2", f"alpine@{digest(310)}")
-    run("edge", "proxy", "nginx", digest(125))
-    run("edge", "other", "example.com/never-scanned:1")
-    run("old", "gone", "alpine:3.10", last_seen=timezone.now() - timedelta(days=30))
+    running_row("shop", "cart", "alpine:3.10")  # by tag: judged by the tag's last scanned digest
+    running_row("shop", "cart-2", f"alpine@{digest(310)}")
+    running_row("edge", "proxy", "nginx", digest(125))
+    running_row("edge", "other", "example.com/never-scanned:1")
+    running_row("old", "gone", "alpine:3.10", last_seen=timezone.now() - timedelta(days=30))
     view = admission_in_view()
     assert view.containers == 4
     (shown,) = view.policies
@@ -107,7 +90,7 @@ def test_reviews_older_than_the_window_are_left_out(client, vulnerable):
 
 
 def test_without_any_admission_policy_nothing_is_judged(vulnerable):
-    run("shop", "cart", "alpine:3.10")
+    running_row("shop", "cart", "alpine:3.10")
     view = admission_in_view()
     assert view.policies == [] and view.containers == 0
 

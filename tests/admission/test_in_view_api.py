@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from findings.models import RunningImage
 from remediator.engine.models import AdmissionPolicy, BuildTarget
+
+from .conftest import running_row
 
 pytestmark = pytest.mark.django_db
 
@@ -17,20 +17,6 @@ def api(approver) -> APIClient:
     client = APIClient()
     client.force_login(approver)
     return client
-
-
-def run(namespace: str, name: str, image_ref: str) -> None:
-    now = timezone.now()
-    RunningImage.objects.create(
-        namespace=namespace,
-        kind="Deployment",
-        name=name,
-        container="app",
-        image_ref=image_ref,
-        source="inventory",
-        first_seen=now,
-        last_seen=now,
-    )
 
 
 def test_the_list_gives_each_policy_in_order_with_its_criteria_and_build_targets(api):
@@ -55,9 +41,9 @@ def test_the_list_gives_each_policy_in_order_with_its_criteria_and_build_targets
 
 def test_would_deny_counts_the_running_containers_and_lists_the_first(api, vulnerable):
     policy = AdmissionPolicy.objects.create(name="block-critical", min_severity="critical")
-    run("shop", "cart", "alpine:3.10")
-    run("shop", "web", "nginx")
-    run("edge", "new", "example.com/never:1")
+    running_row("shop", "cart", "alpine:3.10")
+    running_row("shop", "web", "nginx")
+    running_row("edge", "new", "example.com/never:1")
     body = api.get(f"/api/v1/admission-policies/{policy.pk}/would-deny/?days=3").json()
     assert body["days"] == 3 and body["mode"] == "enforce"
     running = body["running"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
-from django.utils import timezone
 
-from findings.models import RunningImage
 from remediator.core.permissions import GROUP_VIEWER
 from remediator.engine.management.commands.demo import ensure_groups
 from remediator.engine.models import AdmissionPolicy, BuildTarget
+
+from .conftest import running_row
 
 pytestmark = pytest.mark.django_db
 
@@ -29,21 +29,6 @@ def admin(client, django_user_model):
     return client
 
 
-def running_alpine() -> None:
-    now = timezone.now()
-    RunningImage.objects.create(
-        cluster="prod",
-        namespace="shop",
-        kind="Deployment",
-        name="cart",
-        container="app",
-        image_ref="alpine:3.10",
-        source="inventory",
-        first_seen=now,
-        last_seen=now,
-    )
-
-
 def test_a_fresh_install_says_every_image_is_admitted_with_the_link_to_create_a_policy(admin):
     body = admin.get("/policies/").content.decode()
     assert "No admission policy: every image is admitted." in body
@@ -51,7 +36,7 @@ def test_a_fresh_install_says_every_image_is_admitted_with_the_link_to_create_a_
 
 
 def test_a_viewer_sees_the_would_deny_counts_without_edit_links(viewer, vulnerable):
-    running_alpine()
+    running_row("shop", "cart", "alpine:3.10")
     policy = AdmissionPolicy.objects.create(
         name="block-critical", min_severity="critical", image_glob="docker.io/library/*"
     )
