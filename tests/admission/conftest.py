@@ -8,9 +8,8 @@ import jsonschema
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.utils import timezone
 
-from findings.models import RunningImage, Tag
+from findings.models import Tag
 from remediator.engine.admission.cache import admission_memory_clear
 from remediator.engine.models import ActionKind, ActionState, AdmissionPolicy, RemediationAction
 from tests.engine.factories import ingest, tag_of, vuln
@@ -74,25 +73,6 @@ def vulnerable(db):
         image=alpine.image,
     )
     return {"alpine": alpine, "nginx": nginx, "action": action}
-
-
-def running_row(
-    namespace: str, name: str, image_ref: str, digest: str = "", *, last_seen=None
-) -> RunningImage:
-    """One container of a Deployment the inventory saw running (now, unless told)."""
-    now = timezone.now()
-    return RunningImage.objects.create(
-        cluster="prod",
-        namespace=namespace,
-        kind="Deployment",
-        name=name,
-        container="app",
-        image_ref=image_ref,
-        digest=digest,
-        source="inventory",
-        first_seen=now,
-        last_seen=last_seen or now,
-    )
 
 
 @pytest.fixture

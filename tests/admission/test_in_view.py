@@ -13,9 +13,9 @@ from django.utils import timezone
 from remediator.engine.admission.buffer import BUFFER
 from remediator.engine.admission.in_view import admission_in_view, policy_build_targets
 from remediator.engine.models import AdmissionPolicy, AuditEvent, BuildTarget
-from tests.engine.factories import digest
+from tests.engine.factories import digest, running_row
 
-from .conftest import answer_of, post_review, running_row, sample
+from .conftest import answer_of, post_review, sample
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from remediator.engine.models import AdmissionPolicy, BuildTarget
-
-from .conftest import running_row
+from tests.engine.factories import running_row
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ from django.contrib.auth.models import Group
 from remediator.core.permissions import GROUP_VIEWER
 from remediator.engine.management.commands.demo import ensure_groups
 from remediator.engine.models import AdmissionPolicy, BuildTarget
-
-from .conftest import running_row
+from tests.engine.factories import running_row
 
 pytestmark = pytest.mark.django_db
 
