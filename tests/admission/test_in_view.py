@@ -11,7 +11,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from remediator.engine.admission.buffer import BUFFER
-from remediator.engine.admission.in_view import admission_in_view, policy_build_targets
+from remediator.engine.admission.in_view import (
+    admission_in_view,
+    admission_in_view_cached,
+    policy_build_targets,
+)
 from remediator.engine.models import AdmissionPolicy, AuditEvent, BuildTarget
 from tests.engine.factories import digest, running_row
 
@@ -45,7 +49,7 @@ def test_the_inventory_shows_which_running_containers_a_policy_would_deny(vulner
     tally = shown.running
     assert (tally.judged, tally.matched, tally.unknown) == (4, 3, 1)
     assert tally.per_namespace == [("shop", 2), ("edge", 1)]
-    assert len(tally.images) == 2
+    assert tally.images == 2
     assert [(h.container.namespace, h.container.name) for h in tally.first] == [
         ("edge", "proxy"),
         ("shop", "cart"),
@@ -87,6 +91,18 @@ def test_reviews_older_than_the_window_are_left_out(client, vulnerable):
     )
     assert admission_in_view(days=7).policies[0].reviews.judged == 0
     assert admission_in_view(days=11).policies[0].reviews.matched == 1
+
+
+def test_a_cached_answer_is_reused_until_a_policy_changes(vulnerable):
+    policy = AdmissionPolicy.objects.create(name="block-critical", min_severity="critical")
+    running_row("shop", "cart", "alpine:3.10")
+    assert admission_in_view_cached(days=7).policies[0].running.matched == 1
+    running_row("shop", "cart-2", "alpine:3.10")
+    assert admission_in_view_cached(days=7).policies[0].running.matched == 1  # reused
+    assert admission_in_view_cached(days=8).policies[0].running.matched == 2  # another window
+    policy.package_glob = "nothing-has-this"
+    policy.save()
+    assert admission_in_view_cached(days=7).policies[0].running.matched == 0
 
 
 def test_without_any_admission_policy_nothing_is_judged(vulnerable):

@@ -24,7 +24,7 @@ from remediator.core import permissions
 from remediator.engine.admission.in_view import (
     DEFAULT_DAYS,
     MAX_DAYS,
-    admission_in_view,
+    admission_in_view_cached,
     policy_build_targets,
 )
 from remediator.engine.config_as_code.keys import CRITERIA_KEYS
@@ -92,7 +92,7 @@ class HitSerializer(serializers.Serializer):
     name = serializers.CharField(source="container.name")
     container = serializers.CharField(source="container.container")
     image = serializers.CharField(source="container.reference")
-    digest = serializers.CharField(source="container.facts.digest", default="")
+    digest = serializers.CharField(help_text="The digest judged; '' when never scanned.")
     vulnerabilities = serializers.ListField(child=serializers.CharField(), help_text="Worst first.")
     reason = serializers.CharField(help_text='"given by tag only" for a digest policy, else "".')
 
@@ -133,8 +133,8 @@ def tally_data(tally: Tally) -> dict:
         "judged": tally.judged,
         "unknown": tally.unknown,
         "matched": tally.matched,
-        "workloads": len(tally.workloads),
-        "images": len(tally.images),
+        "workloads": tally.workloads,
+        "images": tally.images,
         "namespaces": [{"namespace": ns, "count": n} for ns, n in tally.per_namespace],
         "first": hits,
     }
@@ -165,7 +165,7 @@ class AdmissionPolicyWouldDenyApi(ReadApi, APIView):
         given = WouldDenyInput(data=request.query_params.dict())
         if not given.is_valid():
             raise ApiError(400, "invalid", f"days must be a whole number from 1 to {MAX_DAYS}")
-        view = admission_in_view(days=given.validated_data["days"], policy_ids=[pk])
+        view = admission_in_view_cached(days=given.validated_data["days"], policy_ids=[pk])
         if not view.policies:
             raise ApiError(404, "not_found", "no such admission policy")
         (shown,) = view.policies

@@ -6,7 +6,11 @@ from __future__ import annotations
 from django import forms
 from django.http import HttpRequest
 
-from remediator.engine.admission.in_view import DEFAULT_DAYS, MAX_DAYS, admission_in_view
+from remediator.engine.admission.in_view import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    admission_in_view_cached,
+)
 
 DAYS = "admission_days"
 """The page's query parameter (``days`` is the remediation backtest's)."""
@@ -26,7 +30,7 @@ def admission_section(request: HttpRequest) -> dict:
     user may edit admission policies (the admin is for staff)."""
     form = AdmissionDaysForm(request.GET if DAYS in request.GET else {DAYS: DEFAULT_DAYS})
     days = form.cleaned_data[DAYS] if form.is_valid() else DEFAULT_DAYS
-    view = admission_in_view(days=days)
+    view = admission_in_view_cached(days=days)
     staff = request.user.is_staff
     return {
         "form": form,

@@ -13,16 +13,19 @@ asked here.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from findings.parsers.images import try_image_reference
 from remediator.cluster.selectors import running_containers
 from remediator.engine.models import AdmissionPolicy, AuditEvent, BuildTarget
-from remediator.engine.rules.admission import AdmissionRule
+from remediator.engine.rules.admission import AdmissionRule, ImageFacts
 from remediator.engine.rules.criteria import image_matches
 from remediator.engine.rules.would_deny import (
     Container,
@@ -33,14 +36,18 @@ from remediator.engine.rules.would_deny import (
 )
 from remediator.engine.services.policy_rules import rule_from_row
 
-from .lookups import Known, Target, facts_load
+from .lookups import Target, facts_load
 
+log = logging.getLogger(__name__)
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
 LISTED = 20
 """Hits listed per policy and question (the counts cover all)."""
 MAX_REVIEWS = 20_000
 """Allowed reviews judged at most (the newest): the page says when there were more."""
+CACHE_SECONDS = 60
+"""How long an answer is reused (the same window, policies and build targets unchanged):
+at a large inventory it takes seconds, and the page may be reloaded often."""
 ALLOWED_OUTCOMES = ("allow", "warn")
 """Reviews the webhook let in on their merits (a break-glass one was already denied)."""
 
@@ -99,7 +106,7 @@ class _Images:
 
     def __init__(self) -> None:
         self.targets: dict[tuple[str, str], Target | None] = {}
-        self.known: dict[str, Known] = {}
+        self.facts: dict[tuple[str, str], ImageFacts | None] = {}
 
     def add(self, reference: str, digest: str) -> tuple[str, str]:
         key = (reference, digest)
@@ -109,12 +116,14 @@ class _Images:
 
     def load(self, rules: list[AdmissionRule]) -> None:
         found = [t for t in self.targets.values() if t is not None]
-        self.known = facts_load(found, rules) if found else {}
+        known = facts_load(found, rules) if found else {}
+        self.facts = {
+            key: known.get(target.key, (None, ""))[0] if target is not None else None
+            for key, target in self.targets.items()
+        }
 
     def container(self, key: tuple[str, str], **where: str) -> Container:
-        target = self.targets[key]
-        facts = self.known.get(target.key, (None, ""))[0] if target is not None else None
-        return Container(reference=key[0], facts=facts, **where)
+        return Container(reference=key[0], facts=self.facts[key], **where)
 
 
 def _running(images: _Images) -> list[tuple[tuple[str, str], dict]]:
@@ -202,3 +211,32 @@ def admission_in_view(
         reviews=len(past),
         reviews_capped=capped,
     )
+
+
+def _cache_key(days: int, policy_ids: list[int] | None) -> str:
+    policies = AdmissionPolicy.objects.order_by("id").values_list("id", "updated_at")
+    if policy_ids is not None:
+        policies = policies.filter(pk__in=policy_ids)
+    targets = BuildTarget.objects.order_by("id").values_list("id", "updated_at")
+    state = repr((days, policy_ids, LISTED, list(policies), list(targets)))
+    return "admission:in-view:" + hashlib.sha256(state.encode()).hexdigest()
+
+
+def admission_in_view_cached(*, days: int, policy_ids: list[int] | None = None) -> AdmissionInView:
+    """``admission_in_view``, reused for CACHE_SECONDS while the window, the policies and
+    the build targets are the same (two small queries to know); a cache that cannot be
+    reached only means computing it again."""
+    days = max(1, min(days, MAX_DAYS))
+    key = _cache_key(days, policy_ids)
+    try:
+        cached = cache.get(key)
+    except Exception:
+        cached = None
+    if isinstance(cached, AdmissionInView):
+        return cached
+    view = admission_in_view(days=days, policy_ids=policy_ids)
+    try:
+        cache.set(key, view, CACHE_SECONDS)
+    except Exception:
+        log.warning("admission in view: result not cached")
+    return view

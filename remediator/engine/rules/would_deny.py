@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from .admission import (
     AdmissionRule,
@@ -33,9 +34,9 @@ from .admission import (
 TAG_ONLY = "given by tag only"
 
 
-@dataclass(frozen=True)
-class Container:
-    """One container to judge: where it runs (or was asked to run), and its image."""
+class Container(NamedTuple):
+    """One container to judge: where it runs (or was asked to run), and its image (a
+    named tuple: tens of thousands are built per question)."""
 
     namespace: str
     kind: str
@@ -70,10 +71,13 @@ class PastReview:
 @dataclass(frozen=True)
 class Hit:
     container: Container
+    """As given, but for its facts (left out: a listed hit stays small)."""
     vulnerabilities: tuple[str, ...] = ()
     """The matching CVEs, worst first (each once)."""
     reason: str = ""
     """'' (findings matched) or TAG_ONLY (a policy that requires a digest)."""
+    digest: str = ""
+    """The digest judged ('' for an image given by tag that was never scanned)."""
 
 
 @dataclass
@@ -87,8 +91,10 @@ class Tally:
     matched: int = 0
     """Containers (or reviews) this policy would deny (or warn about)."""
     namespaces: Counter = field(default_factory=Counter)
-    workloads: set[tuple[str, str, str, str]] = field(default_factory=set)
-    images: set[str] = field(default_factory=set)
+    workloads: int = 0
+    """Distinct workloads (cluster, namespace, kind, name) among the hits."""
+    images: int = 0
+    """Distinct images (digests, else references) among the hits."""
     first: list[Hit] = field(default_factory=list)
     """The first ``limit`` hits, in the order given."""
 
@@ -99,20 +105,35 @@ class Tally:
 
 
 class _Judge:
-    """One policy's verdict on a container; each image's findings matched once."""
+    """One policy's verdict on a container, remembered per (reference, image, namespace):
+    a fleet runs few distinct images in few namespaces, each judged once."""
 
     def __init__(self, rule: AdmissionRule, now: datetime) -> None:
         self.rule, self.now = rule, now
+        self.verdicts: dict[tuple[str, int, str], tuple[tuple[str, ...], str] | None] = {}
         self.matched: dict[int, tuple[str, ...]] = {}
         self.held: list[ImageFacts] = []
         """Keeps the facts remembered by id alive (ids stay unique while they live)."""
 
     def hit(self, container: Container) -> Hit | None:
+        key = (container.reference, id(container.facts), container.namespace)
+        if key not in self.verdicts:
+            self.verdicts[key] = self._verdict(container)
+            if container.facts is not None:
+                self.held.append(container.facts)
+        verdict = self.verdicts[key]
+        if verdict is None:
+            return None
+        digest = container.facts.digest if container.facts is not None else ""
+        return Hit(container, *verdict, digest=digest)
+
+    def _verdict(self, container: Container) -> tuple[tuple[str, ...], str] | None:
+        """(the matching CVEs, the reason) of a hit; None when there is none."""
         rule = self.rule
         if rule.require_digest:
             name = tag_only_name(container.reference)
             if name and applies(rule, namespace=container.namespace, repositories=(name,)):
-                return Hit(container, reason=TAG_ONLY)
+                return (), TAG_ONLY
             return None
         facts = container.facts
         if facts is None:
@@ -126,26 +147,40 @@ class _Judge:
             vulnerabilities = self.matched[id(facts)] = tuple(
                 f.vulnerability for f in worst_first(kept)
             )
-            self.held.append(facts)
-        return Hit(container, vulnerabilities) if vulnerabilities else None
+        return (vulnerabilities, "") if vulnerabilities else None
 
     def unknown(self, container: Container) -> bool:
         return container.facts is None and not self.rule.require_digest
 
 
-def _count(tally: Tally, hit: Hit, limit: int) -> None:
-    tally.matched += 1
-    tally.namespaces[hit.container.namespace] += 1
-    tally.workloads.add(hit.container.workload)
-    if len(tally.first) < limit:
-        tally.first.append(hit)
+class _Counting:
+    """A tally being counted: the distinct workloads and images kept until it is done."""
+
+    def __init__(self, limit: int) -> None:
+        self.tally, self.limit = Tally(), limit
+        self.workloads: set[tuple[str, str, str, str]] = set()
+        self.images: set[str] = set()
+
+    def add(self, hit: Hit, images: Iterable[str]) -> None:
+        tally = self.tally
+        tally.matched += 1
+        tally.namespaces[hit.container.namespace] += 1
+        self.workloads.add(hit.container.workload)
+        self.images.update(images)
+        if len(tally.first) < self.limit:
+            tally.first.append(replace(hit, container=hit.container._replace(facts=None)))
+
+    def done(self) -> Tally:
+        self.tally.workloads, self.tally.images = len(self.workloads), len(self.images)
+        return self.tally
 
 
 def would_deny(
     rule: AdmissionRule, containers: Iterable[Container], *, now: datetime, limit: int = 20
 ) -> Tally:
     """The running containers ``rule`` would deny (or warn about) if admitted now."""
-    judge, tally = _Judge(rule, now), Tally()
+    judge, counting = _Judge(rule, now), _Counting(limit)
+    tally = counting.tally
     for container in containers:
         tally.judged += 1
         if judge.unknown(container):
@@ -153,9 +188,8 @@ def would_deny(
             continue
         hit = judge.hit(container)
         if hit is not None:
-            _count(tally, hit, limit)
-            tally.images.add(container.image)
-    return tally
+            counting.add(hit, (container.image,))
+    return counting.done()
 
 
 def reviews_would_deny(
@@ -164,12 +198,12 @@ def reviews_would_deny(
     """The allowed reviews ``rule`` would deny (or warn about) today: a review counts once,
     in its namespace, when any container it judged is hit; ``first`` holds the first hit
     of each of the first ``limit`` such reviews."""
-    judge, tally = _Judge(rule, now), Tally()
+    judge, counting = _Judge(rule, now), _Counting(limit)
+    tally = counting.tally
     for review in reviews:
         tally.judged += 1
         hits = [hit for c in review.containers if (hit := judge.hit(c)) is not None]
         tally.unknown += sum(judge.unknown(c) for c in review.containers)
         if hits:
-            _count(tally, hits[0], limit)
-            tally.images.update(hit.container.image for hit in hits)
-    return tally
+            counting.add(hits[0], (hit.container.image for hit in hits))
+    return counting.done()
