@@ -63,6 +63,7 @@ def test_a_window_that_is_not_1_to_90_days_is_a_400_naming_it(api, days):
     assert response.json()["error"] == "invalid" and "days" in response.json()["detail"]
 
 
-def test_an_unknown_policy_is_a_404(api):
-    response = api.get("/api/v1/admission-policies/999/would-deny/")
+@pytest.mark.parametrize("pk", ["999", str(2**63)])
+def test_an_unknown_policy_is_a_404(api, pk):
+    response = api.get(f"/api/v1/admission-policies/{pk}/would-deny/")
     assert response.status_code == 404 and response.json()["error"] == "not_found"

@@ -21,6 +21,7 @@ from remediator.api.permissions import Needs
 from remediator.api.serializers.findings import ErrorSerializer
 from remediator.api.views.findings import ReadApi
 from remediator.core import permissions
+from remediator.core.storable import is_bigint
 from remediator.engine.admission.in_view import (
     DEFAULT_DAYS,
     MAX_DAYS,
@@ -165,8 +166,10 @@ class AdmissionPolicyWouldDenyApi(ReadApi, APIView):
         given = WouldDenyInput(data=request.query_params.dict())
         if not given.is_valid():
             raise ApiError(400, "invalid", f"days must be a whole number from 1 to {MAX_DAYS}")
+        if not is_bigint(pk) or not AdmissionPolicy.objects.filter(pk=pk).exists():
+            raise ApiError(404, "not_found", "no such admission policy")
         view = admission_in_view_cached(days=given.validated_data["days"], policy_ids=[pk])
-        if not view.policies:
+        if not view.policies:  # removed meanwhile
             raise ApiError(404, "not_found", "no such admission policy")
         (shown,) = view.policies
         data = {
