@@ -213,21 +213,26 @@ def admission_in_view(
     )
 
 
-def _cache_key(days: int, policy_ids: list[int] | None) -> str:
-    policies = AdmissionPolicy.objects.order_by("id").values_list("id", "updated_at")
-    if policy_ids is not None:
-        policies = policies.filter(pk__in=policy_ids)
+def _cache_key(days: int, policies: list, policy_ids: list[int] | None) -> str:
     targets = BuildTarget.objects.order_by("id").values_list("id", "updated_at")
-    state = repr((days, policy_ids, LISTED, list(policies), list(targets)))
+    state = repr((days, policy_ids, LISTED, policies, list(targets)))
     return "admission:in-view:" + hashlib.sha256(state.encode()).hexdigest()
 
 
 def admission_in_view_cached(*, days: int, policy_ids: list[int] | None = None) -> AdmissionInView:
     """``admission_in_view``, reused for CACHE_SECONDS while the window, the policies and
-    the build targets are the same (two small queries to know); a cache that cannot be
-    reached only means computing it again."""
+    the build targets are the same (two small queries to know; one when there is no
+    admission policy, and nothing to judge); a cache that cannot be reached only means
+    computing it again."""
     days = max(1, min(days, MAX_DAYS))
-    key = _cache_key(days, policy_ids)
+    policies = AdmissionPolicy.objects.order_by("id").values_list("id", "updated_at")
+    if policy_ids is not None:
+        policies = policies.filter(pk__in=policy_ids)
+    policies = list(policies)
+    if not policies:
+        now = timezone.now()
+        return AdmissionInView([], days, now - timedelta(days=days), now, 0, 0, False)
+    key = _cache_key(days, policies, policy_ids)
     try:
         cached = cache.get(key)
     except Exception:
