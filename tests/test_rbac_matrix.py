@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 
 from remediator.core.permissions import GROUP_APPROVERS, GROUP_VIEWER
 from remediator.engine.management.commands.demo import ensure_groups
-from remediator.engine.models import Policy
+from remediator.engine.models import AdmissionPolicy, Policy
 
 from .dashboard.factories import make_action, make_findings, make_tag
 
@@ -56,6 +56,9 @@ MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/api/v1/deliveries/{delivery}/reprocess/",    "401   403   403   403   403   ok"),
     # a policy's backtest: the Policies page's permission (view_policy)
     ("GET",  "/api/v1/policies/{policy}/backtest/",         "401   403   ok    ok    403   ok"),
+    # admission policies and what one would deny: the Policies page's permission
+    ("GET",  "/api/v1/admission-policies/",                 "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/admission-policies/{adm}/would-deny/", "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/actions/",                            "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/actions/{action}/",                   "401   403   ok    ok    403   ok"),
     ("POST", "/api/v1/actions/{action}/approve/",           "401   403   403   ok    403   ok"),
@@ -132,7 +135,18 @@ CELLS = [
     for user, outcome in zip(USERS, outcomes.split(), strict=True)
 ]
 SAMPLE_IDS = dict.fromkeys(
-    ["repository", "tag", "scan", "finding", "vulnerability", "delivery", "action", "policy"], 1
+    [
+        "repository",
+        "tag",
+        "scan",
+        "finding",
+        "vulnerability",
+        "delivery",
+        "action",
+        "policy",
+        "adm",
+    ],
+    1,
 )
 
 
@@ -192,6 +206,7 @@ def ids(db, monkeypatch) -> dict[str, object]:
         "delivery": findings[0].first_scan.delivery_id,
         "action": action.pk,
         "policy": Policy.objects.order_by("id").values_list("pk", flat=True).first(),
+        "adm": AdmissionPolicy.objects.create(name="matrix-admission").pk,
     }
 
 

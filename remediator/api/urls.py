@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from remediator.api import admission, webhooks
-from remediator.api.views import actions, bulk, findings, policies, risk
+from remediator.api.views import actions, admission_policies, bulk, findings, policies, risk
 
 urlpatterns = [
     path("webhooks/<str:source>/", webhooks.WebhookApi.as_view(), name="api-webhook"),
@@ -63,6 +63,16 @@ urlpatterns = [
         "policies/<int:pk>/backtest/",
         policies.PolicyBacktestApi.as_view(),
         name="api-policy-backtest",
+    ),
+    path(
+        "admission-policies/",
+        admission_policies.AdmissionPolicyListApi.as_view(),
+        name="api-admission-policy-list",
+    ),
+    path(
+        "admission-policies/<int:pk>/would-deny/",
+        admission_policies.AdmissionPolicyWouldDenyApi.as_view(),
+        name="api-admission-policy-would-deny",
     ),
     path("actions/", actions.ActionListApi.as_view(), name="api-action-list"),
     path("actions/<int:pk>/", actions.ActionDetailApi.as_view(), name="api-action-detail"),

@@ -1,7 +1,8 @@
 """Inventory reads: the named questions policies, admission and the pages ask of what runs
 where (``running_repositories``, ``running_namespaces``, ``is_running``,
 ``running_for_repository``, ``running_for_digest``, ``running_for_finding``,
-``exposure_ranking``). Rows not seen within INVENTORY_STALE_DAYS count as gone.
+``running_containers``, ``exposure_ranking``). Rows not seen within INVENTORY_STALE_DAYS
+count as gone.
 """
 
 from __future__ import annotations
@@ -86,6 +87,16 @@ def running_for_finding(finding_id: int, *, limit: int = 50) -> list[RunningImag
         .filter(repository_id=finding.repository_id, digest__in=digests.distinct())
         .order_by("cluster", "namespace", "kind", "name", "container")[:limit]
     )
+
+
+RUNNING_COLUMNS = ("cluster", "namespace", "kind", "name", "container", "image_ref", "digest")
+
+
+def running_containers() -> QuerySet:
+    """Every live container as a tuple of RUNNING_COLUMNS, by cluster, namespace,
+    workload and container (one query; rows are read as they are iterated)."""
+    order = ("cluster", "namespace", "kind", "name", "container")
+    return _live().order_by(*order).values_list(*RUNNING_COLUMNS)
 
 
 def exposure_ranking(*, limit: int = 10) -> list[dict]:

@@ -372,3 +372,61 @@ def test_an_approval_that_cannot_be_dispatched_is_refused_naming_what_to_set_up(
         response.text()
     )
     assert RemediationAction.objects.get(pk=action.pk).state == ActionState.AWAITING_APPROVAL
+
+
+def test_the_policies_page_shows_what_an_admission_policy_would_deny(page, live_server):
+    from remediator.engine.models import AdmissionPolicy
+    from tests.engine.factories import ingest, running_row, vuln
+
+    admin = get_user_model().objects.create_superuser("ada", "ada@example.com", PASSWORD)
+    sign_in(page, live_server, admin.username, "/policies/")
+    section = page.locator("#admission")
+    expect(section).to_contain_text("No admission policy: every image is admitted.")
+    section.get_by_role("link", name="Create an admission policy").click()
+    expect(page.locator("h1")).to_contain_text("Add admission policy")
+
+    ingest(vuln("CVE-2024-6119"), image="alpine", tag="3.10", digest_no=310)
+    running_row("shop", "cart", "alpine:3.10")
+    running_row("shop", "web", "nginx:1.27")  # never scanned: not a policy's call
+    policy = AdmissionPolicy.objects.create(
+        name="block-critical", min_severity="critical", description="No critical CVE runs."
+    )
+    page.goto(f"{live_server.url}/policies/#admission")
+    row = page.locator(f"#admission-{policy.pk}")
+    expect(row).to_contain_text("enforce: denies")
+    expect(row.locator(".would-running")).to_have_text("1")
+    expect(row).to_contain_text("1 never scanned")
+    expect(row).to_contain_text("no build target matches")
+    expect(row.get_by_role("link", name="Edit block-critical")).to_be_visible()
+    page.locator(f"#would-deny-{policy.pk} summary").click()
+    details = page.locator(f"#would-deny-{policy.pk}")
+    expect(details).to_contain_text("Deployment/cart")
+    expect(details).to_contain_text("CVE-2024-6119")
+    section.screenshot(path=str(_shots() / "policies_admission.png"))
+
+    page.locator("#id_admission_days").fill("30")
+    page.get_by_role("button", name="Judge reviews again").click()
+    expect(page).to_have_url(f"{live_server.url}/policies/?admission_days=30#admission")
+    expect(section).to_contain_text("reviews of the last 30 days that the webhook allowed")
+
+
+def test_the_demo_s_admission_policies_are_shown_with_what_they_would_deny(page, live_server):
+    from django.core.management import call_command
+
+    call_command("demo", images=8, stdout=io.StringIO())
+    user = get_user_model().objects.get(username="alice")
+    user.set_password(PASSWORD)
+    user.save()
+    sign_in(page, live_server, "alice", "/policies/")
+    section = page.locator("#admission")
+    expect(section.locator("#admission-policies tbody tr")).to_have_count(2)
+    expect(section).to_contain_text("block-kev")
+    for summary in section.locator("details.would-deny summary").all():
+        summary.click()
+    section.screenshot(path=str(_shots() / "policies_admission_demo.png"))
+
+
+def _shots() -> Path:
+    folder = django_settings.BASE_DIR / "var" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

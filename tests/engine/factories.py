@@ -6,7 +6,9 @@ import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
-from findings.models import Scan, Tag
+from django.utils import timezone
+
+from findings.models import RunningImage, Scan, Tag
 from remediator.intake.receive import delivery_process
 from remediator.intake.store import delivery_store
 
@@ -68,3 +70,22 @@ def ingest(*findings: dict, **kw) -> Scan:
 
 def tag_of(scan: Scan) -> Tag:
     return Tag.objects.select_related("repository", "image").get(pk=scan.tag_id)
+
+
+def running_row(
+    namespace: str, name: str, image_ref: str, digest: str = "", *, last_seen=None
+) -> RunningImage:
+    """One container of a Deployment the inventory saw running (now, unless told)."""
+    now = timezone.now()
+    return RunningImage.objects.create(
+        cluster="prod",
+        namespace=namespace,
+        kind="Deployment",
+        name=name,
+        container="app",
+        image_ref=image_ref,
+        digest=digest,
+        source="inventory",
+        first_seen=now,
+        last_seen=last_seen or now,
+    )

@@ -1,4 +1,5 @@
-"""Policies: the rules in the order they apply, and the last dry run over today's open findings.
+"""Policies: the rules in the order they apply, and the last dry run over today's open findings;
+the admission policies beside them, with what each would deny today.
 
 The dry run itself runs in the worker (remediator.engine.services.dry_run_store); the page
 shows the stored result with its time and a button that queues a fresh one.
@@ -20,6 +21,8 @@ from remediator.engine.models import Policy
 from remediator.engine.services.backtest import MAX_DAYS
 from remediator.engine.services.backtest_guard import BacktestBusy, policy_backtest_guarded
 from remediator.engine.services.dry_run_store import policy_dry_run_enqueue, policy_dry_run_read
+
+from .admission_in_view import admission_section
 
 
 class BacktestForm(forms.Form):
@@ -70,6 +73,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
             "dry_run_queued": state.queued,
             "backtest_form": form,
             "backtest": backtest,
+            "admission": admission_section(request),
         },
         status=status,
     )

@@ -15,7 +15,7 @@ finding sets, findings, open actions; each matches its keys with one bound param
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db.models import F, Q, Window
@@ -144,7 +144,10 @@ def _findings(ids: set[int], rules: list[AdmissionRule]) -> dict[int, FindingFac
     what ``decide`` and ``rules`` read, and the tag (for its open actions)."""
     found = Finding.objects.filter(pk__in=in_ids(sorted(ids)))
     fields = {"id", "tag_id", *DECIDE_FIELDS}
-    return {f.id: f for f in facts_iter(found, fields=fields, rules=rules)}
+    # Where an image runs is, for admission, the namespace under review: the inventory's
+    # namespaces of each repository (a query each) are not read.
+    read = [replace(rule, running=False, namespace_glob="") for rule in rules]
+    return {f.id: f for f in facts_iter(found, fields=fields, rules=read)}
 
 
 def _actions(tag_ids: set[int]) -> dict[int, list[tuple[int, str, str]]]:

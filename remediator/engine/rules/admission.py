@@ -117,13 +117,38 @@ def matches(rule: AdmissionRule, fact: FindingFacts, now: datetime) -> bool:
     )
 
 
-def _cve_list(facts: list[FindingFacts]) -> str:
+def policy_hits(
+    rule: AdmissionRule, facts: ImageFacts, now: datetime
+) -> tuple[list[FindingFacts], int]:
+    """(the findings of ``facts`` that ``rule`` matches and no risk decision covers, how
+    many it matched that an unexpired acceptance or a false positive does cover). The
+    image conditions (``applies``) are the caller's."""
+    hits = [f for f in facts.findings if matches(rule, f, now)]
+    kept = [f for f in hits if not _accepted(f, now)]
+    return kept, len(hits) - len(kept)
+
+
+def tag_only_name(reference: str) -> str:
+    """The repository of a reference given by tag alone ("registry/name"); '' when it
+    carries a digest or is not a valid reference (policies that require a digest)."""
+    ref = try_image_reference(reference, strict=True)
+    return ref.name if ref is not None and not ref.digest else ""
+
+
+def worst_first(facts: list[FindingFacts]) -> list[FindingFacts]:
+    """Each CVE once, at its worst severity (several packages may have it), worst first."""
     ordered = sorted(facts, key=lambda f: (-severity_rank(f.severity), not f.kev, f.vulnerability))
-    names, seen = [], set()
-    for fact in ordered:  # each CVE once, at its worst severity (several packages may have it)
-        if fact.vulnerability not in seen:
-            seen.add(fact.vulnerability)
-            names.append(f"{fact.vulnerability} ({fact.severity}{', KEV' if fact.kev else ''})")
+    first: dict[str, FindingFacts] = {}
+    for fact in ordered:
+        first.setdefault(fact.vulnerability, fact)
+    return list(first.values())
+
+
+def cve_list(facts: list[FindingFacts]) -> str:
+    names = [
+        f"{fact.vulnerability} ({fact.severity}{', KEV' if fact.kev else ''})"
+        for fact in worst_first(facts)
+    ]
     more = len(names) - MAX_CVES_NAMED
     return ", ".join(names[:MAX_CVES_NAMED]) + (f" and {more} more" if more > 0 else "")
 
@@ -133,18 +158,18 @@ def _digest_required(
 ) -> tuple[list[str], list[str], list[str]]:
     """(denials, warnings, policy names) of the policies that require a digest, for an
     image given by tag only; each shows the ``@sha256:`` form to use."""
-    ref = try_image_reference(image.reference, strict=True)
-    if ref is None or ref.digest:
+    name = tag_only_name(image.reference)
+    if not name:
         return [], [], []
     denials, warnings, names = [], [], []
     facts = image.facts
     digest = facts.digest if facts is not None and facts.digest else "sha256:<digest>"
     for rule in rules:
-        if rule.require_digest and applies(rule, namespace=namespace, repositories=(ref.name,)):
+        if rule.require_digest and applies(rule, namespace=namespace, repositories=(name,)):
             names.append(rule.name)
             text = (
                 f"image {image.reference} (container {image.container}) is given by tag "
-                f"only; admission policy {rule.name} requires a digest: {ref.name}@{digest}"
+                f"only; admission policy {rule.name} requires a digest: {name}@{digest}"
             )
             (denials if rule.mode == ENFORCE else warnings).append(text)
     return denials, warnings, names
@@ -204,9 +229,8 @@ def _check_image(
     for rule in rules:
         if not applies(rule, namespace=namespace, repositories=names):
             continue
-        hits = [f for f in facts.findings if matches(rule, f, now)]
-        kept = [f for f in hits if not _accepted(f, now)]
-        accepted += len(hits) - len(kept)
+        kept, covered = policy_hits(rule, facts, now)
+        accepted += covered
         if not kept:
             continue
         matched = True
@@ -214,7 +238,7 @@ def _check_image(
         summary["vulnerabilities"] += sorted({f.vulnerability for f in kept})
         text = (
             f"image {facts.repository}@{facts.digest[:19]}… (container {image.container}"
-            f"{scanned}) has {_cve_list(kept)} (admission policy {rule.name})"
+            f"{scanned}) has {cve_list(kept)} (admission policy {rule.name})"
         )
         (denials if rule.mode == ENFORCE else warnings).append(text)
     if matched and facts.action is not None:
