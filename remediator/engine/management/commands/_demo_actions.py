@@ -184,7 +184,8 @@ def _walk(action, path, *, started, approver, requester) -> None:
                 action=action,
                 actor=approver,
                 obj=approval,
-                message=f"{decision}d" + (f": {reason}" if reason else ""),
+                message=("approved" if decision == "approve" else "rejected")
+                + (f": {reason}" if reason else ""),
             )
             _stamp_event(ev, when)
             actor, label = approver, ""
