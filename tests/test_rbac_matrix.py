@@ -59,6 +59,9 @@ MATRIX: list[tuple[str, str, str]] = [
     # admission policies and what one would deny: the Policies page's permission
     ("GET",  "/api/v1/admission-policies/",                 "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/admission-policies/{adm}/would-deny/", "401   403   ok    ok    403   ok"),
+    # as the page's: a 400 for this body; a Viewer's real operation is a 403
+    # (tests/dashboard/test_bulk_decisions.py: test_bulk_api_is_403_for_a_viewer)
+    ("POST", "/api/v1/findings/bulk/",                      "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/actions/",                            "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/actions/{action}/",                   "401   403   ok    ok    403   ok"),
     ("POST", "/api/v1/actions/{action}/approve/",           "401   403   403   ok    403   ok"),
@@ -95,6 +98,7 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/findings/",                                  "login 403   ok    ok    403   ok"),
     ("GET",  "/findings/export.csv",                        "login 403   ok    ok    403   ok"),
     ("GET",  "/findings/{finding}/",                        "login 403   ok    ok    403   ok"),
+    ("GET",  "/search/",                                    "login 403   ok    ok    403   ok"),
     ("GET",  "/deliveries/",                                "login 403   ok    ok    403   ok"),
     # the page shows the raw body to staff only; metadata and error to the Viewer role
     ("GET",  "/deliveries/{delivery}/",                     "login 403   ok    ok    403   ok"),
@@ -112,6 +116,10 @@ MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/tags/{tag}/rebuild/",                        "login 403   403   ok    403   ok"),
     ("POST", "/tags/{tag}/pull-request/",                   "login 403   403   ok    403   ok"),
     ("POST", "/findings/{finding}/accept/",                 "login 403   403   ok    403   ok"),
+    # bulk decisions: the operation names the permission it needs, so this body (none)
+    # is a 400 for whoever may read findings; a Viewer's real decision is refused
+    # (tests/dashboard/test_bulk_decisions.py: test_a_viewer_may_not_decide_in_bulk)
+    ("POST", "/findings/bulk/",                             "login 403   ok    ok    403   ok"),
     ("POST", "/findings/{finding}/false-positive/",         "login 403   403   ok    403   ok"),
     ("POST", "/findings/{finding}/reopen/",                 "login 403   403   ok    403   ok"),
     ("POST", "/actions/{action}/approve/",                  "login 403   403   ok    403   ok"),
