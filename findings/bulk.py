@@ -20,6 +20,15 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 
 
+def fields_of(*parts: type[tuple] | tuple[str, object]) -> list[tuple[str, object]]:
+    """The fields of a row made of ``parts``, for ``NamedTuple(name, fields)``: each part a
+    NamedTuple type (all its fields, in order) or one (name, type)."""
+    fields: list[tuple[str, object]] = []
+    for part in parts:
+        fields += part.__annotations__.items() if isinstance(part, type) else [part]
+    return fields
+
+
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 

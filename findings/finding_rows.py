@@ -4,18 +4,27 @@ Each row is a NamedTuple, so it is a tuple: it goes to ``findings.bulk`` as the 
 parameters as it is, its type's ``_fields`` name the columns, and a ``FindingKey``
 hashes and compares as the plain tuple of its values. A written row holds
 ``locations`` as JSON text (``FindingContent.columns``).
+
+The rows a report makes, one or more per finding, are built by each type's ``of`` with
+``tuple.__new__(cls, values)``, as a NamedTuple's ``_make`` does: the generated
+``__new__`` parses its arguments first, which costs more than the tuple itself.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from operator import attrgetter
 from typing import NamedTuple
 
+from django.db.models import QuerySet
+
 from remediator.core.severity import SEVERITY_RANK
 
-from .models import clip
+from .bulk import fields_of
+from .models import Finding, clip
 from .parsers.base import ParsedFinding
 
 UNKNOWN_TYPE = "unknown"
@@ -34,10 +43,13 @@ class FindingKey(NamedTuple):
 
     @classmethod
     def of(cls, parsed: ParsedFinding) -> FindingKey:
-        return cls(
-            clip(parsed.vulnerability_id, 100),
-            clip(parsed.package, 300),
-            clip(parsed.installed_version, 200),
+        return tuple.__new__(
+            cls,
+            (
+                clip(parsed.vulnerability_id, 100),
+                clip(parsed.package, 300),
+                clip(parsed.installed_version, 200),
+            ),
         )
 
 
@@ -57,15 +69,18 @@ class FindingContent(NamedTuple):
     def of(cls, parsed: ParsedFinding, *, known_type: str = UNKNOWN_TYPE) -> FindingContent:
         """What ``parsed`` says; a known ecosystem (``known_type``) wins over unknown."""
         package_type = package_type_of(parsed)
-        return cls(
-            known_type if package_type == UNKNOWN_TYPE else package_type,
-            parsed.severity,
-            SEVERITY_RANK.get(parsed.severity, 0),
-            clip(", ".join(parsed.fixed_versions), 300),
-            bool(parsed.fixed_versions),
-            parsed.cvss_score,
-            clip(parsed.vendor_status, 32),
-            list(parsed.locations)[:50],
+        return tuple.__new__(
+            cls,
+            (
+                known_type if package_type == UNKNOWN_TYPE else package_type,
+                parsed.severity,
+                SEVERITY_RANK.get(parsed.severity, 0),
+                clip(", ".join(parsed.fixed_versions), 300),
+                bool(parsed.fixed_versions),
+                parsed.cvss_score,
+                clip(parsed.vendor_status, 32),
+                list(parsed.locations)[:50],
+            ),
         )
 
     def columns(self) -> tuple:
@@ -82,23 +97,10 @@ class FindingContent(NamedTuple):
         )
 
 
-def _fields(*parts: type[tuple] | tuple[str, object]) -> list[tuple[str, object]]:
-    """The (name, type) of each field of ``parts``, in order: each a NamedTuple type (all
-    its fields) or one (name, type)."""
-    fields: list[tuple[str, object]] = []
-    for part in parts:
-        fields += part.__annotations__.items() if isinstance(part, type) else [part]
-    return fields
-
-
-_key_of = attrgetter(*FindingKey._fields)
-_content_of = attrgetter(*FindingContent._fields)
-
-
 class StoredFinding(
     NamedTuple(
         "StoredFinding",
-        _fields(
+        fields_of(
             ("id", int),
             FindingKey,
             FindingContent,
@@ -109,22 +111,26 @@ class StoredFinding(
         ),
     )
 ):
-    """A finding of the tag as ingest reads it (``values_list(*StoredFinding._fields)``):
-    its id, key, content, status, when it became fixable, first and last sighting."""
+    """A finding as ingest reads it: its id, key, content, status, when it became fixable,
+    first and last sighting."""
 
     __slots__ = ()
 
-    def key(self) -> FindingKey:
-        return FindingKey._make(_key_of(self))
+    @classmethod
+    def read(cls, findings: QuerySet[Finding]) -> Iterator[StoredFinding]:
+        """``findings`` as stored rows, in one query."""
+        return map(partial(tuple.__new__, cls), findings.values_list(*cls._fields))
 
-    def content(self) -> FindingContent:
-        return FindingContent._make(_content_of(self))
+    key = property(attrgetter(*FindingKey._fields))
+    """Its key's values: a plain tuple, equal to its FindingKey (the same hash)."""
+    content = property(attrgetter(*FindingContent._fields))
+    """Its content's values: a plain tuple, equal to its FindingContent."""
 
 
 class NewFinding(
     NamedTuple(
         "NewFinding",
-        _fields(FindingKey, FindingContent, ("fixable_since", datetime | None)),
+        fields_of(FindingKey, FindingContent, ("fixable_since", datetime | None)),
     )
 ):
     """A finding a scan lists for the first time, as inserted: its key, its content as
@@ -136,13 +142,13 @@ class NewFinding(
     @classmethod
     def of(cls, key: FindingKey, content: FindingContent, *, at: datetime) -> NewFinding:
         """First seen at ``at``: fixable since then when a fix is known."""
-        return cls(*key, *content.columns(), fixable_since=at if content.fixable else None)
+        return tuple.__new__(cls, (*key, *content.columns(), at if content.fixable else None))
 
 
 class FindingUpdate(
     NamedTuple(
         "FindingUpdate",
-        _fields(
+        fields_of(
             FindingContent,
             ("fixable_since", datetime | None),
             ("first_seen", datetime),
@@ -170,13 +176,8 @@ class FindingUpdate(
         last_scan_id: int | None,
         id: int,
     ) -> FindingUpdate:
-        return cls(
-            *content.columns(),
-            fixable_since=fixable_since,
-            first_seen=first_seen,
-            last_seen=last_seen,
-            last_scan_id=last_scan_id,
-            id=id,
+        return tuple.__new__(
+            cls, (*content.columns(), fixable_since, first_seen, last_seen, last_scan_id, id)
         )
 
 

@@ -284,8 +284,7 @@ def _findings_upsert(
     lists, and turns no witness absent, so it closes nothing."""
     at = scan.scanned_at
     known = witnesses_of(tag=tag, scanner_key=scan.scanner_key)
-    rows = Finding.objects.filter(tag=tag).values_list(*StoredFinding._fields)
-    stored = {row.key(): row for row in map(StoredFinding._make, rows)}
+    stored = {row.key: row for row in StoredFinding.read(Finding.objects.filter(tag=tag))}
     created: list[NewFinding] = []
     updates: list[FindingUpdate] = []
     listed: list[int] = []
@@ -296,10 +295,12 @@ def _findings_upsert(
             created.append(NewFinding.of(key, FindingContent.of(parsed), at=at))
             continue
         listed.append(row.id)
-        old = row.content()
-        content, fixable_since, last_seen = old, row.fixable_since, row.last_seen
+        old = row.content
+        fixable_since, last_seen = row.fixable_since, row.last_seen
         last_scan_id: int | None = None
-        if newest:
+        if not newest:  # a late scan: the newest one's content stays
+            content = FindingContent._make(old)
+        else:
             content = FindingContent.of(parsed, known_type=row.package_type)
             if content.fixable and fixable_since is None:
                 fixable_since = at

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from remediator.core.severity import SEVERITY_RANK
 
-from .bulk import in_ids, rows_insert, rows_update
+from .bulk import fields_of, in_ids, rows_insert, rows_update
 from .models import Vulnerability, clip
 from .parsers.base import ParsedFinding
 
@@ -40,14 +40,17 @@ class VulnerabilityDetails(NamedTuple):
 
     @classmethod
     def of(cls, parsed: ParsedFinding) -> VulnerabilityDetails:
-        return cls(
-            clip(parsed.title, 500),
-            parsed.description,
-            parsed.severity,
-            parsed.cvss_score,
-            clip(parsed.cvss_vector, 200),
-            [link for link in parsed.links if _is_web_link(link)][:20],
-            parsed.published_at,
+        return tuple.__new__(  # as findings.finding_rows builds its rows, in field order
+            cls,
+            (
+                clip(parsed.title, 500),
+                parsed.description,
+                parsed.severity,
+                parsed.cvss_score,
+                clip(parsed.cvss_vector, 200),
+                [link for link in parsed.links if _is_web_link(link)][:20],
+                parsed.published_at,
+            ),
         )
 
     def columns(self) -> tuple:
@@ -63,24 +66,22 @@ class VulnerabilityDetails(NamedTuple):
         )
 
 
-class VulnerabilityRow(NamedTuple):
-    """A vulnerability as written: its id, its details and their ``content_hash``."""
+class VulnerabilityRow(
+    NamedTuple(
+        "VulnerabilityRow",
+        fields_of(("id", str), VulnerabilityDetails, ("content_hash", str)),
+    )
+):
+    """A vulnerability as written: its id, its details (``links`` as JSON text) and their
+    ``content_hash``."""
 
-    id: str
-    title: str
-    description: str
-    severity: str
-    cvss_score: float | None
-    cvss_vector: str
-    links: str
-    published_at: datetime | None
-    content_hash: str
+    __slots__ = ()
 
     @classmethod
     def of(
         cls, vuln_id: str, details: VulnerabilityDetails, *, content_hash: str
     ) -> VulnerabilityRow:
-        return cls(vuln_id, *details.columns(), content_hash=content_hash)
+        return tuple.__new__(cls, (vuln_id, *details.columns(), content_hash))
 
 
 UPDATE_COLUMNS = (*(c for c in VulnerabilityRow._fields if c != "id"), "id")
