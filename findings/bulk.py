@@ -13,8 +13,9 @@ Values are given as Python values, JSON columns as text (``json.dumps``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
@@ -27,6 +28,13 @@ def fields_of(*parts: type[tuple] | tuple[str, object]) -> list[tuple[str, objec
     for part in parts:
         fields += part.__annotations__.items() if isinstance(part, type) else [part]
     return fields
+
+
+def columns_getter(row: type[tuple], columns: Sequence[str]) -> Callable[[tuple], tuple]:
+    """Reads ``columns`` (two or more) of a ``row`` as a plain tuple, in that order, by their
+    positions, found by name here once: a NamedTuple field read by attribute is a full
+    attribute lookup, by position a tuple index."""
+    return itemgetter(*(row._fields.index(column) for column in columns))
 
 
 def is_postgresql() -> bool:

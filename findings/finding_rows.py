@@ -16,14 +16,13 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
-from operator import attrgetter
 from typing import NamedTuple
 
 from django.db.models import QuerySet
 
 from remediator.core.severity import SEVERITY_RANK
 
-from .bulk import fields_of
+from .bulk import columns_getter, fields_of
 from .models import Finding, clip
 from .parsers.base import ParsedFinding
 
@@ -84,17 +83,9 @@ class FindingContent(NamedTuple):
         )
 
     def columns(self) -> tuple:
-        """Its values as written, in field order: ``locations`` as JSON text."""
-        return (
-            self.package_type,
-            self.severity,
-            self.severity_rank,
-            self.fixed_version,
-            self.fixable,
-            self.cvss_score,
-            self.vendor_status,
-            json.dumps(self.locations),
-        )
+        """Its values as written, in field order: ``locations`` (the last) as JSON text."""
+        *values, locations = self
+        return (*values, json.dumps(locations))
 
 
 class StoredFinding(
@@ -121,10 +112,11 @@ class StoredFinding(
         """``findings`` as stored rows, in one query."""
         return map(partial(tuple.__new__, cls), findings.values_list(*cls._fields))
 
-    key = property(attrgetter(*FindingKey._fields))
-    """Its key's values: a plain tuple, equal to its FindingKey (the same hash)."""
-    content = property(attrgetter(*FindingContent._fields))
-    """Its content's values: a plain tuple, equal to its FindingContent."""
+
+stored_key = columns_getter(StoredFinding, FindingKey._fields)
+"""A stored finding's key: a plain tuple, equal to its FindingKey (the same hash)."""
+stored_content = columns_getter(StoredFinding, FindingContent._fields)
+"""A stored finding's content: a plain tuple, equal to its FindingContent."""
 
 
 class NewFinding(
@@ -183,3 +175,5 @@ class FindingUpdate(
 
 SIGHTING_KEPT = tuple(column for column in FindingUpdate._fields if column != "last_scan_id")
 """The columns of an update that leaves the stored last sighting (``last_scan_id``) as it is."""
+sighting_kept = columns_getter(FindingUpdate, SIGHTING_KEPT)
+"""An update's SIGHTING_KEPT values."""

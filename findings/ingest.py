@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from operator import attrgetter
 
 from django.conf import settings
 from django.db import transaction
@@ -42,6 +41,9 @@ from .finding_rows import (
     NewFinding,
     StoredFinding,
     package_type_of,
+    sighting_kept,
+    stored_content,
+    stored_key,
 )
 from .models import (
     Delivery,
@@ -284,7 +286,7 @@ def _findings_upsert(
     lists, and turns no witness absent, so it closes nothing."""
     at = scan.scanned_at
     known = witnesses_of(tag=tag, scanner_key=scan.scanner_key)
-    stored = {row.key: row for row in StoredFinding.read(Finding.objects.filter(tag=tag))}
+    stored = {stored_key(row): row for row in StoredFinding.read(Finding.objects.filter(tag=tag))}
     created: list[NewFinding] = []
     updates: list[FindingUpdate] = []
     listed: list[int] = []
@@ -294,8 +296,9 @@ def _findings_upsert(
         if row is None:
             created.append(NewFinding.of(key, FindingContent.of(parsed), at=at))
             continue
-        listed.append(row.id)
-        old = row.content
+        fid, first_seen = row.id, row.first_seen
+        listed.append(fid)
+        old = stored_content(row)
         fixable_since, last_seen = row.fixable_since, row.last_seen
         last_scan_id: int | None = None
         if not newest:  # a late scan: the newest one's content stays
@@ -305,19 +308,19 @@ def _findings_upsert(
             if content.fixable and fixable_since is None:
                 fixable_since = at
             if row.status == Finding.Status.FIXED:
-                fixed_ids.append(row.id)
-            if not known.get(row.id) and at >= last_seen:  # this scanner sees it (again)
+                fixed_ids.append(fid)
+            if not known.get(fid) and at >= last_seen:  # this scanner sees it (again)
                 last_seen, last_scan_id = at, scan.pk
         moved = last_scan_id is not None
-        if content != old or fixable_since != row.fixable_since or at < row.first_seen or moved:
+        if content != old or fixable_since != row.fixable_since or at < first_seen or moved:
             updates.append(
                 FindingUpdate.of(
                     content,
                     fixable_since=fixable_since,
-                    first_seen=min(row.first_seen, at),
+                    first_seen=min(first_seen, at),
                     last_seen=last_seen,
                     last_scan_id=last_scan_id,
-                    id=row.id,
+                    id=fid,
                 )
             )
     table = Finding._meta.db_table
@@ -356,12 +359,7 @@ def _first_sighting(tag: Tag, scan: Scan, prior: Scan | None) -> dict[str, objec
     }
 
 
-_sighting_kept = attrgetter(*SIGHTING_KEPT)
-
-
 def _update_findings(table: str, updates: list[FindingUpdate]) -> None:
     """Rows whose last sighting moved, and rows where only the content did (two shapes)."""
     rows_update(table, FindingUpdate._fields, [u for u in updates if u.last_scan_id is not None])
-    rows_update(
-        table, SIGHTING_KEPT, [_sighting_kept(u) for u in updates if u.last_scan_id is None]
-    )
+    rows_update(table, SIGHTING_KEPT, [sighting_kept(u) for u in updates if u.last_scan_id is None])

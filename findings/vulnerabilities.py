@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from remediator.core.severity import SEVERITY_RANK
 
-from .bulk import fields_of, in_ids, rows_insert, rows_update
+from .bulk import columns_getter, fields_of, in_ids, rows_insert, rows_update
 from .models import Vulnerability, clip
 from .parsers.base import ParsedFinding
 
@@ -86,7 +86,7 @@ class VulnerabilityRow(
 
 UPDATE_COLUMNS = (*(c for c in VulnerabilityRow._fields if c != "id"), "id")
 """A VulnerabilityRow's columns as ``rows_update`` takes them: the id last."""
-_update_columns = attrgetter(*UPDATE_COLUMNS)
+_update_columns = columns_getter(VulnerabilityRow, UPDATE_COLUMNS)
 
 
 def _is_web_link(link: str) -> bool:
