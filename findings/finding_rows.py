@@ -12,7 +12,6 @@ The rows a report makes, one or more per finding, are built by each type's ``of`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
@@ -22,7 +21,7 @@ from django.db.models import QuerySet
 
 from remediator.core.severity import SEVERITY_RANK
 
-from .bulk import columns_getter, fields_of
+from .bulk import columns_getter, fields_of, json_text
 from .models import Finding, clip
 from .parsers.base import ParsedFinding
 
@@ -85,7 +84,7 @@ class FindingContent(NamedTuple):
     def columns(self) -> tuple:
         """Its values as written, in field order: ``locations`` (the last) as JSON text."""
         *values, locations = self
-        return (*values, json.dumps(locations))
+        return (*values, json_text(locations))
 
 
 class StoredFinding(

@@ -9,7 +9,6 @@ merged (blanks filled, the worst severity kept).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from operator import attrgetter
@@ -20,7 +19,7 @@ from django.utils import timezone
 
 from remediator.core.severity import SEVERITY_RANK
 
-from .bulk import columns_getter, fields_of, in_ids, rows_insert, rows_update
+from .bulk import columns_getter, fields_of, in_ids, json_text, rows_insert, rows_update
 from .models import Vulnerability, clip
 from .parsers.base import ParsedFinding
 
@@ -61,7 +60,7 @@ class VulnerabilityDetails(NamedTuple):
             self.severity,
             self.cvss_score,
             self.cvss_vector,
-            json.dumps(self.links),
+            json_text(self.links),
             self.published_at,
         )
 
