@@ -2,46 +2,22 @@
 
 ``rows_insert`` streams rows with PostgreSQL's COPY, elsewhere (SQLite) one
 ``executemany`` INSERT; ``rows_update`` is one ``executemany`` UPDATE by id. A row is a
-tuple in ``columns`` order: a NamedTuple whose ``_fields`` are the columns goes as it
-is. Values every row shares are given once, by column (``same``).
+tuple in ``columns`` order (a named row, ``findings.rows``: ``astuple(row)`` under its
+type's ``__struct_fields__``). Values every row shares are given once, by column (``same``).
 ``in_ids`` matches a column against any number of values in one bound parameter
 (``= ANY(array)`` on PostgreSQL, ``json_each`` on SQLite), so no statement
 grows with a report and none meets SQLite's variable limit.
-Values are given as Python values, JSON columns as text (``json_text``).
+Values are given as Python values, JSON columns as text (``json.dumps``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from operator import itemgetter
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
-
-
-def fields_of(*parts: type[tuple] | tuple[str, object]) -> list[tuple[str, object]]:
-    """The fields of a row made of ``parts``, for ``NamedTuple(name, fields)``: each part a
-    NamedTuple type (all its fields, in order) or one (name, type)."""
-    fields: list[tuple[str, object]] = []
-    for part in parts:
-        fields += part.__annotations__.items() if isinstance(part, type) else [part]
-    return fields
-
-
-def columns_getter(row: type[tuple], columns: Sequence[str]) -> Callable[[tuple], tuple]:
-    """Reads ``columns`` (two or more) of a ``row`` as a plain tuple, in that order, by their
-    positions, found by name here once: a NamedTuple field read by attribute is a full
-    attribute lookup, by position a tuple index."""
-    return itemgetter(*(row._fields.index(column) for column in columns))
-
-
-def json_text(value: object) -> str:
-    """``value`` as a JSON column's text, as ``json.dumps`` writes it; the empty list (most
-    rows' list of locations) without starting the encoder, which costs more than the rest
-    of such a row."""
-    return "[]" if value == [] else json.dumps(value)
 
 
 def is_postgresql() -> bool:
@@ -50,7 +26,7 @@ def is_postgresql() -> bool:
 
 def adapt_row(row: Iterable[object]) -> tuple:
     """A row as SQLite stores it: datetimes as Django writes them (PostgreSQL takes rows
-    as they are). JSON columns are given as text already (``json_text``)."""
+    as they are). JSON columns are given as text already (``json.dumps``)."""
     adapt = connection.ops.adapt_datetimefield_value
     return tuple(adapt(v) if isinstance(v, datetime) else v for v in row)
 
@@ -112,8 +88,8 @@ def rows_update(
     same: Mapping[str, object] | None = None,
 ) -> int:
     """UPDATE ``table`` SET ``columns`` WHERE id = the row's id: ``columns`` name the
-    values of a row, ``id`` last (as a NamedTuple ending in ``id`` has them). Every row
-    also sets the values of ``same`` ({column: value})."""
+    values of a row, ``id`` last. Every row also sets the values of ``same``
+    ({column: value})."""
     if not columns or columns[-1] != "id":
         raise ValueError(f"rows_update: the last column must be the id: {columns}")
     if not rows:

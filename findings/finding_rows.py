@@ -1,29 +1,27 @@
-"""A finding as ingest reads and writes it: named rows whose fields are the columns.
+"""A finding as ingest reads and writes it, in named rows (``findings.rows``).
 
-Each row is a NamedTuple, so it is a tuple: it goes to ``findings.bulk`` as the SQL
-parameters as it is, its type's ``_fields`` name the columns, and a ``FindingKey``
-hashes and compares as the plain tuple of its values. A written row holds
-``locations`` as JSON text (``FindingContent.columns``).
-
-The rows a report makes, one or more per finding, are built by each type's ``of`` with
-``tuple.__new__(cls, values)``, as a NamedTuple's ``_make`` does: the generated
-``__new__`` parses its arguments first, which costs more than the tuple itself.
+``FindingKey`` and ``FindingContent`` are what a report says of a finding: its identity in
+the tag stream, and what a re-scan may change. ``StoredFinding`` is a finding as ingest
+reads it; ``NewFinding`` and ``FindingUpdate`` are what it inserts and updates, made of
+those parts (``fields_of``), ``locations`` as JSON text.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
-from functools import partial
-from typing import NamedTuple
+from itertools import starmap
 
 from django.db.models import QuerySet
+from msgspec import defstruct
+from msgspec.structs import astuple
 
 from remediator.core.severity import SEVERITY_RANK
 
-from .bulk import columns_getter, fields_of, json_text
 from .models import Finding, clip
 from .parsers.base import ParsedFinding
+from .rows import Row, columns_getter, fields_of
 
 UNKNOWN_TYPE = "unknown"
 
@@ -32,7 +30,7 @@ def package_type_of(parsed: ParsedFinding) -> str:
     return clip(parsed.package_type or UNKNOWN_TYPE, 32)
 
 
-class FindingKey(NamedTuple):
+class FindingKey(Row):
     """A finding's identity in its tag stream; the package type is not part of it."""
 
     vulnerability_id: str
@@ -41,17 +39,14 @@ class FindingKey(NamedTuple):
 
     @classmethod
     def of(cls, parsed: ParsedFinding) -> FindingKey:
-        return tuple.__new__(
-            cls,
-            (
-                clip(parsed.vulnerability_id, 100),
-                clip(parsed.package, 300),
-                clip(parsed.installed_version, 200),
-            ),
+        return cls(
+            vulnerability_id=clip(parsed.vulnerability_id, 100),
+            package=clip(parsed.package, 300),
+            installed_version=clip(parsed.installed_version, 200),
         )
 
 
-class FindingContent(NamedTuple):
+class FindingContent(Row):
     """What the newest scan says about a finding: the columns a re-scan may change."""
 
     package_type: str
@@ -67,94 +62,101 @@ class FindingContent(NamedTuple):
     def of(cls, parsed: ParsedFinding, *, known_type: str = UNKNOWN_TYPE) -> FindingContent:
         """What ``parsed`` says; a known ecosystem (``known_type``) wins over unknown."""
         package_type = package_type_of(parsed)
-        return tuple.__new__(
-            cls,
-            (
-                known_type if package_type == UNKNOWN_TYPE else package_type,
-                parsed.severity,
-                SEVERITY_RANK.get(parsed.severity, 0),
-                clip(", ".join(parsed.fixed_versions), 300),
-                bool(parsed.fixed_versions),
-                parsed.cvss_score,
-                clip(parsed.vendor_status, 32),
-                list(parsed.locations)[:50],
-            ),
+        return cls(
+            package_type=known_type if package_type == UNKNOWN_TYPE else package_type,
+            severity=parsed.severity,
+            severity_rank=SEVERITY_RANK.get(parsed.severity, 0),
+            fixed_version=clip(", ".join(parsed.fixed_versions), 300),
+            fixable=bool(parsed.fixed_versions),
+            cvss_score=parsed.cvss_score,
+            vendor_status=clip(parsed.vendor_status, 32),
+            locations=list(parsed.locations)[:50],
         )
 
     def columns(self) -> tuple:
         """Its values as written, in field order: ``locations`` (the last) as JSON text."""
-        *values, locations = self
-        return (*values, json_text(locations))
+        *values, locations = astuple(self)
+        return (*values, json.dumps(locations))
 
 
-class StoredFinding(
-    NamedTuple(
-        "StoredFinding",
-        fields_of(
-            ("id", int),
-            FindingKey,
-            FindingContent,
-            ("status", str),
-            ("fixable_since", datetime | None),
-            ("first_seen", datetime),
-            ("last_seen", datetime),
-        ),
-    )
-):
+_stored_fields = fields_of(
+    ("id", int),
+    FindingKey,
+    FindingContent,
+    ("status", str),
+    ("fixable_since", datetime | None),
+    ("first_seen", datetime),
+    ("last_seen", datetime),
+)
+
+
+class StoredFinding(defstruct("StoredFinding", _stored_fields, bases=(Row,), module=__name__)):
     """A finding as ingest reads it: its id, key, content, status, when it became fixable,
     first and last sighting."""
-
-    __slots__ = ()
 
     @classmethod
     def read(cls, findings: QuerySet[Finding]) -> Iterator[StoredFinding]:
         """``findings`` as stored rows, in one query."""
-        return map(partial(tuple.__new__, cls), findings.values_list(*cls._fields))
+        return starmap(cls, findings.values_list(*cls.__struct_fields__))
+
+    @property
+    def key(self) -> FindingKey:
+        return FindingKey(
+            vulnerability_id=self.vulnerability_id,
+            package=self.package,
+            installed_version=self.installed_version,
+        )
+
+    @property
+    def content(self) -> FindingContent:
+        return FindingContent(
+            package_type=self.package_type,
+            severity=self.severity,
+            severity_rank=self.severity_rank,
+            fixed_version=self.fixed_version,
+            fixable=self.fixable,
+            cvss_score=self.cvss_score,
+            vendor_status=self.vendor_status,
+            locations=self.locations,
+        )
 
 
-stored_key = columns_getter(StoredFinding, FindingKey._fields)
-"""A stored finding's key: a plain tuple, equal to its FindingKey (the same hash)."""
-stored_content = columns_getter(StoredFinding, FindingContent._fields)
-"""A stored finding's content: a plain tuple, equal to its FindingContent."""
+_new_fields = fields_of(
+    FindingKey, FindingContent, ("locations", str), ("fixable_since", datetime | None)
+)
 
 
-class NewFinding(
-    NamedTuple(
-        "NewFinding",
-        fields_of(FindingKey, FindingContent, ("fixable_since", datetime | None)),
-    )
-):
+class NewFinding(defstruct("NewFinding", _new_fields, bases=(Row,), module=__name__)):
     """A finding a scan lists for the first time, as inserted: its key, its content as
-    written (``FindingContent.columns``) and when it became fixable. What every new finding
-    of the scan shares (tag, status, sightings) goes beside: ``rows_insert(same=...)``."""
-
-    __slots__ = ()
+    written and when it became fixable. What every new finding of the scan shares (tag,
+    status, sightings) goes beside: ``rows_insert(same=...)``."""
 
     @classmethod
     def of(cls, key: FindingKey, content: FindingContent, *, at: datetime) -> NewFinding:
         """First seen at ``at``: fixable since then when a fix is known."""
-        return tuple.__new__(cls, (*key, *content.columns(), at if content.fixable else None))
+        return cls(
+            *astuple(key),
+            *content.columns(),
+            fixable_since=at if content.fixable else None,
+        )
 
 
-class FindingUpdate(
-    NamedTuple(
-        "FindingUpdate",
-        fields_of(
-            FindingContent,
-            ("fixable_since", datetime | None),
-            ("first_seen", datetime),
-            ("last_seen", datetime),
-            ("last_scan_id", int | None),
-            ("id", int),
-        ),
-    )
-):
+_update_fields = fields_of(
+    FindingContent,
+    ("locations", str),
+    ("fixable_since", datetime | None),
+    ("first_seen", datetime),
+    ("last_seen", datetime),
+    ("last_scan_id", int | None),
+    ("id", int),
+)
+
+
+class FindingUpdate(defstruct("FindingUpdate", _update_fields, bases=(Row,), module=__name__)):
     """A stored finding's new values by ``id`` (last, as ``rows_update`` wants it): its
-    content as written (``FindingContent.columns``), when it became fixable, its first and
-    last sighting, and ``last_scan_id``: the scan that moved its last sighting, or None
-    when the scan did not (the stored one stays: ``SIGHTING_KEPT``)."""
-
-    __slots__ = ()
+    content as written, when it became fixable, its first and last sighting, and
+    ``last_scan_id``: the scan that moved its last sighting, or None when the scan did not
+    (the stored one stays: ``SIGHTING_KEPT``)."""
 
     @classmethod
     def of(
@@ -167,12 +169,17 @@ class FindingUpdate(
         last_scan_id: int | None,
         id: int,
     ) -> FindingUpdate:
-        return tuple.__new__(
-            cls, (*content.columns(), fixable_since, first_seen, last_seen, last_scan_id, id)
+        return cls(
+            *content.columns(),
+            fixable_since=fixable_since,
+            first_seen=first_seen,
+            last_seen=last_seen,
+            last_scan_id=last_scan_id,
+            id=id,
         )
 
 
-SIGHTING_KEPT = tuple(column for column in FindingUpdate._fields if column != "last_scan_id")
+SIGHTING_KEPT = tuple(c for c in FindingUpdate.__struct_fields__ if c != "last_scan_id")
 """The columns of an update that leaves the stored last sighting (``last_scan_id``) as it is."""
-sighting_kept = columns_getter(FindingUpdate, SIGHTING_KEPT)
-"""An update's SIGHTING_KEPT values."""
+sighting_kept = columns_getter(FindingUpdate.__struct_fields__, SIGHTING_KEPT)
+"""An update's SIGHTING_KEPT values, from ``astuple(update)``."""

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from msgspec.structs import astuple
 
 from .bulk import rows_insert, rows_update
 from .evidence import stream_advance, witnesses_of, witnesses_record
@@ -42,8 +43,6 @@ from .finding_rows import (
     StoredFinding,
     package_type_of,
     sighting_kept,
-    stored_content,
-    stored_key,
 )
 from .models import (
     Delivery,
@@ -286,7 +285,7 @@ def _findings_upsert(
     lists, and turns no witness absent, so it closes nothing."""
     at = scan.scanned_at
     known = witnesses_of(tag=tag, scanner_key=scan.scanner_key)
-    stored = {stored_key(row): row for row in StoredFinding.read(Finding.objects.filter(tag=tag))}
+    stored = {row.key: row for row in StoredFinding.read(Finding.objects.filter(tag=tag))}
     created: list[NewFinding] = []
     updates: list[FindingUpdate] = []
     listed: list[int] = []
@@ -298,12 +297,10 @@ def _findings_upsert(
             continue
         fid, first_seen = row.id, row.first_seen
         listed.append(fid)
-        old = stored_content(row)
+        old = content = row.content
         fixable_since, last_seen = row.fixable_since, row.last_seen
         last_scan_id: int | None = None
-        if not newest:  # a late scan: the newest one's content stays
-            content = FindingContent._make(old)
-        else:
+        if newest:  # else a late scan: the newest one's content stays
             content = FindingContent.of(parsed, known_type=row.package_type)
             if content.fixable and fixable_since is None:
                 fixable_since = at
@@ -324,7 +321,12 @@ def _findings_upsert(
                 )
             )
     table = Finding._meta.db_table
-    rows_insert(table, NewFinding._fields, created, same=_first_sighting(tag, scan, prior))
+    rows_insert(
+        table,
+        NewFinding.__struct_fields__,
+        map(astuple, created),
+        same=_first_sighting(tag, scan, prior),
+    )
     _update_findings(table, updates)
     if created:
         new_ids = Finding.objects.filter(tag=tag, first_scan=scan).values_list("pk", flat=True)
@@ -361,5 +363,7 @@ def _first_sighting(tag: Tag, scan: Scan, prior: Scan | None) -> dict[str, objec
 
 def _update_findings(table: str, updates: list[FindingUpdate]) -> None:
     """Rows whose last sighting moved, and rows where only the content did (two shapes)."""
-    rows_update(table, FindingUpdate._fields, [u for u in updates if u.last_scan_id is not None])
-    rows_update(table, SIGHTING_KEPT, [sighting_kept(u) for u in updates if u.last_scan_id is None])
+    moved = [astuple(u) for u in updates if u.last_scan_id is not None]
+    rows_update(table, FindingUpdate.__struct_fields__, moved)
+    kept = [sighting_kept(astuple(u)) for u in updates if u.last_scan_id is None]
+    rows_update(table, SIGHTING_KEPT, kept)

@@ -9,25 +9,29 @@ merged (blanks filled, the worst severity kept).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from operator import attrgetter
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from django.utils import timezone
+from msgspec import defstruct
+from msgspec.structs import astuple
 
 from remediator.core.severity import SEVERITY_RANK
 
-from .bulk import columns_getter, fields_of, in_ids, json_text, rows_insert, rows_update
+from .bulk import in_ids, rows_insert, rows_update
 from .models import Vulnerability, clip
 from .parsers.base import ParsedFinding
+from .rows import Row, columns_getter, fields_of
 
 _T = TypeVar("_T")
 
 
-class VulnerabilityDetails(NamedTuple):
-    """What a report says about a vulnerability; ``columns()`` as written."""
+class VulnerabilityDetails(Row):
+    """What a report says about a vulnerability."""
 
     title: str
     description: str
@@ -39,17 +43,14 @@ class VulnerabilityDetails(NamedTuple):
 
     @classmethod
     def of(cls, parsed: ParsedFinding) -> VulnerabilityDetails:
-        return tuple.__new__(  # as findings.finding_rows builds its rows, in field order
-            cls,
-            (
-                clip(parsed.title, 500),
-                parsed.description,
-                parsed.severity,
-                parsed.cvss_score,
-                clip(parsed.cvss_vector, 200),
-                [link for link in parsed.links if _is_web_link(link)][:20],
-                parsed.published_at,
-            ),
+        return cls(
+            title=clip(parsed.title, 500),
+            description=parsed.description,
+            severity=parsed.severity,
+            cvss_score=parsed.cvss_score,
+            cvss_vector=clip(parsed.cvss_vector, 200),
+            links=[link for link in parsed.links if _is_web_link(link)][:20],
+            published_at=parsed.published_at,
         )
 
     def columns(self) -> tuple:
@@ -60,32 +61,28 @@ class VulnerabilityDetails(NamedTuple):
             self.severity,
             self.cvss_score,
             self.cvss_vector,
-            json_text(self.links),
+            json.dumps(self.links),
             self.published_at,
         )
 
 
-class VulnerabilityRow(
-    NamedTuple(
-        "VulnerabilityRow",
-        fields_of(("id", str), VulnerabilityDetails, ("content_hash", str)),
-    )
-):
+_row_fields = fields_of(("id", str), VulnerabilityDetails, ("links", str), ("content_hash", str))
+
+
+class VulnerabilityRow(defstruct("VulnerabilityRow", _row_fields, bases=(Row,), module=__name__)):
     """A vulnerability as written: its id, its details (``links`` as JSON text) and their
     ``content_hash``."""
-
-    __slots__ = ()
 
     @classmethod
     def of(
         cls, vuln_id: str, details: VulnerabilityDetails, *, content_hash: str
     ) -> VulnerabilityRow:
-        return tuple.__new__(cls, (vuln_id, *details.columns(), content_hash))
+        return cls(vuln_id, *details.columns(), content_hash=content_hash)
 
 
-UPDATE_COLUMNS = (*(c for c in VulnerabilityRow._fields if c != "id"), "id")
+UPDATE_COLUMNS = (*(c for c in VulnerabilityRow.__struct_fields__ if c != "id"), "id")
 """A VulnerabilityRow's columns as ``rows_update`` takes them: the id last."""
-_update_columns = columns_getter(VulnerabilityRow, UPDATE_COLUMNS)
+_update_columns = columns_getter(VulnerabilityRow.__struct_fields__, UPDATE_COLUMNS)
 
 
 def _is_web_link(link: str) -> bool:
@@ -118,8 +115,8 @@ def _filled(before: _T, after: _T) -> _T:
 
 
 def _hash(details: VulnerabilityDetails) -> str:
-    """A hash of the details, as a plain tuple: the hash of rows stored before stays valid."""
-    return hashlib.blake2b(repr(tuple(details)).encode(), digest_size=16).hexdigest()
+    """A hash of the details' values, as a plain tuple (as rows stored before were hashed)."""
+    return hashlib.blake2b(repr(astuple(details)).encode(), digest_size=16).hexdigest()
 
 
 def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
@@ -140,9 +137,9 @@ def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
     now = timezone.now()
     rows_insert(
         Vulnerability._meta.db_table,
-        VulnerabilityRow._fields,
+        VulnerabilityRow.__struct_fields__,
         (
-            VulnerabilityRow.of(vuln_id, details, content_hash=hashes[vuln_id])
+            astuple(VulnerabilityRow.of(vuln_id, details, content_hash=hashes[vuln_id]))
             for vuln_id, details in sorted(incoming.items())
             if vuln_id not in stored
         ),
@@ -153,12 +150,12 @@ def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
     if not changed:
         return
     rows = Vulnerability.objects.filter(id__in=in_ids(changed, text=True)).values_list(
-        "id", *VulnerabilityDetails._fields
+        "id", *VulnerabilityDetails.__struct_fields__
     )
     writes = [
         VulnerabilityRow.of(
             vuln_id,
-            _merge(VulnerabilityDetails._make(old), incoming[vuln_id]),
+            _merge(VulnerabilityDetails(*old), incoming[vuln_id]),
             content_hash=hashes[vuln_id],
         )
         for vuln_id, *old in rows
@@ -166,6 +163,6 @@ def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
     rows_update(
         Vulnerability._meta.db_table,
         UPDATE_COLUMNS,
-        [_update_columns(row) for row in sorted(writes, key=attrgetter("id"))],
+        [_update_columns(astuple(row)) for row in sorted(writes, key=attrgetter("id"))],
         same={"updated_at": now},
     )
