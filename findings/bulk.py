@@ -1,7 +1,9 @@
-"""Set-at-a-time writes from plain tuples: no model instance per row.
+"""Set-at-a-time writes from tuples: no model instance per row.
 
 ``rows_insert`` streams rows with PostgreSQL's COPY, elsewhere (SQLite) one
-``executemany`` INSERT; ``rows_update`` is one ``executemany`` UPDATE by id.
+``executemany`` INSERT; ``rows_update`` is one ``executemany`` UPDATE by id. A row is a
+tuple in ``columns`` order (a named row, ``findings.rows``: ``astuple(row)`` under its
+type's ``__struct_fields__``). Values every row shares are given once, by column (``same``).
 ``in_ids`` matches a column against any number of values in one bound parameter
 (``= ANY(array)`` on PostgreSQL, ``json_each`` on SQLite), so no statement
 grows with a report and none meets SQLite's variable limit.
@@ -11,7 +13,7 @@ Values are given as Python values, JSON columns as text (``json.dumps``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from django.db import connection
@@ -34,13 +36,20 @@ def rows_insert(
     columns: Sequence[str],
     rows: Iterable[Sequence[object]],
     *,
+    same: Mapping[str, object] | None = None,
     skip_existing: bool = False,
 ) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order) into ``table``.
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table``; every row also
+    takes the values of ``same`` ({column: value}).
 
     ``skip_existing``: rows whose unique key is taken (by a concurrent transaction too)
-    are left out, ON CONFLICT DO NOTHING; on PostgreSQL the rows are copied into a
-    temporary table first. Call it inside a transaction."""
+    are left out, ON CONFLICT DO NOTHING, taken in the order of the first column; on
+    PostgreSQL the rows are copied into a temporary table first. Call it inside a
+    transaction."""
+    if same:
+        shared = tuple(same.values())
+        columns = (*columns, *same)
+        rows = ((*row, *shared) for row in rows)
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
@@ -71,12 +80,26 @@ def rows_insert(
             )
 
 
-def rows_update(table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> int:
-    """UPDATE ``table`` SET ``columns`` WHERE id = the last value of each row."""
+def rows_update(
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    same: Mapping[str, object] | None = None,
+) -> int:
+    """UPDATE ``table`` SET ``columns`` WHERE id = the row's id: ``columns`` name the
+    values of a row, ``id`` last. Every row also sets the values of ``same``
+    ({column: value})."""
+    if not columns or columns[-1] != "id":
+        raise ValueError(f"rows_update: the last column must be the id: {columns}")
     if not rows:
         return 0
+    if same:
+        shared = tuple(same.values())
+        columns = (*same, *columns)
+        rows = [(*shared, *row) for row in rows]
     quote = connection.ops.quote_name
-    sets = ", ".join(f"{quote(c)} = %s" for c in columns)
+    sets = ", ".join(f"{quote(c)} = %s" for c in columns if c != "id")
     if not is_postgresql():
         rows = [adapt_row(r) for r in rows]
     with connection.cursor() as cursor:

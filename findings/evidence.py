@@ -48,18 +48,19 @@ def witnesses_record(
     An incomplete ``scan`` (findings were refused at the parser boundary) turns no witness
     absent: what it does not list may be what it refused.
     Returns the ids of the findings whose witness turned absent."""
-    table = FindingWitness._meta.db_table
-    new = [fid for fid in listed if fid not in known]
     rows_insert(
-        table,
-        ("finding_id", "scanner_key", "scanner", "first_scan_id", "last_scan_id", "present",
-         "absent_since_scan_id"),
-        (
-            (fid, scan.scanner_key, scan.scanner, scan.pk, scan.pk, newest,
-             None if newest or prior is None else prior.pk)
-            for fid in new
-        ),
-    )  # fmt: skip
+        FindingWitness._meta.db_table,
+        ("finding_id",),
+        [(fid,) for fid in listed if fid not in known],
+        same={
+            "scanner_key": scan.scanner_key,
+            "scanner": scan.scanner,
+            "first_scan_id": scan.pk,
+            "last_scan_id": scan.pk,
+            "present": newest,
+            "absent_since_scan_id": None if newest or prior is None else prior.pk,
+        },
+    )
     if not newest:
         return []
     back = [fid for fid in listed if known.get(fid) is False]

@@ -21,7 +21,6 @@ finding fixed?"):
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,11 +29,21 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-
-from remediator.core.severity import SEVERITY_RANK
+from msgspec.structs import astuple
 
 from .bulk import rows_insert, rows_update
 from .evidence import stream_advance, witnesses_of, witnesses_record
+from .finding_rows import (
+    SIGHTING_KEPT,
+    UNKNOWN_TYPE,
+    FindingContent,
+    FindingKey,
+    FindingUpdate,
+    NewFinding,
+    StoredFinding,
+    package_type_of,
+    sighting_kept,
+)
 from .models import (
     Delivery,
     Finding,
@@ -49,10 +58,6 @@ from .parsers.base import ImageRef, ParsedFinding, ParsedScan
 from .scansets import encode_ids
 from .status import findings_fixed_by, findings_seen_again, new_finding_status
 from .vulnerabilities import vulnerabilities_upsert
-
-FindingKey = tuple[str, str, str]
-"""(vulnerability, package, installed version): the package type is not part of it."""
-UNKNOWN_TYPE = "unknown"
 
 
 @dataclass(frozen=True)
@@ -115,53 +120,17 @@ class ReportIngestResult:
         return {"delivery": self.delivery_id, "images": len(scans), **totals, "scans": scans}
 
 
-def _key(parsed: ParsedFinding) -> FindingKey:
-    return (
-        clip(parsed.vulnerability_id, 100),
-        clip(parsed.package, 300),
-        clip(parsed.installed_version, 200),
-    )
-
-
-def _package_type(parsed: ParsedFinding) -> str:
-    return clip(parsed.package_type or UNKNOWN_TYPE, 32)
-
-
 def _by_key(findings: tuple[ParsedFinding, ...]) -> dict[FindingKey, ParsedFinding]:
     """One entry per finding; where a report lists one twice, a known package type wins."""
     by_key: dict[FindingKey, ParsedFinding] = {}
     for finding in findings:
-        key = _key(finding)
+        key = FindingKey.of(finding)
         kept = by_key.get(key)
         if kept is None or (
-            _package_type(kept) == UNKNOWN_TYPE and _package_type(finding) != UNKNOWN_TYPE
+            package_type_of(kept) == UNKNOWN_TYPE and package_type_of(finding) != UNKNOWN_TYPE
         ):
             by_key[key] = finding
     return by_key
-
-
-Content = tuple
-"""What the newest scan says about a finding, in CONTENT_COLUMNS order."""
-CONTENT_COLUMNS = (
-    "package_type", "severity", "severity_rank", "fixed_version", "fixable", "cvss_score",
-    "vendor_status", "locations",
-)  # fmt: skip
-
-
-def _content(parsed: ParsedFinding, known_type: str = UNKNOWN_TYPE) -> Content:
-    package_type = _package_type(parsed)
-    if package_type == UNKNOWN_TYPE:
-        package_type = known_type  # a known ecosystem wins over unknown
-    return (
-        package_type,
-        parsed.severity,
-        SEVERITY_RANK.get(parsed.severity, 0),
-        clip(", ".join(parsed.fixed_versions), 300),
-        bool(parsed.fixed_versions),
-        parsed.cvss_score,
-        clip(parsed.vendor_status, 32),
-        list(parsed.locations)[:50],
-    )
 
 
 def scan_time(
@@ -300,18 +269,6 @@ def _same_findings(*, scan: Scan, tag: Tag, prior: Scan) -> dict[str, int]:
     return {"new": 0, "fixed": findings_fixed_by(scan=scan, tag=tag), "reopened": 0}
 
 
-FINDING_READ = (
-    "id", "vulnerability_id", "package", "installed_version", *CONTENT_COLUMNS, "status",
-    "fixable_since", "first_seen", "last_seen",
-)  # fmt: skip
-FINDING_INSERT = (
-    "repository_id", "tag_id", "vulnerability_id", "package", "installed_version",
-    *CONTENT_COLUMNS, "fixable_since", "status", "status_reason", "first_seen", "last_seen",
-    "first_scan_id", "last_scan_id", "fixed_at", "fixed_by_scan_id", "reopened_count",
-)  # fmt: skip
-FINDING_UPDATE = (*CONTENT_COLUMNS, "fixable_since", "first_seen", "last_seen", "last_scan_id")
-
-
 def _findings_upsert(
     *,
     scan: Scan,
@@ -328,43 +285,48 @@ def _findings_upsert(
     lists, and turns no witness absent, so it closes nothing."""
     at = scan.scanned_at
     known = witnesses_of(tag=tag, scanner_key=scan.scanner_key)
-    rows = Finding.objects.filter(tag=tag).values_list(*FINDING_READ)
-    existing = {(r[1], r[2], r[3]): r for r in rows}
-    created: list[tuple] = []
-    updates: list[tuple] = []
+    stored = {row.key: row for row in StoredFinding.read(Finding.objects.filter(tag=tag))}
+    created: list[NewFinding] = []
+    updates: list[FindingUpdate] = []
     listed: list[int] = []
     fixed_ids: list[int] = []
-    status, fixed_by = new_finding_status(newer=prior, scanned_at=at)
     for key, parsed in by_key.items():
-        row = existing.get(key)
+        row = stored.get(key)
         if row is None:
-            content = _content(parsed)
-            created.append(
-                (tag.repository_id, tag.pk, *key, *_db_content(content),
-                 at if content[4] else None, status, "", at, at, scan.pk, scan.pk,
-                 fixed_by.scanned_at if fixed_by else None, fixed_by.pk if fixed_by else None, 0)
-            )  # fmt: skip
+            created.append(NewFinding.of(key, FindingContent.of(parsed), at=at))
             continue
-        fid = row[0]
+        fid, first_seen = row.id, row.first_seen
         listed.append(fid)
-        old = row[4:12]
-        first_seen, last_seen = row[14], row[15]
-        content, fixable_since, last_scan = old, row[13], None
-        if newest:
-            content = _content(parsed, known_type=old[0])
-            if content[4] and fixable_since is None:
+        old = content = row.content
+        fixable_since, last_seen = row.fixable_since, row.last_seen
+        last_scan_id: int | None = None
+        if newest:  # else a late scan: the newest one's content stays
+            content = FindingContent.of(parsed, known_type=row.package_type)
+            if content.fixable and fixable_since is None:
                 fixable_since = at
-            if row[12] == Finding.Status.FIXED:
+            if row.status == Finding.Status.FIXED:
                 fixed_ids.append(fid)
             if not known.get(fid) and at >= last_seen:  # this scanner sees it (again)
-                last_seen, last_scan = at, scan.pk
-        if content != old or fixable_since != row[13] or at < first_seen or last_scan:
+                last_seen, last_scan_id = at, scan.pk
+        moved = last_scan_id is not None
+        if content != old or fixable_since != row.fixable_since or at < first_seen or moved:
             updates.append(
-                (*_db_content(content), fixable_since, min(first_seen, at), last_seen,
-                 last_scan or _unchanged, fid)
-            )  # fmt: skip
+                FindingUpdate.of(
+                    content,
+                    fixable_since=fixable_since,
+                    first_seen=min(first_seen, at),
+                    last_seen=last_seen,
+                    last_scan_id=last_scan_id,
+                    id=fid,
+                )
+            )
     table = Finding._meta.db_table
-    rows_insert(table, FINDING_INSERT, created)
+    rows_insert(
+        table,
+        NewFinding.__struct_fields__,
+        map(astuple, created),
+        same=_first_sighting(tag, scan, prior),
+    )
     _update_findings(table, updates)
     if created:
         new_ids = Finding.objects.filter(tag=tag, first_scan=scan).values_list("pk", flat=True)
@@ -381,17 +343,27 @@ def _findings_upsert(
     return {"new": len(created), "fixed": fixed, "reopened": reopened}
 
 
-_unchanged = object()
+def _first_sighting(tag: Tag, scan: Scan, prior: Scan | None) -> dict[str, object]:
+    """{column: value} that every finding ``scan`` lists for the first time shares."""
+    status, fixed_by = new_finding_status(newer=prior, scanned_at=scan.scanned_at)
+    return {
+        "repository_id": tag.repository_id,
+        "tag_id": tag.pk,
+        "status": status,
+        "status_reason": "",
+        "first_seen": scan.scanned_at,
+        "last_seen": scan.scanned_at,
+        "first_scan_id": scan.pk,
+        "last_scan_id": scan.pk,
+        "fixed_at": fixed_by.scanned_at if fixed_by else None,
+        "fixed_by_scan_id": fixed_by.pk if fixed_by else None,
+        "reopened_count": 0,
+    }
 
 
-def _db_content(content: Content) -> tuple:
-    return (*content[:7], json.dumps(content[7]))
-
-
-def _update_findings(table: str, updates: list[tuple]) -> None:
+def _update_findings(table: str, updates: list[FindingUpdate]) -> None:
     """Rows whose last sighting moved, and rows where only the content did (two shapes)."""
-    moved = [u for u in updates if u[-2] is not _unchanged]
-    rows_update(table, FINDING_UPDATE, moved)
-    rows_update(
-        table, FINDING_UPDATE[:-1], [(*u[:-2], u[-1]) for u in updates if u[-2] is _unchanged]
-    )
+    moved = [astuple(u) for u in updates if u.last_scan_id is not None]
+    rows_update(table, FindingUpdate.__struct_fields__, moved)
+    kept = [sighting_kept(astuple(u)) for u in updates if u.last_scan_id is None]
+    rows_update(table, SIGHTING_KEPT, kept)

@@ -11,18 +11,78 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from datetime import datetime
+from operator import attrgetter
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from django.utils import timezone
+from msgspec import defstruct
+from msgspec.structs import astuple
 
 from remediator.core.severity import SEVERITY_RANK
 
 from .bulk import in_ids, rows_insert, rows_update
 from .models import Vulnerability, clip
 from .parsers.base import ParsedFinding
+from .rows import Row, columns_getter, fields_of
 
-FIELDS = ("title", "description", "severity", "cvss_score", "cvss_vector", "links", "published_at")
-Details = tuple  # FIELDS in order
+_T = TypeVar("_T")
+
+
+class VulnerabilityDetails(Row):
+    """What a report says about a vulnerability."""
+
+    title: str
+    description: str
+    severity: str
+    cvss_score: float | None
+    cvss_vector: str
+    links: list[str]
+    published_at: datetime | None
+
+    @classmethod
+    def of(cls, parsed: ParsedFinding) -> VulnerabilityDetails:
+        return cls(
+            title=clip(parsed.title, 500),
+            description=parsed.description,
+            severity=parsed.severity,
+            cvss_score=parsed.cvss_score,
+            cvss_vector=clip(parsed.cvss_vector, 200),
+            links=[link for link in parsed.links if _is_web_link(link)][:20],
+            published_at=parsed.published_at,
+        )
+
+    def columns(self) -> tuple:
+        """Its values as written, in field order: ``links`` as JSON text."""
+        return (
+            self.title,
+            self.description,
+            self.severity,
+            self.cvss_score,
+            self.cvss_vector,
+            json.dumps(self.links),
+            self.published_at,
+        )
+
+
+_row_fields = fields_of(("id", str), VulnerabilityDetails, ("links", str), ("content_hash", str))
+
+
+class VulnerabilityRow(defstruct("VulnerabilityRow", _row_fields, bases=(Row,), module=__name__)):
+    """A vulnerability as written: its id, its details (``links`` as JSON text) and their
+    ``content_hash``."""
+
+    @classmethod
+    def of(
+        cls, vuln_id: str, details: VulnerabilityDetails, *, content_hash: str
+    ) -> VulnerabilityRow:
+        return cls(vuln_id, *details.columns(), content_hash=content_hash)
+
+
+UPDATE_COLUMNS = (*(c for c in VulnerabilityRow.__struct_fields__ if c != "id"), "id")
+"""A VulnerabilityRow's columns as ``rows_update`` takes them: the id last."""
+_update_columns = columns_getter(VulnerabilityRow.__struct_fields__, UPDATE_COLUMNS)
 
 
 def _is_web_link(link: str) -> bool:
@@ -35,39 +95,35 @@ def _is_web_link(link: str) -> bool:
         return False
 
 
-def _details(parsed: ParsedFinding) -> Details:
-    return (
-        clip(parsed.title, 500),
-        parsed.description,
-        parsed.severity,
-        parsed.cvss_score,
-        clip(parsed.cvss_vector, 200),
-        [link for link in parsed.links if _is_web_link(link)][:20],
-        parsed.published_at,
+def _merge(old: VulnerabilityDetails, new: VulnerabilityDetails) -> VulnerabilityDetails:
+    """``old`` with its blanks filled from ``new`` and the worse severity of the two."""
+    worse = SEVERITY_RANK.get(new.severity, 0) > SEVERITY_RANK.get(old.severity, 0)
+    return VulnerabilityDetails(
+        title=_filled(old.title, new.title),
+        description=_filled(old.description, new.description),
+        severity=new.severity if worse else old.severity,
+        cvss_score=_filled(old.cvss_score, new.cvss_score),
+        cvss_vector=_filled(old.cvss_vector, new.cvss_vector),
+        links=_filled(old.links, new.links),
+        published_at=_filled(old.published_at, new.published_at),
     )
 
 
-def _merge(old: Details, new: Details) -> Details:
-    """``old`` with its blanks filled from ``new`` and the worse severity of the two."""
-    merged = []
-    for field, before, after in zip(FIELDS, old, new, strict=True):
-        if field == "severity":
-            worse = SEVERITY_RANK.get(after, 0) > SEVERITY_RANK.get(before, 0)
-            merged.append(after if worse else before)
-        else:
-            merged.append(before if before or not after else after)
-    return tuple(merged)
+def _filled(before: _T, after: _T) -> _T:
+    """``before``, unless it is blank and ``after`` is not."""
+    return before if before or not after else after
 
 
-def _hash(details: Details) -> str:
-    return hashlib.blake2b(repr(details).encode(), digest_size=16).hexdigest()
+def _hash(details: VulnerabilityDetails) -> str:
+    """A hash of the details' values, as a plain tuple (as rows stored before were hashed)."""
+    return hashlib.blake2b(repr(astuple(details)).encode(), digest_size=16).hexdigest()
 
 
 def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
-    incoming: dict[str, Details] = {}
+    incoming: dict[str, VulnerabilityDetails] = {}
     for parsed in findings:
         vuln_id = clip(parsed.vulnerability_id, 100)  # as ingest clips the finding's reference
-        details = _details(parsed)
+        details = VulnerabilityDetails.of(parsed)
         kept = incoming.get(vuln_id)
         incoming[vuln_id] = details if kept is None else _merge(kept, details)
     if not incoming:
@@ -81,28 +137,32 @@ def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
     now = timezone.now()
     rows_insert(
         Vulnerability._meta.db_table,
-        ("id", *FIELDS, "updated_at", "content_hash"),
+        VulnerabilityRow.__struct_fields__,
         (
-            (vuln_id, *details[:5], json.dumps(details[5]), details[6], now, hashes[vuln_id])
+            astuple(VulnerabilityRow.of(vuln_id, details, content_hash=hashes[vuln_id]))
             for vuln_id, details in sorted(incoming.items())
             if vuln_id not in stored
         ),
+        same={"updated_at": now},
         skip_existing=True,  # another worker may insert the same new id meanwhile
     )
     changed = [v for v, h in stored.items() if h != hashes[v]]
     if not changed:
         return
-    writes = []
     rows = Vulnerability.objects.filter(id__in=in_ids(changed, text=True)).values_list(
-        "id", *FIELDS
+        "id", *VulnerabilityDetails.__struct_fields__
     )
-    for vuln_id, *old in rows:
-        merged = _merge(tuple(old), incoming[vuln_id])
-        writes.append(
-            (*merged[:5], json.dumps(merged[5]), merged[6], now, hashes[vuln_id], vuln_id)
+    writes = [
+        VulnerabilityRow.of(
+            vuln_id,
+            _merge(VulnerabilityDetails(*old), incoming[vuln_id]),
+            content_hash=hashes[vuln_id],
         )
+        for vuln_id, *old in rows
+    ]
     rows_update(
         Vulnerability._meta.db_table,
-        (*FIELDS, "updated_at", "content_hash"),
-        sorted(writes, key=lambda row: row[-1]),
+        UPDATE_COLUMNS,
+        [_update_columns(astuple(row)) for row in sorted(writes, key=attrgetter("id"))],
+        same={"updated_at": now},
     )

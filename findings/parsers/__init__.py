@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import NamedTuple
 
 import msgspec
 
@@ -66,16 +67,23 @@ FINDINGS_KEYS: dict[str, str] = {"trivy": "Results", "grype": "matches", "generi
 """Single-image formats whose findings sit under one top-level key (for ``report_head``)."""
 
 
-def report_head(source: str, document: object) -> tuple[ParsedScan, str] | None:
-    """(the report without its findings, a digest of its findings as sent), for the
-    formats of FINDINGS_KEYS; None for the others. A re-scan whose findings digest
-    equals its scanner's newest scan of the tag needs no parse of its findings."""
+class ReportHead(NamedTuple):
+    scan: ParsedScan
+    """The report without its findings."""
+    findings_digest: str
+    """A digest of its findings as sent."""
+
+
+def report_head(source: str, document: object) -> ReportHead | None:
+    """The report's head, for the formats of FINDINGS_KEYS; None for the others. A
+    re-scan whose findings digest equals its scanner's newest scan of the tag needs no
+    parse of its findings."""
     slug = detect(document) if source == "auto" else source
     key = FINDINGS_KEYS.get(slug)
     if key is None or not isinstance(document, dict) or not isinstance(document.get(key), list):
         return None
     digest = hashlib.blake2b(msgspec.json.encode(document[key]), digest_size=16).hexdigest()
-    return parse(slug, without_findings(slug, document)), digest
+    return ReportHead(parse(slug, without_findings(slug, document)), digest)
 
 
 def load_body(source: str, body: bytes | bytearray | memoryview | str) -> object:
@@ -98,6 +106,7 @@ __all__ = [
     "ParseError",
     "ParsedFinding",
     "ParsedScan",
+    "ReportHead",
     "Workload",
     "detect",
     "load_body",

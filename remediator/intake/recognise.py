@@ -160,22 +160,22 @@ def report_parse(delivery: Delivery, document: object) -> Parsed:
     """The report's scans and the image of each; ParseError for a body that is no usable
     report. An unchanged re-scan is not parsed past its head."""
     quick = report_head(delivery.source, document)
-    if quick is not None and not quick[0].failure:
-        head, digest = quick
-        head = scan_as_credential_allows(delivery, head)
+    if quick is not None and not quick.scan.failure:
+        head = scan_as_credential_allows(delivery, quick.scan)
         image = resolve_image(head, delivery.image_hint)
-        if _same_as_newest(head, image, digest):
+        if _same_as_newest(head, image, quick.findings_digest):
             source = delivery.source
             return Parsed(
-                (head,),
-                [image],
-                False,
-                digest,
-                lambda: scan_as_credential_allows(delivery, parse(source, document)),
+                scans=(head,),
+                images=[image],
+                multi=False,
+                findings_digest=quick.findings_digest,
+                full=lambda: scan_as_credential_allows(delivery, parse(source, document)),
             )
     scans = tuple(
         scan_as_credential_allows(delivery, scan) for scan in parse_all(delivery.source, document)
     )
     multi = len(scans) != 1 or scans[0].source in MULTI_IMAGE
     images = [s.image for s in scans] if multi else [resolve_image(scans[0], delivery.image_hint)]
-    return Parsed(scans, images, multi, quick[1] if quick and not multi else "")
+    digest = quick.findings_digest if quick and not multi else ""
+    return Parsed(scans=scans, images=images, multi=multi, findings_digest=digest)
