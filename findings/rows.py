@@ -5,8 +5,8 @@ C, by keyword or in field order; its fields read as fast as a tuple's items; com
 hashed by value; never tracked by the garbage collector. A report makes tens of thousands
 of rows and keeps many until its transaction ends: as NamedTuples (tuples of a class of
 their own, which the collector never untracks) the full collections they brought made a
-whole ingest take 4 to 10% more CPU than plain tuples; as Structs, 5% less
-(``bench/ingest_rows.py``). ``findings.bulk`` writes a row as ``astuple(row)`` under its
+whole ingest take 4 to 10% more CPU than plain tuples did; as Structs it takes about 3%
+less (``bench/ingest_rows.py``). ``findings.bulk`` writes a row as ``astuple(row)`` under its
 type's ``__struct_fields__``. A row holds no other row and nothing that refers back to
 it, so no cycle needs the collector.
 """
