@@ -1,6 +1,6 @@
 """The overview's "Do this first" panel: what needs a person now, each with a count and
 a link to the list that shows it. The page hands it what it reads anyway (actions by
-state, the running digests ranked by exposure through ``running_exposure``); the
+state, the running digests ranked by exposure); the
 overdue approvals are one bounded count.
 """
 
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from remediator.cluster.selectors import exposure_ranking
 from remediator.core.counting import ListCount
 from remediator.engine.filters import TAB_STATES
 from remediator.engine.selectors import actions_overdue_count
@@ -29,17 +28,12 @@ class FirstThing:
     hint: str
 
 
-def running_exposure(*, limit: int) -> list[dict]:
-    """Running digests ranked by exposure (the inventory's one read for the panel)."""
-    return exposure_ranking(limit=limit)
-
-
 def first_things(
     *, kev: ListCount, action_counts: dict[str, int], ranked: list[dict]
 ) -> list[FirstThing]:
     """The panel; ``kev`` is counted by the worker with the overview's other figures
     (the page itself reads no findings), ``action_counts`` is actions by state and
-    ``ranked`` the running digests from :func:`running_exposure`."""
+    ``ranked`` the running digests from ``exposure_ranking(limit=RUNNING_RANKED)``."""
     failed = ListCount(sum(action_counts.get(state, 0) for state in TAB_STATES["failed"]))
     hours = settings.APPROVAL_OVERDUE_HOURS
     overdue = ListCount(actions_overdue_count(hours=hours))

@@ -10,10 +10,11 @@ from django.shortcuts import render
 
 from findings.selectors.deliveries import recent_deliveries
 from findings.selectors.overview import TREND_DAYS, overview_read
+from remediator.cluster.selectors import exposure_ranking
 from remediator.core import permissions
 from remediator.core.severity import SEVERITIES
 from remediator.dashboard.common import require_perm
-from remediator.dashboard.do_first import RUNNING_RANKED, first_things, running_exposure
+from remediator.dashboard.do_first import RUNNING_RANKED, first_things
 from remediator.engine.checklist.summary import setup_to_do
 from remediator.engine.models import ActionState
 from remediator.engine.selectors import actions_by_state
@@ -66,7 +67,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         ],
     )
     actions_chart, action_counts = _action_chart()
-    ranked = running_exposure(limit=RUNNING_RANKED)
+    ranked = exposure_ranking(limit=RUNNING_RANKED)
     to_set_up = []
     if may_see_setup(request.user):
         to_set_up = setup_to_do(serving=request.build_absolute_uri("/"))
