@@ -1,14 +1,8 @@
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from remediator.api import operability
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
-
 
 admin.site.site_header = "Remediator administration"
 admin.site.site_title = "Remediator admin"
@@ -16,7 +10,7 @@ admin.site.index_title = "Policies, build targets, findings and deliveries"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", operability.healthz, name="healthz"),
     path("readyz", operability.readyz, name="readyz"),
     path("metrics", operability.metrics, name="metrics"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,4 +1,7 @@
-"""``GET /readyz`` and ``GET /metrics`` (``GET /healthz`` is in ``remediator/urls.py``).
+"""``GET /healthz``, ``GET /readyz`` and ``GET /metrics``.
+
+``/healthz``: ``{"status": "ok"}`` from any process that serves requests, whatever the
+database, broker or spool are doing (liveness).
 
 ``/readyz``: ``{"status": "ready"|"unavailable", "checks": {"database": {...},
 "broker": {...}, "spool": {...}}}``, 200 when all three pass, else 503. Each check
@@ -94,6 +97,10 @@ def _checks(deadline: float) -> dict:
         name: dict(results.get(name) or {"ok": False, "ms": waited, "error": "timeout"})
         for name in PROBES
     }
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
 
 
 @require_GET
