@@ -61,7 +61,14 @@ class _Lister:
         )
         try:
             response = self.http.request(
-                "GET", PODS, params=params, expected=ANY_STATUS, timeout=timeout, stream=True
+                "GET",
+                PODS,
+                params=params,
+                expected=ANY_STATUS,
+                timeout=timeout,
+                stream=True,
+                # per request: requests lets REQUESTS_CA_BUNDLE override a session's verify
+                verify=self.access.verify,
             )
         except KubernetesError:
             raise
@@ -69,7 +76,11 @@ class _Lister:
             cause = exc.__cause__
             if not isinstance(cause, requests.RequestException):
                 raise KubernetesError(str(exc).removeprefix(f"{PROVIDER}: ")) from exc
-            hint = f" (is {self.access.verify} the cluster's CA?)" if "SSL" in str(cause) else ""
+            hint = ""
+            if "CERTIFICATE_VERIFY_FAILED" in str(cause):
+                verify = self.access.verify
+                trusted = f"a CA in {verify}" if verify is not True else "the system's trust store"
+                hint = f" (its certificate is not signed by {trusted})"
             raise KubernetesError(
                 f"the API server at {self.access.url} did not answer: {error_name(cause)}{hint}",
                 permanent=False,
