@@ -51,7 +51,9 @@ class ApiAccess:
     verify: str | bool
     """The CA file to verify the API server with (True: the system's trust store)."""
     who: str
-    """Whose token it is, for messages: the service account, or KUBERNETES_TOKEN."""
+    """Who asks, for messages: the service account, or the account of KUBERNETES_TOKEN."""
+    token_from: str
+    """Where the token comes from, for messages (never the token)."""
 
 
 def _token_file(path: Path) -> str:
@@ -94,7 +96,8 @@ def in_cluster() -> ApiAccess:
         f"https://{host}:{port}",
         BearerToken(lambda: _token_file(token)),
         str(ca),
-        "the service account",
+        who="the service account",
+        token_from=f"the service account token {token}",
     )
 
 
@@ -105,4 +108,10 @@ def out_of_cluster(api_url: str) -> ApiAccess:
         raise KubernetesError(f"--api-url: {problem}")
     _token_env()
     verify = settings.KUBERNETES_CA_BUNDLE or True
-    return ApiAccess(api_url.rstrip("/"), BearerToken(_token_env), verify, "KUBERNETES_TOKEN")
+    return ApiAccess(
+        api_url.rstrip("/"),
+        BearerToken(_token_env),
+        verify,
+        who="the account of KUBERNETES_TOKEN",
+        token_from="the token in KUBERNETES_TOKEN",
+    )

@@ -40,8 +40,9 @@ class _Lister:
         self.deadline = time.monotonic() + deadline_s
         self.max_page_bytes = max_page_bytes
         self.max_depth = max_depth
-        self.http = HttpClient(PROVIDER, access.url, auth=access.auth, retries=0)
-        self.http.session.verify = access.verify
+        self.http = HttpClient(
+            PROVIDER, access.url, auth=access.auth, retries=0, verify=access.verify
+        )
 
     def _left(self) -> float:
         left = self.deadline - time.monotonic()
@@ -132,7 +133,7 @@ class _Lister:
         said = f": the API server said {str(message)[:300]!r}" if message else ""
         if status == 401:
             return (
-                f"401 Unauthorized: the API server did not accept {self.access.who}'s token "
+                f"401 Unauthorized: the API server did not accept {self.access.token_from} "
                 f"(expired, revoked or another cluster's){said}"
             )
         if status == 403:
