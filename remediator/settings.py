@@ -460,6 +460,18 @@ if min(ADMISSION_MAX_CONTAINERS, ADMISSION_MAX_IMAGES, ADMISSION_BREAK_GLASS_MIN
     )
 INVENTORY_MAX_PODS = env.int("INVENTORY_MAX_PODS", default=10_000)
 """An inventory push of more pods is refused (413): push per namespace past it."""
+# `inventory_import --from-cluster` (remediator/integrations/kubernetes/): the pod list read
+# from the Kubernetes API with the pod's service account, or KUBERNETES_TOKEN and --api-url.
+KUBERNETES_SERVICEACCOUNT_DIR = env.str(
+    "KUBERNETES_SERVICEACCOUNT_DIR", default="/var/run/secrets/kubernetes.io/serviceaccount"
+)
+"""Where the pod's service account token and ca.crt are mounted (read on every call)."""
+KUBERNETES_CA_BUNDLE = env.str("KUBERNETES_CA_BUNDLE", default="")
+"""CA bundle for an --api-url with a private CA (empty: the system's trust store)."""
+KUBERNETES_LIST_DEADLINE = env.float("KUBERNETES_LIST_DEADLINE", default=120.0)
+"""Seconds the whole pod list (every page) may take; past it the import fails, writing nothing."""
+if KUBERNETES_LIST_DEADLINE <= 0:
+    raise ImproperlyConfigured("KUBERNETES_LIST_DEADLINE must be above 0")
 BACKTEST_MAX_DAYS = env.int("BACKTEST_MAX_DAYS", default=90)
 """Longest window a policy backtest replays."""
 BACKTEST_MAX_RUNNING = env.int("BACKTEST_MAX_RUNNING", default=2)
