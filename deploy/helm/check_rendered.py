@@ -38,8 +38,13 @@ def problems(docs: list[dict], cert_manager: dict) -> list[str]:
             if doc.get("kind") not in kinds:
                 found.append(f"{name}: no schema for this cert-manager kind")
                 continue
-            validator = jsonschema.Draft7Validator({**cert_manager, "$ref": f"#/$defs/{doc['kind']}"})
-            found += [f"{name}: {error.json_path}: {error.message}" for error in validator.iter_errors(doc)]
+            validator = jsonschema.Draft7Validator(
+                {**cert_manager, "$ref": f"#/$defs/{doc['kind']}"}
+            )
+            found += [
+                f"{name}: {error.json_path}: {error.message}"
+                for error in validator.iter_errors(doc)
+            ]
         missing = [key for key in LABELS if key not in doc.get("metadata", {}).get("labels", {})]
         if missing:
             found.append(f"{name}: no label {', '.join(missing)}")
