@@ -57,19 +57,34 @@ fail() {
   failures=$((failures + 1))
 }
 
-# --- Value sets that must lint, render and validate.
-declare -A sets=(
-  [default]=""
-  [full]="deploy/helm/ci/full.yaml"
-  [existing-secret]="deploy/helm/ci/existing-secret.yaml"
-  [plain]="$plain/values.yaml"
+# --- Value sets that must lint, render and validate: the chart's defaults, the
+# `helm install` commands docs/kubernetes.md shows (each also run as written, with
+# --dry-run=client), every optional part on, settings from an existing Secret, and the
+# values of the plain manifests.
+sets=("default|")
+index=0
+while IFS= read -r flags; do
+  index=$((index + 1))
+  sets+=("docs-$index|$flags")
+done < <("$python" deploy/helm/docs_commands.py docs/kubernetes.md)
+((index >= 2)) || fail "docs/kubernetes.md: expected its install commands, found $index"
+sets+=(
+  "full|--values deploy/helm/ci/full.yaml"
+  "existing-secret|--values deploy/helm/ci/existing-secret.yaml"
+  "plain|--values $plain/values.yaml"
 )
 summary=()
-for name in default full existing-secret plain; do
-  args=()
-  [[ -n "${sets[$name]}" ]] && args=(--values "${sets[$name]}")
+for entry in "${sets[@]}"; do
+  name="${entry%%|*}"
+  eval "args=(${entry#*|})" # shell-quoted by docs_commands.py
+  if [[ "$name" == docs-* ]]; then
+    KUBECONFIG=/dev/null "$helm" install remediator "$chart" -n remediator --create-namespace \
+      "${args[@]}" --dry-run=client >"$out/$name.install" 2>&1 ||
+      { tail -5 "$out/$name.install" >&2; fail "helm install $name --dry-run=client"; }
+  fi
   "$helm" lint --strict --quiet "$chart" "${args[@]}" >"$out/$name.lint" 2>&1 ||
     { cat "$out/$name.lint" >&2; fail "helm lint $name"; }
+  kinds=""
   for version in "$oldest" "$newest"; do
     manifest="$out/$name-$version.yaml"
     if ! "$helm" template remediator "$chart" --namespace remediator \
