@@ -450,7 +450,7 @@ ADMISSION_MAX_IMAGES = env.int("ADMISSION_MAX_IMAGES", default=50)
 """A review that introduces more distinct image references is denied unjudged."""
 ADMISSION_DEADLINE_SECONDS = env.float("ADMISSION_DEADLINE_SECONDS", default=2.0)
 """Images not looked up by then are answered as ADMISSION_UNKNOWN_IMAGES says (audited);
-well inside the webhook's timeoutSeconds (5 in deploy/kubernetes)."""
+well inside the webhook's timeoutSeconds (5 in the Helm chart, webhook.timeoutSeconds)."""
 if not 0 < ADMISSION_DEADLINE_SECONDS <= 25:
     raise ImproperlyConfigured("ADMISSION_DEADLINE_SECONDS must be above 0 and at most 25")
 if min(ADMISSION_MAX_CONTAINERS, ADMISSION_MAX_IMAGES, ADMISSION_BREAK_GLASS_MIN_REASON) < 1:

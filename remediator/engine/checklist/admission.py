@@ -53,8 +53,9 @@ def admission_items() -> list[Item]:
             title="Admission webhook",
             status=Status.WARNING,
             detail=f"Never called: no cluster asks before running images. ADMISSION_TOKEN {token}.",
-            fix="kubectl apply -f deploy/kubernetes/webhook.yaml (ValidatingWebhookConfiguration "
-            "calling /api/v1/admission/validate with ADMISSION_TOKEN)",
+            fix="helm install remediator deploy/helm/remediator (its ValidatingWebhook"
+            "Configuration calls /api/v1/admission/validate with ADMISSION_TOKEN; "
+            "docs/kubernetes.md)",
         )
     else:
         webhook = Item(
