@@ -20,7 +20,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& echo $$p && break; done)
 
-.PHONY: install run test faults lint format demo bench docs screenshots clean
+.PHONY: install run test faults image-test image-requirements lint format demo bench docs screenshots clean
 
 install: $(STAMP)
 
@@ -49,6 +49,21 @@ test: install
 # broker/database outages and kill -9; removes everything it started, even on failure.
 faults: install
 	tests/faults/run.sh $(PYTEST_ARGS)
+
+# The container image, the Compose file and the Helm chart, built, started and checked with
+# podman (deploy/image-test/run.sh; output in var/image-test/). Needs root for podman.
+image-test: install
+	deploy/image-test/run.sh
+
+# deploy/image/requirements.txt: pyproject.toml's runtime dependencies resolved and pinned
+# in a fresh virtual environment (the image installs exactly these).
+image-requirements:
+	rm -rf var/requirements-venv && $(PYTHON) -m venv var/requirements-venv
+	var/requirements-venv/bin/python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > var/requirements.in
+	var/requirements-venv/bin/pip install --quiet --requirement var/requirements.in
+	{ sed -n '1,2p' deploy/image/requirements.txt; var/requirements-venv/bin/pip freeze --exclude-editable; } > var/requirements.txt
+	mv var/requirements.txt deploy/image/requirements.txt
+	rm -rf var/requirements-venv var/requirements.in
 
 # Every speed goal of issue 12 beside its floor, on PostgreSQL and Redis (bench/run.py):
 # one table, and bench/results.json. BENCH_ARGS="--fleet-scans 2000 --skip dashboard" etc.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 import uuid
@@ -183,13 +184,12 @@ def main() -> int:
         expect(metrics, 200, f"({len(lines)} remediator_* samples)")
         page = requests.get(f"{web}/login/", timeout=TIMEOUT)
         expect(page, 200, "(sign-in page)")
-        stylesheet = next(
-            word.split('"')[1]
-            for word in page.text.split("<link")[1:]
-            if 'rel="stylesheet"' in word
-        )
-        expect(requests.get(f"{web}{stylesheet}", timeout=TIMEOUT), 200, "(static file)")
-    except (Failed, requests.RequestException, KeyError, StopIteration) as exc:
+        stylesheet = re.search(r'href="(/static/[^"]+\.css)"', page.text)
+        if stylesheet is None:
+            raise Failed("the sign-in page links no stylesheet under /static/")
+        static = requests.get(f"{web}{stylesheet[1]}", timeout=TIMEOUT)
+        expect(static, 200, f"(static file, {len(static.content):,} bytes)")
+    except (Failed, requests.RequestException, KeyError) as exc:
         print(f"smoke test FAILED: {type(exc).__name__}: {exc}")
         return 1
     print("smoke test passed")

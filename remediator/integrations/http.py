@@ -219,6 +219,9 @@ class HttpClient:
         if problem:
             raise ProviderError(f"{self.provider}: refused to call {problem}", permanent=True)
         kwargs.setdefault("timeout", self.timeout)
+        # per call: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's
+        # verify, which would drop AQUA_CA_BUNDLE or AQUA_VERIFY_TLS=false
+        kwargs.setdefault("verify", self.session.verify)
         kwargs["allow_redirects"] = False  # a redirect could carry credentials elsewhere
         started = time.monotonic()
         status: int | None = None

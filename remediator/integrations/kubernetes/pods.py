@@ -68,8 +68,6 @@ class _Lister:
                 expected=ANY_STATUS,
                 timeout=timeout,
                 stream=True,
-                # per request: requests lets REQUESTS_CA_BUNDLE override a session's verify
-                verify=self.access.verify,
             )
         except KubernetesError:
             raise
