@@ -48,7 +48,8 @@ RUN apt-get update \
     && groupadd --gid 10001 remediator \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin remediator \
-    && install -d -o 10001 -g 10001 -m 0750 /var/lib/remediator
+    && install -d -o 10001 -g 10001 -m 0750 /var/lib/remediator \
+    && ln -s /app/deploy/image/manage /usr/local/bin/manage
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 ENV PATH=/opt/venv/bin:$PATH \

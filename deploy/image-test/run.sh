@@ -137,7 +137,7 @@ run_role "$PROJECT-admission" admission -e PORT=18443 -e WEB_CONCURRENCY=1 \
     -e TLS_CERT_FILE=/tls/tls.crt -e TLS_KEY_FILE=/tls/tls.key -v "$WORK:/tls:ro"
 run_role "$PROJECT-worker" worker
 run_role "$PROJECT-beat" beat
-in_web() { podman exec -i "$PROJECT-web" /opt/venv/bin/python /app/manage.py "$@"; }
+in_web() { podman exec -i "$PROJECT-web" manage "$@"; }  # as docs/container.md says
 for _ in $(seq 60); do curl -fs -o /dev/null http://127.0.0.1:18080/healthz && break; sleep 1; done
 API_TOKEN=$(in_web drf_create_token admin | awk '{print $3}')
 printf 'admission_policies:\n  - name: smoke-deny-critical\n    min_severity: critical\n    mode: enforce\n' \
@@ -189,7 +189,7 @@ ENV
     for _ in $(seq 90); do curl -fs -o /dev/null http://127.0.0.1:18090/healthz && break; sleep 1; done
     podman ps -a --filter "label=com.docker.compose.project=$PROJECT" \
         --format '  {{.Names}}: {{.Status}}'
-    manage() { podman exec -i "$web" /opt/venv/bin/python /app/manage.py "$@"; }
+    manage() { podman exec -i "$web" manage "$@"; }
     API_TOKEN=$(manage drf_create_token admin | awk '{print $3}')
     printf 'admission_policies:\n  - name: smoke-deny-critical\n    min_severity: critical\n    mode: enforce\n' \
         | manage apply_config /dev/stdin | tail -1

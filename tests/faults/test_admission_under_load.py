@@ -1,7 +1,7 @@
 """An admission review is answered within 1 s while the other routes are loaded.
 
 The stack of conftest.py, plus the admission pool the Procfile's note describes (its
-``# admission:`` line: the same app in a gunicorn of its own, as deploy/kubernetes runs
+``# admission:`` line: the same app in a gunicorn of its own, as the Helm chart runs
 the remediator-admission Deployment). For about 30 s, on the Procfile's ``web``:
 policy backtests over 90 days from three Viewers (API and the Policies page), large
 Trivy reports of 3,000 findings posted as webhooks (ingested by the worker, whose queue

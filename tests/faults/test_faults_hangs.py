@@ -34,7 +34,7 @@ HEADERS = {"Authorization": f"Bearer {WEBHOOK_SECRET}", "Content-Type": "applica
 ADMISSION_TOKEN = "faults-admission-0123456789abcdef"
 BROKER_TIMEOUT = 3.0  # the default (remediator/settings.py)
 READYZ_TIMEOUT = 2.0  # the default
-ADMISSION_DEADLINE = 5.0  # deploy/kubernetes/webhook.yaml: timeoutSeconds
+ADMISSION_DEADLINE = 5.0  # the Helm chart's webhook.timeoutSeconds
 MARGIN = 2.0
 DATABASE_CONNECT_TIMEOUT = 5.0  # the default: how long a post may hold a web thread
 

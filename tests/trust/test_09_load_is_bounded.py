@@ -4,7 +4,7 @@ ADMISSION_DEADLINE_SECONDS and the rest are answered as unknown images (audited)
 backtests are cached, one per user and BACKTEST_MAX_RUNNING in all (429 past it) over at
 most BACKTEST_MAX_DAYS; an inventory push of 1,200 repositories is one bound parameter
 per lookup (SQLite has no "too many variables" outage), past INVENTORY_MAX_PODS a 413;
-the admission webhook has its own pool in deploy/kubernetes. Under load from the other
+the admission webhook has its own pool in the Helm chart. Under load from the other
 routes: tests/faults/test_admission_under_load.py."""
 
 from __future__ import annotations
@@ -253,7 +253,7 @@ def test_past_inventory_max_pods_the_push_is_refused_and_nothing_changes(client,
     assert not RunningImage.objects.exists()
 
 
-# --- the admission webhook's own pool (and in deploy/kubernetes: tests/admission/
+# --- the admission webhook's own pool (and in the Helm chart: tests/admission/
 # test_deploy_manifests.py) ----------------------------------------------------------------
 
 
