@@ -67,7 +67,9 @@ def test_a_file_setting_naming_an_unreadable_path_is_a_problem(tmp_path):
 
     problems = environment_problems("migrate", environ)
 
-    assert problems == [f"DATABASE_URL_FILE names {str(missing)!r}, which this container cannot read"]
+    assert problems == [
+        f"DATABASE_URL_FILE names {str(missing)!r}, which this container cannot read"
+    ]
 
 
 def test_admission_may_go_without_a_token_only_when_told_to():
