@@ -110,8 +110,11 @@ TEMPLATES = [
 ]
 
 # --- Database: embedded SQLite by default, DATABASE_URL (PostgreSQL) in production.
+# The three service URLs carry passwords: each may come from a file (DATABASE_URL_FILE...).
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'remediator.sqlite3'}")
+    "default": environ.Env.db_url_config(
+        env_secret("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'remediator.sqlite3'}"
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and the writer work together; IMMEDIATE transactions take
@@ -179,7 +182,7 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 """make run serves static files from the app directories; the image from STATIC_ROOT."""
 
 # --- Celery: a SQLite file as broker by default, Redis or RabbitMQ in production.
-CELERY_BROKER_URL = env.str(
+CELERY_BROKER_URL = env_secret(
     "CELERY_BROKER_URL",
     default=f"sqlite-embedded+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}?timeout=30",
 )
@@ -482,7 +485,9 @@ if not 1 <= BACKTEST_MAX_DAYS <= 365 or BACKTEST_MAX_RUNNING < 1:
     raise ImproperlyConfigured("BACKTEST_MAX_DAYS must be 1..365, BACKTEST_MAX_RUNNING >= 1")
 
 # --- Shared cache and the overview's figures (findings/selectors/overview.py, findings/tasks.py).
-CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://remediator_cache")}
+CACHES = {
+    "default": environ.Env.cache_url_config(env_secret("CACHE_URL") or "dbcache://remediator_cache")
+}
 """Seen by every web process and the worker: a database table by default (created by
 a migration, findings 0012), Redis in production: CACHE_URL=rediscache://host:6379/1."""
 DASHBOARD_OVERVIEW_REFRESH_SECONDS = env.int("DASHBOARD_OVERVIEW_REFRESH_SECONDS", default=60)

@@ -15,6 +15,20 @@ import sys
 from collections.abc import Mapping
 
 ROLES = ("web", "admission", "worker", "beat", "migrate")
+SECRETS_READ_FROM_FILES = (
+    "SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "ADMISSION_TOKEN",
+    "METRICS_TOKEN", "DJANGO_SUPERUSER_PASSWORD", "AQUA_PASSWORD", "AQUA_API_KEY",
+    "AQUA_API_SECRET", "HARBOR_PASSWORD", "SLACK_WEBHOOK_URL", "KUBERNETES_TOKEN",
+)  # fmt: skip
+"""Settings Remediator reads from NAME_FILE as well (webhook and build-target secrets too:
+the prefixes below). Other ``*_FILE`` variables in a container's environment belong to
+other programs and are none of the start check's business."""
+SECRET_PREFIXES = ("WEBHOOK_SECRET", "REMEDIATOR_SECRET_")
+PATH_SETTINGS = (
+    "TLS_CERT_FILE", "TLS_KEY_FILE", "REGISTRY_AUTH_FILE", "AQUA_CA_BUNDLE", "REGISTRY_CA_BUNDLE",
+    "KUBERNETES_CA_BUNDLE",
+)  # fmt: skip
+"""Settings that name a file Remediator opens."""
 _BROKER_ROLES = ("web", "worker", "beat")  # admission and migrate never publish a task
 EX_CONFIG = 78
 
@@ -62,9 +76,18 @@ def environment_problems(role: str, environ: Mapping[str, str]) -> list[str]:
         problems.append("TLS_CERT_FILE and TLS_KEY_FILE go together: set both or neither")
     for name in sorted(environ):
         path = environ[name]
-        if name.endswith("_FILE") and path and not os.access(path, os.R_OK):
+        if path and _read_by_remediator(name) and not os.access(path, os.R_OK):
             problems.append(f"{name} names {path!r}, which this container cannot read")
     return problems
+
+
+def _read_by_remediator(name: str) -> bool:
+    if name in PATH_SETTINGS:
+        return True
+    secret = name.removesuffix("_FILE")
+    return secret != name and (
+        secret in SECRETS_READ_FROM_FILES or secret.startswith(SECRET_PREFIXES)
+    )
 
 
 def main(argv: list[str]) -> int:

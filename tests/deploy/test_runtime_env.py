@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from remediator.core.runtime_env import EX_CONFIG, ROLES, environment_problems, main
+from remediator.core.runtime_env import (
+    EX_CONFIG,
+    ROLES,
+    SECRET_PREFIXES,
+    SECRETS_READ_FROM_FILES,
+    environment_problems,
+    main,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-value-never-printed"
@@ -156,3 +164,38 @@ def test_run_as_a_module_before_django_loads(tmp_path):
     assert "DATABASE_URL is not set" in done.stderr
     assert "CELERY_BROKER_URL is not set" in done.stderr
     assert SECRET not in done.stderr
+
+
+def test_a_file_setting_of_another_program_is_none_of_its_business(tmp_path):
+    missing = str(tmp_path / "nowhere")
+    environ = {**COMPLETE, "TF_CLI_CONFIG_FILE": missing, "SSL_CERT_FILE": missing}
+
+    assert environment_problems("web", environ) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["WEBHOOK_SECRET_TRIVY_FILE", "REMEDIATOR_SECRET_GITHUB_FILE", "REGISTRY_AUTH_FILE"]
+)
+def test_a_file_remediator_reads_must_be_readable(tmp_path, name):
+    missing = str(tmp_path / "nowhere")
+
+    problems = environment_problems("worker", {**COMPLETE, name: missing})
+
+    assert problems == [f"{name} names {missing!r}, which this container cannot read"]
+
+
+def test_every_secret_the_code_reads_from_a_file_is_checked():
+    sources = ROOT.glob("remediator/**/*.py")
+    named = {
+        name
+        for path in sources
+        for name in re.findall(r'(?:env_secret|read_secret)\(\s*"([A-Z_]+)"', path.read_text())
+    }
+
+    assert named, "the pattern found no secret: it no longer matches the code"
+    unchecked = {
+        name
+        for name in named
+        if name not in SECRETS_READ_FROM_FILES and not name.startswith(SECRET_PREFIXES)
+    }
+    assert unchecked == set()
