@@ -58,7 +58,7 @@ fail() {
 }
 
 # --- Value sets that must lint, render and validate: the chart's defaults, the
-# `helm install` commands docs/kubernetes.md shows (each also run as written, with
+# `helm install` commands docs/kubernetes.md and README.md show (each also run as written, with
 # --dry-run=client), every optional part on, settings from an existing Secret, and the
 # values of the plain manifests.
 sets=("default|")
@@ -66,8 +66,10 @@ index=0
 while IFS= read -r flags; do
   index=$((index + 1))
   sets+=("docs-$index|$flags")
-done < <("$python" deploy/helm/docs_commands.py docs/kubernetes.md)
-((index >= 2)) || fail "docs/kubernetes.md: expected its install commands, found $index"
+done < <(for page in docs/kubernetes.md README.md; do
+  "$python" deploy/helm/docs_commands.py "$page"
+done)
+((index >= 3)) || fail "docs/kubernetes.md, README.md: expected their install commands, found $index"
 sets+=(
   "full|--values deploy/helm/ci/full.yaml"
   "existing-secret|--values deploy/helm/ci/existing-secret.yaml"
