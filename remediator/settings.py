@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "remediator.apps.ProjectConfig",
+    "remediator.teams",
     "findings",
     "remediator.integrations",
     "remediator.intake",
