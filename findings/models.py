@@ -399,6 +399,12 @@ class Finding(models.Model):
     sla_breach_notified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the owning team was told it is overdue (once)."
     )
+    sla_clock_from = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the clock restarted (an exempt acceptance ended): the deadline counts "
+        "from here when that is later than detection (or the fix's release).",
+    )
 
     objects = FindingQuerySet.as_manager()
 

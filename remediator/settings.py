@@ -744,3 +744,25 @@ WEBHOOK_RATE_LIMIT = env.int("WEBHOOK_RATE_LIMIT", default=600)
 """Posts a minute per source and client address; 0 turns the limit off."""
 WEBHOOK_RATE_LIMITS = env.dict("WEBHOOK_RATE_LIMITS", cast={"value": int}, default={})
 """Per-source overrides, e.g. "aqua=1200,trivy=300"."""
+
+# --- Remediation deadlines (remediator/teams/deadlines.py, docs/deadlines.md)
+NOTIFY_TEAMS_ONLY = env.bool("NOTIFY_TEAMS_ONLY", default=False)
+"""True: a notification about an image whose owning team has a channel of its own goes
+to that team instead of the global channels (NOTIFY_EMAIL_TO, SLACK_WEBHOOK_URL)."""
+SLA_DUE_SOON_DAYS = env.int("SLA_DUE_SOON_DAYS", default=7)
+"""An open finding due within this many days is "due soon"."""
+SLA_BREACH_CHECK_INTERVAL = env.float("SLA_BREACH_CHECK_INTERVAL", default=3600.0)
+CELERY_BEAT_SCHEDULE["remediator-sla-breaches-notify"] = {
+    "task": "remediator.sla_breaches_notify",
+    "schedule": SLA_BREACH_CHECK_INTERVAL,
+}
+for _name, _soft in {
+    # one message per team: a mail and a Slack post each, bounded by their own timeouts
+    "remediator.sla_breaches_notify": min(600, CELERY_TASK_SOFT_TIME_LIMIT),
+    # a sweep over open findings, as the policy dry run (and inside the visibility timeout)
+    "remediator.due_dates_refresh": POLICY_DRY_RUN_TIME_LIMIT,
+}.items():
+    CELERY_TASK_ANNOTATIONS[_name] = {
+        "soft_time_limit": _soft,
+        "time_limit": _soft + TASK_TIME_LIMIT_GRACE,
+    }

@@ -15,8 +15,10 @@ from remediator.cluster.inventory import inventory_from_scan
 from remediator.engine.admission.cache import admission_cache_bump
 from remediator.engine.models import AdmissionPolicy, AuditEvent
 from remediator.engine.services import scan_evaluate
-from remediator.engine.tasks import scan_evaluate_task
+from remediator.engine.services.deadlines import policy_due_dates_refresh, team_due_dates_refresh
+from remediator.engine.tasks import due_dates_refresh_task, scan_evaluate_task
 from remediator.intake.publish import BrokerUnavailable, broker_publish
+from remediator.teams.models import SlaPolicy, Team
 
 log = logging.getLogger(__name__)
 STATUS_EVENTS = (AuditEvent.Kind.TRANSITION, AuditEvent.Kind.FINDING)
@@ -63,3 +65,30 @@ def audit_event_saved(sender: Any, instance: AuditEvent, created: bool, **kwargs
 @receiver(post_save, sender=ThreatIntel, dispatch_uid="remediator.admission_intel_saved")
 def admission_inputs_changed(sender: Any, **kwargs: Any) -> None:
     transaction.on_commit(admission_cache_bump)
+
+
+def _due_dates_refresh(*, policy_id: int | None = None, team_id: int | None = None) -> None:
+    """In a worker; here when the broker does not take it (an admin save, apply_config)."""
+    try:
+        broker_publish(due_dates_refresh_task, args=[policy_id, team_id])
+    except BrokerUnavailable as exc:
+        log.warning("deadlines not queued (%s); recomputing them here", exc)
+        if policy_id is not None:
+            policy_due_dates_refresh(policy_id=policy_id)
+        elif team_id is not None:
+            team_due_dates_refresh(team_id=team_id)
+
+
+@receiver(post_save, sender=SlaPolicy, dispatch_uid="remediator.sla_policy_saved")
+def sla_policy_saved(sender: Any, instance: SlaPolicy, **kwargs: Any) -> None:
+    """An SLA policy changed (admin, apply_config): its findings' deadlines follow."""
+    pk = instance.pk
+    transaction.on_commit(lambda: _due_dates_refresh(policy_id=pk))
+
+
+@receiver(post_save, sender=Team, dispatch_uid="remediator.team_saved")
+def team_saved(sender: Any, instance: Team, created: bool, **kwargs: Any) -> None:
+    """A team may hold its images to another policy now: their deadlines follow."""
+    if not created:
+        pk = instance.pk
+        transaction.on_commit(lambda: _due_dates_refresh(team_id=pk))

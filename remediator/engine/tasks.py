@@ -30,9 +30,11 @@ from .services import (
     scan_evaluate,
     verify_overdue,
 )
+from .services.deadlines import policy_due_dates_refresh, team_due_dates_refresh
 from .services.dry_run_store import policy_dry_run_refresh_queued
 from .services.retry import action_retry_delay
 from .services.risk import accepted_risks_expire
+from .services.sla_breach import sla_breaches_notify
 from .services.threat_intel import threat_intel_refresh
 
 log = logging.getLogger(__name__)
@@ -175,3 +177,18 @@ def threat_intel_refresh_task() -> list[dict]:
 def setup_pings_task() -> int:
     """The go-live checklist's reachability check of build targets and Aqua."""
     return len(setup_pings_run().targets)
+
+
+@shared_task(name="remediator.sla_breaches_notify")  # limits: CELERY_TASK_ANNOTATIONS
+def sla_breaches_notify_task() -> int:
+    """Beat: tell owning teams, once per finding, about findings past their deadline."""
+    return sla_breaches_notify()
+
+
+@shared_task(name="remediator.due_dates_refresh")  # limits: CELERY_TASK_ANNOTATIONS
+def due_dates_refresh_task(policy_id: int | None = None, team_id: int | None = None) -> int:
+    """An SLA policy, or the policy a team is held to, changed: its open findings'
+    deadlines again."""
+    if policy_id is not None:
+        return policy_due_dates_refresh(policy_id=policy_id)
+    return team_due_dates_refresh(team_id=team_id) if team_id is not None else 0

@@ -13,7 +13,8 @@
 
 A finding with no clock (PCI: no fix released yet) and no KEV entry has no deadline.
 Time paused by an accepted risk (``paused_seconds``) moves the policy's deadline later,
-never the KEV catalogue's date.
+never the KEV catalogue's date. A clock restarted (``restarted_at``: an exempt acceptance
+ended, the finding reopened) counts from the restart when that is later than its start.
 """
 
 from __future__ import annotations
@@ -98,9 +99,12 @@ def due_at(
     fixable_since: datetime | None,
     kev_due_date: date | None,
     paused_seconds: int = 0,
+    restarted_at: datetime | None = None,
 ) -> datetime | None:
     """The deadline of one finding under ``terms``, or None when it has none."""
     start = detected_at if terms.clock == DETECTED else fixable_since
+    if start is not None and restarted_at is not None:
+        start = max(start, restarted_at)
     deadline = None
     if start is not None:
         if terms.months.get(severity):

@@ -8,12 +8,12 @@ findings when ownership or days change. Only rows whose deadline differs are wri
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from findings.models import Finding
+from findings.models import Finding, Scan
 from remediator.teams.deadlines import Terms, due_at
 from remediator.teams.models import SlaPolicy
 
@@ -26,8 +26,11 @@ _COLUMNS = (
     "vulnerability__intel__kev_due_date",
     "repository__owner__sla_policy_id",
     "sla_paused_seconds",
+    "sla_clock_from",
     "due_at",
 )
+OPEN = (Finding.Status.OPEN, Finding.Status.IN_REMEDIATION)
+"""The findings whose deadline is kept up to date (an accepted one's waits for its end)."""
 
 
 def policy_terms() -> tuple[dict[int, Terms], Terms | None]:
@@ -48,6 +51,7 @@ def _changed(findings: QuerySet[Finding]) -> Iterator[tuple[int, datetime | None
         kev_due,
         policy_id,
         paused,
+        restarted,
         current,
     ) in rows.iterator(chunk_size=BATCH):
         terms = terms_by_id.get(policy_id, default)
@@ -60,6 +64,7 @@ def _changed(findings: QuerySet[Finding]) -> Iterator[tuple[int, datetime | None
                 fixable_since=fixable_since,
                 kev_due_date=kev_due,
                 paused_seconds=paused,
+                restarted_at=restarted,
             )
         if due != current:
             yield pk, due
@@ -77,3 +82,46 @@ def due_dates_refresh(findings: QuerySet[Finding]) -> int:
     if batch:
         changed += Finding.objects.bulk_update(batch, ["due_at"])
     return changed
+
+
+def scan_due_dates_refresh(*, scan: Scan) -> int:
+    """After ``scan``: deadlines for its tag's open findings that have none yet (new ones)
+    or whose fix was first reported by this scan (``fixable_since`` set to its time)."""
+    findings = Finding.objects.filter(tag_id=scan.tag_id, status__in=OPEN).filter(
+        Q(due_at__isnull=True) | Q(fixable_since=scan.scanned_at)
+    )
+    return due_dates_refresh(findings)
+
+
+def vulnerabilities_due_dates_refresh(vulnerability_ids: Iterable[str]) -> int:
+    """The open findings of these vulnerabilities (their KEV due date changed)."""
+    ids = sorted(set(vulnerability_ids))
+    changed = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        changed += due_dates_refresh(
+            Finding.objects.filter(vulnerability_id__in=chunk, status__in=OPEN)
+        )
+    return changed
+
+
+def policy_due_dates_refresh(*, policy_id: int) -> int:
+    """The open findings held to this policy: its teams', and, for the default policy,
+    the unowned ones and those of teams without a policy."""
+    policy = SlaPolicy.objects.filter(pk=policy_id).first()
+    if policy is None:
+        return 0
+    held = Q(repository__owner__sla_policy_id=policy_id)
+    if policy.is_default:
+        held |= Q(repository__owner__sla_policy__isnull=True)  # unowned too
+    return due_dates_refresh(Finding.objects.filter(held, status__in=OPEN))
+
+
+def team_due_dates_refresh(*, team_id: int) -> int:
+    """The open findings of a team's images (its policy changed)."""
+    return due_dates_refresh(Finding.objects.filter(repository__owner_id=team_id, status__in=OPEN))
+
+
+def open_due_dates_refresh() -> int:
+    """Every open finding (``manage.py deadlines_refresh``: after an upgrade, or to check)."""
+    return due_dates_refresh(Finding.objects.filter(status__in=OPEN))
