@@ -17,6 +17,7 @@ from django.conf import settings
 from .models import Finding
 
 S = Finding.Status
+SLA_STATES = ("on_track", "due_soon", "overdue", "paused", "exempt", "none")
 DAY = timedelta(days=1)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from remediator.core.filtering import (
     YES_NO,
     ChoiceFilter,
     CommaMultipleChoiceFilter,
+    DayFilter,
     DaysFilter,
     IdFilter,
     ListFilterSet,
@@ -104,6 +105,18 @@ class FindingFilter(ListFilterSet):
         label="EPSS at least (0-1)",
         help_text="EPSS score at least (0..1)",
     )
+    due_before = DayFilter(
+        field_name="due_at",
+        end=True,
+        label="Due by (day, included)",
+        help_text="Deadline on or before this day (YYYY-MM-DD)",
+    )
+    overdue = StrictBooleanFilter(
+        method="filter_overdue",
+        label="Overdue",
+        help_text="true: open or in remediation and past the deadline; false: every other",
+        page_choices=YES_NO,
+    )
     sort = SortFilter(
         orderings=ORDERINGS,
         labels=SORT_LABELS,
@@ -133,7 +146,7 @@ class FindingFilter(ListFilterSet):
     ALIASES = {"vulnerability": "cve", "ordering": "sort"}
     PAGE_FIELDS = (
         "severity", "status", "fixable", "package", "cve", "image", "min_age", "kev",
-        "epss_min", "q", "sort",
+        "epss_min", "q", "sort", "due_before", "overdue",
     )  # fmt: skip
     PAGE_DEFAULTS = {"status": ACTIVE, "sort": "severity"}
 
@@ -182,6 +195,12 @@ class FindingFilter(ListFilterSet):
 
     def filter_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset.seen_since(value)
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        late = Q(status__in=ACTIVE_STATUSES, due_at__lt=timezone.now())
+        return queryset.filter(late if value else ~late)
 
     def filter_scan(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         return findings_seen_by(queryset, value)

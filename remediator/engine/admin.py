@@ -237,3 +237,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+from . import admin_sla  # noqa: E402, F401  (SLA policies: registered there)

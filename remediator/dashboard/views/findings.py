@@ -91,5 +91,6 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decided": decided,
             "buttons": decision_buttons(finding, request.user),
             "tomorrow": tomorrow(),
+            "now": timezone.now(),
         },
     )

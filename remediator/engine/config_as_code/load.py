@@ -32,10 +32,12 @@ from .keys import (
     UNIT,
     deprecation_text,
 )
+from .sla_policies import SLA_KEYS, sla_defaults_check, sla_policy_row
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-SECTIONS = ("build_targets", "policies", "admission_policies")
+SECTIONS = ("sla_policies", "build_targets", "policies", "admission_policies")
 KINDS = {
+    "sla_policies": "SLA policy",
     "build_targets": "build target",
     "policies": "policy",
     "admission_policies": "admission policy",
@@ -60,6 +62,8 @@ class Config:
     targets: list[dict[str, Any]] = field(default_factory=list)
     policies: list[dict[str, Any]] = field(default_factory=list)
     admission_policies: list[dict[str, Any]] = field(default_factory=list)
+    sla_policies: list[dict[str, Any]] | None = None
+    """None: the file has no ``sla_policies`` section (prune leaves them alone)."""
     deprecated: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     """(kind, name) -> a warning per old key the row was written with."""
 
@@ -193,6 +197,12 @@ def config_load(text: str, *, base_dir: Path, source: str = "config") -> Config:
         if key not in SECTIONS:
             checker.error((key,), f"unknown section (known: {', '.join(SECTIONS)})")
     config = Config()
+    if "sla_policies" in data:
+        config.sla_policies = [
+            sla_policy_row(checker, path, values)
+            for path, values in checker.items(data, "sla_policies", SLA_KEYS)
+        ]
+        sla_defaults_check(checker, config.sla_policies)
     for path, values in checker.items(data, "build_targets", TARGET_KEYS):
         config.targets.append(_target(checker, path, values, base_dir))
     target_names = {t["name"] for t in config.targets}
