@@ -104,7 +104,7 @@ def due(finding: object, now: datetime) -> SafeString:
     if d.state == "exempt":
         return format_html('<span class="sla sla-exempt" title="{}">exempt</span>', EXEMPT_TITLE)
     if d.closed_in_time:
-        return format_html('<span class="sla sla-in-time">fixed in time</span>')
+        return mark_safe('<span class="sla sla-in-time">fixed in time</span>')
     if d.closed_in_time is False:
         return format_html('<span class="sla sla-late">fixed {} late</span>', _days(d.late_days))
     return mark_safe('<span class="muted">—</span>')
