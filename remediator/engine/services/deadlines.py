@@ -4,15 +4,18 @@ The owning team's policy applies, else the default policy (``SlaPolicy.is_defaul
 ``remediator/teams/deadlines.py`` holds the rules. Callers refresh the findings whose
 inputs changed: a scan's new findings, a KEV import's CVEs, a team's or policy's
 findings when ownership or days change. Only rows whose deadline differs are written.
+The findings are read as tuples (no model instances), in chunks.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
+from findings.bulk import in_ids
 from findings.models import Finding, Scan
 from remediator.teams.deadlines import Terms, due_at
 from remediator.teams.models import SlaPolicy
@@ -71,16 +74,19 @@ def _changed(findings: QuerySet[Finding]) -> Iterator[tuple[int, datetime | None
 
 
 def due_dates_refresh(findings: QuerySet[Finding]) -> int:
-    """Recompute the deadlines of ``findings``; the number of rows that changed."""
-    changed = 0
-    batch: list[Finding] = []
+    """Recompute the deadlines of ``findings``; the number of rows that changed.
+
+    Rows that get the same deadline are written together, one UPDATE per deadline (a
+    scan's new findings share a handful: one per severity), with the ids as one
+    parameter (``in_ids``)."""
+    by_due: dict[datetime | None, list[int]] = defaultdict(list)
     for pk, due in _changed(findings):
-        batch.append(Finding(pk=pk, due_at=due))
-        if len(batch) >= BATCH:
-            changed += Finding.objects.bulk_update(batch, ["due_at"])
-            batch = []
-    if batch:
-        changed += Finding.objects.bulk_update(batch, ["due_at"])
+        by_due[due].append(pk)
+    changed = 0
+    for due, pks in by_due.items():
+        for start in range(0, len(pks), BATCH):
+            chunk = pks[start : start + BATCH]
+            changed += Finding.objects.filter(pk__in=in_ids(chunk)).update(due_at=due)
     return changed
 
 
