@@ -78,9 +78,7 @@ def test_a_pause_does_not_move_a_kev_due_date(finding, people):
     assert finding.due_at == kev
 
 
-def test_exempt_has_no_deadline_while_accepted_and_restarts_when_reopened(
-    finding, people, presets
-):
+def test_exempt_has_no_deadline_while_accepted_and_restarts_when_reopened(finding, people, presets):
     SlaPolicy.objects.filter(pk=presets["fedramp"].pk).update(accepted="exempt")
     finding_accept_risk(finding_id=finding.pk, user=people["alice"], reason="compensating")
     finding.refresh_from_db()

@@ -123,7 +123,13 @@ STATES = [
     ("fixed", at("2026-01-25"), None, at("2026-01-24"), ("none", None, None, True, None)),
     ("fixed", at("2026-01-25"), None, at("2026-01-29"), ("none", None, None, False, 4)),
     # fixed while an acceptance paused it: judged at the pause
-    ("fixed", at("2026-01-25"), at("2026-01-24"), at("2026-03-01"), ("none", None, None, True, None)),
+    (
+        "fixed",
+        at("2026-01-25"),
+        at("2026-01-24"),
+        at("2026-03-01"),
+        ("none", None, None, True, None),
+    ),
     ("fixed", None, None, at("2026-01-29"), ("none", None, None, None, None)),
     ("false_positive", at("2026-01-01"), None, None, ("none", None, None, None, None)),
 ]

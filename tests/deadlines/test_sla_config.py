@@ -39,7 +39,12 @@ def test_policies_from_config_then_unchanged(presets, tmp_path):
     first = run(tmp_path, CONFIG)
 
     shop = SlaPolicy.objects.get(name="shop")
-    assert (shop.critical_days, shop.high_days, shop.medium_days, shop.low_days) == (7, 14, 60, None)
+    assert (shop.critical_days, shop.high_days, shop.medium_days, shop.low_days) == (
+        7,
+        14,
+        60,
+        None,
+    )
     assert (shop.clock, shop.kev_caps, shop.accepted) == ("fix_released", False, "exempt")
     assert list(SlaPolicy.objects.filter(is_default=True)) == [shop]  # taken from fedramp
     assert "created SLA policy shop" in first
