@@ -30,9 +30,9 @@ from findings.selectors.seen import findings_seen_by
 from findings.selectors.threat_intel import epss_at_least, kev_q
 from remediator.core.filtering import (
     YES_NO,
+    AnyDayFilter,
     ChoiceFilter,
     CommaMultipleChoiceFilter,
-    DayFilter,
     DaysFilter,
     IdFilter,
     ListFilterSet,
@@ -105,7 +105,7 @@ class FindingFilter(ListFilterSet):
         label="EPSS at least (0-1)",
         help_text="EPSS score at least (0..1)",
     )
-    due_before = DayFilter(
+    due_before = AnyDayFilter(
         field_name="due_at",
         end=True,
         label="Due by (day, included)",

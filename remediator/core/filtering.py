@@ -256,6 +256,19 @@ class DayFilter(filters.DateFilter):
         return queryset.filter(**{f"{self.field_name}__{lookup}": moment})
 
 
+class AnyDayFilter(DayFilter):
+    """A day filter that takes any date: a day before 1900 counts as 1 January 1900 and
+    one after 9998 as 31 December 9998 (nothing is dated outside them), so every date
+    the schema's ``format: date`` allows is answered, never refused."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("validators", [])
+        super().__init__(*args, **kwargs)
+
+    def filter(self, queryset, value: date | None):
+        return super().filter(queryset, value and min(max(value, FIRST_DAY), LAST_DAY))
+
+
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
 class IdFilter(filters.NumberFilter):
     """A database id: a whole number from 1 to 2**63-1 (else 400, never an overflow)."""

@@ -81,6 +81,12 @@ def test_api_bad_values_are_400(findings, api):
     assert api.get("/api/v1/findings/?due_before=31-01-2026").status_code == 400
 
 
+def test_any_day_is_answered(findings, api):
+    assert api_ids(api, "due_before=1203-01-10") == set()
+    with_deadline = {findings[n].pk for n in ("late", "soon", "later", "fixed")}
+    assert api_ids(api, "due_before=9999-12-31") == with_deadline
+
+
 def test_api_says_where_each_finding_stands(findings, api):
     rows = {r["id"]: r for r in api.get("/api/v1/findings/").json()["results"]}
 
