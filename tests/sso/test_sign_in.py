@@ -78,9 +78,7 @@ def test_team_memberships_follow_the_groups_and_manual_ones_stay(sso, client):
     TeamMembership.objects.create(team=ops, user=dee)  # given by hand, not by a group
 
     def memberships() -> dict[str, str]:
-        return dict(
-            TeamMembership.objects.filter(user=dee).values_list("team__slug", "source")
-        )
+        return dict(TeamMembership.objects.filter(user=dee).values_list("team__slug", "source"))
 
     assert memberships() == {"payments": "sso", "web": "sso", "ops": "manual"}
 
@@ -125,9 +123,7 @@ def test_a_known_person_refused_later_loses_every_role_and_sso_team(sso, client)
 
 def test_people_are_matched_by_sub_never_by_email_or_user_name(sso, client):
     local = User.objects.create_superuser("gil", "gil@example.com", "local-pass-123")
-    sso.account_set(
-        "sub-gil", preferred_username="gil", email="gil@example.com", groups=[VIEWERS]
-    )
+    sso.account_set("sub-gil", preferred_username="gil", email="gil@example.com", groups=[VIEWERS])
 
     sso_sign_in(client, "sub-gil")
 

@@ -95,6 +95,12 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
             "give a role here (Viewer, Approver or Admin). Ask an administrator to add you.",
             403,
         )
+    except requests.HTTPError as exc:
+        if exc.response is None or exc.response.status_code >= 500:
+            return provider_unreachable(request, exc)
+        # the provider refused the code (a wrong PKCE verifier, a code used twice)
+        logger.warning("single sign-on: the provider refused the code: %s", exc)
+        user = None
     except (ProviderError, requests.RequestException) as exc:
         return provider_unreachable(request, exc)
     except (SuspiciousOperation, jwt.PyJWTError) as exc:
