@@ -92,6 +92,12 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/login/",                                     "ok    ok    ok    ok    ok    ok"),
     ("POST", "/login/",                                     "ok    ok    ok    ok    ok    ok"),
     ("POST", "/logout/",                                    "ok    ok    ok    ok    ok    ok"),
+    # break-glass password sign-in (docs/sso.md): a form, open to all like /login/
+    ("GET",  "/login/local/",                               "ok    ok    ok    ok    ok    ok"),
+    ("POST", "/login/local/",                               "ok    ok    ok    ok    ok    ok"),
+    # single sign-on: open to all (404 here, where it is not configured)
+    ("GET",  "/oidc/authenticate/",                         "ok    ok    ok    ok    ok    ok"),
+    ("GET",  "/oidc/callback/",                             "ok    ok    ok    ok    ok    ok"),
     ("GET",  "/",                                           "login 403   ok    ok    403   ok"),
     ("GET",  "/images/",                                    "login 403   ok    ok    403   ok"),
     ("GET",  "/images/{repository}/",                       "login 403   ok    ok    403   ok"),
