@@ -186,3 +186,9 @@ def sso_sign_in(client, account: str, next_path: str = "/"):
     """The whole authorization-code flow; the callback's response."""
     callback = provider_walk(sign_in_start(client, next_path), account, TEST_SERVER)
     return client.get(callback.removeprefix(TEST_SERVER))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last, as tests/dashboard/conftest.py orders them (Playwright's event
+    loop then never meets another test), also when only this folder is run."""
+    items.sort(key=lambda item: item.module.__name__.rsplit(".", 1)[-1].startswith("test_browser"))
