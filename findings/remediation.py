@@ -141,6 +141,16 @@ class ComplianceMonth:
     def percent(self) -> float | None:
         return round(100 * self.in_time / self.with_due, 1) if self.with_due else None
 
+    @classmethod
+    def total(cls, months: Iterable[ComplianceMonth]) -> ComplianceMonth:
+        """Several months as one."""
+        months = list(months)
+        return cls(
+            month="all",
+            with_due=sum(m.with_due for m in months),
+            in_time=sum(m.in_time for m in months),
+        )
+
 
 def months_back(now: datetime, count: int) -> list[str]:
     """The ``count`` months up to and including ``now``'s, oldest first (YYYY-MM)."""

@@ -285,11 +285,7 @@ class RemediationReport:
     @property
     def compliance_total(self) -> ComplianceMonth:
         """All months of the compliance table together."""
-        return ComplianceMonth(
-            month="all",
-            with_due=sum(m.with_due for m in self.compliance),
-            in_time=sum(m.in_time for m in self.compliance),
-        )
+        return ComplianceMonth.total(self.compliance)
 
 
 def remediation_report(
@@ -320,4 +316,27 @@ def remediation_report(
         overdue=overdue_counts(scoped, now=now),
         aging=aging_counts(scoped, now=now),
         as_of=now,
+    )
+
+
+@dataclass(frozen=True)
+class RemediationSummary:
+    """The overview's card: criticals' time to remediate, overdue, compliance."""
+
+    critical: MttrRow
+    overdue: int
+    compliance: ComplianceMonth
+    window_days: int = DEFAULT_WINDOW_DAYS
+
+
+def remediation_summary(*, now: datetime | None = None) -> RemediationSummary:
+    now = now or timezone.now()
+    scoped = findings_scoped()
+    critical = fixed_between(
+        scoped.filter(severity="critical"), now - timedelta(days=DEFAULT_WINDOW_DAYS), now
+    )
+    return RemediationSummary(
+        critical=next(iter(mttr(critical, by="all")), None) or MttrRow.none("all"),
+        overdue=scoped.filter(status__in=ACTIVE_STATUSES, due_at__lt=now).count(),
+        compliance=ComplianceMonth.total(compliance_by_month(scoped, now=now)),
     )
