@@ -148,3 +148,32 @@ def test_the_endpoint_is_in_the_api_schema(client, history):
     if schema.status_code != 200:
         schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert "/api/v1/reports/remediation/" in schema.content.decode()
+
+
+def test_prometheus_gauges_count_overdue_by_team_and_open_findings_by_age(client, settings):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    team = Team.objects.create(slug="shop", name="Shop")
+    shop, other = make_tag("shop/api"), make_tag("misc/tool")
+    Repository.objects.filter(pk=shop.repository_id).update(owner=team)
+    make_findings(shop, 2, severities=["critical"], days_ago=100)
+    make_findings(shop, 1, severities=["high"], days_ago=10)
+    make_findings(other, 1, severities=["critical"], days_ago=200)
+    make_findings(other, 1, severities=["critical"], days_ago=200, fixed_days_ago=1)
+    now = timezone.now()
+    Finding.objects.filter(severity="critical").update(due_at=now - timedelta(days=2))
+    settings.METRICS_TOKEN = "metrics-token-123"
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-token-123").content.decode()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name.startswith("remediator_findings_")
+    }
+    assert samples == {
+        ("remediator_findings_overdue", (("severity", "critical"), ("team", "shop"))): 2,
+        ("remediator_findings_overdue", (("severity", "critical"), ("team", "unowned"))): 1,
+        ("remediator_findings_open_by_age", (("bucket", "0-30"), ("severity", "high"))): 1,
+        ("remediator_findings_open_by_age", (("bucket", "90-180"), ("severity", "critical"))): 2,
+        ("remediator_findings_open_by_age", (("bucket", "180+"), ("severity", "critical"))): 1,
+    }
