@@ -9,27 +9,22 @@ first_seen until (not including) its fix; it stopped running at the latest
 running is left out of that measure; one whose vulnerable digest was seen after the fix
 and is still in the inventory is "still running", counted apart.
 
-Percentiles: PostgreSQL computes them (``percentile_cont``, one grouped statement per
-grouping); other databases (SQLite) read one row per fixed finding and
-``findings.remediation.percentile`` interpolates the same way.
+Percentiles: PostgreSQL computes them (``percentile_cont``: one statement for every
+grouping, the per-finding subqueries run once each); other databases (SQLite) read one
+row per fixed finding and ``findings.remediation.percentile`` interpolates the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import (
-    Aggregate,
     Case,
     Count,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
-    FloatField,
-    Func,
     IntegerField,
     Max,
     OuterRef,
@@ -39,7 +34,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from findings.bulk import is_postgresql
@@ -97,74 +92,64 @@ def fixed_between(findings: QuerySet[Finding], since: datetime, until: datetime)
     ).annotate(stopped_at=Subquery(stopped), still_running=Exists(running))
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's ``percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)``."""
+GROUPINGS = ("all", "severity", "team")
 
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+# One statement on PostgreSQL: the per-finding subqueries run once per finding (a CTE),
+# then every grouping's counts and percentiles come from one GROUP BY GROUPING SETS.
+_SQL = """
+WITH f AS ({inner}),
+m AS (
+  SELECT severity, team, still_running, stopped_at IS NOT NULL AND NOT still_running AS gone,
+         EXTRACT(EPOCH FROM fixed_at - first_seen) AS fix_s,
+         GREATEST(EXTRACT(EPOCH FROM stopped_at - first_seen), 0) AS gone_s
+  FROM f
+)
+SELECT GROUPING(severity) AS g_severity, GROUPING(team) AS g_team, severity, team,
+       count(*),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY fix_s),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY fix_s),
+       count(*) FILTER (WHERE gone),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY gone_s) FILTER (WHERE gone),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY gone_s) FILTER (WHERE gone),
+       count(*) FILTER (WHERE still_running)
+FROM m GROUP BY GROUPING SETS ((), (severity), (team))
+"""
 
-    def __init__(self, expression, *, fraction: float) -> None:
-        super().__init__(expression, fraction=float(fraction))
 
-
-class EpochSeconds(Func):
-    template = "EXTRACT(EPOCH FROM %(expressions)s)"
-    output_field = FloatField()
-
-
-GROUPINGS = {"severity": F("severity"), "team": TEAM_KEY, "all": Value("all")}
-
-
-def _mttr_in_sql(fixed: QuerySet, by: str) -> list[MttrRow]:
-    to_fix = EpochSeconds(
-        ExpressionWrapper(F("fixed_at") - F("first_seen"), output_field=DurationField())
-    )
-    stopped = Q(still_running=False, stopped_at__isnull=False)
-    to_gone = Case(
-        When(
-            stopped,
-            then=Greatest(
-                EpochSeconds(
-                    ExpressionWrapper(
-                        F("stopped_at") - F("first_seen"), output_field=DurationField()
-                    )
-                ),
-                Value(0.0),
-            ),
-        ),
-        output_field=FloatField(),
-    )
-    rows = (
-        fixed.annotate(group=GROUPINGS[by])
-        .values("group")
-        .annotate(
-            fixed=Count("id"),
-            fix_median=PercentileCont(to_fix, fraction=0.5),
-            fix_p90=PercentileCont(to_fix, fraction=0.9),
-            gone=Count("id", filter=stopped),
-            gone_median=PercentileCont(to_gone, fraction=0.5),
-            gone_p90=PercentileCont(to_gone, fraction=0.9),
-            running=Count("id", filter=Q(still_running=True)),
-        )
+def _rows_of(fixed: QuerySet):  # -> QuerySet of tuples
+    return fixed.annotate(team=TEAM_KEY).values_list(
+        "severity", "team", "first_seen", "fixed_at", "stopped_at", "still_running"
     )
 
-    def days(seconds: float | None) -> float | None:
-        return None if seconds is None else float(seconds) / DAY
 
-    found = {
-        row["group"]: MttrRow(
-            key=row["group"],
-            fixed=row["fixed"],
-            to_fix=Spread(row["fixed"], days(row["fix_median"]), days(row["fix_p90"])),
-            to_not_running=Spread(row["gone"], days(row["gone_median"]), days(row["gone_p90"])),
-            still_running=row["running"],
-            never_running=row["fixed"] - row["gone"] - row["running"],
-        )
-        for row in rows
-        if row["fixed"]  # grouped by a constant, an empty set still gives one row
-    }
-    return [found[key] for key in _ordered(found, by)]
+def _days(seconds: float | None) -> float | None:
+    return None if seconds is None else float(seconds) / DAY
+
+
+def _mttr_in_sql(fixed: QuerySet) -> dict[str, list[MttrRow]]:
+    inner, params = _rows_of(fixed).query.sql_with_params()
+    found: dict[str, dict[str, MttrRow]] = {by: {} for by in GROUPINGS}
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL.format(inner=inner), params)
+        for g_sev, g_team, severity, team, n, f50, f90, gone, g50, g90, running in cursor:
+            if not n:  # the grand total of nothing
+                continue
+            by, key = (
+                ("all", "all")
+                if g_sev and g_team
+                else ("team", team)
+                if g_sev
+                else ("severity", severity)
+            )
+            found[by][key] = MttrRow(
+                key=key,
+                fixed=n,
+                to_fix=Spread(n, _days(f50), _days(f90)),
+                to_not_running=Spread(gone, _days(g50), _days(g90)),
+                still_running=running,
+                never_running=n - gone - running,
+            )
+    return {by: [rows[key] for key in _ordered(rows, by)] for by, rows in found.items()}
 
 
 def _ordered(keys, by: str) -> list[str]:
@@ -172,22 +157,22 @@ def _ordered(keys, by: str) -> list[str]:
     return [k for k in first if k in keys] + sorted(k for k in keys if k not in first)
 
 
-def _mttr_in_python(fixed: QuerySet, by: str) -> list[MttrRow]:
-    rows = fixed.annotate(group=GROUPINGS[by]).values_list(
-        "group", "first_seen", "fixed_at", "stopped_at", "still_running"
-    )
-    return mttr_rows(
-        (FixedRow(*row) for row in rows.iterator(chunk_size=5000)),
-        keys=SEVERITIES if by == "severity" else (),
-    )
+def _mttr_in_python(fixed: QuerySet) -> dict[str, list[MttrRow]]:
+    rows = list(_rows_of(fixed).iterator(chunk_size=5000))
+    return {
+        "all": mttr_rows(FixedRow("all", *row[2:]) for row in rows),
+        "severity": mttr_rows((FixedRow(row[0], *row[2:]) for row in rows), keys=SEVERITIES),
+        "team": mttr_rows(FixedRow(row[1], *row[2:]) for row in rows),
+    }
 
 
-def mttr(fixed: QuerySet, *, by: str) -> list[MttrRow]:
-    """Time to remediate, both ways, per ``by`` ("severity", "team" or "all") over the
-    findings ``fixed_between`` gave."""
+def mttr(fixed: QuerySet) -> dict[str, list[MttrRow]]:
+    """Time to remediate, both ways, over the findings ``fixed_between`` gave: for all of
+    them ("all"), per severity and per team, each a list of rows (none when nothing was
+    fixed)."""
     if is_postgresql():
-        return _mttr_in_sql(fixed, by)
-    return _mttr_in_python(fixed, by)
+        return _mttr_in_sql(fixed)
+    return _mttr_in_python(fixed)
 
 
 def compliance_by_month(
@@ -295,7 +280,6 @@ def remediation_report(
     team: str = "",
     severity: str = "",
     now: datetime | None = None,
-    groupings: Sequence[str] = ("all", "severity", "team"),
 ) -> RemediationReport:
     """Every figure of the Reports page and the API for one team / severity."""
     now = now or timezone.now()
@@ -303,7 +287,7 @@ def remediation_report(
     since = since or until - timedelta(days=DEFAULT_WINDOW_DAYS)
     scoped = findings_scoped(team=team, severity=severity)
     fixed = fixed_between(scoped, since, until)
-    spreads = {by: mttr(fixed, by=by) if by in groupings else [] for by in GROUPINGS}
+    spreads = mttr(fixed)
     return RemediationReport(
         since=since,
         until=until,
@@ -336,7 +320,7 @@ def remediation_summary(*, now: datetime | None = None) -> RemediationSummary:
         scoped.filter(severity="critical"), now - timedelta(days=DEFAULT_WINDOW_DAYS), now
     )
     return RemediationSummary(
-        critical=next(iter(mttr(critical, by="all")), None) or MttrRow.none("all"),
+        critical=next(iter(mttr(critical)["all"]), None) or MttrRow.none("all"),
         overdue=scoped.filter(status__in=ACTIVE_STATUSES, due_at__lt=now).count(),
         compliance=ComplianceMonth.total(compliance_by_month(scoped, now=now)),
     )

@@ -12,14 +12,16 @@ from remediator.core.severity import SEVERITIES
 
 MTTR_HEADER = (
     "Fixed",
-    "To verified fix: median days",
-    "To verified fix: p90 days",
-    "No longer running: findings",
-    "No longer running: median days",
-    "No longer running: p90 days",
+    "Fix median",
+    "Fix p90",
+    "Not running n",
+    "Not running median",
+    "Not running p90",
     "Still running",
-    "Never seen running",
+    "Never ran",
 )
+"""Days from first seen to the verified fix, and to no longer running (over "n" findings);
+fixed findings still running, and those never seen running."""
 
 
 @dataclass(frozen=True)

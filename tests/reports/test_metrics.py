@@ -160,11 +160,12 @@ def test_overdue_counts_and_aging_buckets_count_open_findings_only():
 
 @pytest.mark.django_db
 @pytest.mark.skipif(not is_postgresql(), reason="percentile_cont is PostgreSQL's")
-@pytest.mark.parametrize("by", ["all", "severity", "team"])
-def test_postgresql_s_percentiles_equal_the_python_ones(by):
+def test_postgresql_s_percentiles_equal_the_python_ones():
     build_history()
     Repository.objects.filter(name="acme/api").update(
         owner=Team.objects.create(slug="shop", name="Shop")
     )
     fixed = fixed_between(findings_scoped(), day(-1), day(40))
-    assert _mttr_in_sql(fixed, by) == _mttr_in_python(fixed, by)
+    in_sql, in_python = _mttr_in_sql(fixed), _mttr_in_python(fixed)
+    assert in_sql == in_python
+    assert [len(in_sql[by]) for by in ("all", "severity", "team")] == [1, 3, 2]

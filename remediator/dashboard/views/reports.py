@@ -27,13 +27,13 @@ def _charts(report: RemediationReport, tables: dict[str, Table]) -> dict:
         ):
             if spread.median_days is not None:
                 bars.append(Bar(f"{row.key} · {way}", round(spread.median_days, 1), css))
-    compliance = report.compliance
+    compliance = [m for m in report.compliance if m.with_due]  # no fix, no percentage
     return {
         "mttr": bar_chart(title="Median days to remediate, two ways", bars=bars, width=520),
         "compliance": line_chart(
             title="SLA compliance by month (%)",
             labels=[m.month for m in compliance],
-            series=[Series("Fixed in time %", [m.percent or 0 for m in compliance], "sev-low")],
+            series=[Series("Fixed in time %", [m.percent for m in compliance], "sev-low")],
             height=200,
         ),
         "overdue": bar_chart(
