@@ -1,4 +1,4 @@
-"""Demo scans: the sample fixtures replayed on a few dozen images over four months.
+"""Demo scans: the sample fixtures replayed on a few dozen images over twelve weeks.
 
 Every report goes through the real ingestion (delivery_receive, processed here
 with an image hint). Each image gets a fixture-built report per scan, each scan of a
@@ -53,7 +53,7 @@ GRYPE = ["grype/dd_grype_fix_available.json", "grype/dd_grype_fix_not_available.
 TEAMS = ["payments", "checkout", "search", "identity", "platform", "data", "web", "mobile-api"]
 SERVICES = ["api", "worker", "gateway", "frontend", "scheduler", "exporter", "db-migrate"]
 REGISTRIES = ["registry.acme.io", "ghcr.io/acme", "docker.io/acmecorp", "harbor.acme.io"]
-SCAN_DAYS = (120, 110, 100, 91, 84, 77, 70, 63, 56, 49, 42, 35, 28, 21, 14, 7, 3, 0)
+SCAN_DAYS = (84, 77, 70, 63, 56, 49, 42, 35, 28, 21, 14, 7, 3, 0)
 FIX_MEDIAN_DAYS, FIX_SIGMA = 22.0, 0.9
 """Time to fix of the findings that get fixed: lognormal, median 22 days, p90 ~70."""
 
