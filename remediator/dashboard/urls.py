@@ -16,6 +16,7 @@ from remediator.dashboard.views import (
     images,
     overview,
     policies,
+    reports,
     search,
     setup,
 )
@@ -64,6 +65,8 @@ urlpatterns = [
     path("approvals/", approvals.approval_queue, name="approval-queue"),
     path("policies/", policies.policy_list, name="policy-list"),
     path("policies/dry-run/", policies.policy_dry_run_request, name="policy-dry-run"),
+    path("reports/", reports.report_page, name="reports"),
+    path("reports/<slug:table>.csv", reports.report_export, name="report-export"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("setup/", setup.setup_page, name="setup"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
