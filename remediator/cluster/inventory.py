@@ -2,8 +2,9 @@
 
 ``inventory_record`` upserts what admission reviews, inventory pushes and
 ``inventory_from_scan`` (the workloads a Trivy Kubernetes / Trivy Operator report names,
-``Scan.workloads``) saw; ``inventory_expire`` forgets what was not seen again. The named
-reads are ``selectors.py``.
+``Scan.workloads``) saw, and moves each sighted image's ``running_last_seen`` forward;
+``inventory_expire`` forgets what was not seen again (``running_last_seen`` stays: it
+says when a vulnerable digest stopped running). The named reads are ``selectors.py``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from findings.bulk import in_ids
@@ -88,7 +90,20 @@ def inventory_record(
         unique_fields=["cluster", "namespace", "kind", "name", "container"],
         update_fields=["image_ref", "repository", "digest", "image", "source", "last_seen"],
     )
+    _running_seen(sorted({row.image.pk for row in objects.values() if row.image}), seen_at)
     return len(objects)
+
+
+def _running_seen(image_ids: list[int], seen_at: datetime) -> int:
+    """``running_last_seen = max(running_last_seen, seen_at)`` for the sighted images, in
+    one statement: a late-arriving older sighting never moves it back."""
+    if not image_ids:
+        return 0
+    return (
+        Image.objects.filter(pk__in=in_ids(image_ids))
+        .filter(Q(running_last_seen__isnull=True) | Q(running_last_seen__lt=seen_at))
+        .update(running_last_seen=seen_at)
+    )
 
 
 def inventory_from_scan(scan_id: int) -> int:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('findings', '0018_ownership_and_deadlines'),
+        ('findings', '0019_running_last_seen_from_inventory'),
     ]
 
     operations = [
