@@ -744,3 +744,6 @@ WEBHOOK_RATE_LIMIT = env.int("WEBHOOK_RATE_LIMIT", default=600)
 """Posts a minute per source and client address; 0 turns the limit off."""
 WEBHOOK_RATE_LIMITS = env.dict("WEBHOOK_RATE_LIMITS", cast={"value": int}, default={})
 """Per-source overrides, e.g. "aqua=1200,trivy=300"."""
+# Teams: team-scoped access (findings/selectors/scope.py). On, a person who is neither
+# staff nor superuser sees and decides only on the images their teams own.
+TEAM_SCOPED_ACCESS = env.bool("TEAM_SCOPED_ACCESS", default=False)
