@@ -7,9 +7,9 @@ or CronJob).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
-import dataclasses
 from dataclasses import dataclass
 
 from findings.parsers.fields import as_dict, as_list

@@ -14,8 +14,10 @@ from django.db import transaction
 
 from ..audit import audit_record
 from ..models import AdmissionPolicy, BuildTarget, Policy
+from ..ownership_refresh import owners_refresh_soon
 from ..services.dry_run_store import policy_dry_run_enqueue
 from .load import Config
+from .teams import teams_apply
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,7 @@ class Change:
     verb: str
     """created | updated | unchanged | deleted"""
     kind: str
-    """"build target" | "policy" | "admission policy"."""
+    """"build target" | "policy" | "admission policy" | "team"."""
     name: str
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
@@ -80,8 +82,14 @@ def config_apply(
                             message=f"deleted {kind} {obj.name}",
                         )
                         obj.delete()
+        teams = teams_apply(
+            config.teams, dry_run=dry_run, prune=prune, source=source, change_class=Change
+        )
+        changes += teams
         if not dry_run and any(c.kind == "policy" and c.verb != "unchanged" for c in changes):
             policy_dry_run_enqueue()
+        if not dry_run and any(c.verb != "unchanged" for c in teams):
+            owners_refresh_soon()  # after commit: every repository, by the new rules
     return changes
 
 
