@@ -237,3 +237,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+from . import admin_teams  # noqa: E402, F401  (teams and ownership rules: registered there)
