@@ -299,7 +299,7 @@ def test_a_delivery_s_raw_body_and_headers_reach_staff_only(ids, user):
 TEAM_USERS = ["viewer_a", "approver_a"]
 # fmt: off
 TEAM_MATRIX: list[tuple[str, str, str]] = [
-    # method  path                                         viewer_a: own other, approver_a: own other
+    # method  path                                        viewer_a own, other; approver_a own, other
     ("GET",  "/api/v1/images/{repository}/",               "ok   404   ok   404"),
     ("GET",  "/api/v1/findings/{finding}/",                "ok   404   ok   404"),
     ("GET",  "/api/v1/actions/{action}/",                  "ok   404   ok   404"),
