@@ -77,4 +77,4 @@ def owned_by(queryset: QuerySet, team: str, user: Any) -> QuerySet:
         return queryset.filter(**{f"{path}__isnull": True})
     if team == MINE:
         return queryset.filter(**{f"{path}__in": sorted(user_team_ids(user))})
-    return queryset.filter(Q(**{f"{path}__slug": team})) if team else queryset
+    return queryset.filter(Q(**{f"{path}__slug__iexact": team})) if team else queryset
