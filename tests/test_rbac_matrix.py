@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
+from findings.models import Finding
 from remediator.core.permissions import GROUP_APPROVERS, GROUP_VIEWER
 from remediator.engine.management.commands.demo import ensure_groups
 from remediator.engine.models import AdmissionPolicy, Policy
@@ -442,6 +443,11 @@ def test_search_exports_and_bulk_decisions_keep_to_the_team(teams):
     assert [a.pk for a in found["actions"]] == [own["action"]]
     csv = viewer.get("/findings/export.csv?team=").getvalue().decode()
     assert "registry.test,a/app" in csv and "b/app" not in csv
+    shared = Finding.objects.get(pk=own["finding"]).vulnerability_id
+    Finding.objects.filter(pk=other["finding"]).update(vulnerability_id=shared)
+    affected = viewer.get(f"/api/v1/vulnerabilities/{shared}/").json()["affected_images"]
+    assert [row["repository"] for row in affected] == [own["repository"]]
+    assert str(viewer.get("/findings/").context["nav_awaiting"]) == "1"  # A's action only
     body = {"operation": "false_positive", "ids": [own["finding"], other["finding"]], "reason": "x"}
     results = approver.post("/api/v1/findings/bulk/", body, format="json").json()["results"]
     assert [(r["finding_id"], r["ok"], r["code"]) for r in results] == [

@@ -52,9 +52,10 @@ def actions_awaiting() -> QuerySet[RemediationAction]:
     )
 
 
-def actions_awaiting_count(*, cap: int = BADGE_CAP) -> int:
-    """How many actions wait for approval, counted up to ``cap`` + 1."""
-    return RemediationAction.objects.filter(state=ActionState.AWAITING_APPROVAL)[: cap + 1].count()
+def actions_awaiting_count(*, cap: int = BADGE_CAP, user: Any = None) -> int:
+    """How many actions ``user`` may see wait for approval, counted up to ``cap`` + 1."""
+    waiting = RemediationAction.objects.filter(state=ActionState.AWAITING_APPROVAL)
+    return visible(waiting, user)[: cap + 1].count()
 
 
 def actions_by_state(user: Any = None) -> dict[str, int]:
