@@ -32,6 +32,17 @@ def admission_settings(settings, monkeypatch):
     monkeypatch.setenv("ADMISSION_TOKEN", TOKEN)
 
 
+def push_pods(client) -> None:
+    """The inventory push of a real ``kubectl get pods -o json`` (one pod, with labels)."""
+    response = client.post(
+        "/api/v1/inventory/",
+        data=PODS.read_bytes(),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {TOKEN}",
+    )
+    assert response.status_code == 200, response.content
+
+
 @pytest.fixture
 def shop(db) -> Team:
     return Team.objects.create(slug="shop", name="Shop")
@@ -76,13 +87,7 @@ def test_an_inventory_push_captures_labels_and_a_label_rule_gives_the_owner(
     assert repository.owner is None  # not seen running yet
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            "/api/v1/inventory/?cluster=minikube",
-            data=PODS.read_bytes(),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {TOKEN}",
-        )
-    assert response.status_code == 200, response.content
+        push_pods(client)
 
     row = RunningImage.objects.get()
     assert row.labels["app"] == "work-queue"
@@ -99,16 +104,10 @@ def test_a_push_that_shows_nothing_new_refreshes_nobody(
 ):
     OwnershipRule.objects.create(team=shop, namespace_glob="default")
     ingest(vuln("CVE-2024-6119"), image="gcr.io/kuar-demo/kuard-amd64", tag="1")
-    push = {
-        "path": "/api/v1/inventory/",
-        "data": PODS.read_bytes(),
-        "content_type": "application/json",
-        "HTTP_AUTHORIZATION": f"Bearer {TOKEN}",
-    }
     with django_capture_on_commit_callbacks(execute=True) as first:
-        client.post(**push)
+        push_pods(client)
     with django_capture_on_commit_callbacks(execute=True) as again:
-        client.post(**push)
+        push_pods(client)
     assert len(first) >= 1
     assert len(again) == 0  # the same namespace and labels: no refresh queued
 

@@ -16,6 +16,7 @@ from ..audit import audit_record
 from ..models import AdmissionPolicy, BuildTarget, Policy
 from ..ownership_refresh import owners_refresh_soon
 from ..services.dry_run_store import policy_dry_run_enqueue
+from .deletion import row_delete
 from .load import Config
 from .teams import teams_apply
 
@@ -74,14 +75,7 @@ def config_apply(
             ):
                 for obj in model.objects.exclude(name__in=[r["name"] for r in rows]):
                     changes.append(Change("deleted", kind, obj.name))
-                    if not dry_run:
-                        audit_record(
-                            kind="config",
-                            actor_label=f"config:{source}",
-                            obj=obj,
-                            message=f"deleted {kind} {obj.name}",
-                        )
-                        obj.delete()
+                    row_delete(obj, kind=kind, name=obj.name, source=source, dry_run=dry_run)
         teams = teams_apply(
             config.teams, dry_run=dry_run, prune=prune, source=source, change_class=Change
         )

@@ -35,6 +35,7 @@ from remediator.core.secrets import target_secret_problem
 from remediator.teams.models import OwnershipRule, SlaPolicy, Team, TeamMembership
 
 from ..audit import audit_record
+from .deletion import row_delete
 from .keys import DICT, INT, LIST, STR
 
 TEAM_KEYS = {
@@ -221,14 +222,7 @@ def teams_apply(rows: list[TeamRow], *, dry_run: bool, prune: bool, source: str,
     if prune:
         for team in Team.objects.exclude(slug__in=[row.slug for row in rows]):
             changes.append(change_class("deleted", KIND, team.slug))
-            if not dry_run:
-                audit_record(
-                    kind="config",
-                    actor_label=f"config:{source}",
-                    obj=team,
-                    message=f"deleted team {team.slug}",
-                )
-                team.delete()
+            row_delete(team, kind=KIND, name=team.slug, source=source, dry_run=dry_run)
     return changes
 
 
