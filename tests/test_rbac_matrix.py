@@ -65,6 +65,8 @@ MATRIX: list[tuple[str, str, str]] = [
     # as the page's: a 400 for this body; a Viewer's real operation is a 403
     # (tests/dashboard/test_bulk_decisions.py: test_bulk_api_is_403_for_a_viewer)
     ("POST", "/api/v1/findings/bulk/",                      "401   403   ok    ok    403   ok"),
+    # remediation figures: the findings' permission, as the Reports page
+    ("GET",  "/api/v1/reports/remediation/",                "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/actions/",                            "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/actions/{action}/",                   "401   403   ok    ok    403   ok"),
     ("POST", "/api/v1/actions/{action}/approve/",           "401   403   403   ok    403   ok"),
@@ -95,6 +97,12 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/login/",                                     "ok    ok    ok    ok    ok    ok"),
     ("POST", "/login/",                                     "ok    ok    ok    ok    ok    ok"),
     ("POST", "/logout/",                                    "ok    ok    ok    ok    ok    ok"),
+    # break-glass password sign-in (docs/sso.md): a form, open to all like /login/
+    ("GET",  "/login/local/",                               "ok    ok    ok    ok    ok    ok"),
+    ("POST", "/login/local/",                               "ok    ok    ok    ok    ok    ok"),
+    # single sign-on: open to all (404 here, where it is not configured)
+    ("GET",  "/oidc/authenticate/",                         "ok    ok    ok    ok    ok    ok"),
+    ("GET",  "/oidc/callback/",                             "ok    ok    ok    ok    ok    ok"),
     ("GET",  "/",                                           "login 403   ok    ok    403   ok"),
     ("GET",  "/images/",                                    "login 403   ok    ok    403   ok"),
     ("GET",  "/images/{repository}/",                       "login 403   ok    ok    403   ok"),
@@ -111,6 +119,8 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/actions/{action}/",                          "login 403   ok    ok    403   ok"),
     ("GET",  "/approvals/",                                 "login 403   ok    ok    403   ok"),
     ("GET",  "/policies/",                                  "login 403   ok    ok    403   ok"),
+    ("GET",  "/reports/",                                   "login 403   ok    ok    403   ok"),
+    ("GET",  "/reports/aging.csv",                          "login 403   ok    ok    403   ok"),
     ("GET",  "/audit/",                                     "login 403   ok    ok    403   ok"),
     # the go-live checklist: staff and the security roles (secrets only "set"/"not set")
     ("GET",  "/setup/",                                     "login 403   ok    ok    ok    ok"),

@@ -2,10 +2,12 @@
 
 ``inventory_record`` upserts what admission reviews, inventory pushes and
 ``inventory_from_scan`` (the workloads a Trivy Kubernetes / Trivy Operator report names,
-``Scan.workloads``) saw, with the workload's labels when the source knows them;
-``inventory_expire`` forgets what was not seen again. A repository seen in a namespace
-or with labels not recorded for it before is announced (``signals.sightings_changed``:
-ownership rules may match it now). The named reads are ``selectors.py``.
+``Scan.workloads``) saw, with the workload's labels when the source knows them, and
+moves each sighted image's ``running_last_seen`` forward; ``inventory_expire`` forgets
+what was not seen again (``running_last_seen`` stays: it says when a vulnerable digest
+stopped running). A repository seen in a namespace or with labels not recorded for it
+before is announced (``signals.sightings_changed``: ownership rules may match it now).
+The named reads are ``selectors.py``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from findings.bulk import in_ids
@@ -98,6 +101,7 @@ def inventory_record(
                 unique_fields=["cluster", "namespace", "kind", "name", "container"],
                 update_fields=[*fields, "labels"] if with_labels else fields,
             )
+    _running_seen(sorted({row.image.pk for row in objects.values() if row.image}), seen_at)
     if changed:
         ids = sorted(changed)
         transaction.on_commit(lambda: sightings_changed.send(RunningImage, repository_ids=ids))
@@ -127,6 +131,18 @@ def _new_sightings(objects: Iterable[RunningImage]) -> set[int]:
 
 def _frozen(labels: object) -> tuple:
     return tuple(sorted(labels.items())) if isinstance(labels, dict) else ()
+
+
+def _running_seen(image_ids: list[int], seen_at: datetime) -> int:
+    """``running_last_seen = max(running_last_seen, seen_at)`` for the sighted images, in
+    one statement: a late-arriving older sighting never moves it back."""
+    if not image_ids:
+        return 0
+    return (
+        Image.objects.filter(pk__in=in_ids(image_ids))
+        .filter(Q(running_last_seen__isnull=True) | Q(running_last_seen__lt=seen_at))
+        .update(running_last_seen=seen_at)
+    )
 
 
 def inventory_from_scan(scan_id: int) -> int:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 
 from remediator.teams.deadlines import PRESETS, Terms
+from remediator.teams.identity import SsoIdentity  # noqa: F401 - a model of this app
 
 
 class SlaPolicy(models.Model):
