@@ -807,3 +807,7 @@ for _name, _soft in {
         "soft_time_limit": _soft,
         "time_limit": _soft + TASK_TIME_LIMIT_GRACE,
     }
+
+# Teams: team-scoped access (findings/selectors/scope.py). On, a person who is neither
+# staff nor superuser sees and decides only on the images their teams own.
+TEAM_SCOPED_ACCESS = env.bool("TEAM_SCOPED_ACCESS", default=False)

@@ -112,6 +112,7 @@ class ListFilterSet(filters.FilterSet):
         page: bool = False,
     ) -> None:
         self.page = page
+        self.request = request
         super().__init__(self._canonical(data), queryset, request=request, prefix=prefix)
 
     def _canonical(self, data: QueryDict | dict | None) -> QueryDict | None:

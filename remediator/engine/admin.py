@@ -240,3 +240,4 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 from . import admin_sla  # noqa: E402, F401  (SLA policies: registered there)
+from . import admin_teams  # noqa: E402, F401  (teams and ownership rules: registered there)

@@ -18,6 +18,7 @@ from fnmatch import fnmatchcase
 from django.db import transaction
 from django.db.models import QuerySet
 
+from findings.bulk import in_ids
 from findings.models import Finding, Repository, RunningImage
 from remediator.engine.rules.criteria import image_matches
 from remediator.engine.services.deadlines import due_dates_refresh
@@ -129,6 +130,21 @@ def owners_refresh(repositories: QuerySet[Repository] | None = None) -> int:
     if moved:
         due_dates_refresh(Finding.objects.filter(repository_id__in=moved, status__in=OPEN))
     return len(changed)
+
+
+def repositories_of(repository_ids: list[int] | None) -> QuerySet[Repository] | None:
+    """The repositories named by id (None: every one, as ``owners_refresh`` takes it)."""
+    if repository_ids is None:
+        return None
+    return Repository.objects.filter(pk__in=in_ids(sorted(set(repository_ids))))
+
+
+def owner_refresh_first(repository: Repository) -> None:
+    """A scan's repository gets its owner before its findings get deadlines, while it
+    has none worked out (``owner_reason`` empty: new, or unowned so far): one
+    repository's rules check per scan."""
+    if not repository.owner_reason:
+        owners_refresh(Repository.objects.filter(pk=repository.pk))
 
 
 def _batches(repositories: QuerySet[Repository], size: int = 1000):

@@ -12,8 +12,10 @@ from django.dispatch import receiver
 from findings.models import ThreatIntel
 from findings.signals import scan_ingested
 from remediator.cluster.inventory import inventory_from_scan
+from remediator.cluster.signals import sightings_changed
 from remediator.engine.admission.cache import admission_cache_bump
 from remediator.engine.models import AdmissionPolicy, AuditEvent
+from remediator.engine.ownership_refresh import owners_refresh_sighted
 from remediator.engine.services import scan_evaluate
 from remediator.engine.services.deadlines import policy_due_dates_refresh, team_due_dates_refresh
 from remediator.engine.tasks import due_dates_refresh_task, scan_evaluate_task
@@ -50,6 +52,13 @@ def scan_ingested_admission(sender: Any, scan_id: int, **kwargs: Any) -> None:
         inventory_from_scan(scan_id)
     except Exception:  # the inventory must never break ingest
         log.exception("inventory: scan %s not recorded", scan_id)
+
+
+@receiver(sightings_changed, dispatch_uid="remediator.owners_sighted")
+def sightings_changed_owners(sender: Any, repository_ids: list[int], **kwargs: Any) -> None:
+    """Workloads showed repositories in new namespaces or with new labels: ownership
+    rules on namespaces and labels may match them now."""
+    owners_refresh_sighted(repository_ids)
 
 
 @receiver(post_save, sender=AuditEvent, dispatch_uid="remediator.admission_status_changed")

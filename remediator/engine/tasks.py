@@ -21,6 +21,7 @@ from remediator.core.time_limits import task_soft_limit
 from .checklist.pings import setup_pings_run
 from .models import BUILDING_KINDS, ActionState, RemediationAction
 from .notifications import action_notify, break_glass_notify
+from .ownership import owners_refresh, repositories_of
 from .services import (
     action_dispatch,
     action_fail,
@@ -48,6 +49,12 @@ def _stopped(task, what: str, setting: str) -> str:
 @shared_task(name="remediator.scan_evaluate")
 def scan_evaluate_task(scan_id: int) -> int:
     return len(scan_evaluate(scan_id=scan_id))
+
+
+@shared_task(name="remediator.owners_refresh")
+def owners_refresh_task(repository_ids: list[int] | None = None) -> int:
+    """Apply the ownership rules to these repositories (all for None): how many moved."""
+    return owners_refresh(repositories_of(repository_ids))
 
 
 @shared_task(name="remediator.action_dispatch", bind=True, max_retries=None)

@@ -63,6 +63,9 @@ class LastScanSerializer(serializers.Serializer):
     scanned_at = serializers.DateTimeField()
 
 
+OWNER_HELP = "The owning team's slug; null: unowned"
+
+
 class ImageSerializer(serializers.ModelSerializer):
     """An image repository (registry + name), its tags, and what is open in it."""
 
@@ -70,10 +73,19 @@ class ImageSerializer(serializers.ModelSerializer):
     tags = TagSerializer(many=True, read_only=True)
     open_findings = serializers.SerializerMethodField()
     last_scan = serializers.SerializerMethodField()
+    owner = serializers.CharField(
+        source="owner.slug", default=None, allow_null=True, help_text=OWNER_HELP
+    )
+    owner_reason = serializers.CharField(
+        read_only=True, help_text="Which ownership rule matched, and on what; empty: unowned"
+    )
 
     class Meta:
         model = Repository
-        fields = ["id", "registry", "name", "image", "tags", "open_findings", "last_scan"]
+        fields = [
+            "id", "registry", "name", "image", "owner", "owner_reason", "tags", "open_findings",
+            "last_scan",
+        ]  # fmt: skip
 
     def get_image(self, obj: Repository) -> str:
         return image_name(obj)
@@ -135,14 +147,17 @@ class FindingSerializer(serializers.ModelSerializer):
     days_left = serializers.SerializerMethodField()
     overdue_days = serializers.SerializerMethodField()
     closed_in_time = serializers.SerializerMethodField()
+    owner = serializers.CharField(
+        source="repository.owner.slug", default=None, allow_null=True, help_text=OWNER_HELP
+    )
 
     class Meta:
         model = Finding
         fields = [
             "id", "vulnerability_id", "title", "severity", "cvss_score", "package",
             "package_type", "installed_version", "fixed_version", "fixable", "status",
-            "status_reason", "accepted_until", "vendor_status", "image", "repository", "tag",
-            "first_seen", "last_seen", "fixed_at", "fixed_by_scan", "locations", "exploit",
+            "status_reason", "accepted_until", "vendor_status", "image", "repository", "owner",
+            "tag", "first_seen", "last_seen", "fixed_at", "fixed_by_scan", "locations", "exploit",
             "due_at", "sla_state", "days_left", "overdue_days", "closed_in_time",
         ]  # fmt: skip
 

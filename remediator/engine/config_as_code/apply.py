@@ -16,9 +16,12 @@ from remediator.teams.models import SlaPolicy
 
 from ..audit import audit_record
 from ..models import AdmissionPolicy, BuildTarget, Policy
+from ..ownership_refresh import owners_refresh_soon
 from ..services.dry_run_store import policy_dry_run_enqueue
+from .deletion import row_delete
 from .load import Config
 from .sla_policies import sla_default_release
+from .teams import teams_apply
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class Change:
     verb: str
     """created | updated | unchanged | deleted"""
     kind: str
-    """"SLA policy" | "build target" | "policy" | "admission policy"."""
+    """"SLA policy" | "build target" | "policy" | "admission policy" | "team"."""
     name: str
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
@@ -80,16 +83,15 @@ def config_apply(
             ):
                 for obj in model.objects.exclude(name__in=[r["name"] for r in rows]):
                     changes.append(Change("deleted", kind, obj.name))
-                    if not dry_run:
-                        audit_record(
-                            kind="config",
-                            actor_label=f"config:{source}",
-                            obj=obj,
-                            message=f"deleted {kind} {obj.name}",
-                        )
-                        obj.delete()
+                    row_delete(obj, kind=kind, name=obj.name, source=source, dry_run=dry_run)
+        teams = teams_apply(
+            config.teams, dry_run=dry_run, prune=prune, source=source, change_class=Change
+        )
+        changes += teams
         if not dry_run and any(c.kind == "policy" and c.verb != "unchanged" for c in changes):
             policy_dry_run_enqueue()
+        if not dry_run and any(c.verb != "unchanged" for c in teams):
+            owners_refresh_soon()  # after commit: every repository, by the new rules
     return changes
 
 

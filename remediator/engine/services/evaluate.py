@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from findings.models import Finding, Scan, Tag
+from remediator.engine import ownership
 from remediator.engine.models import OPEN_STATES, RemediationAction
 from remediator.engine.rules.remediation import DECIDE_FIELDS, OpenAction, decide, plan
 
@@ -86,6 +87,7 @@ def scan_evaluate(*, scan_id: int) -> list[RemediationAction]:
     scan = Scan.objects.select_related("tag__repository", "image").filter(pk=scan_id).first()
     if scan is None:
         return []
+    ownership.owner_refresh_first(scan.tag.repository)
     scan_due_dates_refresh(scan=scan)
     touched = verify_scan(scan=scan)
     if scan.superseded or scan.failed:  # a late retry or a failed scan changes nothing

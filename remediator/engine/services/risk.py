@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from findings.models import Finding
+from findings.selectors.scope import is_visible
 from findings.status import (
     StatusNotAllowed,
     finding_acceptance_end,
@@ -37,6 +38,8 @@ def _decide(
             "deciding about findings needs the permission approve_action (Security approvers)",
             code="permission_denied",
         )
+    if not is_visible(Finding.objects.all(), finding_id, user):
+        raise Finding.DoesNotExist  # another team's, under team-scoped access
     try:
         with transaction.atomic():
             finding, before = finding_decide(
