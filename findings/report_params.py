@@ -31,6 +31,15 @@ class RemediationReportForm(forms.Form):
         return data
 
 
+def report_window_only(query: Mapping[str, str]) -> bool:
+    """True when every value is well-formed and only the window they make is refused
+    (since not before until, or too long): the API answers that 422, a malformed value 400."""
+    form = RemediationReportForm(
+        {k: query.get(k, "") for k in ("team", "severity", "since", "until")}
+    )
+    return not form.is_valid() and set(form.errors) == {"__all__"}
+
+
 def report_params(query: Mapping[str, str]) -> tuple[dict, str]:
     """The report's keyword arguments from a query string, and "" (or what is wrong)."""
     form = RemediationReportForm(

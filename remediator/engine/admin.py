@@ -239,5 +239,5 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
-from . import admin_sla  # noqa: E402, F401  (SLA policies: registered there)
-from . import admin_teams  # noqa: E402, F401  (teams and ownership rules: registered there)
+# SLA policies, teams and ownership rules are registered in their own modules.
+from . import admin_sla, admin_teams  # noqa: E402, F401

@@ -4,13 +4,14 @@ for one team and severity when asked. The findings' permission, as the Reports p
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from findings.report_params import report_params
+from findings.report_params import report_params, report_window_only
 from findings.selectors.remediation import remediation_report
 from remediator.api.errors import ApiError
 from remediator.api.permissions import Needs
@@ -83,18 +84,34 @@ class RemediationReportApi(ReadApi, APIView):
         summary="Remediation figures: time to verified fix and to no longer running "
         "(median, p90), SLA compliance by month, overdue counts, aging buckets",
         parameters=[
-            OpenApiParameter("team", str, description='A team\'s slug, or "unowned".'),
-            OpenApiParameter("severity", str, enum=list(SEVERITIES)),
-            OpenApiParameter("since", str, description="ISO 8601; default 90 days before until."),
-            OpenApiParameter("until", str, description="ISO 8601; default now."),
+            OpenApiParameter(
+                "team",
+                str,
+                pattern=r"^[-a-zA-Z0-9_]{0,100}$",
+                description='A team\'s slug, or "unowned".',
+            ),
+            OpenApiParameter(
+                "severity", str, enum=["", *SEVERITIES], description="Empty: every severity."
+            ),
+            OpenApiParameter(
+                "since", OpenApiTypes.DATETIME, description="Default: 90 days before until."
+            ),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="Default: now."),
         ],
         responses={
             200: RemediationReportSerializer,
             400: OpenApiResponse(ErrorSerializer, description="A parameter is not valid."),
+            422: OpenApiResponse(
+                ErrorSerializer, description="since is not before until, or the window is too long."
+            ),
         },
     )
     def get(self, request: Request) -> Response:
+        blank = [name for name in ("since", "until") if request.query_params.get(name) == ""]
+        if blank:  # the schema's date-time: a date, or the parameter left out
+            raise ApiError(400, "invalid", f"{', '.join(blank)}: give a date or leave it out")
         params, problem = report_params(request.query_params)
         if problem:
-            raise ApiError(400, "invalid", problem)
+            status = 422 if report_window_only(request.query_params) else 400
+            raise ApiError(status, "invalid", problem)
         return Response(RemediationReportSerializer(remediation_report(**params)).data)
