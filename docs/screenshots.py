@@ -115,6 +115,9 @@ def take(base: str) -> None:
             "approvals": "/approvals/",
             "policies": "/policies/",
             "deliveries": "/deliveries/",
+            "reports": "/reports/",
+            # the findings page's team filter is the teams work; the Reports page has its own
+            "reports_team": "/reports/?team=payments",
         }
         for name, path in pages.items():
             page.goto(f"{base}{path}")

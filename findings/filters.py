@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet, Value
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Upper
+from django.http import QueryDict
 from django.utils import timezone
 
 from findings.models import Delivery, Finding, Repository, Scan, Severity, Source, Vulnerability
@@ -25,16 +27,19 @@ from findings.selectors.findings import (
     findings_of_vulnerability,
     findings_sorted,
 )
+from findings.selectors.scope import MINE, UNOWNED, owned_by, user_team_ids
 from findings.selectors.search import MAX_QUERY, findings_matching_q, repositories_matching_q
 from findings.selectors.seen import findings_seen_by
 from findings.selectors.threat_intel import epss_at_least, kev_q
 from remediator.core.filtering import (
     YES_NO,
+    AnyDayFilter,
     ChoiceFilter,
     CommaMultipleChoiceFilter,
     DaysFilter,
     IdFilter,
     ListFilterSet,
+    PageSelect,
     SinceFilter,
     SortFilter,
     StrictBooleanFilter,
@@ -42,6 +47,7 @@ from remediator.core.filtering import (
     UnitFilter,
 )
 from remediator.core.severity import SEVERITY_RANK
+from remediator.teams.models import Team
 
 ACTIVE = "active"
 """``status=active``: open or in remediation (what still needs attention)."""
@@ -68,7 +74,36 @@ def _upper_equal(queryset: QuerySet, path: str, text: str) -> QuerySet:
     return queryset.alias(**{alias: Upper(path)}).filter(**{alias: Upper(Value(text.strip()))})
 
 
-class FindingFilter(ListFilterSet):
+class OwnedFilterSet(ListFilterSet):
+    """A list of things teams own: the ``team`` filter, and on a page "my teams" by
+    default for a person in a team (the drop-down's "All teams" shows everything)."""
+
+    team = TextFilter(
+        method="filter_team",
+        max_length=100,
+        label="Team",
+        help_text='The owning team\'s slug, "unowned", or "mine" (your teams)',
+    )
+
+    def _canonical(self, data: QueryDict | dict | None) -> QueryDict | None:
+        data = super()._canonical(data)
+        user = getattr(self.request, "user", None)
+        if self.page and data is not None and "team" not in data and user_team_ids(user):
+            data["team"] = MINE
+        return data
+
+    def _page_widgets(self, form: forms.Form) -> None:
+        super()._page_widgets(form)
+        teams = list(Team.objects.values_list("slug", "name"))
+        choices = [("", "All teams"), (MINE, "My teams"), (UNOWNED, "Unowned"), *teams]
+        form.fields["team"].widget = PageSelect(choices=choices)
+
+    def filter_team(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        user = getattr(self.request, "user", None)
+        return owned_by(queryset, value.strip().lower(), user)
+
+
+class FindingFilter(OwnedFilterSet):
     severity = CommaMultipleChoiceFilter(
         choices=Severity.choices,
         method="filter_severity",
@@ -104,6 +139,18 @@ class FindingFilter(ListFilterSet):
         label="EPSS at least (0-1)",
         help_text="EPSS score at least (0..1)",
     )
+    due_before = AnyDayFilter(
+        field_name="due_at",
+        end=True,
+        label="Due by (day, included)",
+        help_text="Deadline on or before this day (YYYY-MM-DD)",
+    )
+    overdue = StrictBooleanFilter(
+        method="filter_overdue",
+        label="Overdue",
+        help_text="true: open or in remediation and past the deadline; false: every other",
+        page_choices=YES_NO,
+    )
     sort = SortFilter(
         orderings=ORDERINGS,
         labels=SORT_LABELS,
@@ -133,7 +180,7 @@ class FindingFilter(ListFilterSet):
     ALIASES = {"vulnerability": "cve", "ordering": "sort"}
     PAGE_FIELDS = (
         "severity", "status", "fixable", "package", "cve", "image", "min_age", "kev",
-        "epss_min", "q", "sort",
+        "epss_min", "q", "team", "sort", "due_before", "overdue",
     )  # fmt: skip
     PAGE_DEFAULTS = {"status": ACTIVE, "sort": "severity"}
 
@@ -183,6 +230,12 @@ class FindingFilter(ListFilterSet):
     def filter_since(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset.seen_since(value)
 
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        late = Q(status__in=ACTIVE_STATUSES, due_at__lt=timezone.now())
+        return queryset.filter(late if value else ~late)
+
     def filter_scan(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         return findings_seen_by(queryset, value)
 
@@ -195,7 +248,7 @@ class FindingFilter(ListFilterSet):
         return findings_sorted(queryset, self.value("sort", default), one_severity=one)
 
 
-class ImageFilter(ListFilterSet):
+class ImageFilter(OwnedFilterSet):
     q = TextFilter(
         method="filter_q",
         max_length=300,
@@ -222,7 +275,7 @@ class ImageFilter(ListFilterSet):
         labels={"name": "Name", "registry": "Registry, then name", "newest": "Newest first"},
     )
 
-    PAGE_FIELDS = ("q", "registry", "min_severity", "fixable")
+    PAGE_FIELDS = ("q", "registry", "min_severity", "fixable", "team")
 
     class Meta:
         model = Repository

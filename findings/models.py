@@ -61,6 +61,18 @@ class Repository(models.Model):
     registry = models.CharField(max_length=255)
     name = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the engine from the teams' ownership rules (remediator/teams/models.py);
+    # empty: unowned.
+    owner = models.ForeignKey(
+        "teams.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repositories",
+    )
+    owner_reason = models.CharField(
+        max_length=300, blank=True, help_text="Which ownership rule matched, and on what."
+    )
 
     class Meta:
         verbose_name_plural = "repositories"
@@ -80,6 +92,12 @@ class Image(models.Model):
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="images")
     digest = models.CharField(max_length=150, blank=True, help_text="Up to sha512:<128 hex>.")
     first_seen = models.DateTimeField(auto_now_add=True)
+    running_last_seen = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The last time the inventory saw this digest running anywhere (kept when "
+        "the inventory rows expire: when a vulnerable digest stopped running).",
+    )
 
     class Meta:
         constraints = [
@@ -369,6 +387,24 @@ class Finding(models.Model):
     )
     reopened_count = models.PositiveIntegerField(default=0)
     reopened_at = models.DateTimeField(null=True, blank=True)
+    # Deadlines (remediator/teams/deadlines.py): kept after the finding closes, so that
+    # fixed_at <= due_at says whether it was fixed in time.
+    due_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_seconds = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Time an accepted risk paused the clock."
+    )
+    sla_paused_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the current pause (an accepted risk) began."
+    )
+    sla_breach_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the owning team was told it is overdue (once)."
+    )
+    sla_clock_from = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the clock restarted (an exempt acceptance ended): the deadline counts "
+        "from here when that is later than detection (or the fix's release).",
+    )
 
     objects = FindingQuerySet.as_manager()
 
@@ -392,6 +428,7 @@ class Finding(models.Model):
             models.Index(fields=["vulnerability", "status"], name="finding_vuln_idx"),
             models.Index(fields=["tag", "status"], name="finding_tag_idx"),
             models.Index(fields=["-last_seen"], name="finding_last_seen_idx"),
+            models.Index(fields=["status", "due_at"], name="finding_status_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -601,6 +638,9 @@ class RunningImage(models.Model):
         Image, null=True, blank=True, on_delete=models.SET_NULL, related_name="running"
     )
     source = models.CharField(max_length=16, choices=Source.choices)
+    labels = models.JSONField(
+        null=True, blank=True, help_text="The workload's Kubernetes labels, when seen."
+    )
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "remediator.apps.ProjectConfig",
+    "remediator.teams",
     "findings",
     "remediator.integrations",
     "remediator.intake",
@@ -743,3 +744,70 @@ WEBHOOK_RATE_LIMIT = env.int("WEBHOOK_RATE_LIMIT", default=600)
 """Posts a minute per source and client address; 0 turns the limit off."""
 WEBHOOK_RATE_LIMITS = env.dict("WEBHOOK_RATE_LIMITS", cast={"value": int}, default={})
 """Per-source overrides, e.g. "aqua=1200,trivy=300"."""
+
+# --- Single sign-on: OpenID Connect (remediator/dashboard/sso/, docs/sso.md). Off unless
+# OIDC_DISCOVERY_URL and OIDC_CLIENT_ID are set; endpoints come from the discovery document
+# (fetched with OIDC_TIMEOUT, cached OIDC_DISCOVERY_CACHE_SECONDS). mozilla-django-oidc reads
+# the OIDC_RP_* / OIDC_USE_* names below; the endpoints are set from discovery per login.
+OIDC_DISCOVERY_URL = env.str("OIDC_DISCOVERY_URL", default="")
+"""The issuer's /.well-known/openid-configuration."""
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env_secret("OIDC_CLIENT_SECRET")
+OIDC_CLIENT_AUTH_METHOD = env.str("OIDC_CLIENT_AUTH_METHOD", default="client_secret_post")
+if OIDC_CLIENT_AUTH_METHOD not in ("client_secret_post", "client_secret_basic"):
+    raise ImproperlyConfigured(
+        "OIDC_CLIENT_AUTH_METHOD must be client_secret_post or client_secret_basic"
+    )
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+"""Add "groups" where the provider sends groups under that scope (Okta, Keycloak)."""
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on")
+"""Shown on the sign-in page: "Sign in with <name>"."""
+OIDC_GROUPS_CLAIM = env.list("OIDC_GROUPS_CLAIM", default=["groups"])
+"""The claim(s) whose values are the user's groups (a list or one string each)."""
+OIDC_ADMIN_GROUPS = env.list("OIDC_ADMIN_GROUPS", default=[])
+OIDC_APPROVER_GROUPS = env.list("OIDC_APPROVER_GROUPS", default=[])
+OIDC_VIEWER_GROUPS = env.list("OIDC_VIEWER_GROUPS", default=[])
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5.0)
+"""Seconds each call to the identity provider (discovery, token, keys, userinfo) may take."""
+OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3600)
+LOCAL_LOGIN = env.bool("LOCAL_LOGIN", default=True)
+"""false: no password form; superusers still sign in at /login/local/ (break-glass)."""
+if not LOCAL_LOGIN and not (OIDC_DISCOVERY_URL and OIDC_CLIENT_ID):
+    raise ImproperlyConfigured(
+        "LOCAL_LOGIN=false needs single sign-on (OIDC_DISCOVERY_URL and OIDC_CLIENT_ID)"
+    )
+OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
+OIDC_RP_SCOPES = OIDC_SCOPES
+OIDC_TOKEN_USE_BASIC_AUTH = OIDC_CLIENT_AUTH_METHOD == "client_secret_basic"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
+AUTHENTICATION_BACKENDS.append("remediator.dashboard.sso.backend.SsoBackend")
+
+# --- Remediation deadlines (remediator/teams/deadlines.py, docs/deadlines.md)
+NOTIFY_TEAMS_ONLY = env.bool("NOTIFY_TEAMS_ONLY", default=False)
+"""True: a notification about an image whose owning team has a channel of its own goes
+to that team instead of the global channels (NOTIFY_EMAIL_TO, SLACK_WEBHOOK_URL)."""
+SLA_DUE_SOON_DAYS = env.int("SLA_DUE_SOON_DAYS", default=7)
+"""An open finding due within this many days is "due soon"."""
+SLA_BREACH_CHECK_INTERVAL = env.float("SLA_BREACH_CHECK_INTERVAL", default=3600.0)
+CELERY_BEAT_SCHEDULE["remediator-sla-breaches-notify"] = {
+    "task": "remediator.sla_breaches_notify",
+    "schedule": SLA_BREACH_CHECK_INTERVAL,
+}
+for _name, _soft in {
+    # one message per team: a mail and a Slack post each, bounded by their own timeouts
+    "remediator.sla_breaches_notify": min(600, CELERY_TASK_SOFT_TIME_LIMIT),
+    # a sweep over open findings, as the policy dry run (and inside the visibility timeout)
+    "remediator.due_dates_refresh": POLICY_DRY_RUN_TIME_LIMIT,
+}.items():
+    CELERY_TASK_ANNOTATIONS[_name] = {
+        "soft_time_limit": _soft,
+        "time_limit": _soft + TASK_TIME_LIMIT_GRACE,
+    }
+
+# Teams: team-scoped access (findings/selectors/scope.py). On, a person who is neither
+# staff nor superuser sees and decides only on the images their teams own.
+TEAM_SCOPED_ACCESS = env.bool("TEAM_SCOPED_ACCESS", default=False)

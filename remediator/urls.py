@@ -3,12 +3,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from remediator.api import operability
+from remediator.dashboard.sso.local_login import admin_sign_in
 
 admin.site.site_header = "Remediator administration"
 admin.site.site_title = "Remediator admin"
 admin.site.index_title = "Policies, build targets, findings and deliveries"
 
 urlpatterns = [
+    # LOCAL_LOGIN=false: the admin's password form too is switched off (docs/sso.md)
+    path("admin/login/", admin_sign_in, name="admin-sign-in"),
     path("admin/", admin.site.urls),
     path("healthz", operability.healthz, name="healthz"),
     path("readyz", operability.readyz, name="readyz"),

@@ -20,9 +20,12 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
+from findings.models import Finding
 from remediator.core.permissions import GROUP_APPROVERS, GROUP_VIEWER
 from remediator.engine.management.commands.demo import ensure_groups
 from remediator.engine.models import AdmissionPolicy, Policy
+from remediator.engine.ownership import owners_refresh
+from remediator.teams.models import OwnershipRule, Team, TeamMembership
 
 from .dashboard.factories import make_action, make_findings, make_tag
 
@@ -62,6 +65,8 @@ MATRIX: list[tuple[str, str, str]] = [
     # as the page's: a 400 for this body; a Viewer's real operation is a 403
     # (tests/dashboard/test_bulk_decisions.py: test_bulk_api_is_403_for_a_viewer)
     ("POST", "/api/v1/findings/bulk/",                      "401   403   ok    ok    403   ok"),
+    # remediation figures: the findings' permission, as the Reports page
+    ("GET",  "/api/v1/reports/remediation/",                "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/actions/",                            "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/actions/{action}/",                   "401   403   ok    ok    403   ok"),
     ("POST", "/api/v1/actions/{action}/approve/",           "401   403   403   ok    403   ok"),
@@ -92,6 +97,12 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/login/",                                     "ok    ok    ok    ok    ok    ok"),
     ("POST", "/login/",                                     "ok    ok    ok    ok    ok    ok"),
     ("POST", "/logout/",                                    "ok    ok    ok    ok    ok    ok"),
+    # break-glass password sign-in (docs/sso.md): a form, open to all like /login/
+    ("GET",  "/login/local/",                               "ok    ok    ok    ok    ok    ok"),
+    ("POST", "/login/local/",                               "ok    ok    ok    ok    ok    ok"),
+    # single sign-on: open to all (404 here, where it is not configured)
+    ("GET",  "/oidc/authenticate/",                         "ok    ok    ok    ok    ok    ok"),
+    ("GET",  "/oidc/callback/",                             "ok    ok    ok    ok    ok    ok"),
     ("GET",  "/",                                           "login 403   ok    ok    403   ok"),
     ("GET",  "/images/",                                    "login 403   ok    ok    403   ok"),
     ("GET",  "/images/{repository}/",                       "login 403   ok    ok    403   ok"),
@@ -108,6 +119,8 @@ MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/actions/{action}/",                          "login 403   ok    ok    403   ok"),
     ("GET",  "/approvals/",                                 "login 403   ok    ok    403   ok"),
     ("GET",  "/policies/",                                  "login 403   ok    ok    403   ok"),
+    ("GET",  "/reports/",                                   "login 403   ok    ok    403   ok"),
+    ("GET",  "/reports/aging.csv",                          "login 403   ok    ok    403   ok"),
     ("GET",  "/audit/",                                     "login 403   ok    ok    403   ok"),
     # the go-live checklist: staff and the security roles (secrets only "set"/"not set")
     ("GET",  "/setup/",                                     "login 403   ok    ok    ok    ok"),
@@ -288,3 +301,176 @@ def test_a_delivery_s_raw_body_and_headers_reach_staff_only(ids, user):
         assert staff_fields <= set(detail) and '<pre class="raw"' in page
     else:
         assert not staff_fields & set(detail) and '<pre class="raw"' not in page
+
+
+# --- Team-scoped access (TEAM_SCOPED_ACCESS on): a Viewer and an Approver of team A,
+# each against the objects of team A ("own") and of team B ("other"). A cell: ok (the
+# permission and the scope let it through: 200, 409, 422...), 403 (no permission: asked
+# before the scope), 404 (another team's object is not there for them).
+TEAM_USERS = ["viewer_a", "approver_a"]
+# fmt: off
+TEAM_MATRIX: list[tuple[str, str, str]] = [
+    # method  path                                        viewer_a own, other; approver_a own, other
+    ("GET",  "/api/v1/images/{repository}/",               "ok   404   ok   404"),
+    ("GET",  "/api/v1/findings/{finding}/",                "ok   404   ok   404"),
+    ("GET",  "/api/v1/actions/{action}/",                  "ok   404   ok   404"),
+    ("GET",  "/api/v1/actions/{action}/dockerfile-patch/", "ok   404   ok   404"),
+    ("POST", "/api/v1/images/{repository}/rebuild/",       "403  403   ok   404"),
+    ("POST", "/api/v1/findings/{finding}/accept/",         "403  403   ok   404"),
+    ("POST", "/api/v1/findings/{finding}/false-positive/", "403  403   ok   404"),
+    ("POST", "/api/v1/actions/{action}/approve/",          "403  403   ok   404"),
+    ("POST", "/api/v1/actions/{action}/reject/",           "403  403   ok   404"),
+    ("GET",  "/images/{repository}/",                      "ok   404   ok   404"),
+    ("GET",  "/findings/{finding}/",                       "ok   404   ok   404"),
+    ("GET",  "/actions/{action}/",                         "ok   404   ok   404"),
+    ("POST", "/findings/{finding}/accept/",                "403  403   ok   404"),
+    ("POST", "/findings/{finding}/false-positive/",        "403  403   ok   404"),
+    # the page looks the action up first: another team's is not there, whoever asks
+    ("POST", "/actions/{action}/approve/",                 "403  404   ok   404"),
+    ("POST", "/actions/{action}/reject/",                  "403  404   ok   404"),
+    ("POST", "/tags/{tag}/rebuild/",                       "403  403   ok   404"),
+]
+# fmt: on
+TEAM_CELLS = [
+    (method, path, user, side, outcome)
+    for method, path, outcomes in TEAM_MATRIX
+    for (user, side), outcome in zip(
+        [(u, s) for u in TEAM_USERS for s in ("own", "other")], outcomes.split(), strict=True
+    )
+]
+
+
+def _team_objects(team: Team, name: str) -> dict[str, object]:
+    tag = make_tag(name)
+    OwnershipRule.objects.create(team=team, image_glob=f"registry.test/{name}")
+    findings = make_findings(tag, 2)
+    action = make_action(tag, findings=findings)
+    return {
+        "repository": tag.repository_id,
+        "tag": tag.pk,
+        "finding": findings[0].pk,
+        "findings": frozenset(f.pk for f in findings),
+        "action": action.pk,
+    }
+
+
+@pytest.fixture
+def teams(db, settings) -> dict[str, dict[str, object]]:
+    """Team A and team B, each owning one image with findings and an action awaiting
+    approval (requested by policy); scoping on; the users are team A's."""
+    settings.TEAM_SCOPED_ACCESS = True
+    a, b = Team.objects.create(slug="a", name="A"), Team.objects.create(slug="b", name="B")
+    objects = {"own": _team_objects(a, "a/app"), "other": _team_objects(b, "b/app")}
+    owners_refresh()
+    for kind in TEAM_USERS:
+        user = make_user(kind.removesuffix("_a"))
+        TeamMembership.objects.create(team=a, user=user)
+    return objects
+
+
+def _as(username: str) -> APIClient:
+    client = APIClient()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def _team_outcome(response) -> str:
+    return str(response.status_code) if response.status_code in (401, 403, 404) else "ok"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "user", "side", "expected"),
+    TEAM_CELLS,
+    ids=[f"{m} {p} {u} {s}" for m, p, u, s, _ in TEAM_CELLS],
+)
+def test_team_scoped_cell(teams, method, path, user, side, expected):
+    client = _as(user.removesuffix("_a"))
+    url = path.format(**teams[side])
+    body = {"reason": "team check", "tag": "latest"}  # valid: a 400 would hide the scope
+    if method == "GET":
+        response = client.get(url)
+    elif url.startswith("/api/"):
+        response = client.post(url, body, format="json")
+    else:
+        response = client.post(url, body)
+    assert _team_outcome(response) == expected, f"{method} {url} as {user}"
+
+
+LISTS = [
+    ("/api/v1/findings/", "findings"),
+    ("/api/v1/images/", "repository"),
+    ("/api/v1/actions/", "action"),
+    ("/findings/", "findings"),
+    ("/images/", "repository"),
+    ("/actions/", "action"),
+    ("/approvals/", "action"),
+]
+
+
+def _listed(client, path: str) -> set[int]:
+    response = client.get(path + ("?team=" if not path.startswith("/api/") else ""))
+    assert response.status_code == 200, path
+    if path.startswith("/api/"):
+        return {row["id"] for row in response.json()["results"]}
+    page = response.context["page"]
+    rows = (
+        [row["action"] for row in response.context["rows"]]
+        if "rows" in response.context
+        else page.rows
+    )
+    return {row.pk for row in rows}
+
+
+@pytest.mark.parametrize(("path", "kind"), LISTS)
+def test_team_members_list_only_their_teams_rows_staff_see_all(teams, path, kind):
+    own, other = _ids(teams["own"][kind]), _ids(teams["other"][kind])
+    for username in ("viewer", "approver"):
+        assert _listed(_as(username), path) == own, f"{path} as {username}"
+    staff = get_user_model().objects.create_user("staffer", is_staff=True)
+    staff.groups.add(ensure_groups()[GROUP_VIEWER])
+    assert _listed(_as("staffer"), path) >= own | other
+
+
+def _ids(value) -> set[int]:
+    return set(value) if isinstance(value, frozenset) else {value}
+
+
+@pytest.mark.parametrize(("path", "kind"), LISTS)
+def test_a_user_in_no_team_sees_nothing_owned_nor_unowned(teams, path, kind):
+    make_findings(make_tag("nobody/app"), 1)  # unowned: hidden from team members too
+    loner = get_user_model().objects.create_user("loner")
+    loner.groups.add(ensure_groups()[GROUP_APPROVERS])
+    assert _listed(_as("loner"), path) == set()
+    assert _listed(_as("viewer"), path) == _ids(teams["own"][kind])
+
+
+def test_search_exports_and_bulk_decisions_keep_to_the_team(teams):
+    viewer, approver = _as("viewer"), _as("approver")
+    own, other = teams["own"], teams["other"]
+
+    found = viewer.get("/search/?q=app").context
+    assert {hit.url_args[0] for hit in found["groups"]["images"]} == {own["repository"]}
+    assert [a.pk for a in found["actions"]] == [own["action"]]
+    csv = viewer.get("/findings/export.csv?team=").getvalue().decode()
+    assert "registry.test,a/app" in csv and "b/app" not in csv
+    shared = Finding.objects.get(pk=own["finding"]).vulnerability_id
+    Finding.objects.filter(pk=other["finding"]).update(vulnerability_id=shared)
+    affected = viewer.get(f"/api/v1/vulnerabilities/{shared}/").json()["affected_images"]
+    assert [row["repository"] for row in affected] == [own["repository"]]
+    assert str(viewer.get("/findings/").context["nav_awaiting"]) == "1"  # A's action only
+    body = {"operation": "false_positive", "ids": [own["finding"], other["finding"]], "reason": "x"}
+    results = approver.post("/api/v1/findings/bulk/", body, format="json").json()["results"]
+    assert [(r["finding_id"], r["ok"], r["code"]) for r in results] == [
+        (own["finding"], True, ""),
+        (other["finding"], False, "not_found"),
+    ]
+
+
+def test_without_team_scoped_access_a_team_member_sees_every_team(teams, settings):
+    settings.TEAM_SCOPED_ACCESS = False
+    viewer = _as("viewer")
+    assert viewer.get(f"/findings/{teams['other']['finding']}/").status_code == 200
+    assert _listed(viewer, "/api/v1/findings/") >= {
+        teams["own"]["finding"],
+        teams["other"]["finding"],
+    }

@@ -50,7 +50,7 @@ def findings_sorted(
 def findings_listed(queryset: QuerySet[Finding] | None = None) -> QuerySet[Finding]:
     """Findings with what the findings page shows of each (no query per row)."""
     queryset = Finding.objects.all() if queryset is None else queryset
-    return queryset.select_related("repository", "tag", "vulnerability__intel").defer(
+    return queryset.select_related("repository__owner", "tag", "vulnerability__intel").defer(
         "vulnerability__description", "locations", "status_reason"
     )
 
@@ -58,14 +58,19 @@ def findings_listed(queryset: QuerySet[Finding] | None = None) -> QuerySet[Findi
 def findings_live() -> QuerySet[Finding]:
     """Findings with their live last sighting and what the API shows of each."""
     return Finding.objects.with_last_seen().select_related(
-        "repository", "tag", "vulnerability__intel"
+        "repository__owner", "tag", "vulnerability__intel"
     )
 
 
 def findings_detailed() -> QuerySet[Finding]:
     """Findings with their live last sighting and what a finding's page shows of it."""
     return Finding.objects.with_last_seen().select_related(
-        "repository", "tag", "vulnerability__intel", "first_scan", "last_scan", "fixed_by_scan"
+        "repository__owner",
+        "tag",
+        "vulnerability__intel",
+        "first_scan",
+        "last_scan",
+        "fixed_by_scan",
     )
 
 
@@ -85,6 +90,7 @@ EXPORT_COLUMNS = (
     "first_seen",
     "last_seen",
     "fixed_at",
+    "owner",
 )
 _LAST_SEEN = EXPORT_COLUMNS.index("last_seen")
 
@@ -111,6 +117,7 @@ def findings_export_rows(queryset: QuerySet[Finding], keys: tuple[str, ...]):
             "first_seen",
             "last_seen",
             "fixed_at",
+            "repository__owner__slug",
             "head_seen_at",
         )
     )

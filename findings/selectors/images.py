@@ -47,11 +47,15 @@ def images_with_counts() -> QuerySet[Repository]:
         for severity in SEVERITIES
     }
     last = Scan.objects.filter(image__repository=OuterRef("pk")).order_by("-scanned_at", "-id")
-    return Repository.objects.annotate(
-        **open_by,
-        last_scan_id=Subquery(last.values("id")[:1]),
-        last_scanned_at=Subquery(last.values("scanned_at")[:1]),
-    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.select_related("image")))
+    return (
+        Repository.objects.select_related("owner")
+        .annotate(
+            **open_by,
+            last_scan_id=Subquery(last.values("id")[:1]),
+            last_scanned_at=Subquery(last.values("scanned_at")[:1]),
+        )
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.select_related("image")))
+    )
 
 
 def open_counts_for_repositories(repository_ids: list[int]) -> dict[int, dict[str, int]]:

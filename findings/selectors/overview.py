@@ -20,6 +20,7 @@ from findings.models import Finding
 from remediator.core.counting import ListCount, list_count
 
 from .images import RiskyImage, riskiest_images
+from .remediation import RemediationSummary, remediation_summary
 from .threat_intel import kev_q
 from .trends import OverviewFigures, overview_figures_by_days
 
@@ -36,10 +37,12 @@ class StoredOverview:
     as_of: datetime
     kev_open: ListCount
     """Open findings in CISA's KEV catalogue (the "Do this first" panel)."""
+    remediation: RemediationSummary
+    """The Remediation card: criticals' time to fix, overdue, SLA compliance."""
 
 
 def cache_key(days: int) -> str:
-    return f"dashboard:overview:v3:{days}"
+    return f"dashboard:overview:v4:{days}"
 
 
 def _timeout() -> int:
@@ -59,8 +62,12 @@ def _compute(days: tuple[int, ...], now: datetime) -> dict[int, StoredOverview]:
     figures = overview_figures_by_days(points=_points(now), days=days, now=now)
     risky = riskiest_images(limit=RISKY_LIMIT)
     kev = list_count(Finding.objects.open().filter(kev_q(True)))
+    remediation = remediation_summary(now=now)
     return {
-        d: StoredOverview(figures=figures[d], risky=risky, as_of=now, kev_open=kev) for d in days
+        d: StoredOverview(
+            figures=figures[d], risky=risky, as_of=now, kev_open=kev, remediation=remediation
+        )
+        for d in days
     }
 
 

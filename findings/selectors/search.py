@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from findings.models import Finding, Image, Repository, Tag, Vulnerability
 from findings.querysets import ACTIVE_STATUSES
+from findings.selectors.scope import visible
 
 MAX_QUERY = 200
 """Longest text searched (characters); longer text is refused by the form."""
@@ -59,7 +61,7 @@ def _substring_ok(text: str) -> bool:
     return len(text) >= MIN_SUBSTRING
 
 
-def vulnerabilities_matching(text: str, *, limit: int = PER_KIND) -> list[Hit]:
+def vulnerabilities_matching(text: str, *, limit: int = PER_KIND, user: Any = None) -> list[Hit]:
     """Vulnerabilities whose id or title contains ``text``; an exact id first. Each
     with its number of open findings (one grouped query over the index on
     (vulnerability, status))."""
@@ -75,9 +77,8 @@ def vulnerabilities_matching(text: str, *, limit: int = PER_KIND) -> list[Hit]:
         )
         rows += list(more)
     counts = dict(
-        Finding.objects.filter(
-            vulnerability_id__in=[v.pk for v in rows], status__in=ACTIVE_STATUSES
-        )
+        visible(Finding.objects.all(), user)
+        .filter(vulnerability_id__in=[v.pk for v in rows], status__in=ACTIVE_STATUSES)
         .values_list("vulnerability_id")
         .annotate(n=Count("id"))
         .values_list("vulnerability_id", "n")
@@ -97,13 +98,15 @@ def vulnerabilities_matching(text: str, *, limit: int = PER_KIND) -> list[Hit]:
     ]
 
 
-def packages_matching(text: str, *, limit: int = PER_KIND) -> list[Hit]:
+def packages_matching(text: str, *, limit: int = PER_KIND, user: Any = None) -> list[Hit]:
     """Package names containing ``text`` among at most PACKAGE_SCAN matching findings;
     the name equal to ``text`` first."""
     text = text.strip()
     if not _substring_ok(text):
         return []
-    sample = Finding.objects.filter(package__icontains=text).order_by().values("package")
+    sample = (
+        visible(Finding.objects.filter(package__icontains=text), user).order_by().values("package")
+    )
     names = sorted(
         {row["package"] for row in sample[:PACKAGE_SCAN]},
         key=lambda name: (name.upper() != text.upper(), len(name), name.upper()),
@@ -144,13 +147,13 @@ def repositories_matching_q(text: str) -> Q:
     return q
 
 
-def images_matching(text: str, *, limit: int = PER_KIND) -> list[Hit]:
+def images_matching(text: str, *, limit: int = PER_KIND, user: Any = None) -> list[Hit]:
     """Repositories ``repositories_matching_q`` finds; whole names first."""
     text = text.strip().lower()
     if not _substring_ok(text) or looks_like_digest(text):
         return []
     name, tag = _image_parts(text)
-    repositories = Repository.objects.filter(repositories_matching_q(text))
+    repositories = visible(Repository.objects.filter(repositories_matching_q(text)), user)
     rows = list(repositories.order_by("name", "id")[: limit * 3])
     rows.sort(key=lambda r: (name not in (r.name, str(r)), len(r.name), r.name))
     return [
@@ -166,13 +169,13 @@ def images_matching(text: str, *, limit: int = PER_KIND) -> list[Hit]:
     ]
 
 
-def digests_matching(text: str, *, limit: int = PER_KIND) -> list[Hit]:
+def digests_matching(text: str, *, limit: int = PER_KIND, user: Any = None) -> list[Hit]:
     """Images whose digest is ``text`` or starts with it (``sha256:`` may be left out)."""
     text = text.strip().lower()
     if not looks_like_digest(text):
         return []
     exact = text if ":" in text else f"sha256:{text}"
-    images: QuerySet[Image] = Image.objects.select_related("repository")
+    images: QuerySet[Image] = visible(Image.objects.select_related("repository"), user)
     rows = list(images.filter(digest=exact)[:limit])
     if len(rows) < limit:
         prefix = Q(digest__startswith=text) | Q(digest__startswith=f"sha256:{text}")
@@ -192,13 +195,16 @@ def digests_matching(text: str, *, limit: int = PER_KIND) -> list[Hit]:
     ]
 
 
-def search_findings_store(text: str, *, limit: int = PER_KIND) -> dict[str, list[Hit]]:
+def search_findings_store(
+    text: str, *, limit: int = PER_KIND, user: Any = None
+) -> dict[str, list[Hit]]:
     """The store's hits by kind: ``vulnerabilities`` (with packages after them) and
-    ``images`` (digests first)."""
+    ``images`` (digests first), of what ``user`` may see (team-scoped access)."""
     return {
-        "vulnerabilities": vulnerabilities_matching(text, limit=limit)
-        + packages_matching(text, limit=limit),
-        "images": digests_matching(text, limit=limit) + images_matching(text, limit=limit),
+        "vulnerabilities": vulnerabilities_matching(text, limit=limit, user=user)
+        + packages_matching(text, limit=limit, user=user),
+        "images": digests_matching(text, limit=limit, user=user)
+        + images_matching(text, limit=limit, user=user),
     }
 
 

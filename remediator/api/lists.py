@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django_filters.rest_framework import DjangoFilterBackend
 
+from findings.selectors.scope import visible
 from remediator.core.filtering import ListFilterSet
 
 API_DEFAULT_SORT = "newest"
@@ -17,9 +18,10 @@ class ListFilterBackend(DjangoFilterBackend):
         return view.filterset
 
     def filter_queryset(self, request, queryset, view):
-        """Filtered, and when the list has a ``sort``, in the order it chose (newest
+        """What the person may see (team-scoped access; lists and details alike),
+        filtered, and when the list has a ``sort``, in the order it chose (newest
         first by default): the keys the keyset pagination reads (``view.keyset_keys``)."""
-        queryset = super().filter_queryset(request, queryset, view)
+        queryset = super().filter_queryset(request, visible(queryset, request.user), view)
         filterset = getattr(view, "filterset", None)
         if isinstance(filterset, ListFilterSet):
             queryset, keys = filterset.ordered(queryset, default=API_DEFAULT_SORT)

@@ -36,6 +36,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from findings.models import Delivery
+from findings.selectors.remediation import aging_counts, findings_scoped, overdue_counts
 from findings.selectors.threat_intel import feeds_status
 from remediator.core.broker_timeouts import broker_timeout_options
 from remediator.engine.models import RemediationAction
@@ -165,7 +166,30 @@ def _database_families():
     for row in rows:
         actions.add_metric([row["kind"], row["state"]], row["n"])
     yield actions
+    yield from _remediation_families()
     yield from _threat_intel_families()
+
+
+def _remediation_families():
+    """Overdue open findings by team and severity, open findings by age: one grouped
+    statement each (``findings.selectors.remediation``)."""
+    now = timezone.now()
+    overdue = GaugeMetricFamily(
+        "remediator_findings_overdue",
+        "Open findings past their due date, by owning team (unowned) and severity.",
+        labels=["team", "severity"],
+    )
+    for count in overdue_counts(findings_scoped(), now=now):
+        overdue.add_metric([count.key, count.severity], count.count)
+    yield overdue
+    aging = GaugeMetricFamily(
+        "remediator_findings_open_by_age",
+        "Open findings by days since first seen (0-30, 30-90, 90-180, 180+) and severity.",
+        labels=["bucket", "severity"],
+    )
+    for count in aging_counts(findings_scoped(), now=now):
+        aging.add_metric([count.key, count.severity], count.count)
+    yield aging
 
 
 def _threat_intel_families():

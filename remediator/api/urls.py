@@ -3,7 +3,15 @@
 from django.urls import path, re_path
 
 from remediator.api import admission, webhooks
-from remediator.api.views import actions, admission_policies, bulk, findings, policies, risk
+from remediator.api.views import (
+    actions,
+    admission_policies,
+    bulk,
+    findings,
+    policies,
+    reports,
+    risk,
+)
 
 urlpatterns = [
     path("webhooks/<str:source>/", webhooks.WebhookApi.as_view(), name="api-webhook"),
@@ -73,6 +81,11 @@ urlpatterns = [
         "admission-policies/<int:pk>/would-deny/",
         admission_policies.AdmissionPolicyWouldDenyApi.as_view(),
         name="api-admission-policy-would-deny",
+    ),
+    path(
+        "reports/remediation/",
+        reports.RemediationReportApi.as_view(),
+        name="api-report-remediation",
     ),
     path("actions/", actions.ActionListApi.as_view(), name="api-action-list"),
     path("actions/<int:pk>/", actions.ActionDetailApi.as_view(), name="api-action-detail"),

@@ -2,8 +2,12 @@
 
 ``inventory_record`` upserts what admission reviews, inventory pushes and
 ``inventory_from_scan`` (the workloads a Trivy Kubernetes / Trivy Operator report names,
-``Scan.workloads``) saw; ``inventory_expire`` forgets what was not seen again. The named
-reads are ``selectors.py``.
+``Scan.workloads``) saw, with the workload's labels when the source knows them, and
+moves each sighted image's ``running_last_seen`` forward; ``inventory_expire`` forgets
+what was not seen again (``running_last_seen`` stays: it says when a vulnerable digest
+stopped running). A repository seen in a namespace or with labels not recorded for it
+before is announced (``signals.sightings_changed``: ownership rules may match it now).
+The named reads are ``selectors.py``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from findings.bulk import in_ids
@@ -18,6 +24,7 @@ from findings.models import Image, Repository, RunningImage, Scan, clip
 from findings.parsers.images import try_image_reference
 
 from .pods import RunningRow, row_problem
+from .signals import sightings_changed
 
 __all__ = ["inventory_expire", "inventory_from_scan", "inventory_record"]
 
@@ -79,16 +86,63 @@ def inventory_record(
             digest=digest[:200],
             image=image,
             source=source,
+            labels=dict(row.labels) if row.labels is not None else None,
             first_seen=seen_at,
             last_seen=seen_at,
         )
-    RunningImage.objects.bulk_create(
-        list(objects.values()),
-        update_conflicts=True,
-        unique_fields=["cluster", "namespace", "kind", "name", "container"],
-        update_fields=["image_ref", "repository", "digest", "image", "source", "last_seen"],
-    )
+    changed = _new_sightings(objects.values())
+    fields = ["image_ref", "repository", "digest", "image", "source", "last_seen"]
+    for with_labels in (True, False):  # labels unknown to this source stay as they were
+        batch = [o for o in objects.values() if (o.labels is not None) == with_labels]
+        if batch:
+            RunningImage.objects.bulk_create(
+                batch,
+                update_conflicts=True,
+                unique_fields=["cluster", "namespace", "kind", "name", "container"],
+                update_fields=[*fields, "labels"] if with_labels else fields,
+            )
+    _running_seen(sorted({row.image.pk for row in objects.values() if row.image}), seen_at)
+    if changed:
+        ids = sorted(changed)
+        transaction.on_commit(lambda: sightings_changed.send(RunningImage, repository_ids=ids))
     return len(objects)
+
+
+def _new_sightings(objects: Iterable[RunningImage]) -> set[int]:
+    """The repositories that these rows show in a namespace, or with labels, that their
+    recorded sightings do not: where ownership rules may now match differently."""
+    objects = [o for o in objects if o.repository is not None]
+    if not objects:
+        return set()
+    ids = sorted({o.repository.pk for o in objects})
+    known: set[tuple] = set()
+    for repository_id, namespace, labels in RunningImage.objects.filter(
+        repository_id__in=in_ids(ids)
+    ).values_list("repository_id", "namespace", "labels"):
+        known.add((repository_id, namespace, None))
+        known.add((repository_id, namespace, _frozen(labels)))
+    return {
+        o.repository.pk
+        for o in objects
+        if (o.repository.pk, o.namespace, _frozen(o.labels) if o.labels is not None else None)
+        not in known
+    }
+
+
+def _frozen(labels: object) -> tuple:
+    return tuple(sorted(labels.items())) if isinstance(labels, dict) else ()
+
+
+def _running_seen(image_ids: list[int], seen_at: datetime) -> int:
+    """``running_last_seen = max(running_last_seen, seen_at)`` for the sighted images, in
+    one statement: a late-arriving older sighting never moves it back."""
+    if not image_ids:
+        return 0
+    return (
+        Image.objects.filter(pk__in=in_ids(image_ids))
+        .filter(Q(running_last_seen__isnull=True) | Q(running_last_seen__lt=seen_at))
+        .update(running_last_seen=seen_at)
+    )
 
 
 def inventory_from_scan(scan_id: int) -> int:

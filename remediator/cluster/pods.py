@@ -7,7 +7,9 @@ or CronJob).
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from findings.parsers.fields import as_dict, as_list
@@ -20,6 +22,11 @@ MAX_DEPTH = 64
 its managedFields a few more; deeper is refused before anything walks it."""
 MAX_NAME = 253
 """Kubernetes names (DNS subdomains) are at most 253 characters."""
+MAX_LABELS = 64
+"""Labels kept per workload (ownership rules need a few; a flood is cut, not stored)."""
+MAX_LABEL_KEY = 317
+"""A label key: an optional DNS-subdomain prefix (253), "/", and a name (63)."""
+MAX_LABEL_VALUE = 63
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
@@ -51,6 +58,8 @@ class RunningRow:
     container: str
     image_ref: str
     digest: str = ""
+    labels: Mapping[str, str] | None = dataclasses.field(default=None, compare=False)
+    """The workload's Kubernetes labels (None: not known to whoever saw it)."""
 
 
 def row_problem(row: RunningRow) -> str:
@@ -72,6 +81,24 @@ def row_problem(row: RunningRow) -> str:
         if _CONTROL.search(value):
             return f"{label}: contains a control character"
     return ""
+
+
+def labels_of(*metadata: object) -> dict[str, str]:
+    """The labels of Kubernetes ``metadata`` objects merged (later ones win), keeping
+    only what Kubernetes itself would accept: string keys and values of its lengths,
+    without control characters, at most MAX_LABELS of them."""
+    found: dict[str, str] = {}
+    for meta in metadata:
+        for key, value in as_dict(as_dict(meta).get("labels")).items():
+            if (
+                isinstance(key, str)
+                and isinstance(value, str)
+                and 0 < len(key) <= MAX_LABEL_KEY
+                and len(value) <= MAX_LABEL_VALUE
+                and not _CONTROL.search(key + value)
+            ):
+                found[key] = value
+    return dict(sorted(found.items())[:MAX_LABELS])
 
 
 def spec_containers(spec: object) -> list[ContainerImage]:
@@ -151,6 +178,7 @@ def pods_running(document: object, *, cluster: str = "", max_pods: int = 0) -> l
                 container=container.name,
                 image_ref=container.image,
                 digest=digests.get(container.name, ""),
+                labels=labels_of(meta),
             )
             rows[(namespace, kind, name, container.name)] = row
     return list(rows.values())

@@ -112,6 +112,7 @@ class ListFilterSet(filters.FilterSet):
         page: bool = False,
     ) -> None:
         self.page = page
+        self.request = request
         super().__init__(self._canonical(data), queryset, request=request, prefix=prefix)
 
     def _canonical(self, data: QueryDict | dict | None) -> QueryDict | None:
@@ -254,6 +255,19 @@ class DayFilter(filters.DateFilter):
         moment = timezone.make_aware(datetime.combine(day, time.min))
         lookup = "lt" if self.end else "gte"
         return queryset.filter(**{f"{self.field_name}__{lookup}": moment})
+
+
+class AnyDayFilter(DayFilter):
+    """A day filter that takes any date: a day before 1900 counts as 1 January 1900 and
+    one after 9998 as 31 December 9998 (nothing is dated outside them), so every date
+    the schema's ``format: date`` allows is answered, never refused."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("validators", [])
+        super().__init__(*args, **kwargs)
+
+    def filter(self, queryset, value: date | None):
+        return super().filter(queryset, value and min(max(value, FIRST_DAY), LAST_DAY))
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 
+from findings.selectors.scope import visible
 from remediator.core import keyset
 from remediator.core.counting import ListCount, list_count
 from remediator.core.filtering import ListFilterSet
@@ -49,8 +50,9 @@ def list_filter(
     request: HttpRequest, filterset_class: type[ListFilterSet], queryset: QuerySet
 ) -> tuple[ListFilterSet, QuerySet]:
     """The list's FilterSet bound as a page binds it, and the rows it lets through (none
-    when a value is not one: the form says why)."""
-    filterset = filterset_class(request.GET, queryset=queryset, page=True)
+    when a value is not one: the form says why) of those the person may see."""
+    queryset = visible(queryset, request.user)
+    filterset = filterset_class(request.GET, queryset=queryset, request=request, page=True)
     return filterset, (filterset.qs if filterset.is_valid() else queryset.none())
 
 

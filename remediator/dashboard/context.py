@@ -26,8 +26,8 @@ class _Prefixes(dict):
 DETAIL_PREFIXES = _Prefixes()
 
 
-def _awaiting() -> str:
-    n = actions_awaiting_count(cap=BADGE_CAP)
+def _awaiting(user) -> str:
+    n = actions_awaiting_count(cap=BADGE_CAP, user=user)
     return f"{BADGE_CAP}+" if n > BADGE_CAP else str(n) if n else ""
 
 
@@ -36,4 +36,5 @@ def nav(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_awaiting": SimpleLazyObject(_awaiting), "urls": DETAIL_PREFIXES}
+    awaiting = SimpleLazyObject(lambda: _awaiting(user))  # of what the user may see
+    return {"nav_awaiting": awaiting, "urls": DETAIL_PREFIXES}

@@ -3,6 +3,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from remediator.dashboard.sso import local_login
+from remediator.dashboard.sso import views as sso_views
 from remediator.dashboard.views import (
     actions,
     approvals,
@@ -14,16 +16,16 @@ from remediator.dashboard.views import (
     images,
     overview,
     policies,
+    reports,
     search,
     setup,
 )
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
-        name="login",
-    ),
+    path("login/", local_login.SignInView.as_view(), name="login"),
+    path("login/local/", local_login.BreakGlassSignInView.as_view(), name="login-local"),
+    path("oidc/authenticate/", sso_views.SsoStartView.as_view(), name="oidc-start"),
+    path("oidc/callback/", sso_views.sso_callback, name="oidc-callback"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", overview.overview, name="overview"),
     path("search/", search.search, name="search"),
@@ -63,6 +65,8 @@ urlpatterns = [
     path("approvals/", approvals.approval_queue, name="approval-queue"),
     path("policies/", policies.policy_list, name="policy-list"),
     path("policies/dry-run/", policies.policy_dry_run_request, name="policy-dry-run"),
+    path("reports/", reports.report_page, name="reports"),
+    path("reports/<slug:table>.csv", reports.report_export, name="report-export"),
     path("audit/", audit.audit_list, name="audit-list"),
     path("setup/", setup.setup_page, name="setup"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),

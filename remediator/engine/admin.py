@@ -237,3 +237,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+# SLA policies, teams and ownership rules are registered in their own modules.
+from . import admin_sla, admin_teams  # noqa: E402, F401

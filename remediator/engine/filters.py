@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from findings.filters import OwnedFilterSet
 from findings.querysets import repository_q
 from remediator.core.filtering import (
     ChoiceFilter,
@@ -53,7 +54,7 @@ ACTION_ORDERINGS = {"newest": ("-id",), "state": ("state", "-id"), "kind": ("kin
 ACTION_SORT_LABELS = {"newest": "Newest first", "state": "State", "kind": "Kind"}
 
 
-class ActionFilter(ListFilterSet):
+class ActionFilter(OwnedFilterSet):
     tab = ChoiceFilter(
         choices=TABS[1:],
         method="filter_tab",
@@ -80,7 +81,7 @@ class ActionFilter(ListFilterSet):
     )
     sort = SortFilter(orderings=ACTION_ORDERINGS, labels=ACTION_SORT_LABELS)
 
-    PAGE_FIELDS = ("tab", "state")
+    PAGE_FIELDS = ("tab", "state", "team")
 
     class Meta:
         model = RemediationAction

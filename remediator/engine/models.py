@@ -341,6 +341,7 @@ class AuditEvent(models.Model):
         CONFIG = "config"
         FINDING = "finding"
         ADMISSION = "admission"
+        SIGN_IN = "sign_in"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)

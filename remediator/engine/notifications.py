@@ -1,8 +1,10 @@
 """Tell people: email (Django's mail backend) and a Slack-compatible incoming webhook.
 
 Sent for: an action awaiting approval, failed, verified, verification failed,
-the findings of a ``notify`` action, and every break-glass use of admission control
-(to every configured channel: the security team). A failure to notify never breaks a
+the findings of a ``notify`` action, findings past their deadline (``sla_breach``), and
+every break-glass use of admission control (to every configured channel: the security
+team). Notifications about an image go to its owning team's channels too
+(``notify_routes``). A failure to notify never breaks a
 transition: it is logged and audited. The Slack webhook URL is a secret: it is
 audited as "slack webhook", never with its path. Text sent to Slack has ``&``, ``<``
 and ``>`` escaped as Slack asks, so a name can never become a link or a mention.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -21,9 +24,10 @@ from remediator.engine.audit import audit_record
 from remediator.engine.models import RemediationAction
 from remediator.integrations.http import CallRecord, HttpClient
 
+from .notify_routes import CHANNELS, Route, routes_for
+
 log = logging.getLogger(__name__)
 
-CHANNELS = ("email", "slack")
 EVENTS = {
     "awaiting_approval": "needs approval",
     "failed": "failed",
@@ -76,8 +80,8 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _send_email(subject: str, text: str) -> None:
-    send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, list(settings.NOTIFY_EMAIL_TO))
+def _send_email(route: Route, subject: str, text: str) -> None:
+    send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, route.recipients())
 
 
 def _audit_slack_call(record: CallRecord) -> None:
@@ -96,10 +100,8 @@ def _audit_slack_call(record: CallRecord) -> None:
     )
 
 
-def _send_slack(subject: str, text: str) -> None:
-    url = settings.SLACK_WEBHOOK_URL
-    if not url:
-        raise ValueError("SLACK_WEBHOOK_URL is not set")
+def _send_slack(route: Route, subject: str, text: str) -> None:
+    url = route.slack_url()
     client = HttpClient("slack", on_call=_audit_slack_call, retries=settings.NOTIFY_RETRIES)
     try:
         body = {"text": _slack_escape(f"*{subject}*\n{text}")}
@@ -111,35 +113,47 @@ def _send_slack(subject: str, text: str) -> None:
 SENDERS = {"email": _send_email, "slack": _send_slack}
 
 
-def action_notify(*, action_id: int, event: str) -> list[str]:
-    """Send ``event`` about the action on its channels; returns the channels that worked."""
-    action = RemediationAction.objects.select_related(
-        "policy", "repository", "tag", "requested_by"
-    ).get(pk=action_id)
-    subject, text = message_for(action, event)
+def notify_send(
+    routes: Sequence[Route],
+    subject: str,
+    text: str,
+    *,
+    event: str,
+    action: RemediationAction | None = None,
+    data: dict | None = None,
+) -> list[str]:
+    """Send one message on each route; the names of the routes that worked. Every attempt
+    is audited (kind notification); a failure is logged and never raised."""
     sent = []
-    for channel in channels_for(action):
+    for route in routes:
+        ok, message = True, f"{route.name}: {subject}"
         try:
-            SENDERS[channel](subject, text)
+            SENDERS[route.channel](route, subject, text)
         except Exception as exc:  # any failure: log, audit, carry on
-            log.warning("action %s: %s notification failed: %s", action_id, channel, exc)
-            audit_record(
-                kind="notification",
-                action=action,
-                actor_label=f"notify:{channel}",
-                message=f"{channel} notification failed: {exc}"[:1000],
-                data={"channel": channel, "event": event, "ok": False},
-            )
-            continue
-        sent.append(channel)
+            log.warning("%s notification (%s) failed: %s", route.name, event, exc)
+            ok, message = False, f"{route.name} notification failed: {exc}"
+        else:
+            sent.append(route.name)
         audit_record(
             kind="notification",
             action=action,
-            actor_label=f"notify:{channel}",
-            message=f"{channel}: {subject}",
-            data={"channel": channel, "event": event, "ok": True},
+            actor_label=f"notify:{route.channel}",
+            message=message[:1000],
+            data={"channel": route.channel, "team": route.team or None, "event": event, "ok": ok}
+            | (data or {}),
         )
     return sent
+
+
+def action_notify(*, action_id: int, event: str) -> list[str]:
+    """Send ``event`` about the action on its channels and its image's owning team's;
+    returns the routes that worked."""
+    action = RemediationAction.objects.select_related(
+        "policy", "repository__owner", "tag", "requested_by"
+    ).get(pk=action_id)
+    subject, text = message_for(action, event)
+    routes = routes_for(action.repository.owner, channels_for(action))
+    return notify_send(routes, subject, text, event=event, action=action)
 
 
 def _quoted(value: object) -> str:
@@ -166,25 +180,10 @@ def break_glass_message(notice: dict) -> tuple[str, str]:
 
 
 def break_glass_notify(notice: dict) -> list[str]:
-    """Send a break-glass notice on every configured channel; the channels that worked.
-    Each attempt is audited (kind notification) against the review's uid."""
+    """Send a break-glass notice on every global channel (the security team); the
+    channels that worked. Each attempt is audited against the review's uid."""
     subject, text = break_glass_message(notice)
-    sent = []
-    for channel in default_channels():
-        ok, message = True, f"{channel}: {subject}"
-        try:
-            SENDERS[channel](subject, text)
-        except Exception as exc:  # any failure: log, audit, carry on
-            log.warning("break-glass notice: %s notification failed: %s", channel, exc)
-            ok, message = False, f"{channel} notification failed: {exc}"[:1000]
-        else:
-            sent.append(channel)
-        audit_record(
-            kind="notification",
-            actor_label=f"notify:{channel}",
-            message=message,
-            data={"channel": channel, "event": "break_glass", "ok": ok, "uid": notice.get("uid")},
-        )
-    if not default_channels():
+    routes = [Route(channel) for channel in default_channels()]
+    if not routes:
         log.warning("break-glass used but no notification channel is set: %s", subject)
-    return sent
+    return notify_send(routes, subject, text, event="break_glass", data={"uid": notice.get("uid")})

@@ -12,11 +12,15 @@ from django.dispatch import receiver
 from findings.models import ThreatIntel
 from findings.signals import scan_ingested
 from remediator.cluster.inventory import inventory_from_scan
+from remediator.cluster.signals import sightings_changed
 from remediator.engine.admission.cache import admission_cache_bump
 from remediator.engine.models import AdmissionPolicy, AuditEvent
+from remediator.engine.ownership_refresh import owners_refresh_sighted
 from remediator.engine.services import scan_evaluate
-from remediator.engine.tasks import scan_evaluate_task
+from remediator.engine.services.deadlines import policy_due_dates_refresh, team_due_dates_refresh
+from remediator.engine.tasks import due_dates_refresh_task, scan_evaluate_task
 from remediator.intake.publish import BrokerUnavailable, broker_publish
+from remediator.teams.models import SlaPolicy, Team
 
 log = logging.getLogger(__name__)
 STATUS_EVENTS = (AuditEvent.Kind.TRANSITION, AuditEvent.Kind.FINDING)
@@ -50,6 +54,13 @@ def scan_ingested_admission(sender: Any, scan_id: int, **kwargs: Any) -> None:
         log.exception("inventory: scan %s not recorded", scan_id)
 
 
+@receiver(sightings_changed, dispatch_uid="remediator.owners_sighted")
+def sightings_changed_owners(sender: Any, repository_ids: list[int], **kwargs: Any) -> None:
+    """Workloads showed repositories in new namespaces or with new labels: ownership
+    rules on namespaces and labels may match them now."""
+    owners_refresh_sighted(repository_ids)
+
+
 @receiver(post_save, sender=AuditEvent, dispatch_uid="remediator.admission_status_changed")
 def audit_event_saved(sender: Any, instance: AuditEvent, created: bool, **kwargs: Any) -> None:
     """Every action transition and finding decision is audited: a good place to learn
@@ -63,3 +74,30 @@ def audit_event_saved(sender: Any, instance: AuditEvent, created: bool, **kwargs
 @receiver(post_save, sender=ThreatIntel, dispatch_uid="remediator.admission_intel_saved")
 def admission_inputs_changed(sender: Any, **kwargs: Any) -> None:
     transaction.on_commit(admission_cache_bump)
+
+
+def _due_dates_refresh(*, policy_id: int | None = None, team_id: int | None = None) -> None:
+    """In a worker; here when the broker does not take it (an admin save, apply_config)."""
+    try:
+        broker_publish(due_dates_refresh_task, args=[policy_id, team_id])
+    except BrokerUnavailable as exc:
+        log.warning("deadlines not queued (%s); recomputing them here", exc)
+        if policy_id is not None:
+            policy_due_dates_refresh(policy_id=policy_id)
+        elif team_id is not None:
+            team_due_dates_refresh(team_id=team_id)
+
+
+@receiver(post_save, sender=SlaPolicy, dispatch_uid="remediator.sla_policy_saved")
+def sla_policy_saved(sender: Any, instance: SlaPolicy, **kwargs: Any) -> None:
+    """An SLA policy changed (admin, apply_config): its findings' deadlines follow."""
+    pk = instance.pk
+    transaction.on_commit(lambda: _due_dates_refresh(policy_id=pk))
+
+
+@receiver(post_save, sender=Team, dispatch_uid="remediator.team_saved")
+def team_saved(sender: Any, instance: Team, created: bool, **kwargs: Any) -> None:
+    """A team may hold its images to another policy now: their deadlines follow."""
+    if not created:
+        pk = instance.pk
+        transaction.on_commit(lambda: _due_dates_refresh(team_id=pk))

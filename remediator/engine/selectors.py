@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from findings.models import Finding, Repository
+from findings.selectors.scope import visible
 from remediator.engine.models import ActionState, AuditEvent, RemediationAction
 
 BADGE_CAP = 99
@@ -24,7 +26,7 @@ REQUESTING_STATES = (ActionState.PROPOSED, ActionState.AWAITING_APPROVAL)
 def actions_listed() -> QuerySet[RemediationAction]:
     """Actions with what the actions page shows of each (no query per row)."""
     return RemediationAction.objects.select_related(
-        "repository", "tag", "policy", "requested_by", "build_target"
+        "repository__owner", "tag", "policy", "requested_by", "build_target"
     )
 
 
@@ -39,26 +41,27 @@ def actions_with_counts() -> QuerySet[RemediationAction]:
     """Actions with their relations and the number of findings each covers
     (``findings_count``): the API's actions."""
     return RemediationAction.objects.select_related(
-        "repository", "tag", "image", "policy", "build_target", "requested_by"
+        "repository__owner", "tag", "image", "policy", "build_target", "requested_by"
     ).annotate(findings_count=Count("findings", distinct=True))
 
 
 def actions_awaiting() -> QuerySet[RemediationAction]:
     """Actions waiting for a person's approval, with what the queue shows of each."""
     return RemediationAction.objects.filter(state=ActionState.AWAITING_APPROVAL).select_related(
-        "repository", "tag", "image", "policy", "requested_by", "build_target"
+        "repository__owner", "tag", "image", "policy", "requested_by", "build_target"
     )
 
 
-def actions_awaiting_count(*, cap: int = BADGE_CAP) -> int:
-    """How many actions wait for approval, counted up to ``cap`` + 1."""
-    return RemediationAction.objects.filter(state=ActionState.AWAITING_APPROVAL)[: cap + 1].count()
+def actions_awaiting_count(*, cap: int = BADGE_CAP, user: Any = None) -> int:
+    """How many actions ``user`` may see wait for approval, counted up to ``cap`` + 1."""
+    waiting = RemediationAction.objects.filter(state=ActionState.AWAITING_APPROVAL)
+    return visible(waiting, user)[: cap + 1].count()
 
 
-def actions_by_state() -> dict[str, int]:
-    """How many actions are in each state (states with none are left out)."""
+def actions_by_state(user: Any = None) -> dict[str, int]:
+    """How many actions ``user`` may see are in each state (states with none left out)."""
     return dict(
-        RemediationAction.objects.order_by()
+        visible(RemediationAction.objects.order_by(), user)
         .values_list("state")
         .annotate(n=Count("id"))
         .values_list("state", "n")
@@ -80,12 +83,13 @@ def actions_matching_q(text: str) -> Q:
     return q
 
 
-def actions_matching(text: str, *, limit: int) -> list[RemediationAction]:
-    """The newest ``limit`` actions ``text`` finds (see ``actions_matching_q``)."""
+def actions_matching(text: str, *, limit: int, user: Any = None) -> list[RemediationAction]:
+    """The newest ``limit`` actions ``text`` finds (see ``actions_matching_q``) of those
+    ``user`` may see (team-scoped access)."""
     q = actions_matching_q(text)
     if not q:
         return []
-    return list(actions_listed().filter(q).order_by("-id")[:limit])
+    return list(visible(actions_listed(), user).filter(q).order_by("-id")[:limit])
 
 
 def actions_overdue_count(*, hours: int) -> int:

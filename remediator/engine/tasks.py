@@ -21,6 +21,7 @@ from remediator.core.time_limits import task_soft_limit
 from .checklist.pings import setup_pings_run
 from .models import BUILDING_KINDS, ActionState, RemediationAction
 from .notifications import action_notify, break_glass_notify
+from .ownership import owners_refresh, repositories_of
 from .services import (
     action_dispatch,
     action_fail,
@@ -30,9 +31,11 @@ from .services import (
     scan_evaluate,
     verify_overdue,
 )
+from .services.deadlines import policy_due_dates_refresh, team_due_dates_refresh
 from .services.dry_run_store import policy_dry_run_refresh_queued
 from .services.retry import action_retry_delay
 from .services.risk import accepted_risks_expire
+from .services.sla_breach import sla_breaches_notify
 from .services.threat_intel import threat_intel_refresh
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,12 @@ def _stopped(task, what: str, setting: str) -> str:
 @shared_task(name="remediator.scan_evaluate")
 def scan_evaluate_task(scan_id: int) -> int:
     return len(scan_evaluate(scan_id=scan_id))
+
+
+@shared_task(name="remediator.owners_refresh")
+def owners_refresh_task(repository_ids: list[int] | None = None) -> int:
+    """Apply the ownership rules to these repositories (all for None): how many moved."""
+    return owners_refresh(repositories_of(repository_ids))
 
 
 @shared_task(name="remediator.action_dispatch", bind=True, max_retries=None)
@@ -175,3 +184,18 @@ def threat_intel_refresh_task() -> list[dict]:
 def setup_pings_task() -> int:
     """The go-live checklist's reachability check of build targets and Aqua."""
     return len(setup_pings_run().targets)
+
+
+@shared_task(name="remediator.sla_breaches_notify")  # limits: CELERY_TASK_ANNOTATIONS
+def sla_breaches_notify_task() -> int:
+    """Beat: tell owning teams, once per finding, about findings past their deadline."""
+    return sla_breaches_notify()
+
+
+@shared_task(name="remediator.due_dates_refresh")  # limits: CELERY_TASK_ANNOTATIONS
+def due_dates_refresh_task(policy_id: int | None = None, team_id: int | None = None) -> int:
+    """An SLA policy, or the policy a team is held to, changed: its open findings'
+    deadlines again."""
+    if policy_id is not None:
+        return policy_due_dates_refresh(policy_id=policy_id)
+    return team_due_dates_refresh(team_id=team_id) if team_id is not None else 0

@@ -168,7 +168,7 @@ def test_filter_findings_and_download_the_csv(page, live_server):
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(
         f"{live_server.url}/findings/?severity=critical&status=active"
-        "&fixable=&package=&cve=&image=&min_age=&kev=&epss_min=&q=&sort=severity"
+        "&fixable=&package=&cve=&image=&min_age=&kev=&epss_min=&q=&team=&sort=severity&due_before=&overdue="
     )
     expect(page.locator("table tbody tr")).to_have_count(4)
     with page.expect_download() as info:

@@ -64,3 +64,28 @@ def test_every_demo_image_s_findings_come_from_one_distribution():
     assert len(by_repository) >= 10
     mixed = {r: kinds & OS_ECOSYSTEMS for r, kinds in by_repository.items()}
     assert all(len(kinds) <= 1 for kinds in mixed.values()), mixed
+
+
+@pytest.mark.django_db
+def test_the_demo_history_measures_remediation_two_ways_with_a_realistic_spread():
+    from findings.models import Image, Repository
+    from findings.selectors.remediation import remediation_report
+
+    out = io.StringIO()
+    call_command("demo", images=12, stdout=out)
+
+    assert "to no longer running" in out.getvalue()
+    report = remediation_report()
+    overall = report.overall
+    assert overall.fixed >= 10
+    fix, gone = overall.to_fix, overall.to_not_running
+    assert gone.count >= overall.fixed // 2  # most fixed digests were seen running
+    assert fix.median_days != gone.median_days  # two different measures
+    assert fix.p90_days > 1.5 * fix.median_days  # skewed: a long tail, not one value
+    assert overall.still_running >= 1  # a rollout that never reached the fixed build
+    assert report.overdue_total >= 1
+    assert 0 < report.compliance_total.in_time < report.compliance_total.with_due  # some late
+    assert len(report.by_team) >= 2
+    assert Repository.objects.filter(owner__isnull=False).exists()
+    assert not Finding.objects.filter(due_at__isnull=True, severity="critical").exists()
+    assert Image.objects.filter(running_last_seen__isnull=False).count() > 12

@@ -37,7 +37,7 @@ def problems(tmp_path: Path, text: str) -> str:
 def test_example_file_creates_every_target_and_policy_then_is_unchanged():
     first = run(EXAMPLE)
 
-    assert first.splitlines()[-1] == "created 7, updated 0, unchanged 0"
+    assert first.splitlines()[-1] == "created 9, updated 0, unchanged 0"  # and two teams
     assert sorted(BuildTarget.objects.values_list("provider", flat=True)) == [
         "github",
         "gitlab",
@@ -58,10 +58,10 @@ def test_example_file_creates_every_target_and_policy_then_is_unchanged():
     assert policies[1].build_target == shop
     assert policies[1].package_glob == "openssl*"
     assert policies[2].fix_available is False
-    assert AuditEvent.objects.filter(kind="config").count() == 7
+    assert AuditEvent.objects.filter(kind="config").count() == 9
 
-    assert run(EXAMPLE).splitlines()[-1] == "created 0, updated 0, unchanged 7"
-    assert AuditEvent.objects.filter(kind="config").count() == 7
+    assert run(EXAMPLE).splitlines()[-1] == "created 0, updated 0, unchanged 9"
+    assert AuditEvent.objects.filter(kind="config").count() == 9
 
 
 def test_changed_field_updates_the_row_and_audits_old_and_new(tmp_path):
@@ -83,7 +83,7 @@ def test_dry_run_prints_what_would_change_and_saves_nothing(tmp_path):
 
     assert "would create build target shop-api" in output
     assert "would create policy openssl-high-auto" in output
-    assert output.splitlines()[-1] == "dry run, nothing saved: created 7, updated 0, unchanged 0"
+    assert output.splitlines()[-1] == "dry run, nothing saved: created 9, updated 0, unchanged 0"
     assert not BuildTarget.objects.exists()
     assert Policy.objects.count() == policies_before
     assert not AuditEvent.objects.exists()
@@ -109,7 +109,9 @@ def test_prune_deletes_what_the_file_no_longer_names(tmp_path):
     assert list(BuildTarget.objects.values_list("name", flat=True)) == ["billing"]
     assert not Policy.objects.exists()
     assert "deleted build target shop-api" in output
-    assert output.splitlines()[-1] == (f"created 0, updated 0, unchanged 1, deleted {3 + policies}")
+    assert output.splitlines()[-1] == (
+        f"created 0, updated 0, unchanged 1, deleted {3 + policies + 2}"  # and the two teams
+    )
 
 
 def test_dockerfile_file_is_read_relative_to_the_yaml_file(tmp_path):

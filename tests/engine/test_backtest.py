@@ -116,8 +116,9 @@ def test_a_backtest_table_on_the_demo_data(client):
     backtest = client.get("/policies/?days=45").context["backtest"]
     assert backtest.replay.scans > 0 and backtest.replay.actions > 0
     assert backtest.replay.peak[1] >= 1
-    # one disabled draft policy alone: only the images with the KEV finding
-    kev_only = client.get(f"/policies/?days=45&policy={kev_policy.pk}").context["backtest"]
+    # one disabled draft policy alone: only the images with the KEV finding (the demo's
+    # history spans twelve weeks: the window holds its first scans)
+    kev_only = client.get(f"/policies/?days=90&policy={kev_policy.pk}").context["backtest"]
     kev_tags = set(
         Finding.objects.filter(vulnerability__intel__kev=True).values_list(
             "repository__name", "tag__name"
@@ -128,9 +129,9 @@ def test_a_backtest_table_on_the_demo_data(client):
 
     api = APIClient()
     api.force_authenticate(make_user("reader", "Viewer"))
-    body = api.get(f"/api/v1/policies/{kev_policy.pk}/backtest/?days=45").json()
+    body = api.get(f"/api/v1/policies/{kev_policy.pk}/backtest/?days=90").json()
     assert body["simulated"]["actions"] == kev_only.replay.actions
     assert body["simulated"]["approvals"] == kev_only.replay.actions  # requires_approval
-    assert len(body["daily"]) in (45, 46)
+    assert len(body["daily"]) in (90, 91)
     assert api.get(f"/api/v1/policies/{kev_policy.pk}/backtest/?days=0").status_code == 400
     assert api.get("/api/v1/policies/999999/backtest/").status_code == 404

@@ -58,6 +58,12 @@ class ActionSerializer(serializers.ModelSerializer):
     )
     findings_count = serializers.IntegerField(read_only=True)
     url = serializers.SerializerMethodField()
+    owner = serializers.CharField(
+        source="repository.owner.slug",
+        default=None,
+        allow_null=True,
+        help_text="The owning team's slug; null: unowned",
+    )
 
     class Meta:
         model = RemediationAction
@@ -68,6 +74,7 @@ class ActionSerializer(serializers.ModelSerializer):
             "state",
             "image",
             "repository_id",
+            "owner",
             "tag",
             "digest",
             "correlation_id",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.timezone import now
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from findings.deadline import SLA_STATES, Deadline, deadline_of
 from findings.models import (
     Delivery,
     Finding,
@@ -61,6 +63,9 @@ class LastScanSerializer(serializers.Serializer):
     scanned_at = serializers.DateTimeField()
 
 
+OWNER_HELP = "The owning team's slug; null: unowned"
+
+
 class ImageSerializer(serializers.ModelSerializer):
     """An image repository (registry + name), its tags, and what is open in it."""
 
@@ -68,10 +73,19 @@ class ImageSerializer(serializers.ModelSerializer):
     tags = TagSerializer(many=True, read_only=True)
     open_findings = serializers.SerializerMethodField()
     last_scan = serializers.SerializerMethodField()
+    owner = serializers.CharField(
+        source="owner.slug", default=None, allow_null=True, help_text=OWNER_HELP
+    )
+    owner_reason = serializers.CharField(
+        read_only=True, help_text="Which ownership rule matched, and on what; empty: unowned"
+    )
 
     class Meta:
         model = Repository
-        fields = ["id", "registry", "name", "image", "tags", "open_findings", "last_scan"]
+        fields = [
+            "id", "registry", "name", "image", "owner", "owner_reason", "tags", "open_findings",
+            "last_scan",
+        ]  # fmt: skip
 
     def get_image(self, obj: Repository) -> str:
         return image_name(obj)
@@ -129,18 +143,50 @@ class FindingSerializer(serializers.ModelSerializer):
     title = serializers.CharField(source="vulnerability.title")
     last_seen = serializers.DateTimeField(source="seen_at", read_only=True)
     exploit = serializers.SerializerMethodField()
+    sla_state = serializers.SerializerMethodField()
+    days_left = serializers.SerializerMethodField()
+    overdue_days = serializers.SerializerMethodField()
+    closed_in_time = serializers.SerializerMethodField()
+    owner = serializers.CharField(
+        source="repository.owner.slug", default=None, allow_null=True, help_text=OWNER_HELP
+    )
 
     class Meta:
         model = Finding
         fields = [
             "id", "vulnerability_id", "title", "severity", "cvss_score", "package",
             "package_type", "installed_version", "fixed_version", "fixable", "status",
-            "status_reason", "accepted_until", "vendor_status", "image", "repository", "tag",
-            "first_seen", "last_seen", "fixed_at", "fixed_by_scan", "locations", "exploit",
+            "status_reason", "accepted_until", "vendor_status", "image", "repository", "owner",
+            "tag", "first_seen", "last_seen", "fixed_at", "fixed_by_scan", "locations", "exploit",
+            "due_at", "sla_state", "days_left", "overdue_days", "closed_in_time",
         ]  # fmt: skip
 
     def get_image(self, obj: Finding) -> str:
         return image_name(obj.repository, obj.tag.name)
+
+    def _deadline(self, obj: Finding) -> Deadline:
+        cached = getattr(obj, "_deadline", None)
+        if cached is None:
+            cached = obj._deadline = deadline_of(obj, now=self.context.setdefault("now", now()))
+        return cached
+
+    @extend_schema_field(serializers.ChoiceField(choices=SLA_STATES))
+    def get_sla_state(self, obj: Finding) -> str:
+        return self._deadline(obj).state
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_days_left(self, obj: Finding) -> int | None:
+        """Whole days to the deadline of an open finding (negative: overdue)."""
+        return self._deadline(obj).days_left
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_overdue_days(self, obj: Finding) -> int | None:
+        return self._deadline(obj).overdue_days
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_closed_in_time(self, obj: Finding) -> bool | None:
+        """A fixed finding with a deadline: fixed by it."""
+        return self._deadline(obj).closed_in_time
 
     @extend_schema_field(ExploitSerializer(allow_null=True))
     def get_exploit(self, obj: Finding) -> dict | None:

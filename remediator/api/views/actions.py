@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from findings.models import Repository, Tag
+from findings.selectors.scope import visible
 from remediator.api.errors import ApiError, ErrorShapeMixin
 from remediator.api.lists import ListFilterBackend
 from remediator.api.pagination import NewestFirst
@@ -194,7 +195,7 @@ class ImageRebuildApi(ActionsApi, APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         data = valid_input(RebuildInput, request)
-        repository = Repository.objects.filter(pk=pk).first()
+        repository = visible(Repository.objects.filter(pk=pk), request.user).first()
         if repository is None:
             raise ApiError(404, "not_found", "no such image repository")
         tags = Tag.objects.filter(repository=repository)
@@ -246,7 +247,8 @@ class ActionDockerfilePatchApi(ActionsApi, APIView):
     POST ``{"dockerfile": "..."}`` for one of your own."""
 
     def _patch(self, pk: int, dockerfile: str) -> Response:
-        action = RemediationAction.objects.select_related("build_target").filter(pk=pk).first()
+        actions = RemediationAction.objects.select_related("build_target").filter(pk=pk)
+        action = visible(actions, self.request.user).first()
         if action is None:
             raise ApiError(404, "not_found", "no such action")
         try:

@@ -152,7 +152,7 @@ class VulnerabilityDetailApi(ReadApi, generics.RetrieveAPIView):
                     "open_findings": row["open_findings"],
                     "findings": row["findings"],
                 }
-                for row in affected_images(vulnerability)
+                for row in affected_images(vulnerability, user=self.request.user)
             ]
         return context
 

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from findings.models import Tag
+from findings.selectors.scope import visible
 from remediator.core import permissions
 from remediator.core.storable import is_storable_text
 from remediator.dashboard.buttons import action_buttons, may_operate
@@ -53,7 +54,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
     queryset, keys = filterset.ordered(queryset, default="newest")
     page = keyset_page(request, queryset, keys=keys)
     with_readiness(page.rows)
-    counts = actions_by_state()
+    counts = actions_by_state(request.user)
     tabs = [(value, label, _tab_count(counts, value)) for value, label in TABS]
     context = {
         "filter": filterset,
@@ -67,7 +68,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
 
 @require_perm(permissions.VIEW_ACTION)
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    action = get_object_or_404(actions_detailed(), pk=pk)
+    action = get_object_or_404(visible(actions_detailed(), request.user), pk=pk)
     findings = action_findings(action, limit=FINDINGS_SHOWN + 1)
     readiness = with_readiness([action]).get(action.pk)
     return render(
@@ -125,9 +126,8 @@ APPROVED_NEXT = {
 @require_perm(permissions.VIEW_ACTION)
 def action_operate(request: HttpRequest, pk: int, op: str) -> HttpResponse:
     """One POST per button. The permission is checked here and again in the service."""
-    action = get_object_or_404(
-        RemediationAction.objects.only("id", "kind", "requested_by_id"), pk=pk
-    )
+    actions = RemediationAction.objects.only("id", "kind", "requested_by_id", "repository_id")
+    action = get_object_or_404(visible(actions, request.user), pk=pk)
     if op not in GATES or not may_operate(action, request.user, op):
         raise PermissionDenied
     reason = request.POST.get("reason", "").strip()
@@ -149,7 +149,9 @@ def action_operate(request: HttpRequest, pk: int, op: str) -> HttpResponse:
 def _tag_request(request: HttpRequest, tag_id: int, service, done) -> HttpResponse:
     if not request.user.has_perm(permissions.REQUEST_ACTION):
         raise PermissionDenied
-    tag = get_object_or_404(Tag.objects.select_related("repository"), pk=tag_id)
+    tag = get_object_or_404(
+        visible(Tag.objects.select_related("repository"), request.user), pk=tag_id
+    )
     reason = request.POST.get("reason", "").strip()
     default = reverse("image-detail", args=[tag.repository_id])
     if not is_storable_text(reason):

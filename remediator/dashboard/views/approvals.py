@@ -7,8 +7,9 @@ from django.shortcuts import render
 
 from remediator.core import permissions
 from remediator.dashboard.buttons import approval_buttons
-from remediator.dashboard.common import keyset_page, require_perm
+from remediator.dashboard.common import keyset_page, list_filter, require_perm
 from remediator.dashboard.readiness import setup_fix_url, with_readiness
+from remediator.engine.filters import ActionFilter
 from remediator.engine.selectors import actions_awaiting, actions_covered, actions_requesters
 
 FINDINGS_PER_ACTION = 8
@@ -17,7 +18,8 @@ PAGE_SIZE = 20
 
 @require_perm(permissions.VIEW_ACTION)
 def approval_queue(request: HttpRequest) -> HttpResponse:
-    page = keyset_page(request, actions_awaiting(), keys=("id",), size=PAGE_SIZE)
+    filterset, queryset = list_filter(request, ActionFilter, actions_awaiting())
+    page = keyset_page(request, queryset, keys=("id",), size=PAGE_SIZE)
     covered, counts = actions_covered([a.pk for a in page.rows], per_action=FINDINGS_PER_ACTION)
     requesters = actions_requesters(page.rows)  # four eyes: one query for the page
     readiness = with_readiness(page.rows)  # which target, what is missing: one query
@@ -33,4 +35,5 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
         }
         for action in page.rows
     ]
-    return render(request, "remediator/approval_queue.html", {"page": page, "rows": rows})
+    context = {"page": page, "rows": rows, "filter": filterset}
+    return render(request, "remediator/approval_queue.html", context)

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from findings.models import Finding
+from findings.selectors.scope import visible
 from findings.status import DECIDED
 from remediator.core import permissions
 from remediator.dashboard.buttons import Button
@@ -82,7 +83,7 @@ def _back(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 
 
 def _decide(request: HttpRequest, pk: int, call, success: str) -> HttpResponse:
-    get_object_or_404(Finding.objects.only("id"), pk=pk)
+    get_object_or_404(visible(Finding.objects.only("id"), request.user), pk=pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         problems = "; ".join(e for errors in form.errors.values() for e in errors)

@@ -15,6 +15,7 @@ from findings.selectors.findings import (
     findings_export_rows,
     findings_listed,
 )
+from findings.selectors.scope import visible
 from findings.selectors.seen import scans_that_saw, witnesses_live
 from remediator.cluster.selectors import running_for_finding
 from remediator.core import permissions
@@ -71,7 +72,7 @@ def finding_export(request: HttpRequest) -> StreamingHttpResponse:
 
 @require_perm(permissions.VIEW_FINDING)
 def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = get_object_or_404(findings_detailed(), pk=pk)
+    finding = get_object_or_404(visible(findings_detailed(), request.user), pk=pk)
     seen_by = scans_that_saw(finding, limit=50)
     actions = list(finding_actions(finding, limit=20))
     with_readiness(actions)
@@ -91,5 +92,6 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decided": decided,
             "buttons": decision_buttons(finding, request.user),
             "tomorrow": tomorrow(),
+            "now": timezone.now(),
         },
     )

@@ -16,6 +16,7 @@ from findings.selectors.images import (
     open_counts_for_repositories,
 )
 from findings.selectors.scans import image_scans
+from findings.selectors.scope import visible
 from remediator.cluster.selectors import running_for_repository
 from remediator.core import permissions
 from remediator.dashboard.common import keyset_page, list_filter, require_perm, sort_headers
@@ -28,7 +29,8 @@ SORT_COLUMNS = {"image": "name", "registry": "registry"}
 
 @require_perm(permissions.VIEW_REPOSITORY)
 def image_list(request: HttpRequest) -> HttpResponse:
-    filterset, queryset = list_filter(request, ImageFilter, Repository.objects.all())
+    repositories = Repository.objects.select_related("owner")
+    filterset, queryset = list_filter(request, ImageFilter, repositories)
     queryset, keys = filterset.ordered(queryset, default="name")
     page = keyset_page(request, queryset, keys=keys)
     counts = open_counts_for_repositories([r.pk for r in page.rows])
@@ -41,7 +43,9 @@ def image_list(request: HttpRequest) -> HttpResponse:
 
 @require_perm(permissions.VIEW_REPOSITORY)
 def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    repository = get_object_or_404(Repository, pk=pk)
+    repository = get_object_or_404(
+        visible(Repository.objects.select_related("owner"), request.user), pk=pk
+    )
     tags = image_tags(repository, limit=50)
     history = digest_history(tags)
     packages, truncated = open_by_package(repository)

@@ -97,6 +97,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "actions_chart": actions_chart,
             "awaiting": action_counts.get(ActionState.AWAITING_APPROVAL, 0),
             "risky": stored.risky,
+            "stored": stored,
             "as_of": stored.as_of,
             "refresh_seconds": settings.DASHBOARD_OVERVIEW_REFRESH_SECONDS,
             "deliveries": recent_deliveries(limit=10),

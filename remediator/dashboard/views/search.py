@@ -32,9 +32,9 @@ def search(request: HttpRequest) -> HttpResponse:
     groups: dict[str, list] = {}
     actions: list = []
     if text:
-        groups = search_findings_store(text, limit=PER_KIND)
+        groups = search_findings_store(text, limit=PER_KIND, user=request.user)
         if request.user.has_perm(permissions.VIEW_ACTION):
-            actions = actions_matching(text, limit=PER_KIND)
+            actions = actions_matching(text, limit=PER_KIND, user=request.user)
     total = sum(len(hits) for hits in groups.values()) + len(actions)
     context = {"form": form, "q": text, "groups": groups, "actions": actions, "total": total}
     return render(request, "search.html", context, status=200 if form.is_valid() else 400)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from findings.parsers.fields import as_dict, as_list
-from remediator.cluster.pods import ContainerImage, spec_containers, workload_of
+from remediator.cluster.pods import ContainerImage, labels_of, spec_containers, workload_of
 
 API_VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 TEMPLATE_KINDS = frozenset(
@@ -57,6 +57,8 @@ class Review:
     previous: tuple[ContainerImage, ...] | None = None
     """Of ``oldObject`` on UPDATE; None when the request carries none (all is new then)."""
     annotations: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)
+    """The workload's labels: its own, then its pod template's (what its pods carry)."""
 
 
 def _str(value: object) -> str:
@@ -136,6 +138,7 @@ def parse_review(body: object) -> Review:
         containers=() if operation in ALWAYS_ADMITTED else tuple(spec_containers(spec)),
         previous=_previous(request, operation),
         annotations=annotations,
+        labels=labels_of(meta, template_meta),
     )
 
 

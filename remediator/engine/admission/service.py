@@ -164,6 +164,7 @@ def _inventory(review: Review, decision: Decision, cluster: str) -> list[Running
             container=container.name,
             image_ref=container.image,
             digest=digests.get(container.name, ""),
+            labels=review.labels,
         )
         for container in review.containers
     ]

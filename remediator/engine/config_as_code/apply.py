@@ -12,10 +12,16 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from remediator.teams.models import SlaPolicy
+
 from ..audit import audit_record
 from ..models import AdmissionPolicy, BuildTarget, Policy
+from ..ownership_refresh import owners_refresh_soon
 from ..services.dry_run_store import policy_dry_run_enqueue
+from .deletion import row_delete
 from .load import Config
+from .sla_policies import sla_default_release
+from .teams import teams_apply
 
 
 @dataclass(frozen=True)
@@ -23,7 +29,7 @@ class Change:
     verb: str
     """created | updated | unchanged | deleted"""
     kind: str
-    """"build target" | "policy" | "admission policy"."""
+    """"SLA policy" | "build target" | "policy" | "admission policy" | "team"."""
     name: str
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
@@ -55,8 +61,12 @@ def config_apply(
 ) -> list[Change]:
     """Create/update (and with ``prune`` delete) targets and policies; nothing saved on dry run."""
     changes: list[Change] = []
+    sla_rows = config.sla_policies or []
     with transaction.atomic():
+        if not dry_run:
+            sla_default_release(sla_rows)
         for model, kind, rows, current in (
+            (SlaPolicy, "SLA policy", sla_rows, getattr),
             (BuildTarget, "build target", config.targets, getattr),
             (Policy, "policy", config.policies, _current_policy),
             (AdmissionPolicy, "admission policy", config.admission_policies, getattr),
@@ -69,19 +79,19 @@ def config_apply(
                 (AdmissionPolicy, "admission policy", config.admission_policies),
                 (Policy, "policy", config.policies),
                 (BuildTarget, "build target", config.targets),
+                *([(SlaPolicy, "SLA policy", sla_rows)] if config.sla_policies is not None else []),
             ):
                 for obj in model.objects.exclude(name__in=[r["name"] for r in rows]):
                     changes.append(Change("deleted", kind, obj.name))
-                    if not dry_run:
-                        audit_record(
-                            kind="config",
-                            actor_label=f"config:{source}",
-                            obj=obj,
-                            message=f"deleted {kind} {obj.name}",
-                        )
-                        obj.delete()
+                    row_delete(obj, kind=kind, name=obj.name, source=source, dry_run=dry_run)
+        teams = teams_apply(
+            config.teams, dry_run=dry_run, prune=prune, source=source, change_class=Change
+        )
+        changes += teams
         if not dry_run and any(c.kind == "policy" and c.verb != "unchanged" for c in changes):
             policy_dry_run_enqueue()
+        if not dry_run and any(c.verb != "unchanged" for c in teams):
+            owners_refresh_soon()  # after commit: every repository, by the new rules
     return changes
 
 

@@ -16,6 +16,7 @@ from django.db import models
 from findings.models import Severity
 from remediator.core.secrets import target_secret_problem
 from remediator.integrations.outbound import outbound_url_problem
+from remediator.teams.models import SlaPolicy
 
 from ..models import ActionKind, AdmissionPolicy, BuildTarget, Policy, Provider
 from .keys import (
@@ -32,10 +33,13 @@ from .keys import (
     UNIT,
     deprecation_text,
 )
+from .sla_policies import SLA_KEYS, sla_defaults_check, sla_policy_row
+from .teams import TeamRow, teams_load
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-SECTIONS = ("build_targets", "policies", "admission_policies")
+SECTIONS = ("sla_policies", "build_targets", "policies", "admission_policies", "teams")
 KINDS = {
+    "sla_policies": "SLA policy",
     "build_targets": "build target",
     "policies": "policy",
     "admission_policies": "admission policy",
@@ -60,6 +64,9 @@ class Config:
     targets: list[dict[str, Any]] = field(default_factory=list)
     policies: list[dict[str, Any]] = field(default_factory=list)
     admission_policies: list[dict[str, Any]] = field(default_factory=list)
+    sla_policies: list[dict[str, Any]] | None = None
+    """None: the file has no ``sla_policies`` section (prune leaves them alone)."""
+    teams: list[TeamRow] = field(default_factory=list)
     deprecated: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     """(kind, name) -> a warning per old key the row was written with."""
 
@@ -79,13 +86,21 @@ def _line_map(text: str) -> dict[tuple, int]:
         return lines
     for key_node, section in root.value:
         lines[(key_node.value,)] = key_node.start_mark.line + 1
-        if isinstance(section, yaml.SequenceNode):
-            for index, item in enumerate(section.value):
-                lines[(key_node.value, index)] = item.start_mark.line + 1
-                if isinstance(item, yaml.MappingNode):
-                    for k, v in item.value:
-                        lines[(key_node.value, index, k.value)] = v.start_mark.line + 1
+        _sequence_lines(lines, (key_node.value,), section)
     return lines
+
+
+def _sequence_lines(lines: dict[tuple, int], path: tuple, node: yaml.Node) -> None:
+    """The lines of a list's items and of their keys, and of lists within them (a
+    team's ownership rules)."""
+    if not isinstance(node, yaml.SequenceNode):
+        return
+    for index, item in enumerate(node.value):
+        lines[(*path, index)] = item.start_mark.line + 1
+        if isinstance(item, yaml.MappingNode):
+            for k, v in item.value:
+                lines[(*path, index, k.value)] = v.start_mark.line + 1
+                _sequence_lines(lines, (*path, index, k.value), v)
 
 
 class _Checker:
@@ -97,7 +112,10 @@ class _Checker:
 
     def at(self, path: tuple) -> str:
         """Where ``path`` is, as ``file:line: section[index].key``."""
-        line = self.lines.get(path) or self.lines.get(path[:2]) or self.lines.get(path[:1])
+        line = next(
+            (self.lines[path[:n]] for n in range(len(path), 0, -1) if path[:n] in self.lines),
+            None,
+        )
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         return f"{self.source}:{line or '?'}: {where}"
 
@@ -193,6 +211,12 @@ def config_load(text: str, *, base_dir: Path, source: str = "config") -> Config:
         if key not in SECTIONS:
             checker.error((key,), f"unknown section (known: {', '.join(SECTIONS)})")
     config = Config()
+    if "sla_policies" in data:
+        config.sla_policies = [
+            sla_policy_row(checker, path, values)
+            for path, values in checker.items(data, "sla_policies", SLA_KEYS)
+        ]
+        sla_defaults_check(checker, config.sla_policies)
     for path, values in checker.items(data, "build_targets", TARGET_KEYS):
         config.targets.append(_target(checker, path, values, base_dir))
     target_names = {t["name"] for t in config.targets}
@@ -200,10 +224,20 @@ def config_load(text: str, *, base_dir: Path, source: str = "config") -> Config:
         config.policies.append(_policy(checker, path, values, target_names))
     for path, values in checker.items(data, "admission_policies", ADMISSION_KEYS):
         config.admission_policies.append(_admission_policy(checker, path, values))
+    config.teams = teams_load(checker, data, _sla_policy_names(data))
     if checker.problems:
         raise ConfigError(checker.problems)
     config.deprecated = checker.deprecated
     return config
+
+
+def _sla_policy_names(data: dict) -> set[str]:
+    """SLA policies a team may name: stored ones, and those the file itself defines."""
+    named = data.get("sla_policies")
+    in_file = (
+        {p.get("name") for p in named if isinstance(p, dict)} if isinstance(named, list) else set()
+    )
+    return set(SlaPolicy.objects.values_list("name", flat=True)) | {n for n in in_file if n}
 
 
 def _target(checker: _Checker, path: tuple, values: dict, base_dir: Path) -> dict:

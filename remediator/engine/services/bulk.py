@@ -21,6 +21,7 @@ from typing import Any
 from django.utils import timezone
 
 from findings.models import Finding, Tag
+from findings.selectors.scope import visible
 from remediator.core import permissions
 from remediator.engine.audit import audit_record
 
@@ -97,7 +98,8 @@ def findings_decide_bulk(
     finding_ids = list(dict.fromkeys(finding_ids))
     _check(operation=operation, finding_ids=finding_ids, user=user, reason=reason, until=until)
     batch = uuid.uuid4().hex[:12]
-    known = dict(Finding.objects.filter(pk__in=finding_ids).values_list("pk", "tag_id"))
+    mine = visible(Finding.objects.filter(pk__in=finding_ids), user)  # team-scoped access
+    known = dict(mine.values_list("pk", "tag_id"))
     results = {
         pk: BulkResult(pk, ok=False, code="not_found", message="no such finding")
         for pk in finding_ids

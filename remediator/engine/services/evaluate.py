@@ -8,10 +8,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from findings.models import Finding, Scan, Tag
+from remediator.engine import ownership
 from remediator.engine.models import OPEN_STATES, RemediationAction
 from remediator.engine.rules.remediation import DECIDE_FIELDS, OpenAction, decide, plan
 
 from .actions import COOLDOWN_STATES
+from .deadlines import scan_due_dates_refresh
 from .finding_facts import facts_iter
 from .policy_rules import policies_enabled, rule_from_policy
 from .propose import WAITING, action_propose
@@ -76,7 +78,8 @@ def tag_evaluate(*, tag: Tag) -> list[RemediationAction]:
 
 
 def scan_evaluate(*, scan_id: int) -> list[RemediationAction]:
-    """Verification first (did earlier actions work?), then the policy over open findings.
+    """Deadlines of the scan's new findings, verification (did earlier actions work?),
+    then the policy over open findings.
 
     Returns the actions this scan touched: verified, failed verification,
     superseded, created or joined.
@@ -84,6 +87,8 @@ def scan_evaluate(*, scan_id: int) -> list[RemediationAction]:
     scan = Scan.objects.select_related("tag__repository", "image").filter(pk=scan_id).first()
     if scan is None:
         return []
+    ownership.owner_refresh_first(scan.tag.repository)
+    scan_due_dates_refresh(scan=scan)
     touched = verify_scan(scan=scan)
     if scan.superseded or scan.failed:  # a late retry or a failed scan changes nothing
         return touched

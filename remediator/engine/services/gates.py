@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 
 from findings.models import Finding, Tag
+from findings.selectors.scope import is_visible
 from remediator.core import permissions
 from remediator.engine.audit import audit_record
 from remediator.engine.models import (
@@ -43,6 +44,12 @@ def _require(user: Any, permission: str, doing: str) -> None:
             '(the "Security approvers" group)',
             code="permission_denied",
         )
+
+
+def _require_visible(tag: Tag, user: Any) -> None:
+    """Team-scoped access: a tag of another team's image is not there for ``user``."""
+    if not is_visible(Tag.objects.all(), tag.pk, user):
+        raise Tag.DoesNotExist
 
 
 def _locked(action_id: int) -> RemediationAction:
@@ -224,6 +231,8 @@ def action_gate(
     """Pass ``action_id`` through the named gate; ActionNotAllowed names any refusal."""
     if gate not in GATES:
         raise ActionNotAllowed(f"unknown operation {gate!r}", code="invalid")
+    if not is_visible(RemediationAction.objects.all(), action_id, user):
+        raise RemediationAction.DoesNotExist  # another team's, under team-scoped access
     if gate == "approve":
         return action_approve(
             action_id=action_id, user=user, reason=reason, approve_anyway=approve_anyway
@@ -236,6 +245,7 @@ def action_request_rebuild(*, tag: Tag, user: Any, reason: str = "") -> Remediat
     and joins the open rebuild when there is one. Someone else approves it when
     MANUAL_REBUILD_REQUIRES_APPROVAL (default on)."""
     _require(user, permissions.REQUEST_ACTION, "request rebuilds")
+    _require_visible(tag, user)
     findings = Finding.objects.filter(tag=tag, status=Finding.Status.OPEN, fixable=True)
     who = user.get_username()
     action, _outcome = action_propose(
@@ -314,6 +324,7 @@ def action_request_pull_request(*, tag: Tag, user: Any, reason: str = "") -> Rem
     under way. Refused (``no_findings``) when the tag has no such finding and no open fix
     pull request: an action that covers nothing is never created."""
     _require(user, permissions.REQUEST_ACTION, "request fix pull requests")
+    _require_visible(tag, user)
     probe = RemediationAction(repository=tag.repository, tag=tag)
     target = build_target_for(probe)
     if target is None or target.provider not in PULL_HOSTS:

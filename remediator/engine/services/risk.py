@@ -1,6 +1,7 @@
 """People's decisions about single findings: accept the risk (until a date), dismiss
 as a false positive, or reopen. Accepted risks are acknowledged in Aqua when it is
-configured, and reopen by themselves when their acceptance expires."""
+configured, and reopen by themselves when their acceptance expires. Accepting pauses or
+exempts the finding's deadline, by its SLA policy (``sla_clock``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from findings.models import Finding
+from findings.selectors.scope import is_visible
 from findings.status import (
     StatusNotAllowed,
     finding_acceptance_end,
@@ -23,6 +25,7 @@ from remediator.engine.audit import audit_record
 from remediator.integrations.aqua.client import AquaClient, AquaIssue
 
 from .actions import ActionNotAllowed
+from .sla_clock import finding_clock_resume, finding_clock_stop
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +38,17 @@ def _decide(
             "deciding about findings needs the permission approve_action (Security approvers)",
             code="permission_denied",
         )
+    if not is_visible(Finding.objects.all(), finding_id, user):
+        raise Finding.DoesNotExist  # another team's, under team-scoped access
     try:
         with transaction.atomic():
             finding, before = finding_decide(
                 finding_id=finding_id, to=to, reason=reason, until=until
             )
+            if to == Finding.Status.ACCEPTED:
+                finding_clock_stop(finding_id=finding_id, now=timezone.now())
+            elif before == Finding.Status.ACCEPTED:
+                finding_clock_resume(finding_id=finding_id, now=timezone.now())
             audit_record(
                 kind="finding",
                 actor=user,
@@ -97,6 +106,7 @@ def accepted_risks_expire(*, now: datetime | None = None) -> int:
     for pk in expired:
         with transaction.atomic():
             if finding_acceptance_end(finding_id=pk, now=now):
+                finding_clock_resume(finding_id=pk, now=now)
                 audit_record(
                     kind="finding",
                     actor_label="system",

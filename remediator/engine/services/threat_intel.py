@@ -17,6 +17,7 @@ from typing import IO
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from findings.models import ThreatIntel
 from findings.threat_intel.parse import MAX_TEXT_BYTES, ThreatIntelFormatError
 from findings.threat_intel.sanity import Limits, ThreatIntelRefused
 from findings.threat_intel.store import (
@@ -30,6 +31,8 @@ from remediator.core.metrics import threat_intel_refused_count
 from remediator.engine.admission.cache import admission_cache_bump
 from remediator.engine.audit import audit_record
 from remediator.integrations.threat_intel.client import feed_download
+
+from .deadlines import vulnerabilities_due_dates_refresh
 
 FEEDS = ("epss", "kev")
 FAILURES = (ThreatIntelRefused, ThreatIntelFormatError, ProviderError, OSError)
@@ -60,12 +63,23 @@ def _limits() -> Limits:
     )
 
 
+def kev_due_dates() -> dict[str, object]:
+    """{vulnerability id: KEV due date} of every catalogued vulnerability with one."""
+    rows = ThreatIntel.objects.filter(kev_due_date__isnull=False)
+    return dict(rows.values_list("vulnerability_id", "kev_due_date"))
+
+
 def _import_one(feed: str, source: str, *, force: bool) -> ImportResult:
     with closing(_open(source)) as stream:
         if feed == "epss":
             return epss_import(stream=stream, limits=_limits(), force=force)
         data = stream.read(MAX_TEXT_BYTES + 1)
-        return kev_import(data=data, limits=_limits(), force=force)
+        before = kev_due_dates()
+        result = kev_import(data=data, limits=_limits(), force=force)
+        after = kev_due_dates()
+        changed = {cve for cve in before.keys() | after.keys() if before.get(cve) != after.get(cve)}
+        vulnerabilities_due_dates_refresh(changed)  # the KEV date caps their deadlines
+        return result
 
 
 def _as_refusal(feed: str, exc: Exception) -> ThreatIntelRefused:

@@ -1,10 +1,12 @@
-"""Demo scans: the sample fixtures replayed on a few dozen images over 30 days.
+"""Demo scans: the sample fixtures replayed on a few dozen images over twelve weeks.
 
 Every report goes through the real ingestion (delivery_receive, processed here
-with an image hint). Each image gets a fixture-built report per scan; the scan
-date is written into the report (Trivy CreatedAt, Aqua scan_started, Harbor
-generated_at) so history spreads over the month. Some findings drop out of
-later scans (fixed), some come back (reopened), some appear late (new).
+with an image hint). Each image gets a fixture-built report per scan, each scan of a
+new build (a new digest); the scan date is written into the report (Trivy CreatedAt,
+Aqua scan_started, Harbor generated_at) so history spreads over the months. A third of
+the findings drop out of later scans after a lognormal time (median about three
+weeks, a long tail: as fixes land in practice), some come back (reopened), some
+appear late (new).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,7 +53,9 @@ GRYPE = ["grype/dd_grype_fix_available.json", "grype/dd_grype_fix_not_available.
 TEAMS = ["payments", "checkout", "search", "identity", "platform", "data", "web", "mobile-api"]
 SERVICES = ["api", "worker", "gateway", "frontend", "scheduler", "exporter", "db-migrate"]
 REGISTRIES = ["registry.acme.io", "ghcr.io/acme", "docker.io/acmecorp", "harbor.acme.io"]
-SCAN_DAYS = (40, 33, 26, 19, 12, 6, 2, 0)
+SCAN_DAYS = (84, 77, 70, 63, 56, 49, 42, 35, 28, 21, 14, 7, 3, 0)
+FIX_MEDIAN_DAYS, FIX_SIGMA = 22.0, 0.9
+"""Time to fix of the findings that get fixed: lognormal, median 22 days, p90 ~70."""
 
 GARBAGE = [
     ("trivy", b"this is not json at all", "registry.acme.io/legacy/cron:1"),
@@ -156,11 +161,15 @@ def demo_images(count: int, seed: int = 7) -> list[DemoImage]:
 
 
 def _keep(image: DemoImage, position: int, scan_index: int, scans: int) -> bool:
-    """Which entries a scan reports: most always; some fixed later, some reopened, some new."""
+    """Which entries a scan reports: most always; some fixed after a while, some
+    reopened, some new."""
     mark = int(hashlib.sha256(f"{image.reference}:{position}".encode()).hexdigest()[:8], 16)
     kind = mark % 9
-    if kind == 1:  # fixed part-way
-        return scan_index < max(1, scans - 1 - mark % 3)
+    days = image.scan_days
+    if kind in (1, 4, 5) and scans >= 2:  # found at some scan, fixed a lognormal time later
+        start = 0 if kind == 1 else (mark // 9) % (scans - 1)
+        took = random.Random(mark).lognormvariate(math.log(FIX_MEDIAN_DAYS), FIX_SIGMA)
+        return start <= scan_index and days[scan_index] > days[start] - took
     if kind == 2 and scans >= 4:  # gone in one middle scan, then back: reopened
         return scan_index != scans // 2
     if kind == 3:  # appears later
@@ -191,7 +200,7 @@ def ingest_demo_scans(images: list[DemoImage], *, now: datetime | None = None) -
     for number, image in enumerate(images):
         for scan_index, days in enumerate(image.scan_days):
             when = now - timedelta(days=days, hours=2 + number % 5, minutes=number)
-            digest = hashlib.sha256(f"{image.reference}@{scan_index // 2}".encode()).hexdigest()
+            digest = hashlib.sha256(f"{image.reference}@{scan_index}".encode()).hexdigest()
             jobs.append((when, image, scan_index, f"{image.reference}:{image.tag}@sha256:{digest}"))
     jobs.sort(key=lambda job: job[0])  # oldest first, as scanners would have sent them
     for when, image, scan_index, hint in jobs:

@@ -25,6 +25,7 @@ from findings.models import (
     Vulnerability,
 )
 from findings.selectors.overview import overview_refresh
+from findings.selectors.remediation import remediation_report
 from findings.signals import scan_ingested
 from remediator.engine.models import Approval, AuditEvent, RemediationAction
 from remediator.engine.services.threat_intel import threat_intel_import
@@ -32,6 +33,7 @@ from remediator.engine.services.threat_intel import threat_intel_import
 from ._demo_actions import create_demo_actions
 from ._demo_inventory import create_demo_inventory
 from ._demo_scans import FIXTURES, demo_images, ingest_demo_scans
+from ._demo_teams import create_demo_teams
 
 PASSWORD = "demo"
 VIEW_MODELS = {
@@ -105,6 +107,22 @@ def reset_data() -> None:
     Vulnerability.objects.filter(findings__isnull=True).delete()
 
 
+def mttr_line() -> str:
+    """The demo's time to remediate, both ways (the Reports page has the rest)."""
+    overall = remediation_report().overall
+
+    def days(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    fix, gone = overall.to_fix, overall.to_not_running
+    return (
+        f"Fixed in the last 90 days: {overall.fixed}; median / p90 days to the verified fix "
+        f"{days(fix.median_days)} / {days(fix.p90_days)}, to no longer running "
+        f"{days(gone.median_days)} / {days(gone.p90_days)} ({gone.count} measured, "
+        f"{overall.still_running} still running after the fix)."
+    )
+
+
 class Command(BaseCommand):
     help = "Fill the database with demo scans, findings, actions and users (password 'demo')."
 
@@ -137,6 +155,8 @@ class Command(BaseCommand):
             epss=str(intel / "epss_scores_excerpt.csv"),
             kev=str(intel / "known_exploited_vulnerabilities_excerpt.json"),
         )
+        with transaction.atomic():
+            create_demo_teams()  # after the KEV import: its due dates cap the deadlines
         overview_refresh()  # the overview shows the demo data at once, not earlier figures
         self.stdout.write(
             self.style.SUCCESS(
@@ -145,6 +165,7 @@ class Command(BaseCommand):
                 f"{running} running containers."
             )
         )
+        self.stdout.write(mttr_line())
         self.stdout.write("Sign in at /login/ with one of (password 'demo'):")
         self.stdout.write("  alice, bob  Security approvers (approve, reject, request rebuilds)")
         self.stdout.write("  victor      Viewer (sees everything, changes nothing)")

@@ -1,0 +1,1 @@
+"""OpenID Connect providers: the discovery document that names their endpoints."""
