@@ -116,8 +116,7 @@ def take(base: str) -> None:
             "policies": "/policies/",
             "deliveries": "/deliveries/",
             "reports": "/reports/",
-            # the findings page's team filter is the teams work; the Reports page has its own
-            "reports_team": "/reports/?team=payments",
+            "findings_team": "/findings/?team=payments",
         }
         for name, path in pages.items():
             page.goto(f"{base}{path}")
