@@ -33,6 +33,7 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py deadlines_refresh --missing
 	$(BIN)/python manage.py ensure_admin
 	@echo "Remediator: http://$(BIND):$(PORT)/  (admin /admin/, API docs /api/v1/docs/; Ctrl-C stops it)"
 	@# Settings read .env themselves; honcho would let .env override the environment.

@@ -128,6 +128,10 @@ def team_due_dates_refresh(*, team_id: int) -> int:
     return due_dates_refresh(Finding.objects.filter(repository__owner_id=team_id, status__in=OPEN))
 
 
-def open_due_dates_refresh() -> int:
-    """Every open finding (``manage.py deadlines_refresh``: after an upgrade, or to check)."""
-    return due_dates_refresh(Finding.objects.filter(status__in=OPEN))
+def open_due_dates_refresh(*, missing_only: bool = False) -> int:
+    """Every open finding (``manage.py deadlines_refresh``: after an upgrade, or to check);
+    with ``missing_only`` those without a deadline (cheap: the (status, due_at) index)."""
+    findings = Finding.objects.filter(status__in=OPEN)
+    if missing_only:
+        findings = findings.filter(due_at__isnull=True)
+    return due_dates_refresh(findings)
