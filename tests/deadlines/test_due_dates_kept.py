@@ -15,6 +15,7 @@ from remediator.engine.services import scan_evaluate
 from remediator.engine.services.deadlines import policy_due_dates_refresh
 from remediator.engine.services.threat_intel import threat_intel_import
 from remediator.teams.deadlines import add_months
+from remediator.teams.models import OwnershipRule
 from tests.engine.factories import ingest, vuln
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,7 @@ def test_a_scans_new_findings_get_the_default_policys_deadline(presets, defaults
 
 def test_pci_deadline_starts_when_a_later_scan_first_reports_the_fix(presets, shop, defaults):
     first = ingest(vuln(fixed=""))
-    Repository.objects.update(owner=shop)
+    OwnershipRule.objects.create(team=shop, image_glob="*")  # the scan's evaluation applies it
     scan_evaluate(scan_id=first.pk)
     assert Finding.objects.get().due_at is None  # no fix released: no PCI deadline
 
@@ -91,8 +92,9 @@ def test_changing_a_policy_moves_its_findings_deadlines(presets, shop, defaults)
 def test_saving_a_policy_in_the_admin_refreshes_its_teams_findings(
     presets, shop, defaults, admin_client, eager, django_capture_on_commit_callbacks
 ):
+    OwnershipRule.objects.create(team=shop, image_glob="*")
     scan = scanned(vuln(fixed=""))
-    Repository.objects.update(owner=shop)
+    assert Repository.objects.get().owner == shop
     policy = presets["pci-dss-4"]
     policy.preset = ""
     form = {

@@ -136,10 +136,15 @@ def test_the_api_returns_every_figure_and_filters(client, history):
 
 
 def test_the_api_refuses_a_bad_window(client, history):
+    """Well-formed dates making no window: 422; a malformed or empty date: 400."""
     signed_in(client)
     response = client.get("/api/v1/reports/remediation/?since=2026-06-02&until=2026-06-01")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"] == "invalid" and "since" in response.json()["detail"]
+    for query in ("since=yesterday", "until="):
+        response = client.get(f"/api/v1/reports/remediation/?{query}")
+        assert response.status_code == 400, query
+        assert response.json()["error"] == "invalid"
 
 
 def test_the_endpoint_is_in_the_api_schema(client, history):

@@ -59,6 +59,10 @@ def test_an_approver_signs_in_through_the_provider_and_can_approve(
     expect(page).to_have_url(f"{live_server.url}/approvals/")
     expect(page.locator(".userbox .who")).to_have_text("alice")
     card = page.locator(f"#action-{action.pk}")
-    expect(card).to_contain_text("team/payments")
+    try:
+        expect(card).to_contain_text("team/payments", timeout=15_000)
+    except AssertionError as exc:  # say what the queue showed instead
+        shown = page.locator("main").inner_text()[:800]
+        raise AssertionError(f"{exc}\nthe approvals page showed: {shown}") from exc
     expect(card.get_by_role("button", name="Approve & rebuild")).to_be_visible()
     assert AuditEvent.objects.filter(kind="sign_in", actor__username="alice").exists()
