@@ -5,11 +5,14 @@ dates or times; the window defaults to the last 90 days up to now)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from django import forms
 
 from remediator.core.severity import SEVERITIES
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 12, 31, tzinfo=UTC)
 MAX_WINDOW_DAYS = 3 * 366
 """The longest window one request may ask for."""
 
@@ -55,6 +58,14 @@ def report_params(query: Mapping[str, str]) -> tuple[dict, str]:
     return {
         "team": data["team"] or "",
         "severity": data["severity"] or "",
-        "since": data["since"],
-        "until": data["until"],
+        "since": _in_range(data["since"]),
+        "until": _in_range(data["until"]),
     }, ""
+
+
+def _in_range(moment: datetime | None) -> datetime | None:
+    """In UTC (an offset such as +18:15 is valid ISO 8601 but past what PostgreSQL takes)
+    and within 1900 to 9998, where every date the product stores lies."""
+    if moment is None:
+        return None
+    return min(max(moment.astimezone(UTC), EARLIEST), LATEST)

@@ -182,3 +182,15 @@ def test_prometheus_gauges_count_overdue_by_team_and_open_findings_by_age(client
         ("remediator_findings_open_by_age", (("bucket", "90-180"), ("severity", "critical"))): 2,
         ("remediator_findings_open_by_age", (("bucket", "180+"), ("severity", "critical"))): 1,
     }
+
+
+def test_any_iso_8601_moment_is_answered(client, history):
+    """An offset past PostgreSQL's range (+18:15) and a year before 1900 are valid ISO 8601:
+    the window is taken in UTC and within the years anything is dated."""
+    signed_in(client)
+    query = "until=0446-02-22T12%3A47%3A15%2B18%3A15&severity=unknown"
+
+    response = client.get(f"/api/v1/reports/remediation/?{query}")
+
+    assert response.status_code == 200
+    assert response.json()["until"] == "1900-01-01T00:00:00Z"
