@@ -8,6 +8,7 @@ import os
 import pytest
 from playwright.sync_api import Page, expect
 
+from remediator.engine.management.commands.demo import ensure_groups
 from remediator.engine.models import AuditEvent
 from tests.dashboard.conftest import (
     CHROMIUM,
@@ -42,6 +43,7 @@ def test_an_approver_signs_in_through_the_provider_and_can_approve(
     page: Page, live_server, live_provider, settings
 ):
     sso_settings(settings, live_provider)
+    ensure_groups()  # a transactional test before this one flushed the migration's groups
     live_provider.account_set(
         "sub-alice", preferred_username="alice", email="alice@example.com", groups=[APPROVERS]
     )
