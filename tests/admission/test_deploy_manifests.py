@@ -8,12 +8,8 @@ so the normal suite checks the chart's output without Helm.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 from django.conf import settings
 
@@ -282,29 +278,3 @@ def test_the_api_server_token_config_names_the_admission_service():
     assert admission_config["kind"] == "AdmissionConfiguration"
     (user,) = kubeconfig["users"]
     assert user["name"] == f"{service['name']}.{service['namespace']}.svc"
-
-
-def _helm() -> str | None:
-    """A Helm binary already on this machine (tests never download one)."""
-    candidates = [os.environ.get("HELM", ""), *sorted(ROOT.glob("var/tools/helm-*/helm"))]
-    candidates.append(shutil.which("helm") or "")
-    return next((str(path) for path in candidates if path and os.access(path, os.X_OK)), None)
-
-
-def test_the_committed_render_is_the_charts_current_output():
-    helm = _helm()
-    if helm is None:
-        pytest.skip("no Helm binary here (deploy/tools/helm.sh fetches one; test.sh checks this)")
-    committed = RENDER.read_text().partition("\n---\n")[2]
-    fresh = subprocess.run(
-        [
-            *(helm, "template", "remediator", str(ROOT / "deploy/helm/remediator")),
-            *("--namespace", NAMESPACE, "--kube-version", "1.29.0"),
-            *("--values", str(PLAIN / "values.yaml")),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    assert fresh.partition("---\n")[2] == committed

@@ -109,11 +109,15 @@ def test_database_where_fills_in_postgres_defaults(postgres_settings):
     assert database_where() == "localhost:5432/remediator"
 
 
-def test_database_where_names_the_sqlite_file():
-    if connection.vendor != "sqlite":
-        pytest.skip("the test database is not SQLite")
+def test_database_where_names_the_sqlite_file(monkeypatch):
+    sqlite = {
+        **connection.settings_dict,
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": "/var/lib/remediator/remediator.sqlite3",
+    }
+    monkeypatch.setattr(connection, "settings_dict", sqlite)
 
-    assert database_where() == f"SQLite {connection.settings_dict['NAME']}"
+    assert database_where() == "SQLite /var/lib/remediator/remediator.sqlite3"
 
 
 @pytest.mark.django_db(transaction=True)
