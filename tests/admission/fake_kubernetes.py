@@ -131,6 +131,13 @@ def make_ca(directory: Path, name: str) -> Path:
     return directory / f"{name}.crt"
 
 
+def tls_material(directory: Path) -> tuple[Path, ssl.SSLContext, Path]:
+    """In ``directory``: (a CA's certificate, a server context for 127.0.0.1 it signed,
+    a stranger CA's certificate that signed nothing)."""
+    make_ca(directory, "ca")
+    return directory / "ca.crt", server_context(directory), make_ca(directory, "stranger")
+
+
 def server_context(directory: Path) -> ssl.SSLContext:
     """A server context with a certificate for 127.0.0.1 signed by ``directory/ca.crt``."""
     (directory / "server.ext").write_text(

@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from findings.models import Image, RunningImage
 from tests.engine.factories import ingest
 
-from .fake_kubernetes import FakeApiServer, kubectl_list, make_ca, real_pods, server_context
+from .fake_kubernetes import FakeApiServer, kubectl_list, real_pods, tls_material
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +31,7 @@ KUARD_DIGEST = "sha256:bd17153e9a3319f401acc7a27759243f37d422c06cbbf01cb3e1f54bb
 @pytest.fixture(scope="session")
 def cluster_ca(tmp_path_factory):
     """(the cluster CA's certificate, the API server's TLS context, a stranger CA)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command makes the test CA; it is not installed")
-    directory = tmp_path_factory.mktemp("kubernetes-ca")
-    make_ca(directory, "ca")
-    return directory / "ca.crt", server_context(directory), make_ca(directory, "stranger")
+    return tls_material(tmp_path_factory.mktemp("kubernetes-ca"))
 
 
 @pytest.fixture

@@ -6,25 +6,19 @@ requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment replace a s
 
 from __future__ import annotations
 
-import shutil
-
 import certifi
 import pytest
 from pytest_httpserver import HTTPServer
 
 from remediator.core.errors import ProviderError
 from remediator.integrations.http import HttpClient
-from tests.admission.fake_kubernetes import make_ca, server_context
+from tests.admission.fake_kubernetes import tls_material
 
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory):
     """(the CA that signed the server's certificate, the server's context, a stranger CA)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command makes the test CA; it is not installed")
-    directory = tmp_path_factory.mktemp("provider-ca")
-    make_ca(directory, "ca")
-    return directory / "ca.crt", server_context(directory), make_ca(directory, "stranger")
+    return tls_material(tmp_path_factory.mktemp("provider-ca"))
 
 
 @pytest.fixture
