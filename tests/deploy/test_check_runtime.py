@@ -80,10 +80,19 @@ def test_wait_until_asks_at_least_once_and_once_is_enough_when_all_is_well():
 
 
 @pytest.fixture
-def postgres_settings():
-    """The default connection described as a PostgreSQL server (nothing is opened)."""
+def described_connection():
+    """The default connection's settings, changed in place by the test and restored after
+    (nothing is opened; replacing the dictionary on the proxy would not be restored)."""
     saved = dict(connection.settings_dict)
-    connection.settings_dict.update(
+    yield connection.settings_dict
+    connection.settings_dict.clear()
+    connection.settings_dict.update(saved)
+
+
+@pytest.fixture
+def postgres_settings(described_connection):
+    """The default connection described as a PostgreSQL server."""
+    described_connection.update(
         ENGINE="django.db.backends.postgresql",
         HOST="db.internal",
         PORT="6543",
@@ -91,9 +100,7 @@ def postgres_settings():
         USER=USER,
         PASSWORD=PASSWORD,
     )
-    yield connection.settings_dict
-    connection.settings_dict.clear()
-    connection.settings_dict.update(saved)
+    return described_connection
 
 
 def test_database_where_names_host_port_and_database_without_credentials(postgres_settings):
@@ -109,13 +116,10 @@ def test_database_where_fills_in_postgres_defaults(postgres_settings):
     assert database_where() == "localhost:5432/remediator"
 
 
-def test_database_where_names_the_sqlite_file(monkeypatch):
-    sqlite = {
-        **connection.settings_dict,
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": "/var/lib/remediator/remediator.sqlite3",
-    }
-    monkeypatch.setattr(connection, "settings_dict", sqlite)
+def test_database_where_names_the_sqlite_file(described_connection):
+    described_connection.update(
+        ENGINE="django.db.backends.sqlite3", NAME="/var/lib/remediator/remediator.sqlite3"
+    )
 
     assert database_where() == "SQLite /var/lib/remediator/remediator.sqlite3"
 
