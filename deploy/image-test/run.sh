@@ -52,7 +52,8 @@ trap cleanup EXIT
 step "tools"
 missing=()
 for tool in podman buildah skopeo runc debootstrap docker-registry; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
+    # type -P: the executable on the PATH (command -v would find the podman function above)
+    type -P "$tool" >/dev/null || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
