@@ -86,7 +86,8 @@ def _product(ref: str, components: dict[str, str]) -> str:
     if ref in components:
         return components[ref]
     if ref.startswith(BOM_LINK) and "#" in ref:
-        return unquote(ref.split("#", 1)[1])
+        fragment = ref.split("#", 1)[1]  # percent-encoded when the purl was encoded whole
+        return fragment if fragment.startswith("pkg:") else unquote(fragment)
     return ref
 
 
