@@ -47,6 +47,7 @@ class StatementView:
     action: str
     products: list
     import_id: int
+    delivery_id: int
     format: str
     document_id: str
     author: str
@@ -54,6 +55,14 @@ class StatementView:
     version: str
     link: str
     trusted: bool
+
+    @property
+    def status_label(self) -> str:
+        return self.status.replace("_", " ")
+
+    @property
+    def justification_label(self) -> str:
+        return (self.justification or self.original_justification).replace("_", " ")
 
     def as_dict(self) -> dict:
         return {
@@ -68,6 +77,7 @@ class StatementView:
             "trusted": self.trusted,
             "document": {
                 "import": self.import_id,
+                "delivery": self.delivery_id,
                 "format": self.format,
                 "id": self.document_id,
                 "author": self.author,
@@ -111,6 +121,7 @@ def statements_for(
             action=row.action,
             products=row.products,
             import_id=document.pk,
+            delivery_id=document.delivery_id,
             format=document.format,
             document_id=document.document_id,
             author=document.author,
@@ -201,3 +212,45 @@ def import_matched_findings(vex_import: VexImport) -> set[int]:
         for pk, views in finding_statements(findings).items()
         if any(view.import_id == vex_import.pk for view in views)
     }
+
+
+@dataclass(frozen=True)
+class ImageStatements:
+    """The current statements that speak of a repository's open findings."""
+
+    rows: list[tuple[dict, StatementView]]
+    """(the finding's id, vulnerability, package, version and tag; a statement), at most
+    ``limit`` of them."""
+    findings: int
+    """Open findings some statement speaks of."""
+    by_status: dict[str, int]
+    """Of those findings, how many each status (of any statement) speaks of."""
+    trusted_not_affected: int
+    truncated: bool
+
+
+def image_statements(repository_id: int, *, limit: int = 100) -> ImageStatements:
+    """What vendors say of the open findings of one repository (its image page)."""
+    matched = finding_statements(Finding.objects.open().filter(repository_id=repository_id))
+    by_status: dict[str, int] = defaultdict(int)
+    trusted_na = 0
+    for views in matched.values():
+        for status in {v.status for v in views}:
+            by_status[status] += 1
+        trusted = [v for v in views if v.trusted]
+        trusted_na += bool(trusted) and all(v.status == "not_affected" for v in trusted)
+    shown = sorted(matched)[:limit]
+    details = {
+        row["id"]: row
+        for row in Finding.objects.filter(pk__in=shown).values(
+            "id", "vulnerability_id", "package", "installed_version", "tag__name"
+        )
+    }
+    rows = [(details[pk], view) for pk in shown if pk in details for view in matched[pk]]
+    return ImageStatements(
+        rows=rows,
+        findings=len(matched),
+        by_status=dict(sorted(by_status.items())),
+        trusted_not_affected=trusted_na,
+        truncated=len(matched) > limit,
+    )
