@@ -8,6 +8,7 @@ document's timestamp; on a tie the one received last counts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,15 @@ from findings.parsers.vex import VexDocument, version_key
 from .models import VexAlias, VexImport, VexStatement
 
 BATCH = 1_000
+_CVE = re.compile(r"cve-\d{4}-\d+", re.IGNORECASE)
+
+
+def _vulnerability_id(text: str) -> str:
+    """An id as stored: a CVE id in its canonical upper case, as scanners report it
+    (looked up by equality); any other id as published (GHSA ids are mixed case)."""
+    return text.upper() if _CVE.fullmatch(text) else clip(text, 100)
+
+
 _OLDEST = datetime.min
 
 
@@ -87,7 +97,7 @@ def vex_document_import(*, delivery: Delivery, document: VexDocument) -> VexImpo
         statements = [
             VexStatement(
                 vex_import=row,
-                vulnerability_id=clip(s.vulnerability_id, 100),
+                vulnerability_id=_vulnerability_id(s.vulnerability_id),
                 aliases=list(s.aliases),
                 status=s.status,
                 justification=s.justification,
@@ -102,7 +112,7 @@ def vex_document_import(*, delivery: Delivery, document: VexDocument) -> VexImpo
         ]
         created = VexStatement.objects.bulk_create(statements, batch_size=BATCH)
         aliases = [
-            VexAlias(statement_id=stored.pk, vulnerability_id=clip(alias, 100))
+            VexAlias(statement_id=stored.pk, vulnerability_id=_vulnerability_id(alias))
             for stored, parsed in zip(created, document.statements, strict=True)
             for alias in parsed.aliases
         ]

@@ -100,10 +100,13 @@ def statements_for(
     wanted = sorted({v for v in vulnerability_ids if v})
     if not wanted:
         return {}
-    aliased = VexAlias.objects.filter(vulnerability_id__in=wanted).values("statement_id")
+    aliased = VexAlias.objects.filter(vulnerability_id__in=in_ids(wanted, text=True))
     rows = (
         VexStatement.objects.filter(vex_import__superseded_by__isnull=True)
-        .filter(Q(vulnerability_id__in=wanted) | Q(pk__in=aliased))
+        .filter(
+            Q(vulnerability_id__in=in_ids(wanted, text=True))
+            | Q(pk__in=aliased.values("statement_id"))
+        )
         .select_related("vex_import")
         .order_by("-vex_import__issued_at", "-id")
     )
@@ -138,7 +141,7 @@ def statements_for(
 
 def tag_digests(tag_ids: Iterable[int]) -> dict[int, frozenset[str]]:
     """{tag id: the digests its scans had}: one query."""
-    ids = sorted(set(tag_ids))
+    ids = sorted(set(tag_ids))  # a tag's scans: its digests, past and present
     if not ids:
         return {}
     rows = (
@@ -155,19 +158,25 @@ def tag_digests(tag_ids: Iterable[int]) -> dict[int, frozenset[str]]:
 
 def finding_statements(findings: QuerySet) -> dict[int, list[StatementView]]:
     """{finding id: the current statements that speak of it}, for the findings of the
-    queryset, in three queries whatever their number."""
-    rows = list(findings.order_by().values_list(*FINDING_COLUMNS))
-    if not rows:
+    queryset: one query when no statement counts, else four whatever their number (the
+    findings' vulnerability ids, the statements naming them, the findings of those ids,
+    the digests of their tags), then matching in Python."""
+    if not VexStatement.objects.filter(vex_import__superseded_by__isnull=True).exists():
         return {}
-    statements = statements_for(row[2] for row in rows)
+    findings = findings.order_by()
+    named = set(findings.values_list("vulnerability_id", flat=True).distinct())
+    statements = statements_for(named)
     if not statements:
         return {}
-    digests = tag_digests(row[1] for row in rows if row[2].upper() in statements)
+    spoken = sorted(v for v in named if v.upper() in statements)
+    rows = list(
+        findings.filter(vulnerability_id__in=in_ids(spoken, text=True)).values_list(
+            *FINDING_COLUMNS
+        )
+    )
+    digests = tag_digests(row[1] for row in rows)
     found: dict[int, list[StatementView]] = {}
     for pk, tag_id, vulnerability, package, version, kind, registry, name in rows:
-        candidates = statements.get(vulnerability.upper())
-        if not candidates:
-            continue
         target = FindingTarget(
             vulnerability_id=vulnerability,
             repository=f"{registry}/{name}",
@@ -176,6 +185,7 @@ def finding_statements(findings: QuerySet) -> dict[int, list[StatementView]]:
             installed_version=version,
             package_type=kind,
         )
+        candidates = statements[vulnerability.upper()]
         matched = [
             view for view, ids in candidates if statement_matches(ids, view.products, target)
         ]
@@ -206,7 +216,7 @@ def import_matched_findings(vex_import: VexImport) -> set[int]:
     )
     if not ids:
         return set()
-    findings = Finding.objects.filter(vulnerability_id__in=sorted(ids))
+    findings = Finding.objects.filter(vulnerability_id__in=in_ids(sorted(ids), text=True))
     return {
         pk
         for pk, views in finding_statements(findings).items()

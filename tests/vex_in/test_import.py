@@ -155,3 +155,24 @@ def test_a_trusted_affected_statement_outweighs_a_not_affected_one(busybox, sett
     vex_receive(json.dumps(document).encode())
 
     assert trusted_not_affected_ids(Finding.objects.all()) == set()
+
+
+def test_a_cve_id_written_in_lower_case_still_finds_its_finding(busybox):
+    document = json.loads(vex_body("openvex/trivy_oci.openvex.json"))
+    document["statements"][0]["vulnerability"]["name"] = "cve-2023-42363"
+    vex_receive(json.dumps(document).encode())
+
+    assert list(finding_statements(Finding.objects.all())) == [busybox.pk]
+    assert VexStatement.objects.filter(vulnerability_id="CVE-2023-42363").exists()
+
+
+def test_reading_statements_takes_a_bounded_number_of_queries(
+    busybox, go_transitive, django_assert_max_num_queries
+):
+    vex_receive(vex_body("openvex/trivy_oci.openvex.json"))
+    vex_receive(vex_body("csaf/trivy_csaf.json"))
+
+    with django_assert_max_num_queries(5):
+        matched = finding_statements(Finding.objects.all())
+
+    assert set(matched) == {busybox.pk, go_transitive.pk}
