@@ -88,8 +88,9 @@ class StatementView:
         }
 
 
-def current_imports() -> QuerySet[VexImport]:
-    return VexImport.objects.filter(superseded_by__isnull=True)
+def delivery_vex_import(delivery_id: int) -> VexImport | None:
+    """The VEX document a delivery brought, when it was imported."""
+    return VexImport.objects.select_related("superseded_by").filter(delivery_id=delivery_id).first()
 
 
 def statements_for(

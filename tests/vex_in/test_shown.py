@@ -109,3 +109,12 @@ def test_the_api_answers_404_for_an_unknown_finding():
     response = api.get("/api/v1/findings/999999/vex-statements/")
     assert response.status_code == 404
     assert response.json()["error"]
+
+
+def test_the_delivery_page_shows_the_document_it_brought(reader_client):
+    vex_receive(vex_body("csaf/oasis_sec-vex-2022-0001.json"))
+    delivery = Delivery.objects.get()
+
+    page = reader_client.get(f"/deliveries/{delivery.pk}/").content.decode()
+
+    assert "VEX document" in page and "SEC-VEX-2022-0001" in page and "Secvisogram" in page
