@@ -28,7 +28,9 @@ class VexImport(models.Model):
         null=True, blank=True, help_text="The document's own timestamp (release date)."
     )
     version = models.CharField(max_length=50, blank=True)
-    link = models.URLField(max_length=500, blank=True)
+    link = models.CharField(
+        max_length=500, blank=True, help_text="Where the document says it lives (https only)."
+    )
     statement_count = models.PositiveIntegerField(default=0)
     superseded_by = models.ForeignKey(
         "self",

@@ -118,3 +118,15 @@ def test_the_delivery_page_shows_the_document_it_brought(reader_client):
     page = reader_client.get(f"/deliveries/{delivery.pk}/").content.decode()
 
     assert "VEX document" in page and "SEC-VEX-2022-0001" in page and "Secvisogram" in page
+
+
+def test_the_admin_lists_the_imports_read_only(client, django_user_model):
+    vex_receive(vex_body("csaf/oasis_sec-vex-2022-0001.json"))
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "x"))
+
+    listing = client.get("/admin/findings/veximport/")
+    row = client.get(f"/admin/findings/veximport/{Delivery.objects.get().vex_import.pk}/change/")
+
+    assert listing.status_code == 200 and "SEC-VEX-2022-0001" in listing.content.decode()
+    assert row.status_code == 200 and "CVE-2021-44228" in row.content.decode()
+    assert client.get("/admin/findings/veximport/add/").status_code == 403
