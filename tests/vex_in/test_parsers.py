@@ -285,3 +285,14 @@ def test_cyclonedx_references_are_aliases():
     assert statement.products[0].id.startswith(
         "pkg:maven/com.fasterxml.jackson.core/jackson-databind@"
     )
+
+
+def test_every_vex_fixture_has_its_source_line():
+    lines = (VEX.parent / "SOURCES.tsv").read_text().splitlines()
+    listed = {line.split("\t")[0] for line in lines}
+    files = {p.relative_to(VEX.parent).as_posix() for p in VEX.rglob("*.json")}
+    assert files - listed == set()
+    for line in lines:
+        if line.startswith("vex/"):
+            name, repository, path, commit, license_, notes = line.split("\t")
+            assert len(commit) == 40 and repository.count("/") == 1 and license_ and notes
