@@ -294,5 +294,5 @@ def test_every_vex_fixture_has_its_source_line():
     assert files - listed == set()
     for line in lines:
         if line.startswith("vex/"):
-            name, repository, path, commit, license_, notes = line.split("\t")
-            assert len(commit) == 40 and repository.count("/") == 1 and license_ and notes
+            _name, repository, path, commit, license_, notes = line.split("\t")
+            assert len(commit) == 40 and repository.count("/") == 1 and path and license_ and notes
