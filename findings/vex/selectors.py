@@ -197,7 +197,10 @@ def finding_statements(findings: QuerySet) -> dict[int, list[StatementView]]:
 
 def trusted_not_affected_ids(findings: QuerySet) -> set[int]:
     """The findings of the queryset a trusted vendor's current statement marks not
-    affected, and no trusted current statement marks otherwise."""
+    affected, and no trusted current statement marks otherwise. No query at all while
+    nobody is trusted (VEX_TRUSTED_AUTHORS empty, the default)."""
+    if not trusted_patterns():
+        return set()
     found = set()
     for pk, views in finding_statements(findings).items():
         trusted = [v for v in views if v.trusted]
