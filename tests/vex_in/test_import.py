@@ -176,3 +176,13 @@ def test_reading_statements_takes_a_bounded_number_of_queries(
         matched = finding_statements(Finding.objects.all())
 
     assert set(matched) == {busybox.pk, go_transitive.pk}
+
+
+def test_the_criterion_costs_no_query_while_nobody_is_trusted(
+    busybox, settings, django_assert_num_queries
+):
+    settings.VEX_TRUSTED_AUTHORS = []
+    vex_receive(vex_body("openvex/trivy_oci.openvex.json"))
+
+    with django_assert_num_queries(0):
+        assert trusted_not_affected_ids(Finding.objects.all()) == set()
