@@ -88,7 +88,8 @@ class Outcome(StrEnum):
 @dataclass(frozen=True)
 class Problem:
     error: str
-    """invalid_body, invalid_parameter, unknown_format, no_image, invalid_event; or
+    """invalid_body, invalid_parameter, unknown_format, no_image, invalid_event,
+    invalid_vex; or
     rejected, when the body was processed here and turned out unusable."""
     detail: str
 
