@@ -89,8 +89,7 @@ class Outcome(StrEnum):
 class Problem:
     error: str
     """invalid_body, invalid_parameter, unknown_format, no_image, invalid_event,
-    invalid_vex; or
-    rejected, when the body was processed here and turned out unusable."""
+    invalid_vex; or rejected, when the body was processed here and turned out unusable."""
     detail: str
 
 
