@@ -3,7 +3,17 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html
 
-from .models import Delivery, Finding, Image, Repository, Scan, Tag, Vulnerability
+from .models import (
+    Delivery,
+    Finding,
+    Image,
+    Repository,
+    Scan,
+    Tag,
+    VexImport,
+    VexStatement,
+    Vulnerability,
+)
 from .paginator import CappedCountPaginator
 
 RAW_BODY_DISPLAY_LIMIT = 256 * 1024
@@ -122,3 +132,30 @@ class FindingAdmin(FastAdmin):
         "fixed_by_scan",
     ]
     list_select_related = ["tag__repository"]
+
+
+class VexStatementInline(admin.TabularInline):
+    model = VexStatement
+    fields = ["vulnerability_id", "status", "justification", "impact", "products"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+
+@admin.register(VexImport)
+class VexImportAdmin(FastAdmin):
+    """Vendors' VEX documents as imported: read only (they are written by the intake)."""
+
+    list_display = ["id", "format", "document_id", "version", "author", "issued_at"]
+    list_display += ["statement_count", "superseded_by", "imported_at"]
+    list_filter = ["format", ("superseded_by", admin.EmptyFieldListFilter)]
+    search_fields = ["document_id", "author"]
+    raw_id_fields = ["delivery", "superseded_by"]
+    inlines = [VexStatementInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -660,3 +660,7 @@ class RunningImage(models.Model):
     def __str__(self) -> str:
         where = "/".join(part for part in (self.cluster, self.namespace) if part)
         return f"{where} {self.kind}/{self.name}[{self.container}] runs {self.image_ref}"
+
+
+# The VEX rows of this app live in their own module (findings/vex/models.py).
+from .vex.models import VexAlias, VexImport, VexStatement  # noqa: E402, F401

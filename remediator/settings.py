@@ -530,6 +530,11 @@ THREAT_INTEL_MIN_RETAINED = env.float("THREAT_INTEL_MIN_RETAINED", default=0.9)
 grows; EPSS grows daily with the CVEs published)."""
 THREAT_INTEL_DOWNLOAD_DEADLINE = env.float("THREAT_INTEL_DOWNLOAD_DEADLINE", default=300.0)
 """Seconds a feed's whole body may take (EPSS ~2 MB gzipped: 20 s at 100 KB/s)."""
+VEX_TRUSTED_AUTHORS = env.list("VEX_TRUSTED_AUTHORS", default=[])
+"""Authors (publishers) of VEX documents whose statements count, as fnmatch globs
+ignoring case (``Red Hat*,Aqua Security``). Empty: nobody; statements are shown only."""
+VEX_FETCH_MAX_BYTES = env.int("VEX_FETCH_MAX_BYTES", default=32 * 1024 * 1024)
+"""The largest VEX document ``manage.py vex_import URL`` downloads."""
 if not 0 <= THREAT_INTEL_MAX_SKIPPED < 1 or not 0 <= THREAT_INTEL_MIN_RETAINED <= 1:
     raise ImproperlyConfigured(
         "THREAT_INTEL_MAX_SKIPPED must be in [0, 1) and THREAT_INTEL_MIN_RETAINED in [0, 1]"

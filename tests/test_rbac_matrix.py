@@ -48,6 +48,9 @@ MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/api/v1/findings/{finding}/accept/",          "401   403   403   ok    403   ok"),
     ("POST", "/api/v1/findings/{finding}/false-positive/",  "401   403   403   ok    403   ok"),
     ("POST", "/api/v1/findings/{finding}/reopen/",          "401   403   403   ok    403   ok"),
+    # vendors' VEX statements of a finding, and the imported documents: readers
+    ("GET",  "/api/v1/findings/{finding}/vex-statements/",  "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/vex/imports/",                        "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/vulnerabilities/",                    "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/vulnerabilities/{vulnerability}/",    "401   403   ok    ok    403   ok"),
     # deliveries: status, error and scans for every reader (Viewer and approver alike)

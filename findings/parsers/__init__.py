@@ -41,7 +41,10 @@ PARSERS: dict[str, Parser] = {
 MULTI_IMAGE: frozenset[str] = frozenset({"trivy-k8s", "trivy-operator"})
 """Formats that report on several images: one scan each, the workloads recorded."""
 YAML_SOURCES: frozenset[str] = frozenset({"trivy-operator"})
-SOURCES: tuple[str, ...] = (*PARSERS, "auto")
+DOCUMENT_SOURCES: tuple[str, ...] = ("vex",)
+"""Sources that post no scan report: vendors' VEX documents (``parsers/vex``), read by
+their own parser and stored as statements, never as scans."""
+SOURCES: tuple[str, ...] = (*PARSERS, "auto", *DOCUMENT_SOURCES)
 
 
 def parse_all(source: str, document: object) -> tuple[ParsedScan, ...]:
@@ -98,6 +101,7 @@ def load_body(source: str, body: bytes | bytearray | memoryview | str) -> object
 
 
 __all__ = [
+    "DOCUMENT_SOURCES",
     "MIN_DEPTH",
     "MULTI_IMAGE",
     "PARSERS",

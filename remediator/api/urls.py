@@ -11,6 +11,7 @@ from remediator.api.views import (
     policies,
     reports,
     risk,
+    vex,
 )
 
 urlpatterns = [
@@ -52,6 +53,12 @@ urlpatterns = [
         name="api-finding-false-positive",
     ),
     path("findings/<int:pk>/reopen/", risk.FindingReopenApi.as_view(), name="api-finding-reopen"),
+    path(
+        "findings/<int:pk>/vex-statements/",
+        vex.FindingVexStatementsApi.as_view(),
+        name="api-finding-vex-statements",
+    ),
+    path("vex/imports/", vex.VexImportListApi.as_view(), name="api-vex-import-list"),
     path(
         "vulnerabilities/", findings.VulnerabilityListApi.as_view(), name="api-vulnerability-list"
     ),

@@ -56,6 +56,7 @@ PROBLEM_STATUS = {
     "unknown_format": 422,
     "no_image": 422,
     "invalid_event": 422,
+    "invalid_vex": 422,
 }
 NOT_KEPT = {
     Outcome.SPOOL_FULL: "the database is unavailable and the spool holds WEBHOOK_SPOOL_MAX_BYTES "

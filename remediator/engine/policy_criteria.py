@@ -65,5 +65,12 @@ class PolicyCriteria(models.Model):
         "(where the inventory saw it; for admission, the namespace under review).",
     )
 
+    vendor_not_affected = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="No: only findings no trusted vendor's VEX statement marks not affected "
+        "(VEX_TRUSTED_AUTHORS); Yes: only those one does; empty: either.",
+    )
+
     class Meta:
         abstract = True

@@ -6,7 +6,8 @@ spool replay and the reports fetched from Harbor alike: the raw body is stored a
 only writer), recognised (format and image, ``recognise.py``), then processed here and now
 or queued for a worker (``queue.py``, ``tasks.py``); ``delivery_process`` is the one
 processing path, which hands the parsed report to ``findings.ingest`` (``store.py``).
-Harbor's events live in ``harbor.py``; bodies the database cannot take wait in the spool
-(``spool*.py``). Layers: imports ``remediator.integrations`` and ``findings``; imported by
-the engine, the API and the dashboard.
+Vendors' VEX documents (source ``vex``) are checked and imported by ``vex.py`` into
+``findings.vex``. Harbor's events live in ``harbor.py``; bodies the database cannot take
+wait in the spool (``spool*.py``). Layers: imports ``remediator.integrations`` and
+``findings``; imported by the engine, the API and the dashboard.
 """

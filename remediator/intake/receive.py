@@ -25,9 +25,10 @@ from django.conf import settings
 
 from findings.ingest import IngestResult, ReportIngestResult
 from findings.models import Delivery
-from findings.parsers import load_body
+from findings.parsers import DOCUMENT_SOURCES, load_body
 from findings.parsers.base import ParseError
 from findings.parsers.harbor import is_webhook_event as is_harbor_event
+from findings.vex.imports import VexImportResult
 from remediator.core.metrics import WEBHOOK_SPOOL_FAILED, WEBHOOK_SPOOL_FULL, WEBHOOK_SPOOLED
 from remediator.core.storable import is_storable_text
 
@@ -49,6 +50,7 @@ from .store import (
     delivery_rejected,
     delivery_store,
 )
+from .vex import vex_check, vex_delivery_process
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +88,8 @@ class Outcome(StrEnum):
 @dataclass(frozen=True)
 class Problem:
     error: str
-    """invalid_body, invalid_parameter, unknown_format, no_image, invalid_event; or
-    rejected, when the body was processed here and turned out unusable."""
+    """invalid_body, invalid_parameter, unknown_format, no_image, invalid_event,
+    invalid_vex; or rejected, when the body was processed here and turned out unusable."""
     detail: str
 
 
@@ -96,8 +98,8 @@ class Receipt:
     outcome: Outcome
     delivery: Delivery | None = None
     problem: Problem | None = None
-    result: IngestResult | ReportIngestResult | None = None
-    """What ingesting it did, when it was processed here."""
+    result: IngestResult | ReportIngestResult | VexImportResult | None = None
+    """What ingesting (or importing a VEX document) did, when it was processed here."""
     spool_id: str = ""
     spooled_before: bool = False
     """A waiting spool file held these bytes already (same source and image hint)."""
@@ -211,7 +213,10 @@ def _checked(
                 return _rejected(delivery, "invalid_event", str(exc))
         else:
             try:
-                report_check(source, document, delivery.image_hint)
+                if source in DOCUMENT_SOURCES:
+                    vex_check(document)
+                else:
+                    report_check(source, document, delivery.image_hint)
             except Unusable as exc:
                 return _rejected(delivery, exc.error, str(exc))
     if kind and kind != COMPLETED:
@@ -246,9 +251,10 @@ def _spool(fields: dict, error: Exception) -> Receipt:
 
 def delivery_process(
     *, delivery: Delivery, document: object = _UNREAD
-) -> IngestResult | ReportIngestResult | None:
-    """Process a stored delivery whatever it holds: a report (ingested: its result), or
-    a Harbor event (its reports fetched and received: None). ``document`` is the
+) -> IngestResult | ReportIngestResult | VexImportResult | None:
+    """Process a stored delivery whatever it holds: a report (ingested: its result), a
+    VEX document (imported: its result), or a Harbor event (its reports fetched and
+    received: None). ``document`` is the
     decoded body, when the caller has it. Processing a processed report again changes
     nothing (the same scan is found).
 
@@ -260,6 +266,8 @@ def delivery_process(
             document = load_body(delivery.source, delivery.body)
         except ParseError as exc:
             raise delivery_rejected(delivery=delivery, reason=str(exc)) from exc
+    if delivery.source in DOCUMENT_SOURCES:
+        return vex_delivery_process(delivery=delivery, document=document)
     if delivery.source in EVENT_SOURCES and is_harbor_event(document):
         _event_process(delivery, document)
         return None

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 BODIES = bad_bodies()
 REQUESTS = bad_requests()
 DECODE_FAILURE = "invalid_body"
-UNUSABLE = {"unknown_format", "no_image", "invalid_event"}
+UNUSABLE = {"unknown_format", "no_image", "invalid_event", "invalid_vex"}
 
 
 @pytest.fixture(autouse=True)

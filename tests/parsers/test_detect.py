@@ -75,7 +75,7 @@ def test_unknown_source_names_the_valid_slugs() -> None:
         assert slug in str(excinfo.value)
 
 
-def test_sources_are_the_parsers_plus_auto() -> None:
+def test_sources_are_the_parsers_plus_auto_and_vex() -> None:
     assert SOURCES == (
         "aqua",
         "trivy",
@@ -85,4 +85,5 @@ def test_sources_are_the_parsers_plus_auto() -> None:
         "grype",
         "generic",
         "auto",
+        "vex",  # vendors' VEX documents: no scan report (findings/parsers/vex)
     )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from findings.filters import DeliveryFilter
 from findings.models import Delivery
 from findings.selectors.deliveries import deliveries_listed, scans_of_delivery
+from findings.vex.selectors import delivery_vex_import
 from remediator.core import permissions
 from remediator.dashboard.buttons import Button
 from remediator.dashboard.common import keyset_page, list_filter, require_perm, sort_headers
@@ -66,6 +67,7 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "show_body": show_body,
         "credential": delivery_credential(delivery),
         "buttons": [reprocess_button(delivery, request.user)],
+        "vex_import": delivery_vex_import(delivery.pk),
     }
     return render(request, "findings/delivery_detail.html", context)
 

@@ -17,6 +17,7 @@ from findings.selectors.findings import (
 )
 from findings.selectors.scope import visible
 from findings.selectors.seen import scans_that_saw, witnesses_live
+from findings.vex.selectors import finding_statements
 from remediator.cluster.selectors import running_for_finding
 from remediator.core import permissions
 from remediator.dashboard.common import (
@@ -80,6 +81,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         finding.witnesses.select_related("first_scan", "last_scan", "absent_since_scan")
     ).order_by("scanner_key")
     decided = finding_last_decision(finding)
+    statements = finding_statements(Finding.objects.filter(pk=finding.pk)).get(finding.pk, [])
     return render(
         request,
         "findings/finding_detail.html",
@@ -90,6 +92,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "witnesses": witnesses,
             "actions": actions,
             "decided": decided,
+            "vex_statements": statements,
             "buttons": decision_buttons(finding, request.user),
             "tomorrow": tomorrow(),
             "now": timezone.now(),

@@ -17,6 +17,7 @@ from findings.selectors.images import (
 )
 from findings.selectors.scans import image_scans
 from findings.selectors.scope import visible
+from findings.vex.selectors import image_statements
 from remediator.cluster.selectors import running_for_repository
 from remediator.core import permissions
 from remediator.dashboard.common import keyset_page, list_filter, require_perm, sort_headers
@@ -72,6 +73,7 @@ def image_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": actions,
             "counts": counts,
             "running": running,
+            "vex": image_statements(repository.pk),
             "can_act": request.user.has_perm(permissions.APPROVE_ACTION),
         },
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 STR, BOOL, INT, LIST, DICT = "a string", "true or false", "a whole number", "a list", "a map"
 UNIT = "a number from 0 to 1"
-NULLABLE = {"fix_available", "min_epss"}
+NULLABLE = {"fix_available", "min_epss", "vendor_not_affected"}
 """Keys whose null means "no condition"."""
 
 TARGET_KEYS: dict[str, tuple[str, str]] = {
@@ -52,6 +52,7 @@ CRITERIA_KEYS: dict[str, tuple[str, str]] = {
     "min_epss": ("min_epss", UNIT),
     "running": ("running", BOOL),
     "namespace": ("namespace_glob", STR),
+    "vendor_not_affected": ("vendor_not_affected", BOOL),
 }
 POLICY_KEYS: dict[str, tuple[str, str]] = {
     **_ORDERED,

@@ -52,6 +52,8 @@ class FindingFacts(NamedTuple):
     """Where the inventory saw the image running recently; empty: not seen running."""
     status: str = "open"
     accepted_until: datetime | None = None
+    vendor_not_affected: bool = False
+    """A trusted vendor's VEX statement marks it not affected (and none marks otherwise)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +78,9 @@ class Criteria:
     """Only images that run (seen by the inventory, or being admitted)."""
     namespace_glob: str = ""
     """Only images running in a matching namespace (implies running)."""
+    vendor_not_affected: bool | None = None
+    """False: only findings no trusted vendor marks not affected (VEX); True: only those
+    one does; None: either."""
 
 
 def image_matches(glob: str, repository: str) -> bool:
@@ -121,6 +126,11 @@ def criteria_holds(criteria: Criteria, facts: FindingFacts) -> bool:
     if criteria.kev and not facts.kev:
         return False
     if criteria.min_epss is not None and (facts.epss is None or facts.epss < criteria.min_epss):
+        return False
+    if (
+        criteria.vendor_not_affected is not None
+        and facts.vendor_not_affected != criteria.vendor_not_affected
+    ):
         return False
     return not criteria.vulnerability_ids or facts.vulnerability.upper() in {
         v.upper() for v in criteria.vulnerability_ids
@@ -205,4 +215,6 @@ def criteria_fields(criteria: Iterable[Criteria]) -> frozenset[str]:
             needed.add("epss")
         if c.running or c.namespace_glob:
             needed.add("namespaces")
+        if c.vendor_not_affected is not None:
+            needed.add("vendor_not_affected")
     return frozenset(needed)

@@ -20,6 +20,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from findings.models import Finding
+from findings.vex.selectors import trusted_not_affected_ids
 from remediator.cluster.selectors import running_namespaces
 from remediator.engine.rules.criteria import (
     FindingFacts,
@@ -41,6 +42,7 @@ _COLUMN = {
     "kev": "vulnerability__intel__kev",
     "epss": "vulnerability__intel__epss_score",
     "namespaces": "repository_id",
+    "vendor_not_affected": "id",
 }
 """FindingFacts field -> the column read for it, where the names differ."""
 
@@ -114,6 +116,9 @@ def policy_dry_run(*, policy_ids: list[int] | None = None) -> list[RuleDryRun]:
     lead = ["id", "tag_id", *([_time_column(c, when) for c in _TIME_COLUMNS] if timed else [])]
     columns = [*lead, *(_COLUMN.get(f, f) for f in fields)]
     running = running_namespaces() if "namespaces" in fields else {}
+    # read as the finding's id, then as whether a trusted vendor marks it not affected
+    vendor_at = fields.index("vendor_not_affected") if "vendor_not_affected" in fields else None
+    marked = trusted_not_affected_ids(findings) if vendor_at is not None else set()
     plans, memo = _Plans(rules, fields, running), {}
     fixable_at = fields.index("fixable") if "fixable" in fields else None
     now = timezone.now()
@@ -123,6 +128,8 @@ def policy_dry_run(*, policy_ids: list[int] | None = None) -> list[RuleDryRun]:
     start = len(lead)
     for row in findings.values_list(*columns).iterator(chunk_size=CHUNK_SIZE):
         key = row[start:]
+        if vendor_at is not None:
+            key = (*key[:vendor_at], key[vendor_at] in marked, *key[vendor_at + 1 :])
         plan = memo.get(key)
         if plan is None:
             plan = memo[key] = plans(key)

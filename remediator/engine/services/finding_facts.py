@@ -7,7 +7,9 @@ findings. It reads only the columns asked for and those the rules read
 (``criteria_fields``): on PostgreSQL a timestamp costs more to load than the rest of a
 row together.
 Where an image runs is asked of the inventory only when a rule reads it (``running`` /
-``namespace_glob`` of a remediation policy), once per repository.
+``namespace_glob`` of a remediation policy), once per repository. Which findings a trusted
+vendor marks not affected (VEX) is asked only when a rule reads it
+(``vendor_not_affected``): three queries for all of them, then pure matching.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from django.db.models import QuerySet
 
 from findings.models import Finding
+from findings.vex.selectors import trusted_not_affected_ids
 from remediator.cluster.selectors import running_namespaces
 from remediator.engine.rules.criteria import Criteria, FindingFacts, criteria_fields
 
@@ -40,6 +43,7 @@ COLUMNS = {
 repository, once each)."""
 REPOSITORY_COLUMNS = ("repository_id", "repository__registry", "repository__name")
 EVERY_FIELD = frozenset({*COLUMNS, "repository"})
+"""Every field but ``vendor_not_affected``, read only when asked for or a rule reads it."""
 
 
 def facts_iter(
@@ -52,6 +56,10 @@ def facts_iter(
     ``rules`` read; the others keep their defaults."""
     read = criteria_fields(rules)
     wanted = set(fields) | read
+    vendor = "vendor_not_affected" in wanted
+    marked = trusted_not_affected_ids(findings) if vendor else set()
+    if vendor:
+        wanted.add("id")
     plain = [name for name in COLUMNS if name in wanted]
     inventory = "namespaces" in read
     by_repository = inventory or "repository" in wanted
@@ -67,6 +75,8 @@ def facts_iter(
         values = dict(zip(plain, row, strict=False))  # the repository columns come after
         if kev:
             values["kev"] = bool(values["kev"])
+        if vendor:
+            values["vendor_not_affected"] = values["id"] in marked
         if by_repository:
             repository_id, registry, name = row[width:]
             known = repositories.get(repository_id)

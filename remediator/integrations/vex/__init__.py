@@ -1,0 +1,1 @@
+"""A vendor's VEX document downloaded from its URL (imported by remediator.intake)."""
