@@ -380,11 +380,12 @@ VEX_AUTHOR = env.str("VEX_AUTHOR", default="Remediator")
 VEX_REISSUE_INTERVAL = env.float("VEX_REISSUE_INTERVAL", default=600.0)
 """Seconds between beat's re-issue of every VEX document (decisions also re-issue at once)."""
 VEX_REPOSITORY_UPDATE_INTERVAL = env.str("VEX_REPOSITORY_UPDATE_INTERVAL", default="1h")
-"""How often clients should fetch the VEX repository again (Go duration: 30m, 1h, 24h)."""
-if not re.fullmatch(r"([0-9]+(\.[0-9]+)?(h|m|s|ms))+", VEX_REPOSITORY_UPDATE_INTERVAL):
+"""How often clients should fetch the VEX repository again: minutes or hours, as the
+VEX Repository Specification's schema allows ("30m", "1h", "24h")."""
+if not re.fullmatch(r"[0-9]+[hm]", VEX_REPOSITORY_UPDATE_INTERVAL):
     raise ImproperlyConfigured(
-        f"VEX_REPOSITORY_UPDATE_INTERVAL={VEX_REPOSITORY_UPDATE_INTERVAL!r} is not a Go "
-        "duration such as 30m, 1h or 24h"
+        f"VEX_REPOSITORY_UPDATE_INTERVAL={VEX_REPOSITORY_UPDATE_INTERVAL!r}: expected "
+        "minutes or hours such as 30m, 1h or 24h"
     )
 VEX_REPOSITORY_TOKEN = env_secret("VEX_REPOSITORY_TOKEN")
 """Secret (VEX_REPOSITORY_TOKEN_FILE works too): a token that reads the whole VEX

@@ -15,7 +15,6 @@ import json
 import tarfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 from .purls import oci_purl, repository_url
 
@@ -33,10 +32,20 @@ class Entry:
     issued_at: datetime
 
 
+def _segment(text: str) -> str:
+    """A path segment in the index schema's alphabet ``[a-zA-Z0-9_.-]``: any other byte
+    is written ``_XX`` (its hex, uppercase: names and registries are lowercase, so two
+    repositories never share a location)."""
+    return "".join(
+        chr(b) if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_.-") else f"_{b:02X}"
+        for b in text.encode("utf-8")
+    )
+
+
 def location(registry: str, name: str) -> str:
-    """``pkg/oci/<registry>/<path>/vex.json``, each segment percent-encoded."""
+    """``pkg/oci/<registry>/<path>/vex.json`` (a registry's port ``:5000`` as ``_3A5000``)."""
     segments = repository_url(registry, name).split("/")
-    return "/".join(["pkg", "oci", *(quote(s, safe="-._~") for s in segments), "vex.json"])
+    return "/".join(["pkg", "oci", *(_segment(s) for s in segments), "vex.json"])
 
 
 def entry(registry: str, name: str, document: dict, issued_at: datetime) -> Entry:
