@@ -92,6 +92,7 @@ def findings_decide_bulk(
     user: Any,
     reason: str = "",
     until: datetime | None = None,
+    justification: str = "",
 ) -> list[BulkResult]:
     """Carry out ``operation`` on each finding of ``finding_ids`` (in their order, each
     once); ActionNotAllowed when the request as a whole is refused."""
@@ -110,12 +111,20 @@ def findings_decide_bulk(
     else:
         for pk in known:
             results[pk] = _decide_one(
-                operation, pk, user=user, reason=reason, until=until, batch=batch
+                operation,
+                pk,
+                user=user,
+                reason=reason,
+                until=until,
+                batch=batch,
+                justification=justification,
             )
     return [results[pk] for pk in finding_ids]
 
 
-def _decide_one(operation: str, pk: int, *, user, reason: str, until, batch: str) -> BulkResult:
+def _decide_one(
+    operation: str, pk: int, *, user, reason: str, until, batch: str, justification: str = ""
+) -> BulkResult:
     try:
         if operation == ACCEPT:
             finding = finding_accept_risk(
@@ -123,7 +132,7 @@ def _decide_one(operation: str, pk: int, *, user, reason: str, until, batch: str
             )
         else:
             finding = finding_mark_false_positive(
-                finding_id=pk, user=user, reason=reason, batch=batch
+                finding_id=pk, user=user, reason=reason, batch=batch, justification=justification
             )
     except ActionNotAllowed as exc:
         return BulkResult(pk, ok=False, code=exc.code, message=str(exc))
