@@ -98,7 +98,9 @@ def test_each_decision_becomes_its_statement(decision, expected):
     assert made == {
         "vulnerability": {"name": "CVE-2024-6119"},
         "timestamp": "2026-12-01T09:30:00Z",
-        "products": [{"@id": PRODUCT, "subcomponents": [{"@id": SUB}]}],
+        "products": [
+            {"@id": PRODUCT, "hashes": {"sha-256": "1" * 64}, "subcomponents": [{"@id": SUB}]}
+        ],
         **expected,
     }
     valid_openvex(document(made))
@@ -107,7 +109,7 @@ def test_each_decision_becomes_its_statement(decision, expected):
 def test_an_unknown_package_type_names_the_product_alone():
     made = statement(facts("not_affected", package_type="unknown"))
 
-    assert made["products"] == [{"@id": PRODUCT}]
+    assert made["products"] == [{"@id": PRODUCT, "hashes": {"sha-256": "1" * 64}}]
     valid_openvex(document(made))
 
 
@@ -129,3 +131,18 @@ def test_duplicates_collapse_and_the_order_is_stable():
         "CVE-2024-6119",
     ]
     assert statements_hash(statements_for([one])) != statements_hash(statements_for([other]))
+
+
+def test_grype_finds_the_product_by_its_digest():
+    """Grype (grype/vex/openvex/implementation.go, identifiersFromDigests) names the image
+    by ``pkg:oci/<name>@<digest>?repository_url=<registry>/<path without the name>`` and
+    by the bare hex digest; go-vex's Component.Matches compares the latter with the
+    product's hashes."""
+    made = statement(facts("not_affected"))
+    product = made["products"][0]
+    grype_identifiers = [
+        "registry.example.com/acme/api@sha256:" + "1" * 64,
+        "pkg:oci/api@sha256%3A" + "1" * 64 + "?repository_url=registry.example.com%2Facme",
+        "1" * 64,
+    ]
+    assert grype_identifiers[2] in product["hashes"].values()

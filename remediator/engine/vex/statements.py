@@ -9,8 +9,8 @@ JSON-ready dicts out, no Django.
 - an investigation -> ``under_investigation``;
 - a finding a scan of this digest proved fixed -> ``fixed``.
 
-The product is the digest's OCI purl; the package is a subcomponent when its purl can
-be built (``purls.package_purl``), otherwise the statement names the product alone
+The product is the digest's OCI purl (Trivy's form), with the digest as its sha-256
+hash (what Grype matches); the package is a subcomponent when its purl can be built (``purls.package_purl``), otherwise the statement names the product alone
 (then it covers the vulnerability in every package of that digest: documented).
 Reasons are data: they go into JSON strings only, never into identifiers.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +31,7 @@ NOT_AFFECTED, AFFECTED, FIXED, UNDER_INVESTIGATION = (
     "fixed",
     "under_investigation",
 )
+_SHA256 = re.compile(r"@sha256:([0-9a-f]{64})(?:\?|\Z)")
 REASON_MAX = 2000
 """Longest reason carried into a statement (cut with an ellipsis past it)."""
 
@@ -63,6 +65,11 @@ def _clip(text: str) -> str:
 def statement(facts: FindingFacts) -> dict:
     """The OpenVEX statement of one decision."""
     product: dict = {"@id": facts.product}
+    digest = _SHA256.search(facts.product)
+    if digest is not None:
+        # Grype names the image by a purl of another form (repository_url without the
+        # name) but also by the bare digest, which go-vex matches against these hashes
+        product["hashes"] = {"sha-256": digest.group(1)}
     component = package_purl(
         package=facts.package,
         version=facts.installed_version,
