@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseNotModified
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
@@ -94,6 +95,21 @@ class VexRepositoryAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return REALM
+
+
+class VexRepositoryAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The schema's name for it: HTTP Bearer (Basic works too, the token as password)."""
+
+    target_class = VexRepositoryAuthentication
+    name = "vexRepositoryToken"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A Viewer's API token or VEX_REPOSITORY_TOKEN; as HTTP Basic, "
+            "the token is the password.",
+        }
 
 
 class ReadsVex(Needs):

@@ -10,8 +10,9 @@ JSON-ready dicts out, no Django.
 - a finding a scan of this digest proved fixed -> ``fixed``.
 
 The product is the digest's OCI purl (Trivy's form), with the digest as its sha-256
-hash (what Grype matches); the package is a subcomponent when its purl can be built (``purls.package_purl``), otherwise the statement names the product alone
-(then it covers the vulnerability in every package of that digest: documented).
+hash (what Grype matches); the package is a subcomponent when its purl can be built
+(``purls.package_purl``), otherwise the statement names the product alone (then it
+covers the vulnerability in every package of that digest: documented).
 Reasons are data: they go into JSON strings only, never into identifiers.
 """
 
