@@ -28,8 +28,9 @@ DIGEST = re.compile(r"sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{12
 DIGEST_PARAMETER = OpenApiParameter(
     "digest",
     str,
-    description="One digest of the image (sha256:<hex>); all of them when absent.",
+    description="One digest of the image (sha256:<hex>); all of them when absent or empty.",
     required=False,
+    pattern=rf"^(|{DIGEST.pattern})$",
 )
 NOT_FOUND = OpenApiResponse(
     ErrorSerializer,
@@ -107,7 +108,7 @@ class _IgnoreFileApi(ImageFilesApi):
 
 
 YAML_RESPONSES = {
-    (200, "application/yaml"): OpenApiTypes.STR,
+    (200, "application/yaml"): OpenApiTypes.OBJECT,  # a YAML mapping
     400: BAD_DIGEST,
     404: NOT_FOUND,
 }
