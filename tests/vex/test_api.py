@@ -253,3 +253,39 @@ def test_an_empty_repository_archive_is_still_an_archive(people):
     archive = client.get("/api/v1/vex-repository/0.1/vex-repository.tar.gz")
     assert archive.status_code == 200 and archive.content[:2] == b"\x1f\x8b"
     assert client.get("/api/v1/vex-repository/0.1/pkg/oci/x/vex.json").status_code == 404
+
+
+def test_bulk_not_affected_takes_a_justification_and_issues_one_version(
+    alpine, people, django_capture_on_commit_callbacks
+):
+    ids = [alpine["libcrypto3"].pk, alpine["libssl3"].pk]
+    client = client_for(people["alice"])
+    bad = client.post(
+        "/api/v1/findings/bulk/",
+        {"operation": "false_positive", "ids": ids, "reason": "x", "justification": "nope"},
+        format="json",
+    )
+    assert bad.status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            "/api/v1/findings/bulk/",
+            {
+                "operation": "false_positive",
+                "ids": ids,
+                "reason": "the OpenSSL CLI is not shipped",
+                "justification": "component_not_present",
+            },
+            format="json",
+        )
+    assert done.json()["done"] == 2
+    assert set(Finding.objects.filter(pk__in=ids).values_list("vex_justification", flat=True)) == {
+        "component_not_present"
+    }
+    document = client_for(people["vera"]).get(
+        f"/api/v1/images/{alpine['libssl3'].repository_id}/vex/"
+    )
+    assert document.json()["version"] == 1
+    assert [s["justification"] for s in document.json()["statements"]] == [
+        "component_not_present",
+        "component_not_present",
+    ]

@@ -24,6 +24,7 @@ from findings.models import Finding, Tag
 from findings.selectors.scope import visible
 from remediator.core import permissions
 from remediator.engine.audit import audit_record
+from remediator.engine.vex.reissue import vex_reissue_batched
 
 from .actions import ActionNotAllowed
 from .gates import action_request_pull_request, action_request_rebuild
@@ -109,10 +110,10 @@ def findings_decide_bulk(
     if operation in (REBUILD, PULL_REQUEST):
         results |= _request_actions(operation, known, user=user, reason=reason, batch=batch)
     else:
-        for pk in known:
-            results[pk] = _decide_one(
+        with vex_reissue_batched():  # one VEX issue for the whole batch
+            results |= _decide_all(
                 operation,
-                pk,
+                known,
                 user=user,
                 reason=reason,
                 until=until,
@@ -120,6 +121,30 @@ def findings_decide_bulk(
                 justification=justification,
             )
     return [results[pk] for pk in finding_ids]
+
+
+def _decide_all(
+    operation: str,
+    known: dict[int, int],
+    *,
+    user,
+    reason: str,
+    until,
+    batch: str,
+    justification: str,
+) -> dict[int, BulkResult]:
+    results: dict[int, BulkResult] = {}
+    for pk in known:
+        results[pk] = _decide_one(
+            operation,
+            pk,
+            user=user,
+            reason=reason,
+            until=until,
+            batch=batch,
+            justification=justification,
+        )
+    return results
 
 
 def _decide_one(

@@ -9,7 +9,9 @@ recomputes only the digests its finding was scanned in.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -64,10 +66,30 @@ def vex_reissue_findings(finding_ids: Iterable[int]) -> int:
     return len(wanted)
 
 
+_BATCH: ContextVar[list[int] | None] = ContextVar("vex_reissue_batch", default=None)
+
+
+@contextmanager
+def vex_reissue_batched() -> Iterator[None]:
+    """Decisions made inside (a bulk decision) issue their documents once, at the end."""
+    ids: list[int] = []
+    token = _BATCH.set(ids)
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+        if ids:
+            vex_reissue_after_commit(ids)
+
+
 def vex_reissue_after_commit(finding_ids: Iterable[int]) -> None:
     """Issue again once the decision is committed. A failure here never undoes or
     refuses the decision: it is logged, and the next beat run (or request) issues."""
     ids = list(finding_ids)
+    batch = _BATCH.get()
+    if batch is not None:
+        batch.extend(ids)
+        return
 
     def run() -> None:
         try:
