@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from findings.models import Finding, Image, Repository, Scan
@@ -28,19 +29,13 @@ log = logging.getLogger(__name__)
 
 def _digest_statements(repository: Repository) -> list[dict]:
     """Every statement of the newest document of each of the repository's digests."""
-    seen: set[str] = set()
-    statements: list[dict] = []
+    newest = VexDocument.objects.filter(subject=OuterRef("subject")).order_by("-version")
     rows = (
         VexDocument.objects.filter(repository=repository, image__isnull=False)
-        .order_by("subject", "-version")
-        .values_list("subject", "document")
+        .filter(version=Subquery(newest.values("version")[:1]))
+        .values_list("document", flat=True)
     )
-    for subject, document in rows:
-        if subject in seen:
-            continue
-        seen.add(subject)
-        statements += document.get("statements", [])
-    return statements
+    return [statement for document in rows for statement in document.get("statements", [])]
 
 
 def vex_reissue(repository: Repository, images: list[Image] | None = None) -> VexDocument | None:
