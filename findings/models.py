@@ -20,6 +20,7 @@ from django.db.models.functions import Upper
 from remediator.core.severity import SEVERITIES
 
 from .bulk import in_ids
+from .justifications import JUSTIFICATION_CHOICES
 from .parsers import SOURCES
 from .querysets import FindingQuerySet
 from .scansets import decode_ids
@@ -369,6 +370,25 @@ class Finding(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     status_reason = models.TextField(blank=True)
     accepted_until = models.DateTimeField(null=True, blank=True)
+    vex_justification = models.CharField(
+        max_length=60,
+        blank=True,
+        default="",
+        db_default="",
+        choices=JUSTIFICATION_CHOICES,
+        help_text="Why it is not affected (OpenVEX justification), for a false positive.",
+    )
+    decided_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the current decision (accepted, false positive) was made.",
+    )
+    investigating_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Under investigation since (an open finding; the reason is status_reason). "
+        "Cleared by any decision, a fix, or stopping the investigation.",
+    )
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField(
         help_text="As of its last change of presence; while a witness still lists it, the "

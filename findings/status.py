@@ -19,6 +19,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from .bulk import in_ids
+from .justifications import JUSTIFICATIONS
 from .models import Finding, Scan, Tag
 
 S = Finding.Status
@@ -80,7 +81,12 @@ def findings_fixed_by(*, scan: Scan, tag: Tag, candidates: Sequence[int] | None 
             witnesses__present=False,
         )
         .exclude(witnesses__present=True)
-        .update(status=S.FIXED, fixed_by_scan=scan, fixed_at=scan.scanned_at)
+        .update(
+            status=S.FIXED,
+            fixed_by_scan=scan,
+            fixed_at=scan.scanned_at,
+            investigating_since=None,
+        )
     )
 
 
@@ -102,14 +108,26 @@ def findings_remediation_end(findings: QuerySet[Finding]) -> int:
 
 
 def finding_decide(
-    *, finding_id: int, to: str, reason: str, until: datetime | None = None
+    *,
+    finding_id: int,
+    to: str,
+    reason: str,
+    until: datetime | None = None,
+    justification: str = "",
 ) -> tuple[Finding, str]:
-    """open -> accepted (until a date, or for good) | false_positive, with a reason; or
-    accepted | false_positive -> open. Locks the row; call it inside the transaction
+    """open -> accepted (until a date, or for good) | false_positive (with an OpenVEX
+    ``justification`` or none), with a reason; or accepted | false_positive -> open.
+    Any decision ends an investigation. Locks the row; call it inside the transaction
     that records who did it. Returns (finding, status before)."""
     reason = reason.strip()
     if to not in (S.OPEN, *DECIDED):
         raise StatusNotAllowed(f"people cannot set a finding to {to}", code="invalid")
+    if justification and (to != S.FALSE_POSITIVE or justification not in JUSTIFICATIONS):
+        raise StatusNotAllowed(
+            f"justification {justification!r}: only a false positive takes one, one of "
+            f"{', '.join(JUSTIFICATIONS)}",
+            code="invalid",
+        )
     if to != S.OPEN and not reason:
         raise StatusNotAllowed("a reason is required", code="invalid")
     if until is not None and until <= timezone.now():
@@ -127,8 +145,42 @@ def finding_decide(
         finding.status = to
         finding.status_reason = reason
         finding.accepted_until = until if to == S.ACCEPTED else None
-        finding.save(update_fields=["status", "status_reason", "accepted_until"])
+        finding.vex_justification = justification
+        finding.decided_at = None if to == S.OPEN else timezone.now()
+        finding.investigating_since = None
+        finding.save(
+            update_fields=[
+                "status",
+                "status_reason",
+                "accepted_until",
+                "vex_justification",
+                "decided_at",
+                "investigating_since",
+            ]
+        )
     return finding, before
+
+
+def finding_investigate(*, finding_id: int, reason: str, stop: bool = False) -> Finding:
+    """An open finding is under investigation (since now, with a reason) or, ``stop``,
+    no longer. The status stays open. Locks the row; call it inside the transaction
+    that records who did it."""
+    reason = reason.strip()
+    if not stop and not reason:
+        raise StatusNotAllowed("a reason is required", code="invalid")
+    with transaction.atomic():
+        finding = Finding.objects.select_for_update().get(pk=finding_id)
+        if finding.status != S.OPEN:
+            raise StatusNotAllowed(
+                f"finding is {finding.status}; only open findings are investigated",
+                code="wrong_state",
+            )
+        if stop and finding.investigating_since is None:
+            raise StatusNotAllowed("finding is not under investigation", code="wrong_state")
+        finding.investigating_since = None if stop else timezone.now()
+        finding.status_reason = reason
+        finding.save(update_fields=["investigating_since", "status_reason"])
+    return finding
 
 
 def findings_acceptance_expired(*, now: datetime) -> list[int]:
@@ -144,6 +196,6 @@ def finding_acceptance_end(*, finding_id: int, now: datetime) -> bool:
     """Reopen one accepted finding whose acceptance ended; False if it changed meanwhile."""
     return bool(
         Finding.objects.filter(pk=finding_id, status=S.ACCEPTED, accepted_until__lte=now).update(
-            status=S.OPEN, accepted_until=None
+            status=S.OPEN, accepted_until=None, decided_at=None
         )
     )

@@ -4,6 +4,7 @@ Secrets may also be read from a file: for any secret ``NAME``, ``NAME_FILE``
 names a file whose content is used instead (Docker/Kubernetes secrets).
 """
 
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -372,6 +373,30 @@ CELERY_BEAT_SCHEDULE["remediator-accepted-risks-expire"] = {
     "task": "remediator.accepted_risks_expire",
     "schedule": 3600.0,
 }
+# VEX out (remediator/engine/vex, docs/vex.md): decisions exported as OpenVEX documents,
+# ignore files and a VEX repository that Trivy reads (--vex repo).
+VEX_AUTHOR = env.str("VEX_AUTHOR", default="Remediator")
+"""The ``author`` of every OpenVEX document issued (e.g. "ACME Security Team")."""
+VEX_REISSUE_INTERVAL = env.float("VEX_REISSUE_INTERVAL", default=600.0)
+"""Seconds between beat's re-issue of every VEX document (decisions also re-issue at once)."""
+VEX_REPOSITORY_UPDATE_INTERVAL = env.str("VEX_REPOSITORY_UPDATE_INTERVAL", default="1h")
+"""How often clients should fetch the VEX repository again: minutes or hours, as the
+VEX Repository Specification's schema allows ("30m", "1h", "24h")."""
+if not re.fullmatch(r"[0-9]+[hm]", VEX_REPOSITORY_UPDATE_INTERVAL):
+    raise ImproperlyConfigured(
+        f"VEX_REPOSITORY_UPDATE_INTERVAL={VEX_REPOSITORY_UPDATE_INTERVAL!r}: expected "
+        "minutes or hours such as 30m, 1h or 24h"
+    )
+VEX_REPOSITORY_TOKEN = env_secret("VEX_REPOSITORY_TOKEN")
+"""Secret (VEX_REPOSITORY_TOKEN_FILE works too): a token that reads the whole VEX
+repository (Bearer, or the password of HTTP Basic), for scanners without a user of their
+own. Unset: only signed-in users and API tokens of users with the Viewer role read it."""
+VEX_REISSUE_TIME_LIMIT = env.int("VEX_REISSUE_TIME_LIMIT", default=600)
+"""Beat's re-issue of every repository's documents."""
+CELERY_BEAT_SCHEDULE["remediator-vex-reissue"] = {
+    "task": "remediator.vex_reissue",
+    "schedule": VEX_REISSUE_INTERVAL,
+}
 CELERY_BEAT_SCHEDULE["remediator-actions-verify-overdue"] = {
     "task": "remediator.actions_verify_overdue",
     "schedule": env.float("VERIFY_CHECK_INTERVAL", default=120.0),
@@ -665,6 +690,7 @@ CELERY_TASK_ANNOTATIONS = {
         "remediator.action_pull_request_update": ACTION_TIME_LIMIT,
         "remediator.policy_dry_run_refresh": POLICY_DRY_RUN_TIME_LIMIT,
         "remediator.threat_intel_refresh": THREAT_INTEL_TIME_LIMIT,
+        "remediator.vex_reissue": VEX_REISSUE_TIME_LIMIT,
         # the go-live checklist's pings: one call per build target and Aqua, each bounded
         "remediator.setup_pings": min(120, CELERY_TASK_SOFT_TIME_LIMIT),
         # a notification: a mail and a Slack post, each bounded by their own timeouts

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from remediator.api import operability
+from remediator.api.vex_repository import VexRepositoryManifestApi
 from remediator.dashboard.sso.local_login import admin_sign_in
 
 admin.site.site_header = "Remediator administration"
@@ -16,6 +17,12 @@ urlpatterns = [
     path("healthz", operability.healthz, name="healthz"),
     path("readyz", operability.readyz, name="readyz"),
     path("metrics", operability.metrics, name="metrics"),
+    # The VEX repository's manifest, where Trivy looks for it under the configured URL.
+    path(
+        ".well-known/vex-repository.json",
+        VexRepositoryManifestApi.as_view(),
+        name="vex-repository-manifest",
+    ),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script from a URL: no inline script (CSP).
     path(

@@ -51,6 +51,19 @@ MATRIX: list[tuple[str, str, str]] = [
     # vendors' VEX statements of a finding, and the imported documents: readers
     ("GET",  "/api/v1/findings/{finding}/vex-statements/",  "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/vex/imports/",                        "401   403   ok    ok    403   ok"),
+    ("POST", "/api/v1/findings/{finding}/investigate/",     "401   403   403   ok    403   ok"),
+    ("POST", "/api/v1/findings/{finding}/stop-investigating/", "401   403   403   ok    403   ok"),
+    # VEX out (docs/vex.md): an image's documents for the scanners, the Viewer role
+    ("GET",  "/api/v1/images/{repository}/vex/",            "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/images/{repository}/trivyignore/",    "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/images/{repository}/grype-ignore/",   "401   403   ok    ok    403   ok"),
+    # the VEX repository: the Viewer role (or VEX_REPOSITORY_TOKEN, unset here)
+    ("GET",  "/.well-known/vex-repository.json",            "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/vex-repository/0.1/vex-repository.tar.gz",
+                                                            "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/vex-repository/0.1/index.json",       "401   403   ok    ok    403   ok"),
+    ("GET",  "/api/v1/vex-repository/0.1/pkg/oci/r.test/a/vex.json",
+                                                            "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/vulnerabilities/",                    "401   403   ok    ok    403   ok"),
     ("GET",  "/api/v1/vulnerabilities/{vulnerability}/",    "401   403   ok    ok    403   ok"),
     # deliveries: status, error and scans for every reader (Viewer and approver alike)
@@ -138,6 +151,8 @@ MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/findings/bulk/",                             "login 403   ok    ok    403   ok"),
     ("POST", "/findings/{finding}/false-positive/",         "login 403   403   ok    403   ok"),
     ("POST", "/findings/{finding}/reopen/",                 "login 403   403   ok    403   ok"),
+    ("POST", "/findings/{finding}/investigate/",            "login 403   403   ok    403   ok"),
+    ("POST", "/findings/{finding}/stop-investigating/",     "login 403   403   ok    403   ok"),
     ("POST", "/actions/{action}/approve/",                  "login 403   403   ok    403   ok"),
     ("POST", "/actions/{action}/reject/",                   "login 403   403   ok    403   ok"),
     ("POST", "/actions/{action}/cancel/",                   "login 403   403   ok    403   ok"),
@@ -321,6 +336,9 @@ TEAM_MATRIX: list[tuple[str, str, str]] = [
     ("POST", "/api/v1/images/{repository}/rebuild/",       "403  403   ok   404"),
     ("POST", "/api/v1/findings/{finding}/accept/",         "403  403   ok   404"),
     ("POST", "/api/v1/findings/{finding}/false-positive/", "403  403   ok   404"),
+    ("POST", "/api/v1/findings/{finding}/investigate/",    "403  403   ok   404"),
+    ("GET",  "/api/v1/images/{repository}/trivyignore/",   "ok   404   ok   404"),
+    ("GET",  "/api/v1/images/{repository}/grype-ignore/",  "ok   404   ok   404"),
     ("POST", "/api/v1/actions/{action}/approve/",          "403  403   ok   404"),
     ("POST", "/api/v1/actions/{action}/reject/",           "403  403   ok   404"),
     ("GET",  "/images/{repository}/",                      "ok   404   ok   404"),
@@ -328,6 +346,7 @@ TEAM_MATRIX: list[tuple[str, str, str]] = [
     ("GET",  "/actions/{action}/",                         "ok   404   ok   404"),
     ("POST", "/findings/{finding}/accept/",                "403  403   ok   404"),
     ("POST", "/findings/{finding}/false-positive/",        "403  403   ok   404"),
+    ("POST", "/findings/{finding}/investigate/",           "403  403   ok   404"),
     # the page looks the action up first: another team's is not there, whoever asks
     ("POST", "/actions/{action}/approve/",                 "403  404   ok   404"),
     ("POST", "/actions/{action}/reject/",                  "403  404   ok   404"),

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from remediator.api import admission, webhooks
+from remediator.api import admission, vex_repository, webhooks
 from remediator.api.views import (
     actions,
     admission_policies,
@@ -12,7 +12,10 @@ from remediator.api.views import (
     reports,
     risk,
     vex,
+    vex_statements,
 )
+
+SPEC = "0.1"  # the VEX Repository Specification version the archive follows
 
 urlpatterns = [
     path("webhooks/<str:source>/", webhooks.WebhookApi.as_view(), name="api-webhook"),
@@ -41,6 +44,32 @@ urlpatterns = [
         actions.ImagePullRequestApi.as_view(),
         name="api-image-pull-request",
     ),
+    path("images/<int:pk>/vex/", vex.ImageVexApi.as_view(), name="api-image-vex"),
+    path(
+        "images/<int:pk>/trivyignore/",
+        vex.ImageTrivyIgnoreApi.as_view(),
+        name="api-image-trivyignore",
+    ),
+    path(
+        "images/<int:pk>/grype-ignore/",
+        vex.ImageGrypeIgnoreApi.as_view(),
+        name="api-image-grype-ignore",
+    ),
+    path(
+        f"vex-repository/{SPEC}/{vex_repository.ARCHIVE}",
+        vex_repository.VexRepositoryArchiveApi.as_view(),
+        name="vex-repository-archive",
+    ),
+    path(
+        f"vex-repository/{SPEC}/index.json",
+        vex_repository.VexRepositoryIndexApi.as_view(),
+        name="vex-repository-index",
+    ),
+    path(
+        f"vex-repository/{SPEC}/pkg/<path:location>",
+        vex_repository.VexRepositoryDocumentApi.as_view(),
+        name="vex-repository-document",
+    ),
     path("scans/", findings.ScanListApi.as_view(), name="api-scan-list"),
     path("scans/<int:pk>/", findings.ScanDetailApi.as_view(), name="api-scan-detail"),
     path("findings/", findings.FindingListApi.as_view(), name="api-finding-list"),
@@ -55,10 +84,20 @@ urlpatterns = [
     path("findings/<int:pk>/reopen/", risk.FindingReopenApi.as_view(), name="api-finding-reopen"),
     path(
         "findings/<int:pk>/vex-statements/",
-        vex.FindingVexStatementsApi.as_view(),
+        vex_statements.FindingVexStatementsApi.as_view(),
         name="api-finding-vex-statements",
     ),
-    path("vex/imports/", vex.VexImportListApi.as_view(), name="api-vex-import-list"),
+    path("vex/imports/", vex_statements.VexImportListApi.as_view(), name="api-vex-import-list"),
+    path(
+        "findings/<int:pk>/investigate/",
+        risk.FindingInvestigateApi.as_view(),
+        name="api-finding-investigate",
+    ),
+    path(
+        "findings/<int:pk>/stop-investigating/",
+        risk.FindingStopInvestigatingApi.as_view(),
+        name="api-finding-stop-investigating",
+    ),
     path(
         "vulnerabilities/", findings.VulnerabilityListApi.as_view(), name="api-vulnerability-list"
     ),

@@ -19,7 +19,7 @@ SECRETS_READ_FROM_FILES = (
     "SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "ADMISSION_TOKEN",
     "METRICS_TOKEN", "DJANGO_SUPERUSER_PASSWORD", "AQUA_PASSWORD", "AQUA_API_KEY",
     "AQUA_API_SECRET", "HARBOR_PASSWORD", "SLACK_WEBHOOK_URL", "KUBERNETES_TOKEN",
-    "OIDC_CLIENT_SECRET",
+    "OIDC_CLIENT_SECRET", "VEX_REPOSITORY_TOKEN",
 )  # fmt: skip
 """Settings Remediator reads from NAME_FILE as well (webhook and build-target secrets too:
 the prefixes below). Other ``*_FILE`` variables in a container's environment belong to

@@ -41,6 +41,8 @@ class Button:
     url: str = ""
     target: str = ""
     needs_until: bool = False
+    needs_justification: bool = False
+    """A false positive's OpenVEX justification (findings.justifications)."""
     fix_url: str = ""
     """Where to configure what a disabled button is missing (the go-live checklist)."""
 

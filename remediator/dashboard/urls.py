@@ -48,6 +48,14 @@ urlpatterns = [
         name="finding-false-positive",
     ),
     path("findings/<int:pk>/reopen/", decisions.finding_reopen, name="finding-reopen"),
+    path(
+        "findings/<int:pk>/investigate/", decisions.finding_investigate, name="finding-investigate"
+    ),
+    path(
+        "findings/<int:pk>/stop-investigating/",
+        decisions.finding_stop_investigating,
+        name="finding-stop-investigating",
+    ),
     path("deliveries/", deliveries.delivery_list, name="delivery-list"),
     path("deliveries/<int:pk>/", deliveries.delivery_detail, name="delivery-detail"),
     path(

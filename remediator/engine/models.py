@@ -379,3 +379,37 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[override]
         raise ValueError("audit events are append-only")
+
+
+class VexDocument(models.Model):
+    """One issued version of an OpenVEX document (``remediator.engine.vex``): for an image
+    repository (subject: its OCI purl without a version) or one digest (with it). A new
+    version is stored only when the statements changed; the newest is what is served."""
+
+    subject = models.CharField(max_length=700, help_text="The product's OCI purl.")
+    repository = models.ForeignKey(
+        Repository, on_delete=models.CASCADE, related_name="vex_documents"
+    )
+    image = models.ForeignKey(
+        Image,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="vex_documents",
+        help_text="The digest, for a digest's document; empty for the repository's.",
+    )
+    version = models.PositiveIntegerField()
+    issued_at = models.DateTimeField()
+    statements_hash = models.CharField(max_length=64)
+    statements_count = models.PositiveIntegerField(default=0)
+    document = models.JSONField(help_text="The OpenVEX document as served.")
+
+    class Meta:
+        ordering = ["subject", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "version"], name="vex_subject_version")
+        ]
+        indexes = [models.Index(fields=["repository", "-version"], name="vex_repository_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} v{self.version}"

@@ -37,6 +37,7 @@ from .services.retry import action_retry_delay
 from .services.risk import accepted_risks_expire
 from .services.sla_breach import sla_breaches_notify
 from .services.threat_intel import threat_intel_refresh
+from .vex.reissue import vex_reissue_all
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,18 @@ def admission_break_glass_notify_task(notice: dict) -> list[str]:
 @shared_task(name="remediator.accepted_risks_expire")
 def accepted_risks_expire_task() -> int:
     return accepted_risks_expire()
+
+
+@shared_task(name="remediator.vex_reissue", bind=True)  # limits: CELERY_TASK_ANNOTATIONS
+def vex_reissue_task(self) -> int:
+    """Beat (VEX_REISSUE_INTERVAL): issue again every repository's VEX documents whose
+    statements changed. Stopped at its time limit, the next run goes on: each
+    repository's documents are committed as they are issued."""
+    try:
+        return vex_reissue_all()
+    except SoftTimeLimitExceeded:
+        log.warning(_stopped(self, "VEX re-issue", "VEX_REISSUE_TIME_LIMIT"))
+        return -1
 
 
 @shared_task(name="remediator.policy_dry_run_refresh", bind=True)

@@ -121,9 +121,10 @@ def test_deciding_in_the_wrong_state_is_a_message_not_an_error(client_for, appro
 @pytest.mark.django_db
 def test_viewer_sees_the_forms_disabled_with_the_reason(client_for, viewer, finding):
     page = client_for(viewer).get(f"/findings/{finding.pk}/").content.decode()
-    assert page.count("Security approvers decide about findings.") == 2
+    assert page.count("Security approvers decide about findings.") == 3
     assert 'name="op" value="accept" disabled' in page
     assert 'name="op" value="false-positive" disabled' in page
+    assert 'name="op" value="investigate" disabled' in page
 
 
 @pytest.mark.django_db

@@ -159,6 +159,7 @@ class FindingSerializer(serializers.ModelSerializer):
             "status_reason", "accepted_until", "vendor_status", "image", "repository", "owner",
             "tag", "first_seen", "last_seen", "fixed_at", "fixed_by_scan", "locations", "exploit",
             "due_at", "sla_state", "days_left", "overdue_days", "closed_in_time",
+            "vex_justification", "decided_at", "investigating_since",
         ]  # fmt: skip
 
     def get_image(self, obj: Finding) -> str:

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from findings.justifications import JUSTIFICATIONS
 from remediator.api.permissions import Needs
 from remediator.api.serializers.fields import TextField
 from remediator.api.serializers.findings import ErrorSerializer
@@ -36,6 +37,13 @@ class BulkInput(serializers.Serializer):
     reason = TextField(required=False, allow_blank=True, default="", max_length=4000)
     until = serializers.DateTimeField(
         required=False, allow_null=True, help_text="accept: when the acceptance ends"
+    )
+    justification = serializers.ChoiceField(
+        choices=list(JUSTIFICATIONS),
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="false_positive: OpenVEX's justification for not_affected",
     )
 
 
@@ -85,6 +93,7 @@ class FindingBulkApi(ActionsApi, APIView):
                 user=request.user,
                 reason=data["reason"],
                 until=data.get("until"),
+                justification=data["justification"],
             ),
             not_found=LookupError,
             what="finding",

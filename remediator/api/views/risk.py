@@ -1,4 +1,5 @@
-"""Decisions about single findings: accept the risk, false positive, reopen."""
+"""Decisions about single findings: accept the risk, false positive (not affected, with
+an OpenVEX justification), under investigation, reopen."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from findings.justifications import JUSTIFICATIONS
 from findings.models import Finding
 from remediator.api.permissions import Needs
 from remediator.api.serializers.fields import RequiredTextField, TextField
@@ -18,6 +20,8 @@ from remediator.api.views.actions import ERRORS, ActionsApi
 from remediator.core import permissions
 from remediator.engine.services.risk import (
     finding_accept_risk,
+    finding_investigate_start,
+    finding_investigate_stop,
     finding_mark_false_positive,
     finding_reopen,
 )
@@ -40,6 +44,14 @@ class AcceptInput(serializers.Serializer):
 
 class FalsePositiveInput(serializers.Serializer):
     reason = RequiredTextField(max_length=4000, help_text="Why it is not a real finding.")
+    justification = serializers.ChoiceField(
+        choices=list(JUSTIFICATIONS),
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="OpenVEX's justification for not_affected (its VEX statement carries the "
+        "reason as impact_statement without one).",
+    )
 
 
 class DecisionInput(serializers.Serializer):
@@ -80,7 +92,8 @@ class FindingFalsePositiveApi(ActionsApi, APIView):
     @extend_schema(
         operation_id="findings_false_positive",
         tags=["findings"],
-        summary="Dismiss an open finding as a false positive (reason required)",
+        summary="Dismiss an open finding as a false positive: not affected (reason required, "
+        "justification optional)",
         request=FalsePositiveInput,
         responses={200: FindingSerializer, **ERRORS},
     )
@@ -88,7 +101,10 @@ class FindingFalsePositiveApi(ActionsApi, APIView):
         data = valid_input(FalsePositiveInput, request)
         return _respond(
             lambda: finding_mark_false_positive(
-                finding_id=pk, user=request.user, reason=data["reason"]
+                finding_id=pk,
+                user=request.user,
+                reason=data["reason"],
+                justification=data["justification"],
             )
         )
 
@@ -107,4 +123,51 @@ class FindingReopenApi(ActionsApi, APIView):
         data = valid_input(DecisionInput, request)
         return _respond(
             lambda: finding_reopen(finding_id=pk, user=request.user, reason=data["reason"])
+        )
+
+
+class InvestigateInput(serializers.Serializer):
+    reason = RequiredTextField(max_length=4000, help_text="What is being investigated, and why.")
+
+
+class StopInput(serializers.Serializer):
+    reason = TextField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class FindingInvestigateApi(ActionsApi, APIView):
+    permission_classes = DECIDE
+
+    @extend_schema(
+        operation_id="findings_investigate",
+        tags=["findings"],
+        summary="Put an open finding under investigation (exported as VEX "
+        "under_investigation; it stays open)",
+        request=InvestigateInput,
+        responses={200: FindingSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = valid_input(InvestigateInput, request)
+        return _respond(
+            lambda: finding_investigate_start(
+                finding_id=pk, user=request.user, reason=data["reason"]
+            )
+        )
+
+
+class FindingStopInvestigatingApi(ActionsApi, APIView):
+    permission_classes = DECIDE
+
+    @extend_schema(
+        operation_id="findings_stop_investigating",
+        tags=["findings"],
+        summary="End an open finding's investigation without deciding",
+        request=StopInput,
+        responses={200: FindingSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = valid_input(StopInput, request)
+        return _respond(
+            lambda: finding_investigate_stop(
+                finding_id=pk, user=request.user, reason=data["reason"]
+            )
         )

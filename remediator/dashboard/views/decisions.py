@@ -1,6 +1,8 @@
 """A finding's risk decisions on its page: accept the risk (optionally until a date),
-dismiss as a false positive, reopen. Plain POST forms; the permission is checked here
-and again by the services in remediator.engine.services.risk, whose refusals become messages."""
+dismiss as a false positive (not affected, with an OpenVEX justification chosen from the
+standard list), put under investigation or stop, reopen. Plain POST forms; the
+permission is checked here and again by the services in remediator.engine.services.risk,
+whose refusals become messages."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from findings.justifications import JUSTIFICATION_CHOICES
 from findings.models import Finding
 from findings.selectors.scope import visible
 from findings.status import DECIDED
@@ -25,6 +28,8 @@ from remediator.dashboard.common import require_perm
 from remediator.engine.services import ActionNotAllowed
 from remediator.engine.services.risk import (
     finding_accept_risk,
+    finding_investigate_start,
+    finding_investigate_stop,
     finding_mark_false_positive,
 )
 from remediator.engine.services.risk import finding_reopen as finding_reopen_service
@@ -39,6 +44,10 @@ class DecisionForm(forms.Form):
     until = forms.DateField(
         required=False,
         validators=[MaxValueValidator(date(9998, 12, 31))],  # stays in range in any time zone
+    )
+    justification = forms.ChoiceField(
+        required=False,
+        choices=[("", "No justification (the reason says why)"), *JUSTIFICATION_CHOICES],
     )
 
     def until_moment(self) -> datetime | None:
@@ -60,9 +69,21 @@ def decision_buttons(finding: Finding, user) -> list[Button]:
         return Button(op, label, may, why, style=style, url=url, target=target, **more)
 
     if finding.status == Finding.Status.OPEN:
+        investigation = (
+            button("stop-investigating", "Stop investigating", "secondary")
+            if finding.investigating_since
+            else button("investigate", "Investigate", "secondary", needs_reason=True)
+        )
         return [
             button("accept", "Accept risk", "primary", needs_reason=True, needs_until=True),
-            button("false-positive", "False positive", "secondary", needs_reason=True),
+            button(
+                "false-positive",
+                "Not affected / false positive",
+                "secondary",
+                needs_reason=True,
+                needs_justification=True,
+            ),
+            investigation,
         ]
     if finding.status in DECIDED:
         return [button("reopen", "Reopen", "secondary")]
@@ -113,9 +134,32 @@ def finding_accept(request: HttpRequest, pk: int) -> HttpResponse:
 @require_perm(permissions.VIEW_FINDING, permissions.APPROVE_ACTION)
 def finding_false_positive(request: HttpRequest, pk: int) -> HttpResponse:
     def call(reason: str, form: DecisionForm) -> None:
-        finding_mark_false_positive(finding_id=pk, user=request.user, reason=reason)
+        finding_mark_false_positive(
+            finding_id=pk,
+            user=request.user,
+            reason=reason,
+            justification=form.cleaned_data["justification"],
+        )
 
-    return _decide(request, pk, call, f"Finding #{pk} marked as a false positive.")
+    return _decide(request, pk, call, f"Finding #{pk} marked not affected (false positive).")
+
+
+@require_POST
+@require_perm(permissions.VIEW_FINDING, permissions.APPROVE_ACTION)
+def finding_investigate(request: HttpRequest, pk: int) -> HttpResponse:
+    def call(reason: str, form: DecisionForm) -> None:
+        finding_investigate_start(finding_id=pk, user=request.user, reason=reason)
+
+    return _decide(request, pk, call, f"Finding #{pk} is under investigation.")
+
+
+@require_POST
+@require_perm(permissions.VIEW_FINDING, permissions.APPROVE_ACTION)
+def finding_stop_investigating(request: HttpRequest, pk: int) -> HttpResponse:
+    def call(reason: str, form: DecisionForm) -> None:
+        finding_investigate_stop(finding_id=pk, user=request.user, reason=reason)
+
+    return _decide(request, pk, call, f"Finding #{pk}: investigation stopped.")
 
 
 @require_POST

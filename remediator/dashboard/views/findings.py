@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from findings.filters import FindingFilter
+from findings.justifications import JUSTIFICATIONS
 from findings.models import Finding
 from findings.selectors.findings import (
     EXPORT_COLUMNS,
@@ -96,5 +97,6 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "buttons": decision_buttons(finding, request.user),
             "tomorrow": tomorrow(),
             "now": timezone.now(),
+            "justifications": [(value, *text) for value, text in JUSTIFICATIONS.items()],
         },
     )

@@ -24,6 +24,7 @@ from findings.models import Finding, Tag
 from findings.selectors.scope import visible
 from remediator.core import permissions
 from remediator.engine.audit import audit_record
+from remediator.engine.vex.reissue import vex_reissue_batched
 
 from .actions import ActionNotAllowed
 from .gates import action_request_pull_request, action_request_rebuild
@@ -92,6 +93,7 @@ def findings_decide_bulk(
     user: Any,
     reason: str = "",
     until: datetime | None = None,
+    justification: str = "",
 ) -> list[BulkResult]:
     """Carry out ``operation`` on each finding of ``finding_ids`` (in their order, each
     once); ActionNotAllowed when the request as a whole is refused."""
@@ -108,14 +110,46 @@ def findings_decide_bulk(
     if operation in (REBUILD, PULL_REQUEST):
         results |= _request_actions(operation, known, user=user, reason=reason, batch=batch)
     else:
-        for pk in known:
-            results[pk] = _decide_one(
-                operation, pk, user=user, reason=reason, until=until, batch=batch
+        with vex_reissue_batched():  # one VEX issue for the whole batch
+            results |= _decide_all(
+                operation,
+                known,
+                user=user,
+                reason=reason,
+                until=until,
+                batch=batch,
+                justification=justification,
             )
     return [results[pk] for pk in finding_ids]
 
 
-def _decide_one(operation: str, pk: int, *, user, reason: str, until, batch: str) -> BulkResult:
+def _decide_all(
+    operation: str,
+    known: dict[int, int],
+    *,
+    user,
+    reason: str,
+    until,
+    batch: str,
+    justification: str,
+) -> dict[int, BulkResult]:
+    results: dict[int, BulkResult] = {}
+    for pk in known:
+        results[pk] = _decide_one(
+            operation,
+            pk,
+            user=user,
+            reason=reason,
+            until=until,
+            batch=batch,
+            justification=justification,
+        )
+    return results
+
+
+def _decide_one(
+    operation: str, pk: int, *, user, reason: str, until, batch: str, justification: str = ""
+) -> BulkResult:
     try:
         if operation == ACCEPT:
             finding = finding_accept_risk(
@@ -123,7 +157,7 @@ def _decide_one(operation: str, pk: int, *, user, reason: str, until, batch: str
             )
         else:
             finding = finding_mark_false_positive(
-                finding_id=pk, user=user, reason=reason, batch=batch
+                finding_id=pk, user=user, reason=reason, batch=batch, justification=justification
             )
     except ActionNotAllowed as exc:
         return BulkResult(pk, ok=False, code=exc.code, message=str(exc))

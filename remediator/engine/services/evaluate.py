@@ -11,6 +11,7 @@ from findings.models import Finding, Scan, Tag
 from remediator.engine import ownership
 from remediator.engine.models import OPEN_STATES, RemediationAction
 from remediator.engine.rules.remediation import DECIDE_FIELDS, OpenAction, decide, plan
+from remediator.engine.vex.reissue import vex_reissue_after_scan
 
 from .actions import COOLDOWN_STATES
 from .deadlines import scan_due_dates_refresh
@@ -90,6 +91,8 @@ def scan_evaluate(*, scan_id: int) -> list[RemediationAction]:
     ownership.owner_refresh_first(scan.tag.repository)
     scan_due_dates_refresh(scan=scan)
     touched = verify_scan(scan=scan)
+    if not scan.failed:
+        vex_reissue_after_scan(scan)
     if scan.superseded or scan.failed:  # a late retry or a failed scan changes nothing
         return touched
     return touched + tag_evaluate(tag=scan.tag)

@@ -1,7 +1,9 @@
 """People's decisions about single findings: accept the risk (until a date), dismiss
-as a false positive, or reopen. Accepted risks are acknowledged in Aqua when it is
+as a false positive (not affected, with an OpenVEX justification or none), put under
+investigation, or reopen. Accepted risks are acknowledged in Aqua when it is
 configured, and reopen by themselves when their acceptance expires. Accepting pauses or
-exempts the finding's deadline, by its SLA policy (``sla_clock``)."""
+exempts the finding's deadline, by its SLA policy (``sla_clock``). Every decision issues
+the finding's VEX documents again once committed (``remediator.engine.vex``)."""
 
 from __future__ import annotations
 
@@ -17,11 +19,13 @@ from findings.status import (
     StatusNotAllowed,
     finding_acceptance_end,
     finding_decide,
+    finding_investigate,
     findings_acceptance_expired,
 )
 from remediator.core import permissions
 from remediator.core.errors import ProviderError
 from remediator.engine.audit import audit_record
+from remediator.engine.vex.reissue import vex_reissue_after_commit
 from remediator.integrations.aqua.client import AquaClient, AquaIssue
 
 from .actions import ActionNotAllowed
@@ -30,9 +34,7 @@ from .sla_clock import finding_clock_resume, finding_clock_stop
 log = logging.getLogger(__name__)
 
 
-def _decide(
-    *, finding_id: int, user, to: str, reason: str, until: datetime | None, batch: str = ""
-) -> Finding:
+def _may_decide(*, finding_id: int, user) -> None:
     if not user.has_perm(permissions.APPROVE_ACTION):
         raise ActionNotAllowed(
             "deciding about findings needs the permission approve_action (Security approvers)",
@@ -40,10 +42,27 @@ def _decide(
         )
     if not is_visible(Finding.objects.all(), finding_id, user):
         raise Finding.DoesNotExist  # another team's, under team-scoped access
+
+
+def _decide(
+    *,
+    finding_id: int,
+    user,
+    to: str,
+    reason: str,
+    until: datetime | None,
+    batch: str = "",
+    justification: str = "",
+) -> Finding:
+    _may_decide(finding_id=finding_id, user=user)
     try:
         with transaction.atomic():
             finding, before = finding_decide(
-                finding_id=finding_id, to=to, reason=reason, until=until
+                finding_id=finding_id,
+                to=to,
+                reason=reason,
+                until=until,
+                justification=justification,
             )
             if to == Finding.Status.ACCEPTED:
                 finding_clock_stop(finding_id=finding_id, now=timezone.now())
@@ -57,8 +76,10 @@ def _decide(
                 to_state=to,
                 message=reason.strip() or f"{before} -> {to}",
                 data={"accepted_until": until.isoformat() if until else None}
-                | ({"batch": batch} if batch else {}),
+                | ({"batch": batch} if batch else {})
+                | ({"justification": justification} if justification else {}),
             )
+            vex_reissue_after_commit([finding_id])
     except StatusNotAllowed as exc:
         raise ActionNotAllowed(str(exc), code=exc.code) from exc
     return finding
@@ -81,7 +102,11 @@ def finding_accept_risk(
     return finding
 
 
-def finding_mark_false_positive(*, finding_id: int, user, reason: str, batch: str = "") -> Finding:
+def finding_mark_false_positive(
+    *, finding_id: int, user, reason: str, batch: str = "", justification: str = ""
+) -> Finding:
+    """Not affected: a false positive, with one of OpenVEX's justifications (or none:
+    then its VEX statement carries the reason as the impact statement)."""
     return _decide(
         finding_id=finding_id,
         user=user,
@@ -89,7 +114,38 @@ def finding_mark_false_positive(*, finding_id: int, user, reason: str, batch: st
         reason=reason,
         until=None,
         batch=batch,
+        justification=justification,
     )
+
+
+def finding_investigate_start(*, finding_id: int, user, reason: str) -> Finding:
+    """Put an open finding under investigation (it stays open)."""
+    return _investigate(finding_id=finding_id, user=user, reason=reason, stop=False)
+
+
+def finding_investigate_stop(*, finding_id: int, user, reason: str = "") -> Finding:
+    """End an open finding's investigation without deciding."""
+    return _investigate(finding_id=finding_id, user=user, reason=reason, stop=True)
+
+
+def _investigate(*, finding_id: int, user, reason: str, stop: bool) -> Finding:
+    _may_decide(finding_id=finding_id, user=user)
+    try:
+        with transaction.atomic():
+            finding = finding_investigate(finding_id=finding_id, reason=reason, stop=stop)
+            audit_record(
+                kind="finding",
+                actor=user,
+                obj=finding,
+                from_state="investigating" if stop else Finding.Status.OPEN,
+                to_state=Finding.Status.OPEN if stop else "investigating",
+                message=reason.strip()
+                or ("investigation stopped" if stop else "under investigation"),
+            )
+            vex_reissue_after_commit([finding_id])
+    except StatusNotAllowed as exc:
+        raise ActionNotAllowed(str(exc), code=exc.code) from exc
+    return finding
 
 
 def finding_reopen(*, finding_id: int, user, reason: str = "") -> Finding:
@@ -115,6 +171,8 @@ def accepted_risks_expire(*, now: datetime | None = None) -> int:
                     to_state=Finding.Status.OPEN,
                     message="risk acceptance expired",
                 )
+    if expired:  # the re-issued documents no longer carry these acceptances
+        vex_reissue_after_commit(expired)
     return len(expired)
 
 
