@@ -28,7 +28,9 @@ def _registry() -> Registry:
     resources = []
     for path in sorted(SCHEMAS.glob("*.json")):
         schema = json.loads(path.read_text())
-        uri = (schema.get("$id") or schema["id"]).split("?")[0]
+        uri = (schema.get("$id") or schema.get("id") or "").split("?")[0]
+        if not uri:
+            continue  # referenced by no other schema (the VEX repository's own)
         draft = _DRAFTS.get(schema.get("$schema", ""), DRAFT202012)
         resources.append((uri, draft.create_resource(schema)))
     return Registry().with_resources(resources)
