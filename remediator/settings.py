@@ -377,8 +377,9 @@ CELERY_BEAT_SCHEDULE["remediator-accepted-risks-expire"] = {
 # ignore files and a VEX repository that Trivy reads (--vex repo).
 VEX_AUTHOR = env.str("VEX_AUTHOR", default="Remediator")
 """The ``author`` of every OpenVEX document issued (e.g. "ACME Security Team")."""
-VEX_REISSUE_INTERVAL = env.float("VEX_REISSUE_INTERVAL", default=600.0)
-"""Seconds between beat's re-issue of every VEX document (decisions also re-issue at once)."""
+VEX_REISSUE_INTERVAL = env.float("VEX_REISSUE_INTERVAL", default=60.0)
+"""Seconds between beat's issue of the VEX documents of the digests scans marked
+(decisions issue at once; every repository is issued again once a day)."""
 VEX_REPOSITORY_UPDATE_INTERVAL = env.str("VEX_REPOSITORY_UPDATE_INTERVAL", default="1h")
 """How often clients should fetch the VEX repository again: minutes or hours, as the
 VEX Repository Specification's schema allows ("30m", "1h", "24h")."""
@@ -392,10 +393,14 @@ VEX_REPOSITORY_TOKEN = env_secret("VEX_REPOSITORY_TOKEN")
 repository (Bearer, or the password of HTTP Basic), for scanners without a user of their
 own. Unset: only signed-in users and API tokens of users with the Viewer role read it."""
 VEX_REISSUE_TIME_LIMIT = env.int("VEX_REISSUE_TIME_LIMIT", default=600)
-"""Beat's re-issue of every repository's documents."""
+"""Beat's issue of marked digests' documents, and the daily one of every repository's."""
 CELERY_BEAT_SCHEDULE["remediator-vex-reissue"] = {
     "task": "remediator.vex_reissue",
     "schedule": VEX_REISSUE_INTERVAL,
+}
+CELERY_BEAT_SCHEDULE["remediator-vex-reissue-all"] = {
+    "task": "remediator.vex_reissue_all",
+    "schedule": 86400.0,
 }
 CELERY_BEAT_SCHEDULE["remediator-actions-verify-overdue"] = {
     "task": "remediator.actions_verify_overdue",
@@ -691,6 +696,7 @@ CELERY_TASK_ANNOTATIONS = {
         "remediator.policy_dry_run_refresh": POLICY_DRY_RUN_TIME_LIMIT,
         "remediator.threat_intel_refresh": THREAT_INTEL_TIME_LIMIT,
         "remediator.vex_reissue": VEX_REISSUE_TIME_LIMIT,
+        "remediator.vex_reissue_all": VEX_REISSUE_TIME_LIMIT,
         # the go-live checklist's pings: one call per build target and Aqua, each bounded
         "remediator.setup_pings": min(120, CELERY_TASK_SOFT_TIME_LIMIT),
         # a notification: a mail and a Slack post, each bounded by their own timeouts

@@ -413,3 +413,21 @@ class VexDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} v{self.version}"
+
+
+class VexReissuePending(models.Model):
+    """A digest whose VEX documents a scan may have changed, waiting for beat
+    (``remediator.engine.vex.reissue.vex_reissue_pending``): a scan marks its digest (one
+    upsert) instead of issuing documents on the ingest path."""
+
+    image = models.OneToOneField(
+        Image, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+")
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["marked_at"], name="vex_pending_marked_idx")]
+
+    def __str__(self) -> str:
+        return f"VEX of image {self.image_id} to issue again"

@@ -37,7 +37,7 @@ from .services.retry import action_retry_delay
 from .services.risk import accepted_risks_expire
 from .services.sla_breach import sla_breaches_notify
 from .services.threat_intel import threat_intel_refresh
-from .vex.reissue import vex_reissue_all
+from .vex.reissue import vex_reissue_all, vex_reissue_pending
 
 log = logging.getLogger(__name__)
 
@@ -165,13 +165,24 @@ def accepted_risks_expire_task() -> int:
 
 @shared_task(name="remediator.vex_reissue", bind=True)  # limits: CELERY_TASK_ANNOTATIONS
 def vex_reissue_task(self) -> int:
-    """Beat (VEX_REISSUE_INTERVAL): issue again every repository's VEX documents whose
-    statements changed. Stopped at its time limit, the next run goes on: each
-    repository's documents are committed as they are issued."""
+    """Beat (VEX_REISSUE_INTERVAL): issue the VEX documents of the digests scans marked.
+    Stopped at its time limit, the next run goes on: each repository's documents are
+    committed as they are issued, and its marks cleared only then."""
+    try:
+        return vex_reissue_pending()
+    except SoftTimeLimitExceeded:
+        log.warning(_stopped(self, "VEX re-issue", "VEX_REISSUE_TIME_LIMIT"))
+        return -1
+
+
+@shared_task(name="remediator.vex_reissue_all", bind=True)  # limits: CELERY_TASK_ANNOTATIONS
+def vex_reissue_all_task(self) -> int:
+    """Beat, daily: issue again every repository with decisions or documents (whatever a
+    lost mark or a failed issue left stale)."""
     try:
         return vex_reissue_all()
     except SoftTimeLimitExceeded:
-        log.warning(_stopped(self, "VEX re-issue", "VEX_REISSUE_TIME_LIMIT"))
+        log.warning(_stopped(self, "VEX re-issue of every repository", "VEX_REISSUE_TIME_LIMIT"))
         return -1
 
 

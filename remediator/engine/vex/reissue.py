@@ -1,9 +1,13 @@
-"""When documents are issued again: after a decision (its finding's digests), when an
-acceptance expires, when a scan fixes findings, on request, and by beat for every
-repository with decisions or documents (``VEX_REISSUE_INTERVAL``).
+"""When documents are issued again: after a decision (its finding's digests, once
+committed), when an acceptance expires, on request of one image's document, and by beat:
+every VEX_REISSUE_INTERVAL the digests scans marked (``vex_reissue_pending``: a scan only
+marks its digest, so the ingest path never builds documents), and once a day every
+repository with decisions or documents (``vex_reissue_all``, the safety net).
 
 A repository's document is the union of its digests' newest documents, so a decision
-recomputes only the digests its finding was scanned in.
+recomputes only the digests its finding was scanned in. ``fixed`` statements go into the
+repository's document for the digests its tags point at now: the digests someone still
+scans; every digest's own document keeps its own.
 """
 
 from __future__ import annotations
@@ -17,25 +21,33 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from findings.models import Finding, Image, Repository, Scan
-from remediator.engine.models import VexDocument
+from findings.models import Finding, Image, Repository, Scan, Tag
+from remediator.engine.models import VexDocument, VexReissuePending
 
 from .documents import Subject, vex_issue
 from .facts import decided, digest_facts, images_of_findings
-from .statements import statements_for
+from .statements import FIXED, statements_for
 
 log = logging.getLogger(__name__)
 
 
 def _digest_statements(repository: Repository) -> list[dict]:
-    """Every statement of the newest document of each of the repository's digests."""
+    """Every statement of the newest document of each of the repository's digests, but
+    ``fixed`` ones only for the digests a tag points at now (else every rebuild would
+    grow the repository's document for ever)."""
     newest = VexDocument.objects.filter(subject=OuterRef("subject")).order_by("-version")
     rows = (
         VexDocument.objects.filter(repository=repository, image__isnull=False)
         .filter(version=Subquery(newest.values("version")[:1]))
-        .values_list("document", flat=True)
+        .values_list("image_id", "document")
     )
-    return [statement for document in rows for statement in document.get("statements", [])]
+    current = set(Tag.objects.filter(repository=repository).values_list("image_id", flat=True))
+    return [
+        statement
+        for image_id, document in rows
+        for statement in document.get("statements", [])
+        if image_id in current or statement.get("status") != FIXED
+    ]
 
 
 def vex_reissue(repository: Repository, images: list[Image] | None = None) -> VexDocument | None:
@@ -91,6 +103,11 @@ def vex_reissue_after_commit(finding_ids: Iterable[int]) -> None:
             vex_reissue_findings(ids)
         except Exception:  # a side effect; beat repairs it
             log.exception("VEX documents of findings %r not issued; beat will retry", ids[:20])
+            try:
+                for repository_id, images in images_of_findings(ids).items():
+                    _mark(repository_id, images)
+            except Exception:
+                log.exception("VEX: findings %r not marked for beat either", ids[:20])
 
     transaction.on_commit(run)
 
@@ -106,20 +123,63 @@ def vex_reissue_all() -> int:
     return len(ids)
 
 
+def _mark(repository_id: int, image_ids: Iterable[int]) -> None:
+    now = timezone.now()
+    VexReissuePending.objects.bulk_create(
+        [
+            VexReissuePending(image_id=i, repository_id=repository_id, marked_at=now)
+            for i in image_ids
+        ],
+        # a mark made again moves on: the run that is issuing it keeps it for the next one
+        update_conflicts=True,
+        unique_fields=["image"],
+        update_fields=["marked_at"],
+    )
+
+
 def vex_reissue_after_scan(scan: Scan) -> None:
     """A scan arrived: its digest may now list decided findings, and the findings it
-    proved fixed leave the documents of the digests they were decided in. Nothing to do
-    for a repository without decisions, documents or fixes by this scan. Never raises:
-    beat issues what this could not."""
+    proved fixed leave the documents of the digests they were decided in. Marks those
+    digests for beat (``vex_reissue_pending``); nothing for a repository without
+    decisions, documents or fixes by this scan. Never raises: the daily sweep issues
+    what this could not mark."""
     try:
         fixed = list(Finding.objects.filter(fixed_by_scan=scan).values_list("pk", flat=True))
-        repository = scan.image.repository
+        repository_id = scan.image.repository_id
         if not fixed and not (
-            VexDocument.objects.filter(repository=repository).exists()
-            or Finding.objects.filter(decided(timezone.now()), repository=repository).exists()
+            VexDocument.objects.filter(repository_id=repository_id).exists()
+            or Finding.objects.filter(decided(timezone.now()), repository_id=repository_id).exists()
         ):
             return
-        images = set(images_of_findings(fixed).get(repository.pk, set())) | {scan.image_id}
-        vex_reissue(repository, list(Image.objects.filter(pk__in=images).exclude(digest="")))
-    except Exception:  # a side effect of the scan; beat repairs it
-        log.exception("VEX documents after scan %s not issued; beat will retry", scan.pk)
+        images = set(images_of_findings(fixed).get(repository_id, set())) | {scan.image_id}
+        _mark(repository_id, images)
+    except Exception:  # a side effect of the scan; the daily sweep repairs it
+        log.exception("VEX documents after scan %s not marked; the daily sweep will", scan.pk)
+
+
+def vex_reissue_pending(*, limit: int = 500) -> int:
+    """Issue the documents of the digests scans marked, oldest marks first, at most
+    ``limit`` repositories; how many repositories. A mark made while its repository is
+    being issued stays for the next run."""
+    repositories = list(
+        VexReissuePending.objects.order_by("marked_at")
+        .values_list("repository_id", flat=True)
+        .distinct()[: limit * 4]
+    )
+    done: list[int] = []
+    for repository_id in dict.fromkeys(repositories):
+        if len(done) >= limit:
+            break
+        marks = list(
+            VexReissuePending.objects.filter(repository_id=repository_id).values_list(
+                "image_id", "marked_at"
+            )
+        )
+        repository = Repository.objects.filter(pk=repository_id).first()
+        if repository is not None:
+            images = Image.objects.filter(pk__in=[i for i, _ in marks]).exclude(digest="")
+            vex_reissue(repository, list(images))
+        for image_id, marked_at in marks:
+            VexReissuePending.objects.filter(image_id=image_id, marked_at=marked_at).delete()
+        done.append(repository_id)
+    return len(done)

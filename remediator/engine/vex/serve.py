@@ -54,8 +54,11 @@ def image_ignore_file(repository: Repository, *, kind: str, digest: str = "") ->
 def repository_entries(
     repositories: QuerySet[Repository],
 ) -> tuple[list[vex_repository.Entry], datetime]:
-    """The VEX repository's documents for these repositories (issued now where stale),
-    and when the newest of them (a retraction included) was issued."""
+    """The VEX repository's documents for these repositories, and when the newest of
+    them (a retraction included) was issued. Served as stored: decisions and expiries
+    issue at once, scans within VEX_REISSUE_INTERVAL (every scanner fetching the archive
+    does not recompute the whole fleet); a repository with decisions and no document yet
+    is issued now."""
     documented = VexDocument.objects.filter(repository__in=repositories)
     with_decisions = Finding.objects.filter(decided(timezone.now()), repository__in=repositories)
     ids = set(documented.values_list("repository_id", flat=True).distinct())
@@ -63,7 +66,7 @@ def repository_entries(
     entries: list[vex_repository.Entry] = []
     updated_at = vex_repository.EPOCH
     for repository in repositories.filter(pk__in=sorted(ids)):
-        document = vex_reissue(repository)
+        document = newest(Subject(repository).purl) or vex_reissue(repository)
         if document is None:
             continue
         updated_at = max(updated_at, document.issued_at)
