@@ -68,20 +68,22 @@ def _run(ids: list[int], workers: int) -> float:
     )  # fmt: skip
     from remediator.celery import app
 
-    for _ in range(120):  # the worker's start-up is not the fleet's time
-        if len(app.control.ping(timeout=0.5)) >= 1:
-            break
-    started = time.perf_counter()
-    for pk in ids:
-        delivery_process_task.delay(pk)
-    while True:
-        queued = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).count()
-        if queued == 0 and _queue_empty():
-            break
-        time.sleep(0.2)
-    elapsed = time.perf_counter() - started
-    worker.send_signal(signal.SIGTERM)
-    worker.wait(timeout=60)
+    try:
+        for _ in range(120):  # the worker's start-up is not the fleet's time
+            if len(app.control.ping(timeout=0.5)) >= 1:
+                break
+        started = time.perf_counter()
+        for pk in ids:
+            delivery_process_task.delay(pk)
+        while True:
+            queued = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).count()
+            if queued == 0 and _queue_empty():
+                break
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
     rejected = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.REJECTED).count()
     assert rejected == 0, f"{rejected} deliveries rejected"
     return elapsed
