@@ -4,7 +4,9 @@ Redis, the actions queue served by a worker of its own; then admission reviews a
 --rate per second against gunicorn on the same database, alone and during a fleet burst.
 
 For each worker count: scans/s and findings/s (findings in the reports processed, 80%
-of them unchanged), the CPU seconds of the workers, of PostgreSQL and of Redis and the
+of them unchanged), the CPU seconds of the workers, of PostgreSQL (every process of
+the cluster: other databases' work on a shared machine counts too; the seconds this
+database's sessions were active, sampled, do not) and of Redis and the
 machine's busy share over the run (the bottleneck on a 2-core machine is CPU unless a
 wait shows), and what PostgreSQL's active sessions were waiting on (sampled every
 0.1 s: a lock or a hot row shows here as Lock waits)."""
@@ -42,6 +44,7 @@ class WaitSampler(threading.Thread):
         self.stop = threading.Event()
         self.samples = 0
         self.waits: dict[str, int] = {}
+        self.queries: dict[str, int] = {}
 
     def run(self) -> None:
         import psycopg
@@ -50,17 +53,20 @@ class WaitSampler(threading.Thread):
         with psycopg.connect(url, autocommit=True) as conn:
             while not self.stop.wait(0.1):
                 rows = conn.execute(
-                    "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU'), count(*) "
+                    "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU'), "
+                    "left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
                     "FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND state = 'active' AND pid <> pg_backend_pid() GROUP BY 1"
+                    "AND state = 'active' AND pid <> pg_backend_pid()"
                 ).fetchall()
                 self.samples += 1
-                for event, count in rows:
-                    self.waits[event] = self.waits.get(event, 0) + count
+                for event, query in rows:
+                    self.waits[event] = self.waits.get(event, 0) + 1
+                    self.queries[query] = self.queries.get(query, 0) + 1
 
-    def top(self) -> dict[str, float]:
-        """Mean active sessions per sample in each wait (``CPU``: running, no wait)."""
-        ranked = sorted(self.waits.items(), key=lambda item: -item[1])[:6]
+    def top(self, counts: dict[str, int] | None = None) -> dict[str, float]:
+        """Mean active sessions per sample in each wait (``CPU``: running, no wait), or
+        running each statement (its first 90 characters) with ``counts=self.queries``."""
+        ranked = sorted((counts or self.waits).items(), key=lambda item: -item[1])[:6]
         return {event: count / max(1, self.samples) for event, count in ranked}
 
 
@@ -92,7 +98,9 @@ def measured_fleet(ids: list[int], workers: int) -> dict:
         "postgres_cpu_s": db_cpu,
         "redis_cpu_s": redis_cpu,
         "machine_busy": (busy2 - busy) / max(1e-9, total2 - total),
+        "pg_active_s": sum(sampler.waits.values()) / max(1, sampler.samples) * seconds,
         "pg_waits": sampler.top(),
+        "pg_statements": sampler.top(sampler.queries),
     }
 
 

@@ -55,6 +55,8 @@ def part_env(part: str, smoke: bool = False) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         DJANGO_LOG_LEVEL="WARNING",
     )
+    if part == "scale":  # as deployed (Compose, Helm): the verdict cache in Redis
+        env["CACHE_URL"] = env["CELERY_BROKER_URL"].replace("redis://", "rediscache://", 1)
     return env
 
 
@@ -128,7 +130,8 @@ def scale_rows(scale: dict | None) -> list[tuple[str, str, str, str]]:
                 f"{mid['scans']} scans x {scale['findings']} findings, {scale['cpus']} cores",
                 f"{rate:.1f} scans/s, {rate * scale['findings']:,.0f} findings/s "
                 f"({rate / one:.2f}x 1 process); CPU s: workers {mid['workers_cpu_s']:.1f}, "
-                f"PostgreSQL {mid['postgres_cpu_s']:.1f}, Redis {mid['redis_cpu_s']:.1f}; "
+                f"PostgreSQL {mid['postgres_cpu_s']:.1f} (its sessions active "
+                f"{mid.get('pg_active_s', 0):.1f} s), Redis {mid['redis_cpu_s']:.1f}; "
                 f"machine busy {mid['machine_busy']:.0%}; PostgreSQL sessions: {waits}",
                 f"1 process: {one:.1f} scans/s",
                 f"{workers}x 1 process while cores last",
