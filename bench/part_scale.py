@@ -165,6 +165,8 @@ def admission_during_burst(args, ids: list[int]) -> dict:
         port = sock.getsockname()[1]
     env = {**os.environ, "ADMISSION_TOKEN": TOKEN, "DEBUG": "false"}
     env["ADMISSION_RESOLVE_TAGS"] = "false"  # its images are in no registry
+    if args.conn_max_age is not None:
+        env["CONN_MAX_AGE"] = str(args.conn_max_age)
     web = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "python:remediator.gunicorn_conf",
          "remediator.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"],
@@ -199,6 +201,7 @@ def admission_during_burst(args, ids: list[int]) -> dict:
         "quiet": quiet.summary(),
         "burst": burst.summary(),
         "burst_workers": args.burst_workers,
+        "conn_max_age": env.get("CONN_MAX_AGE", "0"),
         "burst_scans": len(ids),
         "burst_scans_per_s": len(ids) / seconds,
     }
@@ -212,6 +215,10 @@ def main() -> None:
     p.add_argument("--images", type=int, default=200, help="images admission reviews ask about")
     p.add_argument("--quiet-seconds", type=float, default=10.0)
     p.add_argument("--burst-workers", type=int, default=2)
+    p.add_argument("--burst-scans", type=int, default=100, help="the fleet burst's scans")
+    p.add_argument(
+        "--conn-max-age", type=int, help="gunicorn's CONN_MAX_AGE (default: as configured)"
+    )
     args = p.parse_args()
     setup(fresh=True)
     from remediator.celery import app
@@ -229,7 +236,8 @@ def main() -> None:
             result["by_workers"].setdefault(str(workers), []).append(figures)
             print(f"run {run}: {workers} ingest process(es): {figures}", flush=True)
     stamp += 1
-    result["admission"] = admission_during_burst(args, fleet_prepare(args.scans, stamp))
+    burst = fleet_prepare(min(args.scans, args.burst_scans), stamp)
+    result["admission"] = admission_during_burst(args, burst)
     result["load_end"] = os.getloadavg()
     write(args.out, result)
 

@@ -144,7 +144,7 @@ def scale_rows(scale: dict | None) -> list[tuple[str, str, str, str]]:
             (
                 f"admission at {adm['rate']:.0f} reviews/s during a fleet burst "
                 f"({adm['burst_workers']} ingest processes, {adm['burst_scans']} scans), "
-                "gunicorn 2 x 4 threads, PostgreSQL",
+                f"gunicorn 2 x 4 threads, PostgreSQL, CONN_MAX_AGE={adm.get('conn_max_age', 0)}",
                 f"p50 {burst['p50_ms']:.0f} ms, p99 {burst['p99_ms']:.0f} ms, max "
                 f"{burst['max_ms']:.0f} ms over {burst['reviews']} reviews {burst['outcomes']}; "
                 f"the burst meanwhile {adm['burst_scans_per_s']:.1f} scans/s",
