@@ -59,13 +59,17 @@ def queue_empty() -> bool:
 
 
 @contextlib.contextmanager
-def celery_worker(queues: str, concurrency: int, name: str = "ingest") -> Iterator[int]:
-    """A Celery worker (prefork, ``concurrency`` processes) consuming ``queues``, started
-    and answering pings; yields its pid; stopped (warm shutdown) at the end."""
+def celery_worker(
+    queues: str, concurrency: int, name: str = "ingest", nice: int = 0
+) -> Iterator[int]:
+    """A Celery worker (prefork, ``concurrency`` processes, at CPU priority ``nice``)
+    consuming ``queues``, started and answering pings; yields its pid; stopped (warm
+    shutdown) at the end."""
     from remediator.celery import app
 
     worker = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "celery"), "-A", "remediator.celery", "worker",
+        [*(["nice", "-n", str(nice)] if nice else []), str(ROOT / ".venv" / "bin" / "celery"),
+         "-A", "remediator.celery", "worker",
          "--concurrency", str(concurrency), "--queues", queues, "--loglevel", "WARNING",
          "--without-mingle", "--hostname", f"{name}@%h"],
         cwd=ROOT, env=os.environ.copy(),

@@ -197,7 +197,7 @@ def admission_during_burst(args, ids: list[int]) -> dict:
         sender = threading.Thread(target=burst.send, args=(stop,))
         with (
             celery_worker("actions,housekeeping", 1, name="actions"),
-            celery_worker("ingest", args.burst_workers),
+            celery_worker("ingest", args.burst_workers, nice=args.burst_nice),
         ):
             sender.start()
             seconds = fleet_send_and_wait(ids)
@@ -213,6 +213,7 @@ def admission_during_burst(args, ids: list[int]) -> dict:
         "burst": burst.summary(),
         "burst_workers": args.burst_workers,
         "conn_max_age": env.get("CONN_MAX_AGE", "0"),
+        "burst_nice": args.burst_nice,
         "burst_scans": len(ids),
         "burst_scans_per_s": len(ids) / seconds,
     }
@@ -227,6 +228,7 @@ def main() -> None:
     p.add_argument("--quiet-seconds", type=float, default=10.0)
     p.add_argument("--burst-workers", type=int, default=2)
     p.add_argument("--burst-scans", type=int, default=100, help="the fleet burst's scans")
+    p.add_argument("--burst-nice", type=int, default=0, help="the burst's ingest workers' nice")
     p.add_argument(
         "--conn-max-age", type=int, help="gunicorn's CONN_MAX_AGE (default: as configured)"
     )
