@@ -20,7 +20,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& echo $$p && break; done)
 
-.PHONY: install run test faults image-test image-requirements lint format demo bench docs screenshots clean
+.PHONY: install run test faults image-test image-requirements lint format demo bench bench-smoke docs screenshots clean
 
 install: $(STAMP)
 
@@ -70,6 +70,11 @@ image-requirements:
 # one table, and bench/results.json. BENCH_ARGS="--fleet-scans 2000 --skip dashboard" etc.
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Every part of make bench at tiny sizes, once (CI runs it): its own databases
+# (remediator_bench_smoke_<part>) and Redis db 10; var/bench-smoke.json. No timing asserted.
+bench-smoke: install
+	$(BIN)/python bench/run.py --smoke
 
 lint: install
 	$(BIN)/ruff check .

@@ -33,12 +33,15 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "remediator.settings")
 os.environ.setdefault("DATA_DIR", str(ROOT / "var" / "bench"))
 
-REPOSITORIES = 2_000
-VULNERABILITIES = 20_000
-PACKAGES = 600
-DELIVERIES = 50_000
-ACTIONS = 6_000
-AUDIT_EVENTS = 200_000
+SIZES = {
+    "repositories": 2_000,
+    "vulnerabilities": 20_000,
+    "packages": 600,
+    "deliveries": 50_000,
+    "actions": 6_000,
+    "audit_events": 200_000,
+}
+"""The rows beside the findings at ``--scale 1`` (the smoke scales them down)."""
 REFRESH_RUNS = 3
 
 
@@ -69,46 +72,54 @@ STATES = [
     "superseded",
 ]
 
-SQL = [
-    # Repositories, one image and one tag each; ids are 1..N after the TRUNCATE.
-    f"""INSERT INTO findings_repository (registry, name, created_at)
-        SELECT 'registry.bench.io', 'team' || (i % 40) || '/service-' || i, now()
-        FROM generate_series(1, {REPOSITORIES}) i""",
-    f"""INSERT INTO findings_image (repository_id, digest, first_seen)
-        SELECT i, 'sha256:' || md5(i::text) || md5((i + 1)::text), now()
-        FROM generate_series(1, {REPOSITORIES}) i""",
-    f"""INSERT INTO findings_tag (repository_id, name, image_id, updated_at)
-        SELECT i, 'latest', i, now() FROM generate_series(1, {REPOSITORIES}) i""",
-    # Deliveries: most processed, 2% rejected.
-    f"""INSERT INTO findings_delivery (source, external_id, sha256, body_gz, size, content_type,
-            headers, image_hint, channel, status, error, attempts, received_at, processed_at)
-        SELECT 'trivy', '', md5(i::text) || md5((-i)::text), '\\x789c030000000001'::bytea, 1000 + i,
-            'application/json', '{{}}', '', 'webhook',
-            CASE WHEN i % 50 = 0 THEN 'rejected' ELSE 'processed' END,
-            CASE WHEN i % 50 = 0 THEN 'not JSON: Expecting value at line 1 column 1' ELSE '' END,
-            1, now() - (i || ' minutes')::interval, now() - (i || ' minutes')::interval
-        FROM generate_series(1, {DELIVERIES}) i""",
-    # One scan per processed delivery, spread over the tags.
-    f"""INSERT INTO findings_scan (delivery_id, part, source, image_id, tag_id, scanner,
-            scanner_key, failure, scanner_scan_id, os, scanned_at, received_at, findings_count,
-            severity_counts, superseded, workloads)
-        SELECT i, 0, 'trivy', 1 + i % {REPOSITORIES}, 1 + i % {REPOSITORIES}, 'Trivy 0.50',
-            'trivy:trivy', '', '', 'debian 12', now() - (i || ' minutes')::interval, now(), 500,
-            '{{}}', false, '[]'
-        FROM generate_series(1, {DELIVERIES}) i WHERE i % 50 <> 0""",
-    """UPDATE findings_tag t SET latest_scan_id = s.id, latest_scanned_at = s.scanned_at
-        FROM (SELECT DISTINCT ON (tag_id) id, tag_id, scanned_at FROM findings_scan
-              ORDER BY tag_id, scanned_at DESC) s WHERE s.tag_id = t.id""",
-    f"""INSERT INTO findings_vulnerability (id, title, description, severity, cvss_score,
-            cvss_vector, links, updated_at)
-        SELECT 'CVE-2024-' || lpad(i::text, 6, '0'), 'Bench flaw ' || i, repeat('Text. ', 40),
-            (ARRAY['critical','high','medium','low','negligible','unknown'])[1 + i % 6],
-            (i % 100) / 10.0, '', '[]', now()
-        FROM generate_series(1, {VULNERABILITIES}) i""",
-]
+
+def _base_sql(sizes: dict[str, int]) -> list[str]:
+    """Repositories, images, tags, deliveries, scans, vulnerabilities."""
+    repositories, deliveries = sizes["repositories"], sizes["deliveries"]
+    vulnerabilities = sizes["vulnerabilities"]
+    return [
+        # Repositories, one image and one tag each; ids are 1..N after the TRUNCATE.
+        f"""INSERT INTO findings_repository (registry, name, created_at, owner_reason)
+            SELECT 'registry.bench.io', 'team' || (i % 40) || '/service-' || i, now(), ''
+            FROM generate_series(1, {repositories}) i""",
+        f"""INSERT INTO findings_image (repository_id, digest, first_seen)
+            SELECT i, 'sha256:' || md5(i::text) || md5((i + 1)::text), now()
+            FROM generate_series(1, {repositories}) i""",
+        f"""INSERT INTO findings_tag (repository_id, name, image_id, updated_at)
+            SELECT i, 'latest', i, now() FROM generate_series(1, {repositories}) i""",
+        # Deliveries: most processed, 2% rejected.
+        f"""INSERT INTO findings_delivery (source, external_id, sha256, body_gz, size, content_type,
+                headers, image_hint, channel, status, error, attempts, received_at, processed_at)
+            SELECT 'trivy', '', md5(i::text) || md5((-i)::text),
+                '\\x789c030000000001'::bytea, 1000 + i, 'application/json', '{{}}', '', 'webhook',
+                CASE WHEN i % 50 = 0 THEN 'rejected' ELSE 'processed' END,
+                CASE WHEN i % 50 = 0 THEN 'not JSON: Expecting value at line 1 column 1'
+                    ELSE '' END,
+                1, now() - (i || ' minutes')::interval, now() - (i || ' minutes')::interval
+            FROM generate_series(1, {deliveries}) i""",
+        # One scan per processed delivery, spread over the tags.
+        f"""INSERT INTO findings_scan (delivery_id, part, source, image_id, tag_id, scanner,
+                scanner_key, failure, scanner_scan_id, os, scanned_at, received_at, findings_count,
+                severity_counts, superseded, workloads)
+            SELECT i, 0, 'trivy', 1 + i % {repositories}, 1 + i % {repositories}, 'Trivy 0.50',
+                'trivy:trivy', '', '', 'debian 12', now() - (i || ' minutes')::interval, now(), 500,
+                '{{}}', false, '[]'
+            FROM generate_series(1, {deliveries}) i WHERE i % 50 <> 0""",
+        """UPDATE findings_tag t SET latest_scan_id = s.id, latest_scanned_at = s.scanned_at
+            FROM (SELECT DISTINCT ON (tag_id) id, tag_id, scanned_at FROM findings_scan
+                  ORDER BY tag_id, scanned_at DESC) s WHERE s.tag_id = t.id""",
+        f"""INSERT INTO findings_vulnerability (id, title, description, severity, cvss_score,
+                cvss_vector, links, updated_at)
+            SELECT 'CVE-2024-' || lpad(i::text, 6, '0'), 'Bench flaw ' || i, repeat('Text. ', 40),
+                (ARRAY['critical','high','medium','low','negligible','unknown'])[1 + i % 6],
+                (i % 100) / 10.0, '', '[]', now()
+            FROM generate_series(1, {vulnerabilities}) i""",
+    ]
 
 
-def _findings_sql(total: int) -> str:
+def _findings_sql(total: int, sizes: dict[str, int]) -> str:
+    repositories, packages = sizes["repositories"], sizes["packages"]
+    vulnerabilities = sizes["vulnerabilities"]
     # Severity mix: 5% critical, 15% high, 35% medium, 30% low, 10% negligible, 5% unknown.
     # 40% fixed at some point over 120 days; 60% fixable.
     return f"""
@@ -116,8 +127,8 @@ def _findings_sql(total: int) -> str:
         installed_version, package_type, fixed_version, fixable, fixable_since, severity,
         severity_rank, cvss_score, vendor_status, locations, status, status_reason, first_seen,
         last_seen, first_scan_id, last_scan_id, fixed_at, fixed_by_scan_id, reopened_count)
-    SELECT r, r, 'CVE-2024-' || lpad((1 + i % {VULNERABILITIES})::text, 6, '0'),
-        'pkg' || (i % {PACKAGES}), '1.' || i, 'deb',
+    SELECT r, r, 'CVE-2024-' || lpad((1 + i % {vulnerabilities})::text, 6, '0'),
+        'pkg' || (i % {packages}), '1.' || i, 'deb',
         CASE WHEN i % 5 < 3 THEN '2.' || i ELSE '' END, i % 5 < 3, NULL,
         (ARRAY['critical','high','high','high','medium','medium','medium','medium','medium',
                'medium','medium','low','low','low','low','low','low','negligible','negligible',
@@ -129,27 +140,29 @@ def _findings_sql(total: int) -> str:
         CASE WHEN fixed THEN LEAST(now(), seen + make_interval(secs => random() * 2592000))
             END, NULL, 0
     FROM (
-        SELECT i, 1 + (i::bigint * 7919) % {REPOSITORIES} AS r, ((i / 20) % 10) < 4 AS fixed,
+        SELECT i, 1 + (i::bigint * 7919) % {repositories} AS r, ((i / 20) % 10) < 4 AS fixed,
             now() - make_interval(secs => random() * 150 * 86400) AS seen
         FROM generate_series(1, {total}) i
     ) g
     """
 
 
-def _actions_sql() -> list[str]:
+def _actions_sql(sizes: dict[str, int]) -> list[str]:
+    repositories, actions = sizes["repositories"], sizes["actions"]
+    audit_events = sizes["audit_events"]
     states = ",".join(f"'{s}'" for s in STATES)
     return [
         f"""INSERT INTO remediator_remediationaction (kind, state, correlation_id, repository_id,
             tag_id, image_id, requires_approval, reason, external_id, external_url,
             provider_state, error, attempts, risky_marked, created_at, updated_at)
         SELECT 'rebuild', (ARRAY[{states}])[1 + i % {len(STATES)}],
-            md5(i::text)::uuid, 1 + i % {REPOSITORIES}, 1 + i % {REPOSITORIES},
-            1 + i % {REPOSITORIES}, true, '', '', '', '{{}}', '', 0, false,
+            md5(i::text)::uuid, 1 + i % {repositories}, 1 + i % {repositories},
+            1 + i % {repositories}, true, '', '', '', '{{}}', '', 0, false,
             now() - (i || ' minutes')::interval, now()
-        FROM generate_series(1, {ACTIONS}) i
+        FROM generate_series(1, {actions}) i
         WHERE (ARRAY[{states}])[1 + i % {len(STATES)}] NOT IN
             ('proposed','awaiting_approval','approved','dispatched','running','succeeded')
-           OR i <= {REPOSITORIES}""",
+           OR i <= {repositories}""",
         """INSERT INTO remediator_remediationaction_findings (remediationaction_id, finding_id)
         SELECT a.id, f.id FROM remediator_remediationaction a
         JOIN LATERAL (SELECT id FROM findings_finding WHERE tag_id = a.tag_id
@@ -161,15 +174,16 @@ def _actions_sql() -> list[str]:
             (ARRAY['system','alice','bob','provider:gitlab'])[1 + i % 4],
             'remediationaction', a.id::text, a.id, 'approved', 'dispatched',
             'POST https://gitlab.example/api/v4/projects/42/trigger/pipeline -> 201', '{{}}'
-        FROM generate_series(1, {AUDIT_EVENTS}) i
+        FROM generate_series(1, {audit_events}) i
         JOIN remediator_remediationaction a ON a.id = 1 + i % (SELECT count(*) FROM
             remediator_remediationaction)""",
     ]
 
 
-def generate(total: int) -> None:
+def generate(total: int, scale: float = 1.0) -> None:
     from django.db import connection
 
+    sizes = {name: max(20, int(n * scale)) for name, n in SIZES.items()}
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -179,7 +193,7 @@ def generate(total: int) -> None:
             "remediator_remediationaction_findings, "
             "remediator_approval, remediator_auditevent RESTART IDENTITY CASCADE"
         )
-        for statement in [*SQL, _findings_sql(total), *_actions_sql()]:
+        for statement in [*_base_sql(sizes), _findings_sql(total, sizes), *_actions_sql(sizes)]:
             step = time.perf_counter()
             cursor.execute(statement)
             print(
@@ -196,7 +210,7 @@ def generate(total: int) -> None:
     print(f"Generated in {time.perf_counter() - started:.0f} s")
 
 
-def pages() -> list[tuple[str, str]]:
+def pages(deep_page: int = 500) -> list[tuple[str, str]]:
     from findings.models import Delivery, Finding, Repository
     from remediator.engine.models import RemediationAction
 
@@ -218,7 +232,7 @@ def pages() -> list[tuple[str, str]]:
         ("findings by CVE", "/findings/?cve=CVE-2024-000042"),
         ("findings by image", f"/findings/?image={repository.registry}/{repository.name}"),
         ("findings older 90d", "/findings/?min_age=90"),
-        *[(f"{name} p500", f"DEEP:{path}") for name, path in DEEP],
+        *[(f"{name} p{deep_page}", f"DEEP:{path}") for name, path in DEEP],
         ("finding detail", f"/findings/{finding.pk}/"),
         ("csv (one image)", f"/findings/export.csv?image={repository.registry}/{repository.name}"),
         ("deliveries", "/deliveries/"),
@@ -267,7 +281,7 @@ def _count_query(log: list, execute, sql, params, many, context):
     return execute(sql, params, many, context)
 
 
-def measure(runs: int) -> dict[str, dict]:
+def measure(runs: int, deep_page: int = DEEP_PAGE) -> dict[str, dict]:
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
@@ -298,9 +312,9 @@ def measure(runs: int) -> dict[str, dict]:
     print(f"policy dry run (worker): {dry_run.seconds:.1f} s")
     print(f"\n{'page':<26} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
     results: dict[str, dict] = {}
-    for name, path in pages():
+    for name, path in pages(deep_page):
         if path.startswith("DEEP:"):
-            path = deep_path(path[5:])
+            path = deep_path(path[5:], deep_page)
         if path.startswith("NEXT:"):
             first = client.get(path[5:]).content.decode()
             found = re.search(r'href="(\?[^"]*after=[^"]+)" rel="next"', first)
@@ -327,7 +341,7 @@ def measure(runs: int) -> dict[str, dict]:
     return results
 
 
-def prepare(findings: int, *, regenerate: bool, script: str) -> None:
+def prepare(findings: int, *, regenerate: bool, script: str, scale: float = 1.0) -> None:
     """Django set up on DATABASE_URL (PostgreSQL), migrated, holding ``findings`` findings
     (generated when fewer are there, or on ``regenerate``)."""
     url = os.environ.get("DATABASE_URL", "")
@@ -351,7 +365,7 @@ def prepare(findings: int, *, regenerate: bool, script: str) -> None:
     have = Finding.objects.order_by().count()
     if regenerate or have < findings:
         print(f"Generating {findings:,} findings (have {have:,})…")
-        generate(findings)
+        generate(findings, scale)
     else:
         print(f"Reusing {have:,} findings (--regenerate to rebuild)")
 
@@ -361,9 +375,14 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     parser.add_argument("--findings", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="times the repositories, deliveries, actions…"
+    )
+    parser.add_argument("--deep-page", type=int, default=DEEP_PAGE, help="the deep page measured")
     args = parser.parse_args(argv)
-    prepare(args.findings, regenerate=args.regenerate, script="bench/dashboard.py")
-    return measure(args.runs)
+    script = "bench/dashboard.py"
+    prepare(args.findings, regenerate=args.regenerate, script=script, scale=args.scale)
+    return measure(args.runs, args.deep_page)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,13 @@ processes. The table extrapolates linearly to 10,000 scans."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 
 from common import ROOT, parser, setup, write
 
@@ -28,7 +30,7 @@ def _report(tag: int, scan: int) -> bytes:
     return json.dumps(body).encode()
 
 
-def _prepare(scans: int, stamp: int) -> list[int]:
+def fleet_prepare(scans: int, stamp: int) -> list[int]:
     """Store the deliveries (not timed), round-robin over the tags, and the policy."""
     from remediator.engine.models import Policy
     from remediator.intake.store import delivery_store
@@ -48,7 +50,7 @@ def _prepare(scans: int, stamp: int) -> list[int]:
     return ids
 
 
-def _queue_empty() -> bool:
+def queue_empty() -> bool:
     from remediator.celery import app
 
     with app.connection_for_read() as conn:
@@ -56,34 +58,59 @@ def _queue_empty() -> bool:
         return client.llen("ingest") == 0 and client.hlen("unacked") == 0
 
 
-def _run(ids: list[int], workers: int) -> float:
+@contextlib.contextmanager
+def celery_worker(
+    queues: str, concurrency: int, name: str = "ingest", nice: int = 0
+) -> Iterator[int]:
+    """A Celery worker (prefork, ``concurrency`` processes, at CPU priority ``nice``)
+    consuming ``queues``, started and answering pings; yields its pid; stopped (warm
+    shutdown) at the end."""
+    from remediator.celery import app
+
+    worker = subprocess.Popen(
+        [*(["nice", "-n", str(nice)] if nice else []), str(ROOT / ".venv" / "bin" / "celery"),
+         "-A", "remediator.celery", "worker",
+         "--concurrency", str(concurrency), "--queues", queues, "--loglevel", "WARNING",
+         "--without-mingle", "--hostname", f"{name}@%h"],
+        cwd=ROOT, env=os.environ.copy(),
+    )  # fmt: skip
+    try:
+        for _ in range(120):  # the worker's start-up is not the fleet's time
+            if any(name in next(iter(r)) for r in app.control.ping(timeout=0.5)):
+                break
+        yield worker.pid
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+
+
+def fleet_send_and_wait(ids: list[int]) -> float:
+    """Enqueue the deliveries ``ids`` and wait until every one is processed; seconds."""
     from findings.models import Delivery
     from remediator.intake.tasks import delivery_process_task
 
-    worker = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "celery"), "-A", "remediator.celery", "worker",
-         "--concurrency", str(workers), "--queues", "ingest", "--loglevel", "WARNING",
-         "--without-mingle"],
-        cwd=ROOT, env=os.environ.copy(),
-    )  # fmt: skip
-    from remediator.celery import app
-
-    for _ in range(120):  # the worker's start-up is not the fleet's time
-        if len(app.control.ping(timeout=0.5)) >= 1:
-            break
     started = time.perf_counter()
     for pk in ids:
         delivery_process_task.delay(pk)
     while True:
         queued = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).count()
-        if queued == 0 and _queue_empty():
+        if queued == 0 and queue_empty():
             break
         time.sleep(0.2)
-    elapsed = time.perf_counter() - started
-    worker.send_signal(signal.SIGTERM)
-    worker.wait(timeout=60)
+    return time.perf_counter() - started
+
+
+def fleet_check(ids: list[int]) -> None:
+    from findings.models import Delivery
+
     rejected = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.REJECTED).count()
     assert rejected == 0, f"{rejected} deliveries rejected"
+
+
+def _run(ids: list[int], workers: int) -> float:
+    with celery_worker("ingest", workers):
+        elapsed = fleet_send_and_wait(ids)
+    fleet_check(ids)
     return elapsed
 
 
@@ -101,7 +128,7 @@ def main() -> None:
     for run in range(args.runs):
         for workers in (1, 2):
             stamp += 1
-            ids = _prepare(args.scans, stamp)
+            ids = fleet_prepare(args.scans, stamp)
             seconds = _run(ids, workers)
             result["by_workers"].setdefault(str(workers), []).append(seconds)
             print(f"run {run}: {workers} worker(s): {len(ids)} scans in {seconds:.1f} s")

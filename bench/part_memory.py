@@ -3,13 +3,14 @@ report the peak resident size beside the process's baseline after start-up."""
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from common import ROOT, parser, setup, write
+from common import parser, setup, write
 
 
 def _mib_peak() -> float:
@@ -26,7 +27,8 @@ def main() -> None:
     p.add_argument("--findings", type=int, default=110_000)
     p.add_argument("--measure", action="store_true", help="(internal) the measuring process")
     args = p.parse_args()
-    path = ROOT / "var" / "bench-memory-report.json"
+    path = Path(os.environ["DATA_DIR"]) / "memory-report.json"  # the part's own
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not args.measure:
         setup(fresh=True)
         from ingest import trivy_report
