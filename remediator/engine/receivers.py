@@ -9,11 +9,11 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from findings.models import ThreatIntel
+from findings.models import Scan, ThreatIntel
 from findings.signals import scan_ingested
 from remediator.cluster.inventory import inventory_from_scan
 from remediator.cluster.signals import sightings_changed
-from remediator.engine.admission.cache import admission_cache_bump
+from remediator.engine.admission.cache import admission_cache_bump, admission_cache_touch
 from remediator.engine.models import AdmissionPolicy, AuditEvent
 from remediator.engine.ownership_refresh import owners_refresh_sighted
 from remediator.engine.services import scan_evaluate
@@ -45,9 +45,21 @@ def scan_ingested_evaluate(sender: Any, scan_id: int, **kwargs: Any) -> None:
 
 @receiver(scan_ingested, dispatch_uid="remediator.admission_inventory")
 def scan_ingested_admission(sender: Any, scan_id: int, **kwargs: Any) -> None:
-    """A scan was committed: admission answers from fresh facts; the workloads a
-    Kubernetes report names go into the inventory (one bulk upsert)."""
-    admission_cache_bump()
+    """A scan was committed: admission answers from fresh facts of its image (the
+    others' stay cached); the workloads a Kubernetes report names go into the inventory
+    (one bulk upsert)."""
+    scanned = (
+        Scan.objects.filter(pk=scan_id)
+        .values_list(
+            "image__digest", "tag__repository__registry", "tag__repository__name", "tag__name"
+        )
+        .first()
+    )
+    if scanned is None:
+        admission_cache_bump()
+    else:
+        digest, registry, name, tag = scanned
+        admission_cache_touch(digest=digest, name=f"{registry}/{name}", tag=tag)
     try:
         inventory_from_scan(scan_id)
     except Exception:  # the inventory must never break ingest

@@ -11,11 +11,15 @@ remediation action.
 
 Each web process keeps those facts in memory, tagged with the *generation* read from the
 shared cache (the database cache table, or Redis with CACHE_URL), which
-``admission_cache_bump`` moves from any process whenever something they depend on
-changes (a scan is ingested, a finding's status or an action's state changes, an
-admission policy or a threat-intel row is edited, EPSS/KEV are imported). The generation
-is read at most once a second, so a request whose images are all known costs no query
-at all, and a change made in another process is seen within a second.
+``admission_cache_bump`` moves from any process whenever something every image's facts
+depend on changes (a finding's status or an action's state changes, an admission policy
+or a threat-intel row is edited, EPSS/KEV are imported). A scan changes the facts of its
+own image only: ``admission_cache_touch`` moves the generation of its digest and of its
+tag, so that a burst of scans leaves every other image's facts in memory. The global
+generation is read at most once a second, and so is each remembered image's own (one
+``get_many`` for the images of a request due for it): a request whose images are all
+known and checked within the second costs no query at all, and a change made in another
+process is seen within a second.
 ``ADMISSION_CACHE_SECONDS`` bounds what nothing reports. Registry answers are remembered
 apart (``ADMISSION_REGISTRY_CACHE_SECONDS``): a pushed tag is seen that soon.
 """
@@ -40,6 +44,8 @@ from .lookups import Known, Target, facts_load
 from .tags import TagAnswer, tags_resolve
 
 GENERATION_KEY = "admission:generation"
+IMAGE_KEY = "admission:image:"
+"""+ a digest, or + "name:tag": that image's own generation (admission_cache_touch)."""
 POLICIES_KEY = " policies"
 """(In the memory of targets: no target key starts with a space.)"""
 MEMORY_ENTRIES = 20_000
@@ -55,6 +61,28 @@ def admission_cache_bump() -> None:
     generation = uuid.uuid4().hex
     cache.set(GENERATION_KEY, generation, None)
     _seen.update(value=generation, at=time.monotonic())
+
+
+def image_keys(target_key: str) -> tuple[str, ...]:
+    """The shared keys of the image generations a remembered target's facts depend on:
+    its digest (found under any repository name), else its tag (judged by the digest of
+    its last scan)."""
+    name_tag, _, digest = target_key.partition("@")
+    digest = digest.lstrip("@")
+    return (IMAGE_KEY + digest,) if digest else (IMAGE_KEY + name_tag,)
+
+
+def admission_cache_touch(*, digest: str, name: str, tag: str) -> None:
+    """A scan of ``name:tag`` at ``digest`` was ingested: invalidate the facts that
+    depend on that digest or that tag (not every image's, as ``admission_cache_bump``);
+    this process at once, the others within GENERATION_CHECK_SECONDS. The keys expire
+    after the facts they guard could have (ADMISSION_CACHE_SECONDS)."""
+    generation = uuid.uuid4().hex
+    keys = {IMAGE_KEY + f"{name}:{tag or 'latest'}"}
+    if digest:
+        keys.add(IMAGE_KEY + digest)
+    cache.set_many(dict.fromkeys(keys, generation), timeout=settings.ADMISSION_CACHE_SECONDS + 60)
+    MEMORY.forget(keys)
 
 
 def admission_memory_clear() -> None:
@@ -77,11 +105,14 @@ def _generation(now: float) -> str:
 
 
 class _Memory:
-    """This process's cached facts: {key: (generation, expires, value)}, bounded."""
+    """This process's cached facts: {key: [generation, expires, value, image
+    generations, checked at]}, bounded. ``image generations`` are the shared values of
+    ``image_keys(key)`` when the facts were read; ``checked at`` when they were last
+    found unchanged."""
 
     def __init__(self, size: int = MEMORY_ENTRIES) -> None:
         self.size = size
-        self.entries: dict[str, tuple[str, float, object]] = {}
+        self.entries: dict[str, list] = {}
 
     def get(self, key: str, generation: str, now: float) -> object:
         entry = self.entries.get(key)
@@ -89,10 +120,33 @@ class _Memory:
             return _MISSING
         return entry[2]
 
-    def put(self, key: str, generation: str, now: float, value: object) -> None:
+    def put(self, key: str, generation: str, now: float, value: object, images: tuple = ()) -> None:
         if len(self.entries) >= self.size:
             self.entries.clear()  # crude but bounded; refilled from the database
-        self.entries[key] = (generation, now + settings.ADMISSION_CACHE_SECONDS, value)
+        expires = now + settings.ADMISSION_CACHE_SECONDS
+        self.entries[key] = [generation, expires, value, images, now]
+
+    def due(self, key: str, now: float) -> bool:
+        """Its image generations were last checked GENERATION_CHECK_SECONDS ago or more."""
+        return now - self.entries[key][4] >= GENERATION_CHECK_SECONDS
+
+    def confirm(self, keys: list[str], shared: dict, now: float) -> list[str]:
+        """Compare the image generations of ``keys`` with ``shared`` (read now): forget
+        those that moved, mark the others checked; returns the forgotten keys."""
+        moved = []
+        for key in keys:
+            entry = self.entries[key]
+            if tuple(shared.get(k) for k in image_keys(key)) != entry[3]:
+                del self.entries[key]
+                moved.append(key)
+            else:
+                entry[4] = now
+        return moved
+
+    def forget(self, image_keys_moved: set[str]) -> None:
+        """Drop the entries that depend on any of these image keys."""
+        for key in [k for k in self.entries if set(image_keys(k)) & image_keys_moved]:
+            del self.entries[key]
 
 
 _MISSING = object()
@@ -160,12 +214,23 @@ def admission_facts(references: list[str]) -> tuple[list[AdmissionRule], dict[st
             missing.append(target)
         else:
             by_key[target.key] = value
+    due = [key for key in by_key if MEMORY.due(key, now)]
+    if due:
+        shared = cache.get_many([k for key in due for k in image_keys(key)])
+        by_target_key = {t.key: t for t in targets.values()}
+        for key in MEMORY.confirm(due, shared, now):
+            del by_key[key]
+            missing.append(by_target_key[key])
     ADMISSION_CACHE.labels(result="hit").inc(len(by_key))
     if missing:
+        # The image generations are read before the facts: a scan committed in between
+        # moves them again, and the next check reloads.
+        before = cache.get_many([k for t in missing for k in image_keys(t.key)])
         loaded = facts_load(missing, rules)
         ADMISSION_CACHE.labels(result="miss").inc(len(loaded))
         for key, value in loaded.items():
-            MEMORY.put(key, generation, now, value)
+            images = tuple(before.get(k) for k in image_keys(key))
+            MEMORY.put(key, generation, now, value, images)
         by_key.update(loaded)
     for reference, target in targets.items():
         value = by_key[target.key]
