@@ -57,6 +57,7 @@ TUNING = {
     "ACTION_TIME_LIMIT": "55",
     "POLICY_DRY_RUN_TIME_LIMIT": "55",
     "THREAT_INTEL_TIME_LIMIT": "55",
+    "VEX_REISSUE_TIME_LIMIT": "55",
     # One client posts hundreds of bodies a minute here: the webhook rate limit (a 429
     # telling the sender to come back later; tested in tests/webhooks/test_rate_limit.py)
     # is off, so that every post is a test of what the database outage does to it.
