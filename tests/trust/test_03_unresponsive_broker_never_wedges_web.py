@@ -62,9 +62,9 @@ def test_a_publish_to_a_broker_that_never_answers_gives_up_within_its_timeout(
     settings.BROKER_BACKOFF = 60.0
     hung = app_for(listener.url(scheme, "/0" if scheme == "redis" else "//"), 1.0)
 
-    # A name of its own: the shared tasks join every app made later, ``hung`` included,
-    # and one of ours under the same name would be refused with a warning.
-    @hung.task(name="tests.trust.hung_publish")
+    # A name of its own, per run: tasks join every app made later (the next run's
+    # ``hung`` included), and one under a name taken would be refused with a warning.
+    @hung.task(name=f"tests.trust.hung_publish.{scheme}")
     def task(delivery_id: int) -> None:
         """Never runs: nothing consumes from a broker that never answers."""
 
