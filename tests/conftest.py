@@ -61,3 +61,44 @@ def registry_lookups_off(settings):
     tag_lookups_clear()
     yield
     tag_lookups_clear()
+
+
+@pytest.fixture
+def postgresql_server() -> dict[str, str]:
+    """A PostgreSQL server for tests of what only PostgreSQL does, whatever database the
+    suite runs on: the suite's own when it is PostgreSQL, else POSTGRES_TEST_URL (by
+    default this machine's, postgres://postgres@127.0.0.1:5432). {host, port, user,
+    password}; the test fails, naming the URL, when none answers."""
+    import os
+    from urllib.parse import urlsplit
+
+    import psycopg
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        params = connection.settings_dict
+        server = {k.lower(): str(params[k] or "") for k in ("HOST", "PORT", "USER", "PASSWORD")}
+    else:
+        url = urlsplit(os.environ.get("POSTGRES_TEST_URL", "postgres://postgres@127.0.0.1:5432"))
+        server = {
+            "host": url.hostname or "127.0.0.1",
+            "port": str(url.port or 5432),
+            "user": url.username or "postgres",
+            "password": url.password or "",
+        }
+    server["port"] = server["port"] or "5432"
+    dsn = f"host={server['host']} port={server['port']} user={server['user']} dbname=postgres"
+    dsn += f" password={server['password']}" if server["password"] else ""
+    try:
+        psycopg.connect(dsn, connect_timeout=5).close()
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"no PostgreSQL answers at {server['host']}:{server['port']} "
+            f"(set POSTGRES_TEST_URL): {exc}"
+        )
+    return server | {"dsn": dsn}
+
+
+def postgresql_url(server: dict[str, str], database: str) -> str:
+    auth = server["user"] + (f":{server['password']}" if server["password"] else "")
+    return f"postgres://{auth}@{server['host']}:{server['port']}/{database}"

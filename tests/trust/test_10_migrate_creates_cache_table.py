@@ -1,8 +1,8 @@
 """Class 10: ``manage.py migrate`` alone creates everything the app needs, the database
 cache table included, so that ``ingest`` of a Kubernetes report right after it works.
 
-Real processes on a fresh database: always a new SQLite file; also a new PostgreSQL
-database when the suite runs on PostgreSQL (created on the same server, dropped after).
+Real processes on a fresh database: a new SQLite file, and a new PostgreSQL
+database (on the suite's server, else this machine's: tests/conftest.py), dropped after.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import secrets
 
 import psycopg
 import pytest
-from django.db import connection
 
-from ..conftest import FIXTURES
+from ..conftest import FIXTURES, postgresql_url
 from ._faults_support import app_env, manage
 
 K8S = FIXTURES / "trivy" / "k8s" / "report_all_three_images.json"
@@ -49,23 +48,17 @@ def test_migrate_alone_then_ingest_of_a_kubernetes_report_on_a_fresh_sqlite(tmp_
 
 
 @pytest.fixture
-def fresh_postgres_database():
-    params = connection.settings_dict
+def fresh_postgres_database(postgresql_server):
     name = f"remediator_migrate_{secrets.token_hex(4)}"
-    dsn = f"host={params['HOST']} port={params['PORT']} user={params['USER']} dbname=postgres"
-    if params["PASSWORD"]:
-        dsn += f" password={params['PASSWORD']}"
-    with psycopg.connect(dsn, autocommit=True) as admin:
+    with psycopg.connect(postgresql_server["dsn"], autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    auth = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
     try:
-        yield f"postgres://{auth}@{params['HOST']}:{params['PORT']}/{name}"
+        yield postgresql_url(postgresql_server, name)
     finally:
-        with psycopg.connect(dsn, autocommit=True) as admin:
+        with psycopg.connect(postgresql_server["dsn"], autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs a PostgreSQL server")
 def test_migrate_alone_then_ingest_of_a_kubernetes_report_on_a_fresh_postgresql(
     tmp_path, fresh_postgres_database
 ):

@@ -13,10 +13,7 @@ import json
 import subprocess
 import sys
 
-import pytest
-from django.db import connection
-
-from ..conftest import FIXTURES
+from ..conftest import FIXTURES, postgresql_url
 from ._faults_support import ROOT, SilentListener, app_env, gunicorn, manage, timed
 
 TRIVY = (FIXTURES / "trivy/trivy_docs_reporting_alpine_latest.json").read_bytes()
@@ -100,12 +97,10 @@ def test_postgresql_connections_are_bounded_and_web_statements_shorter_than_work
     assert web["options"] == "-c statement_timeout=30000"
 
 
-@pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs a PostgreSQL server")
-def test_postgresql_sessions_start_with_the_statement_timeout_of_their_process(tmp_path):
-    params = connection.settings_dict
-    auth = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
-    url = f"postgres://{auth}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+def test_postgresql_sessions_start_with_the_statement_timeout_of_their_process(
+    tmp_path, postgresql_server
+):
+    url = postgresql_url(postgresql_server, "postgres")
     show = (
         "from django.db import connection; cursor = connection.cursor(); "
         "cursor.execute('SHOW statement_timeout'); print(cursor.fetchone()[0])"
