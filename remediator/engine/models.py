@@ -423,7 +423,6 @@ class VexReissuePending(models.Model):
     image = models.OneToOneField(
         Image, primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+")
     marked_at = models.DateTimeField()
 
     class Meta:

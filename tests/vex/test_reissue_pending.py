@@ -93,9 +93,7 @@ def test_fixed_statements_stay_in_the_repository_document_while_a_tag_points_at_
     # the tag moves on to a newer digest: the older digest's fix stays in its own
     # document, and leaves the repository's
     later = rebuilt("5" * 64, without="libssl3", at="2025-01-03T00:00:00Z")
-    VexReissuePending.objects.create(
-        image=later.image, repository=repository, marked_at=later.scanned_at
-    )
+    VexReissuePending.objects.create(image=later.image, marked_at=later.scanned_at)
     vex_reissue_pending()
 
     assert statements(Subject(repository, fixing.image)) == [("fixed", f"sha256:{'4' * 64}")]

@@ -17,7 +17,6 @@ class Migration(migrations.Migration):
             fields=[
                 ('image', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='findings.image')),
                 ('marked_at', models.DateTimeField()),
-                ('repository', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='findings.repository')),
             ],
             options={
                 'indexes': [models.Index(fields=['marked_at'], name='vex_pending_marked_idx')],

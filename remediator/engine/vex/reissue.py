@@ -104,8 +104,8 @@ def vex_reissue_after_commit(finding_ids: Iterable[int]) -> None:
         except Exception:  # a side effect; beat repairs it
             log.exception("VEX documents of findings %r not issued; beat will retry", ids[:20])
             try:
-                for repository_id, images in images_of_findings(ids).items():
-                    _mark(repository_id, images)
+                for images in images_of_findings(ids).values():
+                    _mark(images)
             except Exception:
                 log.exception("VEX: findings %r not marked for beat either", ids[:20])
 
@@ -123,13 +123,10 @@ def vex_reissue_all() -> int:
     return len(ids)
 
 
-def _mark(repository_id: int, image_ids: Iterable[int]) -> None:
+def _mark(image_ids: Iterable[int]) -> None:
     now = timezone.now()
     VexReissuePending.objects.bulk_create(
-        [
-            VexReissuePending(image_id=i, repository_id=repository_id, marked_at=now)
-            for i in image_ids
-        ],
+        [VexReissuePending(image_id=i, marked_at=now) for i in image_ids],
         # a mark made again moves on: the run that is issuing it keeps it for the next one
         update_conflicts=True,
         unique_fields=["image"],
@@ -152,7 +149,7 @@ def vex_reissue_after_scan(scan: Scan) -> None:
         ):
             return
         images = set(images_of_findings(fixed).get(repository_id, set())) | {scan.image_id}
-        _mark(repository_id, images)
+        _mark(images)
     except Exception:  # a side effect of the scan; the daily sweep repairs it
         log.exception("VEX documents after scan %s not marked; the daily sweep will", scan.pk)
 
@@ -161,25 +158,18 @@ def vex_reissue_pending(*, limit: int = 500) -> int:
     """Issue the documents of the digests scans marked, oldest marks first, at most
     ``limit`` repositories; how many repositories. A mark made while its repository is
     being issued stays for the next run."""
-    repositories = list(
-        VexReissuePending.objects.order_by("marked_at")
-        .values_list("repository_id", flat=True)
-        .distinct()[: limit * 4]
-    )
-    done: list[int] = []
-    for repository_id in dict.fromkeys(repositories):
-        if len(done) >= limit:
-            break
-        marks = list(
-            VexReissuePending.objects.filter(repository_id=repository_id).values_list(
+    marked = VexReissuePending.objects.order_by("marked_at")
+    repositories = list(dict.fromkeys(marked.values_list("image__repository_id", flat=True)))
+    for repository_id in repositories[:limit]:
+        marks = dict(
+            VexReissuePending.objects.filter(image__repository_id=repository_id).values_list(
                 "image_id", "marked_at"
             )
         )
-        repository = Repository.objects.filter(pk=repository_id).first()
-        if repository is not None:
-            images = Image.objects.filter(pk__in=[i for i, _ in marks]).exclude(digest="")
-            vex_reissue(repository, list(images))
-        for image_id, marked_at in marks:
-            VexReissuePending.objects.filter(image_id=image_id, marked_at=marked_at).delete()
-        done.append(repository_id)
-    return len(done)
+        repository = Repository.objects.get(pk=repository_id)
+        vex_reissue(repository, list(Image.objects.filter(pk__in=marks).exclude(digest="")))
+        # a digest marked again meanwhile has a later mark: it stays for the next run
+        VexReissuePending.objects.filter(
+            image_id__in=list(marks), marked_at__lte=max(marks.values())
+        ).delete()
+    return len(repositories[:limit])
