@@ -8,7 +8,9 @@ absurd lengths or no advisory id are refused and counted);
 ``parse(source, document)`` is the single-image form. ``load_body(source, body)``
 decodes a request body safely first (JSON; YAML too for ``trivy-operator``);
 ``head.without_findings`` gives a report without its findings, which the parsers
-refuse (or read the images of) as they would the whole report.
+refuse (or read the images of) as they would the whole report. A body of a format with a
+typed decoding (``TYPED_FORMATS``, ``typed.py``) is decoded into the fields its parser
+reads and nothing else.
 Every failure is a :class:`ParseError`.
 """
 
@@ -23,9 +25,11 @@ import msgspec
 from . import aqua, generic, grype, harbor, trivy, trivy_k8s, trivy_operator
 from .base import ImageRef, ParsedFinding, ParsedScan, ParseError, Workload
 from .detect import detect
+from .fields import is_object
 from .head import without_findings
 from .jsonload import MIN_DEPTH, load_json
 from .screen import screen
+from .typed import TypedFormat, decode_typed
 from .yamlload import load_yaml
 
 Parser = Callable[[object], ParsedScan | tuple[ParsedScan, ...]]
@@ -38,6 +42,16 @@ PARSERS: dict[str, Parser] = {
     "grype": grype.parse,
     "generic": generic.parse,
 }
+TYPED_FORMATS: dict[str, TypedFormat] = {
+    "aqua": aqua.TYPED,
+    "trivy": trivy.TYPED,
+    "grype": grype.TYPED,
+    "harbor": harbor.TYPED,
+    "trivy-k8s": trivy_k8s.TYPED,
+    "trivy-operator": trivy_operator.TYPED,
+}
+"""Formats decoded straight into the fields their parser reads, when the body fits. The
+generic format is not among them: its parser reads every key the format has."""
 MULTI_IMAGE: frozenset[str] = frozenset({"trivy-k8s", "trivy-operator"})
 """Formats that report on several images: one scan each, the workloads recorded."""
 YAML_SOURCES: frozenset[str] = frozenset({"trivy-operator"})
@@ -83,14 +97,23 @@ def report_head(source: str, document: object) -> ReportHead | None:
     parse of its findings."""
     slug = detect(document) if source == "auto" else source
     key = FINDINGS_KEYS.get(slug)
-    if key is None or not isinstance(document, dict) or not isinstance(document.get(key), list):
+    if key is None or not is_object(document) or not isinstance(document.get(key), list):
         return None
     digest = hashlib.blake2b(msgspec.json.encode(document[key]), digest_size=16).hexdigest()
     return ReportHead(parse(slug, without_findings(slug, document)), digest)
 
 
-def load_body(source: str, body: bytes | bytearray | memoryview | str) -> object:
-    """A request body decoded as JSON, or as YAML for the formats that come as YAML."""
+def load_body(
+    source: str, body: bytes | bytearray | memoryview | str, *, typed_decoding: bool = True
+) -> object:
+    """A request body decoded as JSON, or as YAML for the formats that come as YAML; into
+    the fields its parser reads when ``source`` has a typed decoding the body fits (unless
+    ``typed_decoding`` is False)."""
+    typed = TYPED_FORMATS.get(source) if typed_decoding else None
+    if typed is not None and not isinstance(body, str):
+        document = decode_typed(bytes(body), typed)
+        if document is not None:
+            return document
     try:
         return load_json(body)
     except ParseError:
@@ -106,6 +129,7 @@ __all__ = [
     "MULTI_IMAGE",
     "PARSERS",
     "SOURCES",
+    "TYPED_FORMATS",
     "ImageRef",
     "ParseError",
     "ParsedFinding",

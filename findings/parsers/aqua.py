@@ -5,12 +5,15 @@ DevOps list wrapper (A3), API v1 ``scan_result`` (A4) and API v2
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from msgspec import UNSET, Raw
+
 from . import generic
 from .base import ImageRef, ParsedFinding, ParsedScan
-from .fields import as_dict, as_list, clean, dicts, text, unique, wrong_shape
+from .fields import as_dict, as_list, clean, is_object, sharing, text, unique, wrong_shape
 from .images import normalize_digest, try_image_reference
 from .normalize import (
     cvss_score,
@@ -21,6 +24,7 @@ from .normalize import (
     severity_from_cvss,
     split_versions,
 )
+from .typed import Doc, TypedFormat, objects
 
 SOURCE = "aqua"
 _KNOWN_KEYS = frozenset(
@@ -66,11 +70,90 @@ _SEVERITY_FIELDS = (
 _VERSION_TOKEN = re.compile(r"[^\s:/]+")
 
 
+# What the parser reads of a report (typed decoding, ``typed.py``): one Struct for a
+# vulnerability of A1/A2 and A4 (``cves``) and a row of A5 (``result``, the resource and
+# image inside). The simplified payload and the A3 list are decoded as plain JSON.
+class AquaVulnerability(Doc):
+    name: Any = UNSET
+    file: Any = UNSET
+    resource: Any = UNSET
+    image_digest: Any = UNSET
+    image_name: Any = UNSET
+    registry: Any = UNSET
+    os: Any = UNSET
+    os_version: Any = UNSET
+    aqua_score: Any = UNSET
+    aqua_vectors: Any = UNSET
+    nvd_score_v3: Any = UNSET
+    nvd_vectors_v3: Any = UNSET
+    nvd_cvss3_score: Any = UNSET
+    nvd_cvss3_vectors: Any = UNSET
+    vendor_score_v3: Any = UNSET
+    vendor_vectors_v3: Any = UNSET
+    nvd_score: Any = UNSET
+    nvd_vectors: Any = UNSET
+    nvd_cvss2_score: Any = UNSET
+    nvd_cvss2_vectors: Any = UNSET
+    vendor_score: Any = UNSET
+    vendor_vectors: Any = UNSET
+    score: Any = UNSET
+    aqua_severity: Any = UNSET
+    severity: Any = UNSET
+    vendor_severity: Any = UNSET
+    nvd_severity_v3: Any = UNSET
+    nvd_cvss3_severity: Any = UNSET
+    nvd_severity: Any = UNSET
+    fix_version: Any = UNSET
+    description: Any = UNSET
+    nvd_url: Any = UNSET
+    url: Any = UNSET
+    vendor_url: Any = UNSET
+    publish_date: Any = UNSET
+    publishdate: Any = UNSET
+
+
+class AquaResource(Doc):
+    resource: Any = UNSET
+    vulnerabilities: list[Raw] | None = UNSET  # each an AquaVulnerability
+
+
+class AquaReport(Doc):
+    resources: list[AquaResource] | None = UNSET
+    cves: list[Raw] | None = UNSET  # each an AquaVulnerability
+    result: list[Raw] | None = UNSET  # each an AquaVulnerability (a row)
+    findings: Any = UNSET
+    count: Any = UNSET
+    image: Any = UNSET
+    digest: Any = UNSET
+    pull_name: Any = UNSET
+    image_name: Any = UNSET
+    registry: Any = UNSET
+    os: Any = UNSET
+    version: Any = UNSET
+    vulnerability_summary: Any = UNSET
+    scan_started: Any = UNSET
+    scan_id: Any = UNSET
+    image_assurance_results: Any = UNSET
+    disallowed: Any = UNSET
+    errorMsg: Any = UNSET
+    status: Any = UNSET
+    scan_status: Any = UNSET
+    is_partial_data: Any = UNSET
+
+
+def _typed_usable(document: AquaReport) -> bool:
+    keys = document.keys()
+    return bool(_KNOWN_KEYS & keys) and not ("findings" in keys and not (_REAL_KEYS & keys))
+
+
+TYPED = TypedFormat(AquaReport, _typed_usable)
+
+
 def parse(document: object) -> ParsedScan:
     """Parse any Aqua variant; ``{}`` and ``[]`` are empty scans."""
     if isinstance(document, list):
         return _parse_list(document)
-    if not isinstance(document, dict):
+    if not is_object(document):
         raise wrong_shape(SOURCE, "an object or a list of {'image_name', 'results'}", document)
     if document and not (_KNOWN_KEYS & document.keys()):
         raise wrong_shape(
@@ -78,17 +161,24 @@ def parse(document: object) -> ParsedScan:
         )
     if "findings" in document and not (_REAL_KEYS & document.keys()):
         return _parse_simplified(document)
+    share = sharing()
     if "cves" in document:
         rows = _require_list(document, "cves")
-        findings = [_finding(cve, {"name": text(cve, "file")}) for cve in dicts(rows)]
+        findings = [
+            _finding(cve, {"name": text(cve, "file")}, share)
+            for cve in objects(rows, AquaVulnerability)
+        ]
     elif "result" in document and "resources" not in document:
         rows = _require_list(document, "result")
-        findings = [_finding(row, as_dict(row.get("resource"))) for row in dicts(rows)]
+        findings = [
+            _finding(row, as_dict(row.get("resource")), share)
+            for row in objects(rows, AquaVulnerability)
+        ]
     else:
         findings = [
-            _finding(vuln, as_dict(entry.get("resource")))
-            for entry in dicts(_require_list(document, "resources"))
-            for vuln in dicts(entry.get("vulnerabilities"))
+            _finding(vuln, as_dict(entry.get("resource")), share)
+            for entry in objects(_require_list(document, "resources"), AquaResource)
+            for vuln in objects(entry.get("vulnerabilities"), AquaVulnerability)
         ]
     return _scan(document, [f for f in findings if f is not None])
 
@@ -110,7 +200,7 @@ def _parse_list(document: list[Any]) -> ParsedScan:
     scans = []
     for item in document:
         inner = as_dict(item).get("results", item)
-        if not isinstance(item, dict) or not isinstance(inner, dict):
+        if not is_object(item) or not is_object(inner):
             raise wrong_shape(SOURCE, "list items {'image_name', 'results': {...}}", item)
         scan = parse(inner)
         if scan.image is None and text(item, "image_name"):
@@ -173,7 +263,9 @@ def _cvss(vuln: dict[str, Any]) -> tuple[float | None, str]:
     return None, ""
 
 
-def _finding(vuln: dict[str, Any], resource: dict[str, Any]) -> ParsedFinding | None:
+def _finding(
+    vuln: dict[str, Any], resource: dict[str, Any], share: Callable[[Any], Any]
+) -> ParsedFinding | None:
     vuln_id = text(vuln, "name")
     if not vuln_id:
         return None
@@ -190,16 +282,16 @@ def _finding(vuln: dict[str, Any], resource: dict[str, Any]) -> ParsedFinding | 
     layer = text(resource, "layer_digest") or text(resource, "layer")
     return ParsedFinding(
         vulnerability_id=vuln_id,
-        package=text(resource, "name") or path,
-        installed_version=text(resource, "version"),
+        package=share(text(resource, "name") or path),
+        installed_version=share(text(resource, "version")),
         package_type=_package_type(resource),
         severity=severity,
-        fixed_versions=_fixed_versions(vuln.get("fix_version")),
+        fixed_versions=share(_fixed_versions(vuln.get("fix_version"))),
         cvss_score=score,
-        cvss_vector=vector,
-        description=text(vuln, "description"),
+        cvss_vector=share(vector),
+        description=share(text(vuln, "description")),
         links=unique(text(vuln, key) for key in ("nvd_url", "url", "vendor_url")),
-        locations=unique((path, layer)),
+        locations=share(unique((path, layer))),
         published_at=parse_datetime(text(vuln, "publish_date", "publishdate")),
     )
 
@@ -219,7 +311,7 @@ def _image(document: dict[str, Any], first_row: dict[str, Any]) -> ImageRef | No
 
 
 def _scan(document: dict[str, Any], findings: list[ParsedFinding]) -> ParsedScan:
-    first_row = next(iter(dicts(document.get("result"))), {})
+    first_row = next(objects(document.get("result"), AquaVulnerability), {})
     extra: dict[str, Any] = {}
     registry = text(document, "registry") or text(first_row, "registry")
     if registry:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import ParseError
-from .fields import type_name
+from .fields import is_object, type_name
 from .harbor import is_webhook_event, report_body
 from .trivy_k8s import is_k8s_report
 from .trivy_operator import is_vulnerability_report
@@ -34,13 +34,13 @@ def detect(document: object) -> str:
     if document is None or document == {} or document == []:
         raise ParseError(f"cannot tell the format of an empty document ({type_name(document)})")
     if isinstance(document, list):
-        first = next((item for item in document if isinstance(item, dict)), {})
+        first = next((item for item in document if is_object(item)), {})
         if "results" in first or "image_name" in first:
             return "aqua"
         if "Target" in first:
             return "trivy"
         raise _unknown(document)
-    if not isinstance(document, dict):
+    if not is_object(document):
         raise _unknown(document)
     keys = document.keys()
     if is_k8s_report(document):

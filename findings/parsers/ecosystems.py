@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 from packageurl import PackageURL
 
@@ -74,7 +75,7 @@ def package_type_from_purl(purl: object) -> str:
     quick = _QUICK_TYPE.match(purl)
     if quick is not None:  # the common case, without packageurl's full parse
         kind = quick.group(1).lower()
-        return _PURL_ALIASES.get(kind, kind)
+        return _PURL_ALIASES.get(kind) or sys.intern(kind)  # one object per ecosystem
     try:
         kind = PackageURL.from_string(purl.strip().replace("\x00", "")).type
     except (ValueError, TypeError):

@@ -10,12 +10,30 @@ lone surrogates (which no driver can encode) become U+FFFD.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from msgspec import Raw
 
 from remediator.core.storable import storable_text
 
 from .base import ParseError
+from .typed import MAPPINGS
+
+_T = TypeVar("_T")
+
+
+def sharing() -> Callable[[_T], _T]:
+    """A function giving one object for equal values (texts, tuples of texts), for one
+    report's parse: a package, its version, a CVE's description or a location repeats
+    over many findings, and each copy would be held until the findings are written."""
+    memo: dict[Any, Any] = {}
+    return lambda value: memo.setdefault(value, value)
+
+
+def is_object(value: object) -> bool:
+    """A JSON object: a dict, or a typed ``Doc`` (``typed.py``)."""
+    return isinstance(value, MAPPINGS)
 
 
 def type_name(value: object) -> str:
@@ -24,7 +42,7 @@ def type_name(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, dict):
+    if isinstance(value, MAPPINGS):
         if not value:
             return "an empty object"
         keys = ", ".join(sorted(storable_text(str(k)) for k in value)[:8])
@@ -57,7 +75,8 @@ def clean(value: object) -> str:
 
 
 def as_dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+    """An object as it is (a dict, or a typed ``Doc`` read the same way), else ``{}``."""
+    return value if isinstance(value, MAPPINGS) else {}  # type: ignore[return-value]
 
 
 def as_list(value: object) -> list[Any]:
@@ -65,13 +84,17 @@ def as_list(value: object) -> list[Any]:
 
 
 def dicts(value: object) -> list[dict[str, Any]]:
-    """The object items of a list (anything else, and non-lists, are dropped)."""
-    return [item for item in as_list(value) if isinstance(item, dict)]
+    """The object items of a list (anything else, and non-lists, are dropped). A typed
+    report's lists of findings are read with ``typed.objects``, never here."""
+    items = as_list(value)
+    if items and isinstance(items[0], Raw):
+        raise TypeError("a list of raw items: read it with typed.objects")
+    return [item for item in items if isinstance(item, MAPPINGS)]
 
 
 def text(mapping: object, *keys: str) -> str:
     """The first non-empty text value among ``keys`` in ``mapping``."""
-    if not isinstance(mapping, dict):
+    if not isinstance(mapping, MAPPINGS):
         return ""
     for key in keys:
         found = clean(mapping.get(key))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import ImageRef, ParsedFinding, ParsedScan
-from .fields import as_dict, clean, dicts, number, text, texts, wrong_shape
+from .fields import as_dict, clean, dicts, is_object, number, text, texts, wrong_shape
 from .images import normalize_digest, try_image_reference
 from .normalize import (
     cvss_from_vector,
@@ -33,7 +33,7 @@ FAILED_STATUSES = frozenset(
 
 
 def parse(document: object) -> ParsedScan:
-    if not isinstance(document, dict) or "findings" not in document:
+    if not is_object(document) or "findings" not in document:
         raise wrong_shape(SOURCE, "an object with a 'findings' list", document)
     findings = document.get("findings")
     if findings is not None and not isinstance(findings, list):
@@ -69,7 +69,7 @@ def _image(document: dict[str, Any]) -> ImageRef | None:
 
 def _cvss(value: object) -> tuple[float | None, str]:
     """``cvss`` may be a number, a vector string, or {"score", "vector"}."""
-    if isinstance(value, dict):
+    if is_object(value):
         vector = text(value, "vector")
         return cvss_score(value.get("score"), vector), vector
     score = number(value)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from msgspec import UNSET, Raw
+
 from .base import ImageRef, ParsedFinding, ParsedScan
-from .fields import as_dict, dicts, text, texts, unique, wrong_shape
+from .fields import as_dict, dicts, is_object, text, texts, unique, wrong_shape
 from .images import normalize_digest, try_image_reference
 from .normalize import (
     cvss_score,
@@ -15,13 +17,74 @@ from .normalize import (
     package_type_from_trivy,
     split_versions,
 )
+from .typed import Doc, TypedFormat, objects
 
 SOURCE = "grype"
 _PLACEHOLDERS = frozenset({"redacted", "<redacted>", "[redacted]", "***"})
 
 
+# What the parser reads of a report (typed decoding, ``typed.py``): a match's details,
+# an artifact's CPEs, licenses and metadata, and the image's layers, manifest and config
+# are never decoded.
+class GrypeCvss(Doc):
+    vector: Any = UNSET
+    version: Any = UNSET
+    metrics: Any = UNSET
+
+
+class GrypeRelated(Doc):
+    cvss: list[GrypeCvss] | None = UNSET
+    description: Any = UNSET
+
+
+class GrypeVulnerability(Doc):
+    id: Any = UNSET
+    dataSource: Any = UNSET
+    severity: Any = UNSET
+    urls: Any = UNSET
+    description: Any = UNSET
+    cvss: list[GrypeCvss] | None = UNSET
+    fix: Any = UNSET
+
+
+class GrypeArtifact(Doc):
+    name: Any = UNSET
+    version: Any = UNSET
+    type: Any = UNSET
+    purl: Any = UNSET
+    locations: Any = UNSET
+
+
+class GrypeMatch(Doc):
+    vulnerability: GrypeVulnerability | None = UNSET
+    relatedVulnerabilities: list[GrypeRelated] | None = UNSET
+    artifact: GrypeArtifact | None = UNSET
+
+
+class GrypeTarget(Doc):
+    userInput: Any = UNSET
+    imageID: Any = UNSET
+    manifestDigest: Any = UNSET
+    tags: Any = UNSET
+    repoDigests: Any = UNSET
+
+
+class GrypeSource(Doc):
+    target: GrypeTarget | str | None = UNSET
+
+
+class GrypeReport(Doc):
+    matches: list[Raw] | None = UNSET  # each a GrypeMatch (typed.objects)
+    source: GrypeSource | None = UNSET
+    distro: Any = UNSET
+    descriptor: Any = UNSET
+
+
+TYPED = TypedFormat(GrypeReport, lambda report: "matches" in report)
+
+
 def parse(document: object) -> ParsedScan:
-    if not isinstance(document, dict) or "matches" not in document:
+    if not is_object(document) or "matches" not in document:
         raise wrong_shape(SOURCE, "an object with 'matches'", document)
     matches = document.get("matches")
     if matches is not None and not isinstance(matches, list):
@@ -37,7 +100,7 @@ def parse(document: object) -> ParsedScan:
     return ParsedScan(
         source=SOURCE,
         image=_image(target),
-        findings=merge_findings(filter(None, map(_finding, dicts(matches)))),
+        findings=merge_findings(filter(None, map(_finding, objects(matches, GrypeMatch)))),
         scanner=" ".join(
             filter(None, (text(descriptor, "name") or "grype", text(descriptor, "version")))
         ),

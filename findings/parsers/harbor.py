@@ -8,10 +8,13 @@ events carry only counts and are refused here (FORMATS.md section 4).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from msgspec import UNSET, Raw
+
 from .base import ParsedFinding, ParsedScan, ParseError
-from .fields import as_dict, dicts, text, texts, wrong_shape
+from .fields import as_dict, is_object, sharing, text, texts, wrong_shape
 from .normalize import (
     cvss_score,
     merge_findings,
@@ -20,14 +23,57 @@ from .normalize import (
     parse_datetime,
     split_versions,
 )
+from .typed import Doc, TypedFormat, objects
 
 SOURCE = "harbor"
 REPORT_MIME_MARKERS = ("vnd.security.vulnerability.report", "vnd.scanner.adapter.vuln.report")
+MIME_KEYS = {
+    "v11": "application/vnd.security.vulnerability.report; version=1.1",
+    "v10": "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0",
+}
+"""The response's keys as Harbor writes them (others are read from plain JSON)."""
+
+
+# What the parser reads of a response (typed decoding, ``typed.py``): a vulnerability's
+# CWE ids, layer and artifact digests are never decoded.
+class HarborVulnerability(Doc):
+    id: Any = UNSET
+    package: Any = UNSET
+    version: Any = UNSET
+    fix_version: Any = UNSET
+    severity: Any = UNSET
+    description: Any = UNSET
+    links: Any = UNSET
+    preferred_cvss: Any = UNSET
+    vendor_attributes: Any = UNSET
+    purl: Any = UNSET
+
+
+class HarborReport(Doc):
+    generated_at: Any = UNSET
+    scanner: Any = UNSET
+    vulnerabilities: list[Raw] | None = UNSET  # each a HarborVulnerability
+
+
+class HarborResponse(HarborReport, rename=MIME_KEYS):
+    """A MIME-keyed response, or the bare report; the keys of an event, to tell one."""
+
+    v11: HarborReport | None = UNSET
+    v10: HarborReport | None = UNSET
+    type: Any = UNSET
+    event_data: Any = UNSET
+    specversion: Any = UNSET
+
+
+TYPED = TypedFormat(
+    HarborResponse,
+    lambda document: not is_webhook_event(document) and report_body(document) is not None,
+)
 
 
 def is_webhook_event(document: object) -> bool:
     """A Harbor webhook event, Default (type + event_data) or CloudEvents (harbor.* type)."""
-    if not isinstance(document, dict):
+    if not is_object(document):
         return False
     if "type" in document and "event_data" in document:
         return True
@@ -36,7 +82,7 @@ def is_webhook_event(document: object) -> bool:
 
 def report_body(document: object) -> dict[str, Any] | None:
     """The inner report of a MIME-keyed response, or the document if already inner."""
-    if not isinstance(document, dict):
+    if not is_object(document):
         return None
     for key, value in document.items():
         if isinstance(key, str) and any(marker in key for marker in REPORT_MIME_MARKERS):
@@ -62,10 +108,12 @@ def parse(document: object) -> ParsedScan:
     if vulnerabilities is not None and not isinstance(vulnerabilities, list):
         raise wrong_shape(SOURCE, "'vulnerabilities' to be a list", vulnerabilities)
     scanner = as_dict(report.get("scanner"))
+    share = sharing()
+    found = (_finding(vuln, share) for vuln in objects(vulnerabilities, HarborVulnerability))
     return ParsedScan(
         source=SOURCE,
         image=None,  # the report does not name the artifact; the caller knows it
-        findings=merge_findings(filter(None, map(_finding, dicts(vulnerabilities)))),
+        findings=merge_findings(filter(None, found)),
         scanner=" ".join(filter(None, (text(scanner, "name"), text(scanner, "version")))),
         scanned_at=parse_datetime(report.get("generated_at")),
     )
@@ -90,20 +138,20 @@ def _package_type(vuln: dict[str, Any]) -> str:
     return "unknown"
 
 
-def _finding(vuln: dict[str, Any]) -> ParsedFinding | None:
+def _finding(vuln: dict[str, Any], share: Callable[[Any], Any]) -> ParsedFinding | None:
     vuln_id = text(vuln, "id")
     if not vuln_id:
         return None
     score, vector = _cvss(vuln)
     return ParsedFinding(
         vulnerability_id=vuln_id,
-        package=text(vuln, "package"),
-        installed_version=text(vuln, "version"),
+        package=share(text(vuln, "package")),
+        installed_version=share(text(vuln, "version")),
         package_type=_package_type(vuln),
         severity=normalize_severity(vuln.get("severity")),
-        fixed_versions=split_versions(vuln.get("fix_version")),
+        fixed_versions=share(split_versions(vuln.get("fix_version"))),
         cvss_score=score,
-        cvss_vector=vector,
-        description=text(vuln, "description"),
+        cvss_vector=share(vector),
+        description=share(text(vuln, "description")),
         links=tuple(dict.fromkeys(texts(vuln.get("links")))),
     )

@@ -15,8 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .aqua import AquaVulnerability
+from .fields import is_object
 from .harbor import REPORT_MIME_MARKERS
 from .trivy_operator import KINDS as OPERATOR_KINDS
+from .typed import objects
 
 
 def _emptied(document: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -27,47 +30,44 @@ def _emptied(document: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 def _trivy(document: object) -> object:
     if isinstance(document, list):  # the legacy list of results
-        return [
-            _emptied(item, "Vulnerabilities") if isinstance(item, dict) else item
-            for item in document
-        ]
-    return _emptied(document, "Results") if isinstance(document, dict) else document
+        return [_emptied(item, "Vulnerabilities") if is_object(item) else item for item in document]
+    return _emptied(document, "Results") if is_object(document) else document
 
 
 def _aqua(document: object) -> object:
     if isinstance(document, list):  # [{"image_name", "results": {...}}]
         return [
             {**item, "results": _aqua(item["results"])}
-            if isinstance(item, dict) and isinstance(item.get("results"), dict)
+            if is_object(item) and is_object(item.get("results"))
             else item
             for item in document
         ]
-    if not isinstance(document, dict):
+    if not is_object(document):
         return document
     head = _emptied(document, "cves", "resources", "findings")
     rows = head.get("result")
     if isinstance(rows, list):
         # the first row also names the image, registry and OS: kept, without its
         # vulnerability name, so that it makes no finding
-        first = next((row for row in rows if isinstance(row, dict)), None)
+        first = next(objects(rows, AquaVulnerability), None)
         kept = [{k: v for k, v in first.items() if k != "name"}] if first is not None else []
         head = {**head, "result": kept}
     return head
 
 
 def _harbor(document: object) -> object:
-    if not isinstance(document, dict):
+    if not is_object(document):
         return document
     for key, value in document.items():
         if isinstance(key, str) and any(marker in key for marker in REPORT_MIME_MARKERS):
-            if not isinstance(value, dict):
+            if not is_object(value):
                 return document
             return {**document, key: _emptied(value, "vulnerabilities")}
     return _emptied(document, "vulnerabilities")
 
 
 def _trivy_k8s(document: object) -> object:
-    if not isinstance(document, dict):
+    if not is_object(document):
         return document
     head = dict(document)
     for key in ("Resources", "Findings", "Vulnerabilities"):
@@ -79,10 +79,10 @@ def _trivy_k8s(document: object) -> object:
 def _k8s_resource(resource: object) -> object:
     """Its Results keep their Target and Class (they tell the images of a workload
     apart) without their Vulnerabilities."""
-    if not isinstance(resource, dict) or not isinstance(resource.get("Results"), list):
+    if not is_object(resource) or not isinstance(resource.get("Results"), list):
         return resource
     results = [
-        _emptied(result, "Vulnerabilities") if isinstance(result, dict) else result
+        _emptied(result, "Vulnerabilities") if is_object(result) else result
         for result in resource["Results"]
     ]
     return {**resource, "Results": results}
@@ -91,18 +91,18 @@ def _k8s_resource(resource: object) -> object:
 def _trivy_operator(document: object) -> object:
     if isinstance(document, list):  # several YAML documents
         return [_trivy_operator(item) for item in document]
-    if not isinstance(document, dict):
+    if not is_object(document):
         return document
     if isinstance(document.get("items"), list):
         return {**document, "items": [_trivy_operator(item) for item in document["items"]]}
     report = document.get("report")
-    if document.get("kind") in OPERATOR_KINDS and isinstance(report, dict):
+    if document.get("kind") in OPERATOR_KINDS and is_object(report):
         return {**document, "report": _emptied(report, "vulnerabilities")}
     return document
 
 
 def _keyed(key: str) -> Callable[[object], object]:
-    return lambda document: _emptied(document, key) if isinstance(document, dict) else document
+    return lambda document: _emptied(document, key) if is_object(document) else document
 
 
 HEADS: dict[str, Callable[[object], object]] = {

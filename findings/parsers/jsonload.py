@@ -70,6 +70,11 @@ def _reason(raw: bytes, exc: msgspec.MsgspecError) -> str:
     return f"not JSON: {_position(raw, message)}"
 
 
+def decode_failure(raw: bytes, exc: msgspec.MsgspecError) -> ParseError:
+    """The ParseError for msgspec's failure to decode ``raw``, in this module's words."""
+    return ParseError(_reason(raw, exc))
+
+
 def load_json(data: bytes | bytearray | memoryview | str, *, max_depth: int = 0) -> object:
     """Parse a body: strip a UTF-8 BOM, decode strictly, refuse deep nesting
     (past ``max_depth`` levels when given, "JSON nested deeper than N levels").
@@ -92,7 +97,7 @@ def load_json(data: bytes | bytearray | memoryview | str, *, max_depth: int = 0)
             too_deep or f"JSON nested deeper than the decoder allows ({DEPTH_NOTE})"
         ) from None
     except msgspec.MsgspecError as exc:
-        raise ParseError(_reason(raw, exc)) from None
+        raise decode_failure(raw, exc) from None
     if max_depth and nesting_exceeds(raw, max_depth):
         raise ParseError(too_deep)
     return value

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from msgspec import UNSET, Raw
+
 from .base import ImageRef, ParsedFinding, ParsedScan
-from .fields import as_dict, dicts, text, texts, wrong_shape
+from .fields import as_dict, dicts, is_object, sharing, text, texts, wrong_shape
 from .images import normalize_digest, try_image_reference
 from .normalize import (
     cvss_score,
@@ -17,9 +19,75 @@ from .normalize import (
     parse_datetime,
     split_versions,
 )
+from .typed import Doc, TypedFormat, objects
 
 SOURCE = "trivy"
 _ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.xz", ".oci")
+_REPORT_KEYS = frozenset({"SchemaVersion", "Results", "ArtifactName", "Metadata"})
+
+
+# What the parser reads of a report (typed decoding, ``typed.py``): a vulnerability's
+# layer, data source, CWE ids and dates other than PublishedDate are never decoded.
+class TrivyCvss(Doc):
+    V3Vector: Any = UNSET
+    V3Score: Any = UNSET
+    V40Vector: Any = UNSET
+    V40Score: Any = UNSET
+    V2Vector: Any = UNSET
+    V2Score: Any = UNSET
+
+
+class TrivyPkgIdentifier(Doc):
+    PURL: Any = UNSET
+
+
+class TrivyVulnerability(Doc):
+    VulnerabilityID: Any = UNSET
+    PkgID: Any = UNSET
+    PkgName: Any = UNSET
+    PkgPath: Any = UNSET
+    PkgIdentifier: TrivyPkgIdentifier | None = UNSET
+    InstalledVersion: Any = UNSET
+    FixedVersion: Any = UNSET
+    Status: Any = UNSET
+    SeveritySource: Any = UNSET
+    PrimaryURL: Any = UNSET
+    Title: Any = UNSET
+    Description: Any = UNSET
+    Severity: Any = UNSET
+    VendorSeverity: Any = UNSET
+    CVSS: dict[str, TrivyCvss] | None = UNSET
+    References: Any = UNSET
+    PublishedDate: Any = UNSET
+
+
+class TrivyResult(Doc):
+    Target: Any = UNSET
+    Class: Any = UNSET
+    Type: Any = UNSET
+    Vulnerabilities: list[Raw] | None = UNSET  # each a TrivyVulnerability (typed.objects)
+
+
+class TrivyMetadata(Doc):
+    ImageID: Any = UNSET
+    OS: Any = UNSET
+    RepoTags: Any = UNSET
+    RepoDigests: Any = UNSET
+
+
+class TrivyReport(Doc):
+    SchemaVersion: Any = UNSET
+    CreatedAt: Any = UNSET
+    ArtifactName: Any = UNSET
+    ArtifactType: Any = UNSET
+    Metadata: TrivyMetadata | None = UNSET
+    Results: list[TrivyResult] | None = UNSET
+    Trivy: Any = UNSET
+    ReportID: Any = UNSET
+
+
+TYPED = TypedFormat(TrivyReport, lambda report: bool(_REPORT_KEYS & report.keys()))
+"""A ``SchemaVersion: 2`` report; the legacy top-level list is decoded as plain JSON."""
 
 
 def parse(document: object) -> ParsedScan:
@@ -28,14 +96,14 @@ def parse(document: object) -> ParsedScan:
         return ParsedScan(source=SOURCE, image=None)
     if isinstance(document, list):
         for item in document:
-            if not isinstance(item, dict) or not ({"Target", "Vulnerabilities"} & item.keys()):
+            if not is_object(item) or not ({"Target", "Vulnerabilities"} & item.keys()):
                 raise wrong_shape(SOURCE, "a legacy list of {'Target', 'Vulnerabilities'}", item)
         return ParsedScan(
             source=SOURCE, image=None, findings=findings_from_results(document), scanner="Trivy"
         )
-    if not isinstance(document, dict):
+    if not is_object(document):
         raise wrong_shape(SOURCE, "an object with 'Results' or a legacy list", document)
-    if not ({"SchemaVersion", "Results", "ArtifactName", "Metadata"} & document.keys()):
+    if not (_REPORT_KEYS & document.keys()):
         raise wrong_shape(SOURCE, "an object with 'SchemaVersion' and 'Results'", document)
     results = document.get("Results")
     if results is not None and not isinstance(results, list):
@@ -112,10 +180,11 @@ def _severity(vuln: dict[str, Any]) -> str:
 
 def findings_from_results(results: list[Any]) -> tuple[ParsedFinding, ...]:
     found = []
+    share = sharing()
     for result in dicts(results):
         target = text(result, "Target")
         result_type = package_type_from_trivy(text(result, "Type"))
-        for vuln in dicts(result.get("Vulnerabilities")):
+        for vuln in objects(result.get("Vulnerabilities"), TrivyVulnerability):
             vuln_id = text(vuln, "VulnerabilityID")
             if not vuln_id:
                 continue
@@ -127,18 +196,18 @@ def findings_from_results(results: list[Any]) -> tuple[ParsedFinding, ...]:
             found.append(
                 ParsedFinding(
                     vulnerability_id=vuln_id,
-                    package=text(vuln, "PkgName", "PkgID"),
-                    installed_version=text(vuln, "InstalledVersion"),
+                    package=share(text(vuln, "PkgName", "PkgID")),
+                    installed_version=share(text(vuln, "InstalledVersion")),
                     package_type=package_type if package_type != "unknown" else result_type,
                     severity=_severity(vuln),
-                    fixed_versions=split_versions(vuln.get("FixedVersion")),
+                    fixed_versions=share(split_versions(vuln.get("FixedVersion"))),
                     cvss_score=score,
-                    cvss_vector=vector,
-                    title=text(vuln, "Title"),
-                    description=text(vuln, "Description"),
+                    cvss_vector=share(vector),
+                    title=share(text(vuln, "Title")),
+                    description=share(text(vuln, "Description")),
                     links=tuple(dict.fromkeys(filter(None, links))),
                     vendor_status=text(vuln, "Status"),
-                    locations=(location,) if location else (),
+                    locations=share((location,) if location else ()),
                     published_at=parse_datetime(vuln.get("PublishedDate")),
                 )
             )

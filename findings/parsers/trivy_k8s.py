@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from msgspec import UNSET
+
 from .base import ImageRef, ParsedFinding, ParsedScan, ParseError, Workload
-from .fields import as_dict, dicts, text, wrong_shape
+from .fields import as_dict, dicts, is_object, text, wrong_shape
 from .images import try_image_reference
 from .normalize import merge_findings
-from .trivy import findings_from_results, image_from_metadata, os_name
+from .trivy import TrivyMetadata, TrivyResult, findings_from_results, image_from_metadata, os_name
+from .typed import Doc, TypedFormat
 
 SOURCE = "trivy-k8s"
 LISTS = ("Resources", "Findings", "Vulnerabilities")
@@ -26,8 +29,29 @@ Part = tuple[ImageRef, list[dict[str, Any]], dict[str, Any]]
 """An image of a resource, its Results, and its Metadata."""
 
 
+# What the parser reads of a report (typed decoding, ``typed.py``): a resource's Results
+# are Trivy's, read as in an image report.
+class K8sResource(Doc):
+    Namespace: Any = UNSET
+    Kind: Any = UNSET
+    Name: Any = UNSET
+    Error: Any = UNSET
+    Metadata: list[TrivyMetadata] | None = UNSET
+    Results: list[TrivyResult] | None = UNSET
+
+
+class K8sReport(Doc):
+    ClusterName: Any = UNSET
+    Resources: list[K8sResource] | None = UNSET
+    Findings: list[K8sResource] | None = UNSET
+    Vulnerabilities: list[K8sResource] | None = UNSET
+
+
+TYPED = TypedFormat(K8sReport, lambda report: bool({"ClusterName", *LISTS} & report.keys()))
+
+
 def is_k8s_report(document: object) -> bool:
-    return isinstance(document, dict) and "ClusterName" in document
+    return is_object(document) and "ClusterName" in document
 
 
 def _target_image(result: dict[str, Any]) -> ImageRef | None:
@@ -70,7 +94,7 @@ def _parts(resource: dict[str, Any]) -> list[Part]:
 
 def parse(document: object) -> tuple[ParsedScan, ...]:
     """One ParsedScan per image, with the workloads it runs in; sorted by image."""
-    if not isinstance(document, dict) or not ({"ClusterName", *LISTS} & document.keys()):
+    if not is_object(document) or not ({"ClusterName", *LISTS} & document.keys()):
         raise wrong_shape(SOURCE, "an object with 'ClusterName' and 'Resources'", document)
     cluster = text(document, "ClusterName")
     images: dict[str, dict[str, Any]] = {}

@@ -16,10 +16,13 @@ The same image in several workloads is one scan listing every workload.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from msgspec import UNSET, Raw
+
 from .base import ImageRef, ParsedFinding, ParsedScan, ParseError, Workload
-from .fields import as_dict, dicts, text, texts, unique, wrong_shape
+from .fields import as_dict, is_object, sharing, text, texts, unique, wrong_shape
 from .images import parse_image_reference
 from .normalize import (
     cvss_score,
@@ -31,35 +34,84 @@ from .normalize import (
     split_versions,
 )
 from .trivy import cvss_of
+from .typed import Doc, TypedFormat, objects
 
 SOURCE = "trivy-operator"
 KINDS = ("VulnerabilityReport", "ClusterVulnerabilityReport")
 LABEL = "trivy-operator."
 
 
+# What the parser reads of a resource or a List (typed decoding of JSON, ``typed.py``;
+# YAML is decoded as before).
+class OperatorVulnerability(Doc):
+    vulnerabilityID: Any = UNSET
+    resource: Any = UNSET
+    installedVersion: Any = UNSET
+    fixedVersion: Any = UNSET
+    severity: Any = UNSET
+    score: Any = UNSET
+    cvss: Any = UNSET
+    cvsssource: Any = UNSET
+    title: Any = UNSET
+    description: Any = UNSET
+    primaryLink: Any = UNSET
+    links: Any = UNSET
+    target: Any = UNSET
+    packageType: Any = UNSET
+    packagePath: Any = UNSET
+    packagePURL: Any = UNSET
+    publishedDate: Any = UNSET
+
+
+class OperatorReport(Doc):
+    updateTimestamp: Any = UNSET
+    scanner: Any = UNSET
+    registry: Any = UNSET
+    artifact: Any = UNSET
+    os: Any = UNSET
+    vulnerabilities: list[Raw] | None = UNSET  # each an OperatorVulnerability
+
+
+class OperatorResource(Doc):
+    apiVersion: Any = UNSET
+    kind: Any = UNSET
+    metadata: Any = UNSET
+    report: OperatorReport | None = UNSET
+    items: list[OperatorResource] | None = UNSET
+
+
+def _only_reports(document: OperatorResource) -> bool:
+    """Every resource, in Lists too, is a report the parser reads (any other is refused
+    by the parser naming its keys, which plain JSON has all of)."""
+    if document.items is not None and document.items is not UNSET:
+        return all(_only_reports(item) for item in document.items)
+    return document.kind in KINDS and is_object(document.report)
+
+
+TYPED = TypedFormat(OperatorResource, _only_reports)
+
+
 def is_vulnerability_report(document: object) -> bool:
-    if not isinstance(document, dict):
+    if not is_object(document):
         return False
     if document.get("kind") in KINDS:
         return True
     items = document.get("items")
-    return isinstance(items, list) and any(
-        isinstance(i, dict) and i.get("kind") in KINDS for i in items
-    )
+    return isinstance(items, list) and any(is_object(i) and i.get("kind") in KINDS for i in items)
 
 
 def _items(document: object) -> list[dict[str, Any]]:
     """The VulnerabilityReports of one resource, a List, or several YAML documents."""
     if isinstance(document, list):  # several YAML documents
         return [item for doc in document for item in _items(doc)]
-    if not isinstance(document, dict):
+    if not is_object(document):
         raise wrong_shape(SOURCE, "a VulnerabilityReport or a List with 'items'", document)
     if "items" in document:
         items = document["items"]
         if not isinstance(items, list):
             raise wrong_shape(SOURCE, "'items' to be a list", items)
         return [item for item in items for item in _items(item)]
-    if document.get("kind") not in KINDS or not isinstance(document.get("report"), dict):
+    if document.get("kind") not in KINDS or not is_object(document.get("report")):
         raise wrong_shape(
             SOURCE, f"a resource of kind {' or '.join(KINDS)} with a 'report'", document
         )
@@ -90,7 +142,9 @@ def _workload(resource: dict[str, Any]) -> Workload:
     )
 
 
-def _finding(vuln: dict[str, Any], os_family: str) -> ParsedFinding | None:
+def _finding(
+    vuln: dict[str, Any], os_family: str, share: Callable[[Any], Any]
+) -> ParsedFinding | None:
     vuln_id = text(vuln, "vulnerabilityID")
     if not vuln_id:
         return None
@@ -105,17 +159,17 @@ def _finding(vuln: dict[str, Any], os_family: str) -> ParsedFinding | None:
     location = text(vuln, "packagePath", "target")
     return ParsedFinding(
         vulnerability_id=vuln_id,
-        package=text(vuln, "resource"),
-        installed_version=text(vuln, "installedVersion"),
+        package=share(text(vuln, "resource")),
+        installed_version=share(text(vuln, "installedVersion")),
         package_type=package_type,
         severity=normalize_severity(vuln.get("severity")),
-        fixed_versions=split_versions(vuln.get("fixedVersion")),
+        fixed_versions=share(split_versions(vuln.get("fixedVersion"))),
         cvss_score=score,
-        cvss_vector=vector,
-        title=text(vuln, "title"),
-        description=text(vuln, "description"),
+        cvss_vector=share(vector),
+        title=share(text(vuln, "title")),
+        description=share(text(vuln, "description")),
         links=unique([text(vuln, "primaryLink"), *texts(vuln.get("links"))]),
-        locations=(location,) if location else (),
+        locations=share((location,) if location else ()),
         published_at=parse_datetime(vuln.get("publishedDate")),
     )
 
@@ -123,6 +177,7 @@ def _finding(vuln: dict[str, Any], os_family: str) -> ParsedFinding | None:
 def parse(document: object) -> tuple[ParsedScan, ...]:
     """One ParsedScan per image (sorted by image), listing the workloads it runs in."""
     images: dict[str, dict[str, Any]] = {}
+    share = sharing()
     for resource in _items(document):
         report = resource["report"]
         image = _image(report)
@@ -131,7 +186,7 @@ def parse(document: object) -> tuple[ParsedScan, ...]:
             raise wrong_shape(SOURCE, "'report.vulnerabilities' to be a list", vulns)
         entry = images.setdefault(str(image), {"image": image, "findings": [], "workloads": []})
         family = text(report.get("os"), "family")
-        found = (_finding(vuln, family) for vuln in dicts(vulns))
+        found = (_finding(vuln, family, share) for vuln in objects(vulns, OperatorVulnerability))
         entry["findings"].extend(f for f in found if f is not None)
         workload = _workload(resource)
         if workload not in entry["workloads"]:

@@ -41,6 +41,10 @@ def load_yaml(data: bytes) -> object:
         documents = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
     except RecursionError:
         raise ParseError("YAML nested deeper than the decoder allows") from None
+    except ParseError:
+        raise
+    except ValueError:  # PyYAML's int() of a number past Python's digit limit
+        raise ParseError("not JSON or YAML: a number past Python's digit limit") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""

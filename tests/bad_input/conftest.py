@@ -16,7 +16,7 @@ from tests.dashboard.conftest import make_user
 
 FIXTURES_DIR = Path(__file__).parent.parent / "fixtures"
 BAD = FIXTURES_DIR / "bad"
-SOURCES = ("aqua", "trivy", "harbor", "grype", "generic", "auto", "vex")
+SOURCES = ("aqua", "trivy", "trivy-k8s", "harbor", "grype", "generic", "auto", "vex")
 SECRET = "corpus-secret"
 
 

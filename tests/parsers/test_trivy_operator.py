@@ -56,7 +56,7 @@ def test_the_update_timestamp_is_the_scan_time_and_stays_text_in_yaml():
 
 
 def test_a_kubectl_list_gives_one_scan_per_image_sorted():
-    document = load_body("trivy-operator", body("kubectl_list_two_reports.json"))
+    document = load_body("auto", body("kubectl_list_two_reports.json"))
     scans = parse_all("auto", document)
 
     assert [str(s.image) for s in scans] == [

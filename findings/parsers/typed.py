@@ -1,0 +1,174 @@
+"""Typed decoding: a report decoded straight into the fields its parser reads.
+
+A format's parser declares the JSON objects it reads as :class:`Doc` Structs: each field
+is one key the parser reads, typed ``Any`` (a wrong-typed value reaches the parser as it
+would in a dict, and the parser's own guards decide) except the lists of findings, which
+are typed lists of Structs. msgspec then decodes a report in one pass without building a
+Python object for any key the parser never reads (layers, data sources, vendor
+severities, CWE lists...), and a Struct of declared slots is several times smaller than
+the dict it replaces. A :class:`Doc` answers the parser's dict reads (``get``, ``in``,
+``keys``, ``[key]``, ``items``) for its declared keys, so one parser reads either form.
+
+The lists of findings are not decoded with the report: each item stays a ``msgspec.Raw``
+(a view of the body, a few dozen bytes) until the parser reaches it with
+:func:`objects`, which decodes it, hands it over and lets it go. So a parse holds the
+body, one finding decoded at a time and the parsed findings, never the whole report as
+objects beside them. An item the Struct does not fit is decoded as plain JSON, alone.
+
+Every parser's reads must be declared: reading an undeclared key raises
+:class:`UndeclaredKey` (a programming error, caught by the tests that parse every
+fixture both ways). A body the types do not fit (a list of findings holding a string, a
+format's alternative shapes) or that the format's ``usable`` check refuses is decoded
+again as plain JSON, so every error message and every odd shape is the parser's own, as
+before. One difference is deliberate: a number beyond a 64-bit float's range (``1e400``,
+a 5,000-digit integer) in a key the parser never reads is skipped, as the key is, where
+plain decoding refuses the body; in a key it reads it is refused in the same words, when
+the parser reaches it. Pure Python: no Django.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable, Iterator, KeysView
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from .jsonload import decode_failure
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class UndeclaredKey(KeyError):
+    """A parser read a key its format's Structs do not declare."""
+
+
+class Doc(msgspec.Struct, gc=False):
+    """A JSON object decoded into declared fields; absent keys are ``UNSET``.
+
+    ``gc=False``: decoded JSON holds no reference cycles, so tens of thousands of these
+    need not be tracked by the garbage collector."""
+
+    def _field(self, key: str) -> str:
+        try:
+            return _field_names(type(self))[key]
+        except KeyError:
+            raise UndeclaredKey(f"{type(self).__qualname__} does not declare {key!r}") from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = getattr(self, self._field(key))
+        return default if value is UNSET else value
+
+    def __getitem__(self, key: str) -> Any:
+        value = getattr(self, self._field(key))
+        if value is UNSET:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key, UNSET) is not UNSET
+
+    def keys(self) -> KeysView[str]:
+        """The keys the object had, of those declared (a set-like view, as a dict's)."""
+        names = _field_names(type(self))
+        return dict.fromkeys(k for k, n in names.items() if getattr(self, n) is not UNSET).keys()
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        return ((key, self[key]) for key in self.keys())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+
+def objects(value: object, kind: type[Doc]) -> Iterator[Any]:
+    """The object items of a list, one at a time (anything else is dropped, as
+    ``fields.dicts`` drops it); a typed report's raw items decoded into ``kind`` as they
+    are reached.
+
+    Raises ParseError when an item holds a number beyond a float's range in a key its
+    parser reads, as plain decoding refuses the whole body."""
+    if not isinstance(value, list):
+        return
+    for item in value:
+        if isinstance(item, msgspec.Raw):
+            item = _decoded(item, kind)
+        if isinstance(item, MAPPINGS):
+            yield item
+
+
+def _decoded(raw: msgspec.Raw, kind: type[Doc]) -> object:
+    try:
+        return _decoder(kind).decode(raw)
+    except msgspec.ValidationError:
+        pass  # an item of another shape: as plain JSON, for the parser's own guards
+    except msgspec.DecodeError as exc:
+        raise _number_error(exc) from None
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise _number_error(exc) from None
+
+
+def _number_error(exc: msgspec.DecodeError) -> Exception:
+    return decode_failure(b"", exc)
+
+
+@cache
+def _field_names(cls: type[Doc]) -> dict[str, str]:
+    """JSON key -> attribute name (they differ where a Struct renames a field)."""
+    return dict(zip(cls.__struct_encode_fields__, cls.__struct_fields__, strict=True))
+
+
+MAPPINGS = (dict, Doc)
+"""What a parser accepts as a JSON object: a dict, or a typed :class:`Doc`."""
+
+
+@dataclass(frozen=True)
+class TypedFormat:
+    """A format's typed decoding: the type of a whole report, and the check that the
+    decoded report is one the parser reads (else the body is decoded as plain JSON)."""
+
+    report: Any
+    usable: Callable[[Any], bool]
+
+    @property
+    def decoder(self) -> msgspec.json.Decoder:
+        return _decoder(self.report)
+
+
+@cache
+def _decoder(report: Any) -> msgspec.json.Decoder:
+    return msgspec.json.Decoder(report)
+
+
+def decode_typed(raw: bytes, typed: TypedFormat) -> object | None:
+    """``raw`` decoded into ``typed``'s Structs; None when it does not fit them (then
+    the caller decodes it as plain JSON, with that decoder's checks and messages)."""
+    try:
+        document = typed.decoder.decode(raw.removeprefix(_BOM))
+    except (msgspec.MsgspecError, RecursionError):
+        return None
+    if not _utf8(raw):  # msgspec skips an unread key's text without checking it
+        return None
+    return document if typed.usable(document) else None
+
+
+def _utf8(raw: bytes, chunk: int = 1 << 20) -> bool:
+    """Is ``raw`` valid UTF-8? Checked a megabyte at a time, nothing kept."""
+    if raw.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    try:
+        for start in range(0, len(raw), chunk):
+            decoder.decode(view[start : start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
