@@ -70,57 +70,18 @@ _SEVERITY_FIELDS = (
 _VERSION_TOKEN = re.compile(r"[^\s:/]+")
 
 
-# What the parser reads of a report (typed decoding, ``typed.py``): one Struct for a
-# vulnerability of A1/A2 and A4 (``cves``) and a row of A5 (``result``, the resource and
-# image inside). The simplified payload and the A3 list are decoded as plain JSON.
-class AquaVulnerability(Doc):
-    name: Any = UNSET
-    file: Any = UNSET
-    resource: Any = UNSET
-    image_digest: Any = UNSET
-    image_name: Any = UNSET
-    registry: Any = UNSET
-    os: Any = UNSET
-    os_version: Any = UNSET
-    aqua_score: Any = UNSET
-    aqua_vectors: Any = UNSET
-    nvd_score_v3: Any = UNSET
-    nvd_vectors_v3: Any = UNSET
-    nvd_cvss3_score: Any = UNSET
-    nvd_cvss3_vectors: Any = UNSET
-    vendor_score_v3: Any = UNSET
-    vendor_vectors_v3: Any = UNSET
-    nvd_score: Any = UNSET
-    nvd_vectors: Any = UNSET
-    nvd_cvss2_score: Any = UNSET
-    nvd_cvss2_vectors: Any = UNSET
-    vendor_score: Any = UNSET
-    vendor_vectors: Any = UNSET
-    score: Any = UNSET
-    aqua_severity: Any = UNSET
-    severity: Any = UNSET
-    vendor_severity: Any = UNSET
-    nvd_severity_v3: Any = UNSET
-    nvd_cvss3_severity: Any = UNSET
-    nvd_severity: Any = UNSET
-    fix_version: Any = UNSET
-    description: Any = UNSET
-    nvd_url: Any = UNSET
-    url: Any = UNSET
-    vendor_url: Any = UNSET
-    publish_date: Any = UNSET
-    publishdate: Any = UNSET
-
-
+# What the parser reads of a report (typed decoding, ``typed.py``): the vulnerabilities
+# of A1/A2 and A4 (``cves``) and the rows of A5 (``result``) are decoded one at a time.
+# The simplified payload and the A3 list are decoded as plain JSON.
 class AquaResource(Doc):
     resource: Any = UNSET
-    vulnerabilities: list[Raw] | None = UNSET  # each an AquaVulnerability
+    vulnerabilities: list[Raw] | None = UNSET
 
 
 class AquaReport(Doc):
     resources: list[AquaResource] | None = UNSET
-    cves: list[Raw] | None = UNSET  # each an AquaVulnerability
-    result: list[Raw] | None = UNSET  # each an AquaVulnerability (a row)
+    cves: list[Raw] | None = UNSET
+    result: list[Raw] | None = UNSET
     findings: Any = UNSET
     count: Any = UNSET
     image: Any = UNSET
@@ -164,21 +125,15 @@ def parse(document: object) -> ParsedScan:
     share = sharing()
     if "cves" in document:
         rows = _require_list(document, "cves")
-        findings = [
-            _finding(cve, {"name": text(cve, "file")}, share)
-            for cve in objects(rows, AquaVulnerability)
-        ]
+        findings = [_finding(cve, {"name": text(cve, "file")}, share) for cve in objects(rows)]
     elif "result" in document and "resources" not in document:
         rows = _require_list(document, "result")
-        findings = [
-            _finding(row, as_dict(row.get("resource")), share)
-            for row in objects(rows, AquaVulnerability)
-        ]
+        findings = [_finding(row, as_dict(row.get("resource")), share) for row in objects(rows)]
     else:
         findings = [
             _finding(vuln, as_dict(entry.get("resource")), share)
-            for entry in objects(_require_list(document, "resources"), AquaResource)
-            for vuln in objects(entry.get("vulnerabilities"), AquaVulnerability)
+            for entry in objects(_require_list(document, "resources"))
+            for vuln in objects(entry.get("vulnerabilities"))
         ]
     return _scan(document, [f for f in findings if f is not None])
 
@@ -311,7 +266,7 @@ def _image(document: dict[str, Any], first_row: dict[str, Any]) -> ImageRef | No
 
 
 def _scan(document: dict[str, Any], findings: list[ParsedFinding]) -> ParsedScan:
-    first_row = next(objects(document.get("result"), AquaVulnerability), {})
+    first_row = next(objects(document.get("result")), {})
     extra: dict[str, Any] = {}
     registry = text(document, "registry") or text(first_row, "registry")
     if registry:

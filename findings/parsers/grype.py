@@ -23,44 +23,8 @@ SOURCE = "grype"
 _PLACEHOLDERS = frozenset({"redacted", "<redacted>", "[redacted]", "***"})
 
 
-# What the parser reads of a report (typed decoding, ``typed.py``): a match's details,
-# an artifact's CPEs, licenses and metadata, and the image's layers, manifest and config
-# are never decoded.
-class GrypeCvss(Doc):
-    vector: Any = UNSET
-    version: Any = UNSET
-    metrics: Any = UNSET
-
-
-class GrypeRelated(Doc):
-    cvss: list[GrypeCvss] | None = UNSET
-    description: Any = UNSET
-
-
-class GrypeVulnerability(Doc):
-    id: Any = UNSET
-    dataSource: Any = UNSET
-    severity: Any = UNSET
-    urls: Any = UNSET
-    description: Any = UNSET
-    cvss: list[GrypeCvss] | None = UNSET
-    fix: Any = UNSET
-
-
-class GrypeArtifact(Doc):
-    name: Any = UNSET
-    version: Any = UNSET
-    type: Any = UNSET
-    purl: Any = UNSET
-    locations: Any = UNSET
-
-
-class GrypeMatch(Doc):
-    vulnerability: GrypeVulnerability | None = UNSET
-    relatedVulnerabilities: list[GrypeRelated] | None = UNSET
-    artifact: GrypeArtifact | None = UNSET
-
-
+# What the parser reads of a report (typed decoding, ``typed.py``): the image's layers,
+# manifest and config are never decoded, the matches one at a time.
 class GrypeTarget(Doc):
     userInput: Any = UNSET
     imageID: Any = UNSET
@@ -74,7 +38,7 @@ class GrypeSource(Doc):
 
 
 class GrypeReport(Doc):
-    matches: list[Raw] | None = UNSET  # each a GrypeMatch (typed.objects)
+    matches: list[Raw] | None = UNSET  # decoded one at a time (typed.objects)
     source: GrypeSource | None = UNSET
     distro: Any = UNSET
     descriptor: Any = UNSET
@@ -100,7 +64,7 @@ def parse(document: object) -> ParsedScan:
     return ParsedScan(
         source=SOURCE,
         image=_image(target),
-        findings=merge_findings(filter(None, map(_finding, objects(matches, GrypeMatch)))),
+        findings=merge_findings(filter(None, map(_finding, objects(matches)))),
         scanner=" ".join(
             filter(None, (text(descriptor, "name") or "grype", text(descriptor, "version")))
         ),

@@ -34,25 +34,12 @@ MIME_KEYS = {
 """The response's keys as Harbor writes them (others are read from plain JSON)."""
 
 
-# What the parser reads of a response (typed decoding, ``typed.py``): a vulnerability's
-# CWE ids, layer and artifact digests are never decoded.
-class HarborVulnerability(Doc):
-    id: Any = UNSET
-    package: Any = UNSET
-    version: Any = UNSET
-    fix_version: Any = UNSET
-    severity: Any = UNSET
-    description: Any = UNSET
-    links: Any = UNSET
-    preferred_cvss: Any = UNSET
-    vendor_attributes: Any = UNSET
-    purl: Any = UNSET
-
-
+# What the parser reads of a response (typed decoding, ``typed.py``): the
+# vulnerabilities are decoded one at a time.
 class HarborReport(Doc):
     generated_at: Any = UNSET
     scanner: Any = UNSET
-    vulnerabilities: list[Raw] | None = UNSET  # each a HarborVulnerability
+    vulnerabilities: list[Raw] | None = UNSET  # decoded one at a time (typed.objects)
 
 
 class HarborResponse(HarborReport, rename=MIME_KEYS):
@@ -109,7 +96,7 @@ def parse(document: object) -> ParsedScan:
         raise wrong_shape(SOURCE, "'vulnerabilities' to be a list", vulnerabilities)
     scanner = as_dict(report.get("scanner"))
     share = sharing()
-    found = (_finding(vuln, share) for vuln in objects(vulnerabilities, HarborVulnerability))
+    found = (_finding(vuln, share) for vuln in objects(vulnerabilities))
     return ParsedScan(
         source=SOURCE,
         image=None,  # the report does not name the artifact; the caller knows it

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .aqua import AquaVulnerability
 from .fields import is_object
 from .harbor import REPORT_MIME_MARKERS
 from .trivy_operator import KINDS as OPERATOR_KINDS
@@ -49,7 +48,7 @@ def _aqua(document: object) -> object:
     if isinstance(rows, list):
         # the first row also names the image, registry and OS: kept, without its
         # vulnerability name, so that it makes no finding
-        first = next(objects(rows, AquaVulnerability), None)
+        first = next(objects(rows), None)
         kept = [{k: v for k, v in first.items() if k != "name"}] if first is not None else []
         head = {**head, "result": kept}
     return head

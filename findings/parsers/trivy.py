@@ -26,46 +26,13 @@ _ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.xz", ".oci")
 _REPORT_KEYS = frozenset({"SchemaVersion", "Results", "ArtifactName", "Metadata"})
 
 
-# What the parser reads of a report (typed decoding, ``typed.py``): a vulnerability's
-# layer, data source, CWE ids and dates other than PublishedDate are never decoded.
-class TrivyCvss(Doc):
-    V3Vector: Any = UNSET
-    V3Score: Any = UNSET
-    V40Vector: Any = UNSET
-    V40Score: Any = UNSET
-    V2Vector: Any = UNSET
-    V2Score: Any = UNSET
-
-
-class TrivyPkgIdentifier(Doc):
-    PURL: Any = UNSET
-
-
-class TrivyVulnerability(Doc):
-    VulnerabilityID: Any = UNSET
-    PkgID: Any = UNSET
-    PkgName: Any = UNSET
-    PkgPath: Any = UNSET
-    PkgIdentifier: TrivyPkgIdentifier | None = UNSET
-    InstalledVersion: Any = UNSET
-    FixedVersion: Any = UNSET
-    Status: Any = UNSET
-    SeveritySource: Any = UNSET
-    PrimaryURL: Any = UNSET
-    Title: Any = UNSET
-    Description: Any = UNSET
-    Severity: Any = UNSET
-    VendorSeverity: Any = UNSET
-    CVSS: dict[str, TrivyCvss] | None = UNSET
-    References: Any = UNSET
-    PublishedDate: Any = UNSET
-
-
+# What the parser reads of a report (typed decoding, ``typed.py``): the image's config
+# and layers are never decoded, the vulnerabilities one at a time.
 class TrivyResult(Doc):
     Target: Any = UNSET
     Class: Any = UNSET
     Type: Any = UNSET
-    Vulnerabilities: list[Raw] | None = UNSET  # each a TrivyVulnerability (typed.objects)
+    Vulnerabilities: list[Raw] | None = UNSET  # decoded one at a time (typed.objects)
 
 
 class TrivyMetadata(Doc):
@@ -184,7 +151,7 @@ def findings_from_results(results: list[Any]) -> tuple[ParsedFinding, ...]:
     for result in dicts(results):
         target = text(result, "Target")
         result_type = package_type_from_trivy(text(result, "Type"))
-        for vuln in objects(result.get("Vulnerabilities"), TrivyVulnerability):
+        for vuln in objects(result.get("Vulnerabilities")):
             vuln_id = text(vuln, "VulnerabilityID")
             if not vuln_id:
                 continue

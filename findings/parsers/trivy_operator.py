@@ -43,33 +43,13 @@ LABEL = "trivy-operator."
 
 # What the parser reads of a resource or a List (typed decoding of JSON, ``typed.py``;
 # YAML is decoded as before).
-class OperatorVulnerability(Doc):
-    vulnerabilityID: Any = UNSET
-    resource: Any = UNSET
-    installedVersion: Any = UNSET
-    fixedVersion: Any = UNSET
-    severity: Any = UNSET
-    score: Any = UNSET
-    cvss: Any = UNSET
-    cvsssource: Any = UNSET
-    title: Any = UNSET
-    description: Any = UNSET
-    primaryLink: Any = UNSET
-    links: Any = UNSET
-    target: Any = UNSET
-    packageType: Any = UNSET
-    packagePath: Any = UNSET
-    packagePURL: Any = UNSET
-    publishedDate: Any = UNSET
-
-
 class OperatorReport(Doc):
     updateTimestamp: Any = UNSET
     scanner: Any = UNSET
     registry: Any = UNSET
     artifact: Any = UNSET
     os: Any = UNSET
-    vulnerabilities: list[Raw] | None = UNSET  # each an OperatorVulnerability
+    vulnerabilities: list[Raw] | None = UNSET  # decoded one at a time (typed.objects)
 
 
 class OperatorResource(Doc):
@@ -186,7 +166,7 @@ def parse(document: object) -> tuple[ParsedScan, ...]:
             raise wrong_shape(SOURCE, "'report.vulnerabilities' to be a list", vulns)
         entry = images.setdefault(str(image), {"image": image, "findings": [], "workloads": []})
         family = text(report.get("os"), "family")
-        found = (_finding(vuln, family, share) for vuln in objects(vulns, OperatorVulnerability))
+        found = (_finding(vuln, family, share) for vuln in objects(vulns))
         entry["findings"].extend(f for f in found if f is not None)
         workload = _workload(resource)
         if workload not in entry["workloads"]:

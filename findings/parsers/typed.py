@@ -1,19 +1,20 @@
 """Typed decoding: a report decoded straight into the fields its parser reads.
 
-A format's parser declares the JSON objects it reads as :class:`Doc` Structs: each field
-is one key the parser reads, typed ``Any`` (a wrong-typed value reaches the parser as it
-would in a dict, and the parser's own guards decide) except the lists of findings, which
-are typed lists of Structs. msgspec then decodes a report in one pass without building a
-Python object for any key the parser never reads (layers, data sources, vendor
-severities, CWE lists...), and a Struct of declared slots is several times smaller than
-the dict it replaces. A :class:`Doc` answers the parser's dict reads (``get``, ``in``,
+A format's parser declares the JSON objects around its findings as :class:`Doc` Structs:
+each field is one key the parser reads, typed ``Any`` (a wrong-typed value reaches the
+parser as it would in a dict, and the parser's own guards decide) except the lists that
+lead to the findings. msgspec then decodes a report in one pass without building a
+Python object for any key the parser never reads there (an image's config and layers,
+Grype's image manifest). A :class:`Doc` answers the parser's dict reads (``get``, ``in``,
 ``keys``, ``[key]``, ``items``) for its declared keys, so one parser reads either form.
 
 The lists of findings are not decoded with the report: each item stays a ``msgspec.Raw``
 (a view of the body, a few dozen bytes) until the parser reaches it with
-:func:`objects`, which decodes it, hands it over and lets it go. So a parse holds the
-body, one finding decoded at a time and the parsed findings, never the whole report as
-objects beside them. An item the Struct does not fit is decoded as plain JSON, alone.
+:func:`objects`, which decodes it as plain JSON, hands it over and lets it go. So a parse
+holds the body, one finding decoded at a time and the parsed findings, never the whole
+report as objects beside them. (A finding decoded into a Struct skips its unread keys,
+but the parser's many reads then go through ``Doc.get`` in Python: measured slower
+than a dict's ``get`` in C, for Trivy's and Grype's findings alike.)
 
 Every parser's reads must be declared: reading an undeclared key raises
 :class:`UndeclaredKey` (a programming error, caught by the tests that parse every
@@ -21,9 +22,10 @@ fixture both ways). A body the types do not fit (a list of findings holding a st
 format's alternative shapes) or that the format's ``usable`` check refuses is decoded
 again as plain JSON, so every error message and every odd shape is the parser's own, as
 before. One difference is deliberate: a number beyond a 64-bit float's range (``1e400``,
-a 5,000-digit integer) in a key the parser never reads is skipped, as the key is, where
-plain decoding refuses the body; in a key it reads it is refused in the same words, when
-the parser reaches it. Pure Python: no Django.
+a 5,000-digit integer) in a key the parser never reads outside the findings (an image's
+config, say) is skipped, as the key is, where plain decoding refuses the body; in a
+finding it is refused in the same words, when the parser reaches it. Pure Python: no
+Django.
 """
 
 from __future__ import annotations
@@ -40,10 +42,24 @@ from msgspec import UNSET
 from .jsonload import decode_failure
 
 _BOM = b"\xef\xbb\xbf"
+_PLAIN = msgspec.json.Decoder()
 
 
 class UndeclaredKey(KeyError):
     """A parser read a key its format's Structs do not declare."""
+
+
+class _Names(dict[type, dict[str, str]]):
+    """Each Doc class's JSON keys -> attribute names (they differ where a Struct renames),
+    made on first use."""
+
+    def __missing__(self, cls: type) -> dict[str, str]:
+        names = dict(zip(cls.__struct_encode_fields__, cls.__struct_fields__, strict=True))
+        self[cls] = names
+        return names
+
+
+_NAMES = _Names()
 
 
 class Doc(msgspec.Struct, gc=False):
@@ -53,13 +69,14 @@ class Doc(msgspec.Struct, gc=False):
     need not be tracked by the garbage collector."""
 
     def _field(self, key: str) -> str:
-        try:
-            return _field_names(type(self))[key]
-        except KeyError:
-            raise UndeclaredKey(f"{type(self).__qualname__} does not declare {key!r}") from None
+        name = _NAMES[type(self)].get(key)
+        if name is None:
+            raise UndeclaredKey(f"{type(self).__qualname__} does not declare {key!r}")
+        return name
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = getattr(self, self._field(key))
+        name = _NAMES[type(self)].get(key)  # inline: the parsers call this most
+        value = getattr(self, name if name is not None else self._field(key))
         return default if value is UNSET else value
 
     def __getitem__(self, key: str) -> Any:
@@ -73,7 +90,7 @@ class Doc(msgspec.Struct, gc=False):
 
     def keys(self) -> KeysView[str]:
         """The keys the object had, of those declared (a set-like view, as a dict's)."""
-        names = _field_names(type(self))
+        names = _NAMES[type(self)]
         return dict.fromkeys(k for k, n in names.items() if getattr(self, n) is not UNSET).keys()
 
     def items(self) -> Iterator[tuple[str, Any]]:
@@ -86,10 +103,9 @@ class Doc(msgspec.Struct, gc=False):
         return len(self.keys())
 
 
-def objects(value: object, kind: type[Doc]) -> Iterator[Any]:
+def objects(value: object) -> Iterator[Any]:
     """The object items of a list, one at a time (anything else is dropped, as
-    ``fields.dicts`` drops it); a typed report's raw items decoded into ``kind`` as they
-    are reached.
+    ``fields.dicts`` drops it); a typed report's raw items decoded as they are reached.
 
     Raises ParseError when an item holds a number beyond a float's range in a key its
     parser reads, as plain decoding refuses the whole body."""
@@ -97,32 +113,12 @@ def objects(value: object, kind: type[Doc]) -> Iterator[Any]:
         return
     for item in value:
         if isinstance(item, msgspec.Raw):
-            item = _decoded(item, kind)
+            try:
+                item = _PLAIN.decode(item)
+            except msgspec.DecodeError as exc:  # a number beyond a float's range
+                raise decode_failure(b"", exc) from None
         if isinstance(item, MAPPINGS):
             yield item
-
-
-def _decoded(raw: msgspec.Raw, kind: type[Doc]) -> object:
-    try:
-        return _decoder(kind).decode(raw)
-    except msgspec.ValidationError:
-        pass  # an item of another shape: as plain JSON, for the parser's own guards
-    except msgspec.DecodeError as exc:
-        raise _number_error(exc) from None
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise _number_error(exc) from None
-
-
-def _number_error(exc: msgspec.DecodeError) -> Exception:
-    return decode_failure(b"", exc)
-
-
-@cache
-def _field_names(cls: type[Doc]) -> dict[str, str]:
-    """JSON key -> attribute name (they differ where a Struct renames a field)."""
-    return dict(zip(cls.__struct_encode_fields__, cls.__struct_fields__, strict=True))
 
 
 MAPPINGS = (dict, Doc)

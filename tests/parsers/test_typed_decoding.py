@@ -161,7 +161,7 @@ def test_a_number_beyond_a_float_is_skipped_only_where_the_parser_does_not_read(
 ) -> None:
     report = json.loads((FIXTURES / "trivy" / "trivy_alpine-39.json").read_bytes())
     expected = parse_all("trivy", report)
-    unread = json.dumps(report).replace('"Layer": {', f'"Layer": {{"Size": {number}, ', 1)
+    unread = json.dumps(report).replace('"Metadata": {', f'"Metadata": {{"Size": {number}, ', 1)
     assert f'"Size": {number}' in unread
     assert parse_all("trivy", load_body("trivy", unread.encode())) == expected
     with pytest.raises(ParseError, match="not JSON"):
