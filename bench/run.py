@@ -34,8 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
 SMOKE_REDIS = os.environ.get("BENCH_SMOKE_REDIS", "redis://127.0.0.1:6379/10")
-PARTS = ("ingest", "ingest_real", "memory", "webhook", "fleet", "scale", "dashboard")
-SCRIPTS = {"ingest_real": "ingest"}
+PARTS = (
+    "ingest", "ingest_real", "memory", "memory_real", "webhook", "fleet", "scale", "dashboard"
+)  # fmt: skip
+SCRIPTS = {"ingest_real": "ingest", "memory_real": "memory"}
 """Parts that run another part's script with other arguments."""
 DEFECTDOJO = "17-36 findings/s (DefectDojo's published import figures)"
 
@@ -165,12 +167,15 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
     for part, shape in (("ingest", "synthetic"), ("ingest_real", "real-shaped")):
         if results.get(part):
             rows += ingest_rows(results[part], shape)
-    mem = results.get("memory")
-    if mem:
+    for part, shape in (("memory", "synthetic"), ("memory_real", "real-shaped")):
+        mem = results.get(part)
+        if not mem:
+            continue
         size = mem["report_mib"]
         rows.append(
             (
-                f"peak memory ingesting a {size:.0f} MiB report",
+                f"peak memory ingesting a {size:.0f} MiB {shape} report "
+                f"({mem['findings']:,} findings)",
                 f"{mem['peak_mib']:.0f} MiB (baseline {mem['baseline_mib']:.0f} MiB: "
                 f"{(mem['peak_mib'] - mem['baseline_mib']) / size:.1f}x the report)",
                 f"the report: {size:.0f} MiB",
@@ -269,6 +274,7 @@ def plan_of(args: argparse.Namespace) -> dict[str, list[str]]:
         "ingest": [*runs, *findings],
         "ingest_real": [*runs, *findings, "--real-shape"],
         "memory": ["--findings", "2000"] if smoke else [],
+        "memory_real": ["--findings", "400" if smoke else "20000", "--real-shape"],
         "webhook": [*runs, "--posts", "4", "--size", "100000"] if smoke else runs,
         "fleet": [*runs, "--scans", str(args.fleet_scans)],
         "scale": [*runs, "--scans", str(args.fleet_scans)]
