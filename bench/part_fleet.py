@@ -117,6 +117,7 @@ def _run(ids: list[int], workers: int) -> float:
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--scans", type=int, default=500)
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = p.parse_args()
     setup(fresh=True)
     from remediator.celery import app
@@ -126,7 +127,7 @@ def main() -> None:
     result: dict = {"scans": args.scans, "findings": FINDINGS, "by_workers": {}}
     stamp = 0
     for run in range(args.runs):
-        for workers in (1, 2):
+        for workers in args.workers:
             stamp += 1
             ids = fleet_prepare(args.scans, stamp)
             seconds = _run(ids, workers)
