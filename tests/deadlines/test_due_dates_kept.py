@@ -125,3 +125,26 @@ def test_deadlines_refresh_fills_open_findings_stored_before(presets, defaults):
     assert out.getvalue().strip() == "1 open finding(s) got a new deadline"
     assert Finding.objects.get(severity="critical").due_at == scan.scanned_at + timedelta(days=30)
     assert Finding.objects.get(severity="low").due_at is None
+
+
+def test_without_any_policy_a_deadline_left_from_a_deleted_one_is_cleared():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from remediator.engine.services.deadlines import due_dates_refresh
+    from remediator.teams.models import SlaPolicy
+
+    ingest(vuln(), vuln("CVE-2024-0002", "zlib"), vuln("CVE-2024-0003", "expat"))
+    SlaPolicy.objects.all().delete()
+    left = datetime(2030, 1, 1, tzinfo=UTC)
+    Finding.objects.filter(package="zlib").update(due_at=left)
+
+    with CaptureQueriesContext(connection) as queries:
+        changed = due_dates_refresh(Finding.objects.all())
+
+    assert changed == 1
+    assert set(Finding.objects.values_list("due_at", flat=True)) == {None}
+    read = next(
+        q["sql"] for q in queries.captured_queries if '"due_at"' in q["sql"].split("FROM")[0]
+    )
+    assert "IS NOT NULL" in read  # the findings without a deadline are not even read

@@ -45,6 +45,8 @@ def policy_terms() -> tuple[dict[int, Terms], Terms | None]:
 
 def _changed(findings: QuerySet[Finding]) -> Iterator[tuple[int, datetime | None]]:
     terms_by_id, default = policy_terms()
+    if not terms_by_id:  # no policy, no deadline: only the rows that still have one change
+        findings = findings.filter(due_at__isnull=False)
     rows = findings.order_by().values_list(*_COLUMNS)
     for (
         pk,
