@@ -16,9 +16,11 @@ report as objects beside them. (A finding decoded into a Struct skips its unread
 but the parser's many reads then go through ``Doc.get`` in Python: measured slower
 than a dict's ``get`` in C, for Trivy's and Grype's findings alike.)
 
-Every parser's reads must be declared: reading an undeclared key raises
-:class:`UndeclaredKey` (a programming error, caught by the tests that parse every
-fixture both ways). A body the types do not fit (a list of findings holding a string, a
+Every parser's reads must be declared. An undeclared key reads as absent, as it would
+be from a dict without it: code outside the parsers may ask a report anything (is it a
+Harbor event?) and must not fail on a body. The tests that parse every fixture both ways
+set :data:`STRICT`, so that a parser reading an undeclared key raises
+:class:`UndeclaredKey` there. A body the types do not fit (a list of findings holding a string, a
 format's alternative shapes) or that the format's ``usable`` check refuses is decoded
 again as plain JSON, so every error message and every odd shape is the parser's own, as
 before. One difference is deliberate: a number beyond a 64-bit float's range (``1e400``,
@@ -46,7 +48,11 @@ _PLAIN = msgspec.json.Decoder()
 
 
 class UndeclaredKey(KeyError):
-    """A parser read a key its format's Structs do not declare."""
+    """A parser read a key its format's Structs do not declare (with :data:`STRICT`)."""
+
+
+STRICT = False
+"""Raise UndeclaredKey on an undeclared key, instead of reading it as absent (tests)."""
 
 
 class _Names(dict[type, dict[str, str]]):
@@ -68,19 +74,20 @@ class Doc(msgspec.Struct, gc=False):
     ``gc=False``: decoded JSON holds no reference cycles, so tens of thousands of these
     need not be tracked by the garbage collector."""
 
-    def _field(self, key: str) -> str:
-        name = _NAMES[type(self)].get(key)
-        if name is None:
+    def _undeclared(self, key: object) -> None:
+        if STRICT:
             raise UndeclaredKey(f"{type(self).__qualname__} does not declare {key!r}")
-        return name
 
     def get(self, key: str, default: Any = None) -> Any:
-        name = _NAMES[type(self)].get(key)  # inline: the parsers call this most
-        value = getattr(self, name if name is not None else self._field(key))
+        name = _NAMES[type(self)].get(key)
+        if name is None:
+            self._undeclared(key)
+            return default
+        value = getattr(self, name)
         return default if value is UNSET else value
 
     def __getitem__(self, key: str) -> Any:
-        value = getattr(self, self._field(key))
+        value = self.get(key, UNSET)
         if value is UNSET:
             raise KeyError(key)
         return value

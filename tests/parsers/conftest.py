@@ -28,3 +28,9 @@ def fixture_document(slug: str, name: str) -> object:
 @pytest.fixture
 def load_fixture() -> Callable[[str, str], object]:
     return fixture_document
+
+
+@pytest.fixture(autouse=True)
+def strict_typed_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parser that reads a key its typed decoding does not declare fails here."""
+    monkeypatch.setattr("findings.parsers.typed.STRICT", True)

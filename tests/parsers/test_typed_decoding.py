@@ -147,12 +147,21 @@ def test_odd_values_anywhere_read_the_same_typed_or_plain(slug: str) -> None:
     assert typed_count > checked // 3  # most variants still take the typed path
 
 
-def test_a_parser_reading_an_undeclared_key_fails_loudly() -> None:
+def test_a_parser_reading_an_undeclared_key_fails_loudly_in_these_tests() -> None:
     typed = load_body("trivy", (FIXTURES / "trivy" / "trivy_alpine-39.json").read_bytes())
     assert isinstance(typed, Doc)
     assert typed.get("Results") is not None
     with pytest.raises(UndeclaredKey):
         typed.get("Layer")
+
+
+def test_elsewhere_an_undeclared_key_reads_as_absent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("findings.parsers.typed.STRICT", False)
+    typed = load_body("trivy", (FIXTURES / "trivy" / "trivy_alpine-39.json").read_bytes())
+    assert isinstance(typed, Doc)
+    assert "type" not in typed and typed.get("event_data", "none") == "none"
+    with pytest.raises(KeyError):
+        typed["specversion"]
 
 
 @pytest.mark.parametrize("number", ["1e400", "1" * 5000])
