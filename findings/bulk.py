@@ -7,7 +7,7 @@ type's ``__struct_fields__``). Values every row shares are given once, by column
 ``in_ids`` matches a column against any number of values in one bound parameter
 (``= ANY(array)`` on PostgreSQL, ``json_each`` on SQLite), so no statement
 grows with a report and none meets SQLite's variable limit.
-Values are given as Python values, JSON columns as text (``json.dumps``).
+Values are given as Python values, JSON columns as text (``findings.rows.json_text``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models.expressions import RawSQL
+
+UNIQUE_VIOLATION = "23505"
+"""PostgreSQL's SQLSTATE for a unique key taken."""
 
 
 def is_postgresql() -> bool:
@@ -26,7 +30,7 @@ def is_postgresql() -> bool:
 
 def adapt_row(row: Iterable[object]) -> tuple:
     """A row as SQLite stores it: datetimes as Django writes them (PostgreSQL takes rows
-    as they are). JSON columns are given as text already (``json.dumps``)."""
+    as they are). JSON columns are given as text already (``json_text``)."""
     adapt = connection.ops.adapt_datetimefield_value
     return tuple(adapt(v) if isinstance(v, datetime) else v for v in row)
 
@@ -43,8 +47,11 @@ def rows_insert(
     takes the values of ``same`` ({column: value}).
 
     ``skip_existing``: rows whose unique key is taken (by a concurrent transaction too)
-    are left out, ON CONFLICT DO NOTHING, taken in the order of the first column; on
-    PostgreSQL the rows are copied into a temporary table first. Call it inside a
+    are left out, ON CONFLICT DO NOTHING. Give them in the order of their unique key (the
+    first column), so that two transactions inserting the same new keys wait on each
+    other in one order and never deadlock. On PostgreSQL they are copied straight into
+    the table under a savepoint (as is the rest), and only when a key is taken meanwhile
+    copied again into a temporary table and inserted from it. Call it inside a
     transaction."""
     if same:
         shared = tuple(same.values())
@@ -54,22 +61,10 @@ def rows_insert(
     names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
         if is_postgresql():
-            target = quote(table)
             if skip_existing:
-                target = quote(f"_bulk_{table}")
-                cursor.execute(f"DROP TABLE IF EXISTS {target}")
-                cursor.execute(
-                    f"CREATE TEMP TABLE {target} ON COMMIT DROP AS "
-                    f"SELECT {names} FROM {quote(table)} WITH NO DATA"
-                )
-            with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            if skip_existing:
-                cursor.execute(
-                    f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM {target} "
-                    "ORDER BY 1 ON CONFLICT DO NOTHING"
-                )
+                _copy_skipping(cursor, table, names, list(rows))
+            else:
+                _copy(cursor, quote(table), names, rows)
             return
         prepared = [adapt_row(row) for row in rows]
         if prepared:
@@ -78,6 +73,39 @@ def rows_insert(
             cursor.executemany(
                 f"INSERT INTO {quote(table)} ({names}) VALUES ({marks}){tail}", prepared
             )
+
+
+def _copy(cursor: CursorWrapper, target: str, names: str, rows: Iterable[Sequence[object]]) -> None:
+    with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _copy_skipping(
+    cursor: CursorWrapper, table: str, names: str, rows: list[Sequence[object]]
+) -> None:
+    """COPY ``rows`` into ``table`` under a savepoint; when a concurrent transaction has
+    taken one of their keys meanwhile, COPY them into a temporary table instead and
+    insert from it, ON CONFLICT DO NOTHING."""
+    quote = connection.ops.quote_name
+    try:
+        with transaction.atomic():
+            _copy(cursor, quote(table), names, rows)
+        return
+    except connection.Database.IntegrityError as error:
+        if error.sqlstate != UNIQUE_VIOLATION:
+            raise
+    target = quote(f"_bulk_{table}")
+    cursor.execute(f"DROP TABLE IF EXISTS {target}")
+    cursor.execute(
+        f"CREATE TEMP TABLE {target} ON COMMIT DROP AS "
+        f"SELECT {names} FROM {quote(table)} WITH NO DATA"
+    )
+    _copy(cursor, target, names, rows)
+    cursor.execute(
+        f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM {target} "
+        "ORDER BY 1 ON CONFLICT DO NOTHING"
+    )
 
 
 def rows_update(

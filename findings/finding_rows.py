@@ -8,7 +8,6 @@ those parts (``fields_of``), ``locations`` as JSON text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import starmap
@@ -21,7 +20,7 @@ from remediator.core.severity import SEVERITY_RANK
 
 from .models import Finding, clip
 from .parsers.base import ParsedFinding
-from .rows import Row, columns_getter, fields_of
+from .rows import Row, columns_getter, fields_of, json_text
 
 UNKNOWN_TYPE = "unknown"
 
@@ -76,7 +75,7 @@ class FindingContent(Row):
     def columns(self) -> tuple:
         """Its values as written, in field order: ``locations`` (the last) as JSON text."""
         *values, locations = astuple(self)
-        return (*values, json.dumps(locations))
+        return (*values, json_text(locations))
 
 
 _stored_fields = fields_of(
@@ -138,6 +137,27 @@ class NewFinding(defstruct("NewFinding", _new_fields, bases=(Row,), module=__nam
             *astuple(key),
             *content.columns(),
             fixable_since=at if content.fixable else None,
+        )
+
+    @staticmethod
+    def values(key: FindingKey, parsed: ParsedFinding, at: datetime, shared: tuple) -> tuple:
+        """``astuple(NewFinding.of(key, FindingContent.of(parsed), at=at)) + shared``, built
+        straight: a report's new findings are tens of thousands of these."""
+        severity, fixed, locations = parsed.severity, parsed.fixed_versions, parsed.locations
+        return (
+            key.vulnerability_id,
+            key.package,
+            key.installed_version,
+            clip(parsed.package_type or UNKNOWN_TYPE, 32),
+            severity,
+            SEVERITY_RANK.get(severity, 0),
+            clip(", ".join(fixed), 300),
+            bool(fixed),
+            parsed.cvss_score,
+            clip(parsed.vendor_status, 32),
+            json_text(locations[:50]) if locations else "[]",
+            at if fixed else None,
+            *shared,
         )
 
 

@@ -286,14 +286,16 @@ def _findings_upsert(
     at = scan.scanned_at
     known = witnesses_of(tag=tag, scanner_key=scan.scanner_key)
     stored = {row.key: row for row in StoredFinding.read(Finding.objects.filter(tag=tag))}
-    created: list[NewFinding] = []
+    sighting = _first_sighting(tag, scan, prior)
+    shared = tuple(sighting.values())
+    created: list[tuple] = []  # NewFinding values, then the sighting's
     updates: list[FindingUpdate] = []
     listed: list[int] = []
     fixed_ids: list[int] = []
     for key, parsed in by_key.items():
         row = stored.get(key)
         if row is None:
-            created.append(NewFinding.of(key, FindingContent.of(parsed), at=at))
+            created.append(NewFinding.values(key, parsed, at, shared))
             continue
         fid, first_seen = row.id, row.first_seen
         listed.append(fid)
@@ -321,12 +323,8 @@ def _findings_upsert(
                 )
             )
     table = Finding._meta.db_table
-    rows_insert(
-        table,
-        NewFinding.__struct_fields__,
-        map(astuple, created),
-        same=_first_sighting(tag, scan, prior),
-    )
+    if created:
+        rows_insert(table, (*NewFinding.__struct_fields__, *sighting), created)
     _update_findings(table, updates)
     if created:
         new_ids = Finding.objects.filter(tag=tag, first_scan=scan).values_list("pk", flat=True)

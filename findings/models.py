@@ -326,6 +326,14 @@ class Vulnerability(models.Model):
         db_default="",  # rows inserted by raw SQL (bench data, imports) need none
         help_text="Hash of the details a report last brought: an unchanged one is not rewritten.",
     )
+    report_hash = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Hash of the fields the report that brought them gave, as it gave them: "
+        "the same again needs no details built.",
+    )
 
     class Meta:
         verbose_name_plural = "vulnerabilities"

@@ -13,6 +13,7 @@ it, so no cycle needs the collector.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 
@@ -38,3 +39,16 @@ def columns_getter(columns: Sequence[str], wanted: Sequence[str]) -> Callable[[t
     """Reads the ``wanted`` values (two or more), in that order, of a tuple of ``columns``:
     by their positions, found by name here once."""
     return itemgetter(*(columns.index(column) for column in wanted))
+
+
+_encode_json = msgspec.json.Encoder().encode
+
+
+def json_text(value: object) -> str:
+    """``value`` as a JSON column's text: compact UTF-8, as msgspec writes it in C (the
+    database keeps the value: jsonb on PostgreSQL; SQLite reads the same value back). Text
+    holding a lone surrogate, which UTF-8 cannot carry, is escaped as ``json.dumps`` does."""
+    try:
+        return _encode_json(value).decode()
+    except UnicodeEncodeError:
+        return json.dumps(value)

@@ -1,21 +1,25 @@
 """Upsert of the shared Vulnerability rows a report mentions.
 
-Each row carries a hash of the details the last report brought (``content_hash``):
-a report that brings the same details again writes nothing, new ids are inserted
-from tuples (COPY on PostgreSQL), and only ids whose details differ are read and
-merged (blanks filled, the worst severity kept).
+Each row carries two hashes of what the last report said of it: ``report_hash``, of its
+fields as the report gave them (cheap: no details are built), and ``content_hash``, of
+the details made of them (clipped, web links only). A report that says the same again
+is known by ``report_hash`` alone and costs no details; one whose fields differ but make
+the same details writes only its ``report_hash``; new ids are inserted from tuples (COPY
+on PostgreSQL), and only ids whose details differ are read and merged (blanks filled,
+the worst severity kept).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from operator import attrgetter
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+import msgspec
 from django.utils import timezone
 from msgspec import defstruct
 from msgspec.structs import astuple
@@ -25,9 +29,16 @@ from remediator.core.severity import SEVERITY_RANK
 from .bulk import in_ids, rows_insert, rows_update
 from .models import Vulnerability, clip
 from .parsers.base import ParsedFinding
-from .rows import Row, columns_getter, fields_of
+from .rows import Row, columns_getter, fields_of, json_text
 
 _T = TypeVar("_T")
+
+Said = tuple[str, str, str, float | None, str, Sequence[str], datetime | None]
+"""What a report says of a vulnerability, as it says it, in VulnerabilityDetails' order."""
+said_of = attrgetter(
+    "title", "description", "severity", "cvss_score", "cvss_vector", "links", "published_at"
+)
+"""A parsed finding's ``Said``."""
 
 
 class VulnerabilityDetails(Row):
@@ -43,14 +54,32 @@ class VulnerabilityDetails(Row):
 
     @classmethod
     def of(cls, parsed: ParsedFinding) -> VulnerabilityDetails:
+        return cls.said(*said_of(parsed))
+
+    @classmethod
+    def said(
+        cls,
+        title: str,
+        description: str,
+        severity: str,
+        cvss_score: float | None,
+        cvss_vector: str,
+        links: Sequence[str],
+        published_at: datetime | None,
+    ) -> VulnerabilityDetails:
+        """The details of what a report says (``Said``): clipped, web links only."""
+        if all(map(_plain_web_link, links)):  # the common case: every link kept
+            kept = list(links[:20])
+        else:
+            kept = [link for link in links if _is_web_link(link)][:20]
         return cls(
-            title=clip(parsed.title, 500),
-            description=parsed.description,
-            severity=parsed.severity,
-            cvss_score=parsed.cvss_score,
-            cvss_vector=clip(parsed.cvss_vector, 200),
-            links=[link for link in parsed.links if _is_web_link(link)][:20],
-            published_at=parsed.published_at,
+            title=clip(title, 500),
+            description=description,
+            severity=severity,
+            cvss_score=cvss_score,
+            cvss_vector=clip(cvss_vector, 200),
+            links=kept,
+            published_at=published_at,
         )
 
     def columns(self) -> tuple:
@@ -61,34 +90,39 @@ class VulnerabilityDetails(Row):
             self.severity,
             self.cvss_score,
             self.cvss_vector,
-            json.dumps(self.links),
+            json_text(self.links),
             self.published_at,
         )
 
 
-_row_fields = fields_of(("id", str), VulnerabilityDetails, ("links", str), ("content_hash", str))
+_row_fields = fields_of(
+    ("id", str), VulnerabilityDetails, ("links", str), ("content_hash", str), ("report_hash", str)
+)
 
 
 class VulnerabilityRow(defstruct("VulnerabilityRow", _row_fields, bases=(Row,), module=__name__)):
-    """A vulnerability as written: its id, its details (``links`` as JSON text) and their
-    ``content_hash``."""
+    """A vulnerability as written: its id, its details (``links`` as JSON text), their
+    ``content_hash`` and the ``report_hash`` of what the report said."""
 
     @classmethod
     def of(
-        cls, vuln_id: str, details: VulnerabilityDetails, *, content_hash: str
+        cls, vuln_id: str, details: VulnerabilityDetails, *, content_hash: str, report_hash: str
     ) -> VulnerabilityRow:
-        return cls(vuln_id, *details.columns(), content_hash=content_hash)
+        return cls(vuln_id, *details.columns(), content_hash=content_hash, report_hash=report_hash)
 
 
 UPDATE_COLUMNS = (*(c for c in VulnerabilityRow.__struct_fields__ if c != "id"), "id")
 """A VulnerabilityRow's columns as ``rows_update`` takes them: the id last."""
 _update_columns = columns_getter(VulnerabilityRow.__struct_fields__, UPDATE_COLUMNS)
 
+_plain_web_link = re.compile(r"https?://[^\[]*\Z", re.IGNORECASE | re.ASCII).match
+"""An http(s) link with no bracket: a web link without a full urlsplit."""
+
 
 def _is_web_link(link: str) -> bool:
     """http(s) only: the dashboard renders links as hrefs (no javascript:, data:, ...)."""
-    if link[:8].lower().startswith(("http://", "https://")) and "[" not in link:
-        return True  # the common case, without a full urlsplit
+    if _plain_web_link(link):
+        return True
     try:
         return urlsplit(link).scheme.lower() in ("http", "https")
     except ValueError:  # e.g. an unclosed IPv6 bracket
@@ -119,34 +153,77 @@ def _hash(details: VulnerabilityDetails) -> str:
     return hashlib.blake2b(repr(astuple(details)).encode(), digest_size=16).hexdigest()
 
 
-def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
-    incoming: dict[str, VulnerabilityDetails] = {}
+_encode = msgspec.msgpack.Encoder().encode
+
+
+def _report_hash(said: list[Said]) -> str:
+    """A hash of what a report said of one vulnerability, each distinct ``Said`` in order.
+    MessagePack keeps every value apart (a float from an int or None, a text from a
+    datetime); an aware datetime is kept as its instant, as the column stores it."""
+    return hashlib.sha256(_encode(said)).hexdigest()[:32]
+
+
+def _details(said: list[Said]) -> VulnerabilityDetails:
+    """The details of what a report said of one vulnerability, merged in order. A
+    ``Said`` listed again after its first time would change nothing: merging is
+    idempotent (a blank filled stays filled, the worse severity stays)."""
+    details = VulnerabilityDetails.said(*said[0])
+    for more in said[1:]:
+        details = _merge(details, VulnerabilityDetails.said(*more))
+    return details
+
+
+def _said_by_id(findings: Iterable[ParsedFinding]) -> dict[str, list[Said]]:
+    """{vulnerability id: what the report says of it, each distinct ``Said`` once, in order}."""
+    said: dict[str, list[Said]] = {}
     for parsed in findings:
         vuln_id = clip(parsed.vulnerability_id, 100)  # as ingest clips the finding's reference
-        details = VulnerabilityDetails.of(parsed)
-        kept = incoming.get(vuln_id)
-        incoming[vuln_id] = details if kept is None else _merge(kept, details)
+        told = said_of(parsed)
+        kept = said.get(vuln_id)
+        if kept is None:
+            said[vuln_id] = [told]
+        elif told not in kept:
+            kept.append(told)
+    return said
+
+
+def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
+    said = _said_by_id(findings)
+    if not said:
+        return
+    report_hashes = {vuln_id: _report_hash(told) for vuln_id, told in said.items()}
+    stored = {
+        vuln_id: (content_hash, report_hash)
+        for vuln_id, content_hash, report_hash in Vulnerability.objects.filter(
+            id__in=in_ids(list(said), text=True)
+        ).values_list("id", "content_hash", "report_hash")
+    }
+    now = timezone.now()
+    new = []
+    for vuln_id in sorted(v for v in said if v not in stored):
+        details = _details(said[vuln_id])
+        new.append((vuln_id, *details.columns(), _hash(details), report_hashes[vuln_id]))
+    if new:
+        rows_insert(
+            Vulnerability._meta.db_table,
+            VulnerabilityRow.__struct_fields__,
+            new,
+            same={"updated_at": now},
+            skip_existing=True,  # another worker may insert the same new id meanwhile
+        )
+    incoming = {
+        vuln_id: _details(said[vuln_id])
+        for vuln_id, (_, report_hash) in stored.items()
+        if report_hash != report_hashes[vuln_id]
+    }
     if not incoming:
         return
     hashes = {vuln_id: _hash(details) for vuln_id, details in incoming.items()}
-    stored = dict(
-        Vulnerability.objects.filter(id__in=in_ids(list(incoming), text=True)).values_list(
-            "id", "content_hash"
-        )
+    same = sorted(v for v, h in hashes.items() if h == stored[v][0])
+    rows_update(  # the same details, said otherwise (or first hashed so): no details written
+        Vulnerability._meta.db_table, ("report_hash", "id"), [(report_hashes[v], v) for v in same]
     )
-    now = timezone.now()
-    rows_insert(
-        Vulnerability._meta.db_table,
-        VulnerabilityRow.__struct_fields__,
-        (
-            astuple(VulnerabilityRow.of(vuln_id, details, content_hash=hashes[vuln_id]))
-            for vuln_id, details in sorted(incoming.items())
-            if vuln_id not in stored
-        ),
-        same={"updated_at": now},
-        skip_existing=True,  # another worker may insert the same new id meanwhile
-    )
-    changed = [v for v, h in stored.items() if h != hashes[v]]
+    changed = [v for v, h in hashes.items() if h != stored[v][0]]
     if not changed:
         return
     rows = Vulnerability.objects.filter(id__in=in_ids(changed, text=True)).values_list(
@@ -157,6 +234,7 @@ def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
             vuln_id,
             _merge(VulnerabilityDetails(*old), incoming[vuln_id]),
             content_hash=hashes[vuln_id],
+            report_hash=report_hashes[vuln_id],
         )
         for vuln_id, *old in rows
     ]

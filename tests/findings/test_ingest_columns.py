@@ -214,3 +214,49 @@ def test_a_vulnerability_is_merged_field_by_field_and_rewritten_only_when_it_cha
     }
     assert merged.updated_at > first.updated_at
     assert merged.content_hash != first.content_hash
+
+
+def test_a_vulnerability_said_otherwise_with_the_same_details_is_not_rewritten():
+    said = {"title": "Overflow", "severity": "medium", "links": ("https://example.org/a",)}
+    ingest(finding("CVE-2026-1", **said), day=2)
+    first = Vulnerability.objects.get()
+    assert first.report_hash
+
+    # A link the details leave out (not a web link): what was said differs, the details not.
+    otherwise = {**said, "links": ("https://example.org/a", "javascript:alert(1)")}
+    ingest(finding("CVE-2026-1", **otherwise), day=3)
+
+    kept = Vulnerability.objects.get()
+    assert columns(kept, f"{DETAILS} content_hash updated_at") == columns(
+        first, f"{DETAILS} content_hash updated_at"
+    )
+    assert kept.report_hash not in ("", first.report_hash)
+
+
+def test_a_vulnerability_stored_without_a_report_hash_keeps_its_details_and_gains_one():
+    details = {"title": "Overflow", "severity": "medium", "cvss_score": 5.0}
+    ingest(finding("CVE-2026-1", **details), day=2)
+    Vulnerability.objects.update(report_hash="")  # as rows stored before the column were
+    first = Vulnerability.objects.get()
+
+    ingest(finding("CVE-2026-1", **details), day=3)
+
+    kept = Vulnerability.objects.get()
+    assert columns(kept, f"{DETAILS} content_hash updated_at") == columns(
+        first, f"{DETAILS} content_hash updated_at"
+    )
+    assert kept.report_hash
+
+
+def test_one_vulnerability_listed_by_several_findings_merges_what_each_says():
+    ingest(
+        finding("CVE-2026-1", "openssl", title="", severity="low"),
+        finding("CVE-2026-1", "libssl", title="Overflow", severity="critical"),
+        finding("CVE-2026-1", "libcrypto", title="", severity="low"),
+        day=2,
+    )
+
+    assert columns(Vulnerability.objects.get(), "title severity") == {
+        "title": "Overflow",
+        "severity": "critical",
+    }
