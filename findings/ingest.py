@@ -288,14 +288,13 @@ def _findings_upsert(
     stored = {row.key: row for row in StoredFinding.read(Finding.objects.filter(tag=tag))}
     sighting = _first_sighting(tag, scan, prior)
     shared = tuple(sighting.values())
-    created: list[tuple] = []  # NewFinding values, then the sighting's
+    created = [key for key in by_key if key not in stored]  # their rows: made as copied
     updates: list[FindingUpdate] = []
     listed: list[int] = []
     fixed_ids: list[int] = []
     for key, parsed in by_key.items():
         row = stored.get(key)
         if row is None:
-            created.append(NewFinding.values(key, parsed, at, shared))
             continue
         fid, first_seen = row.id, row.first_seen
         listed.append(fid)
@@ -323,8 +322,9 @@ def _findings_upsert(
                 )
             )
     table = Finding._meta.db_table
-    if created:
-        rows_insert(table, (*NewFinding.__struct_fields__, *sighting), created)
+    if created:  # NewFinding values, then the sighting's; never all held at once
+        rows = (NewFinding.values(key, by_key[key], at, shared) for key in created)
+        rows_insert(table, (*NewFinding.__struct_fields__, *sighting), rows)
     _update_findings(table, updates)
     if created:
         new_ids = Finding.objects.filter(tag=tag, first_scan=scan).values_list("pk", flat=True)

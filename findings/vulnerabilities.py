@@ -32,6 +32,8 @@ from .parsers.base import ParsedFinding
 from .rows import Row, columns_getter, fields_of, json_text
 
 _T = TypeVar("_T")
+CHUNK = 5000
+"""Vulnerability ids written at a time."""
 
 Said = tuple[str, str, str, float | None, str, Sequence[str], datetime | None]
 """What a report says of a vulnerability, as it says it, in VulnerabilityDetails' order."""
@@ -173,24 +175,48 @@ def _details(said: list[Said]) -> VulnerabilityDetails:
     return details
 
 
-def _said_by_id(findings: Iterable[ParsedFinding]) -> dict[str, list[Said]]:
-    """{vulnerability id: what the report says of it, each distinct ``Said`` once, in order}."""
-    said: dict[str, list[Said]] = {}
+def _by_id(findings: Iterable[ParsedFinding]) -> dict[str, list[ParsedFinding]]:
+    """{vulnerability id: the findings naming it, in order}."""
+    found: dict[str, list[ParsedFinding]] = {}
     for parsed in findings:
         vuln_id = clip(parsed.vulnerability_id, 100)  # as ingest clips the finding's reference
-        told = said_of(parsed)
-        kept = said.get(vuln_id)
+        kept = found.get(vuln_id)
         if kept is None:
-            said[vuln_id] = [told]
-        elif told not in kept:
-            kept.append(told)
+            found[vuln_id] = [parsed]
+        else:
+            kept.append(parsed)
+    return found
+
+
+def _said(findings: list[ParsedFinding]) -> list[Said]:
+    """What a report says of one vulnerability: each distinct ``Said`` once, in order."""
+    said: list[Said] = []
+    for parsed in findings:
+        told = said_of(parsed)
+        if told not in said:
+            said.append(told)
     return said
 
 
+def _new_row(vuln_id: str, said: list[Said], report_hash: str) -> tuple:
+    details = _details(said)
+    return (vuln_id, *details.columns(), _hash(details), report_hash)
+
+
 def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
-    said = _said_by_id(findings)
-    if not said:
-        return
+    """Store the vulnerabilities ``findings`` name: new ones inserted, known ones updated
+    when what the report says of them changed. A few thousand ids at a time, in the order
+    of their id, so that a report naming 100,000 holds the details and hashes of one
+    chunk only."""
+    by_id = _by_id(findings)
+    ids = sorted(by_id)
+    now = timezone.now()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        _upsert({vuln_id: _said(by_id[vuln_id]) for vuln_id in chunk}, now)
+
+
+def _upsert(said: dict[str, list[Said]], now: datetime) -> None:
     report_hashes = {vuln_id: _report_hash(told) for vuln_id, told in said.items()}
     stored = {
         vuln_id: (content_hash, report_hash)
@@ -198,16 +224,12 @@ def vulnerabilities_upsert(findings: Iterable[ParsedFinding]) -> None:
             id__in=in_ids(list(said), text=True)
         ).values_list("id", "content_hash", "report_hash")
     }
-    now = timezone.now()
-    new = []
-    for vuln_id in sorted(v for v in said if v not in stored):
-        details = _details(said[vuln_id])
-        new.append((vuln_id, *details.columns(), _hash(details), report_hashes[vuln_id]))
+    new = [v for v in said if v not in stored]  # in order: ``said`` is
     if new:
         rows_insert(
             Vulnerability._meta.db_table,
             VulnerabilityRow.__struct_fields__,
-            new,
+            (_new_row(vuln_id, said[vuln_id], report_hashes[vuln_id]) for vuln_id in new),
             same={"updated_at": now},
             skip_existing=True,  # another worker may insert the same new id meanwhile
         )
