@@ -9,10 +9,10 @@ answered 202 once it is stored and its JSON syntax checked, undecoded (``intake/
 and the worker rejects it if it is no usable report: the rejection shows at its delivery
 URL, in /api/v1/deliveries/, on the dashboard and in the deliveries-by-status metric).
 Bodies that fail authentication or the size check are never stored; bodies that fail
-decoding or recognition are kept as rejected
-deliveries. When the database cannot store a body it is spooled to disk and answered 202
-(or 503 with Retry-After when even that fails). Nothing before the intake touches the
-database (authentication reads secrets from the environment). A request that stored a body
+decoding or recognition are kept as rejected deliveries. When the database cannot store a
+body it is spooled to disk and answered 202 (or 503 with Retry-After when even that
+fails). Nothing before the intake touches the database (authentication reads secrets
+from the environment). A request that stored a body
 also replays a little of this process's spool (``spool_replay_soon``).
 """
 
