@@ -12,8 +12,8 @@ remediation action.
 Each web process keeps those facts in memory, tagged with the *generation* read from the
 shared cache (the database cache table, or Redis with CACHE_URL), which
 ``admission_cache_bump`` moves from any process whenever something every image's facts
-depend on changes (a finding's status or an action's state changes, an admission policy
-or a threat-intel row is edited, EPSS/KEV are imported). A scan changes the facts of its
+depend on changes (a finding's status changes, an admission policy or a threat-intel
+row is edited, EPSS/KEV are imported). A scan changes the facts of its
 own image only: ``admission_cache_touch`` moves the generation of its digest and of its
 tag, so that a burst of scans leaves every other image's facts in memory; so does an
 action's change of state its tag's only (``admission_cache_touch_tag``: the facts of the
