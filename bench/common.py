@@ -126,3 +126,18 @@ def machine_busy_seconds() -> tuple[float, float]:
     values = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
     idle = values[3] + values[4]  # idle + iowait
     return (sum(values[:8]) - idle) / tick, sum(values[:8]) / tick
+
+
+def pin(pids: list[int], cpus: set[int]) -> None:
+    """Run every thread of ``pids`` on ``cpus`` only; threads and processes they start
+    later inherit it. A process that ended meanwhile is skipped."""
+    for pid in pids:
+        try:
+            threads = [int(t.name) for t in Path(f"/proc/{pid}/task").iterdir()]
+        except OSError:
+            continue
+        for tid in threads:
+            try:
+                os.sched_setaffinity(tid, cpus)
+            except OSError:
+                continue

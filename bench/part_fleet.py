@@ -60,20 +60,29 @@ def queue_empty() -> bool:
 
 @contextlib.contextmanager
 def celery_worker(
-    queues: str, concurrency: int, name: str = "ingest", nice: int = 0
+    queues: str,
+    concurrency: int,
+    name: str = "ingest",
+    nice: int = 0,
+    cpus: set[int] | None = None,
 ) -> Iterator[int]:
-    """A Celery worker (prefork, ``concurrency`` processes, at CPU priority ``nice``)
-    consuming ``queues``, started and answering pings; yields its pid; stopped (warm
-    shutdown) at the end."""
+    """A Celery worker (prefork, ``concurrency`` processes, at CPU priority ``nice``, on
+    ``cpus`` only when given) consuming ``queues``, started and answering pings; yields
+    its pid; stopped (warm shutdown) at the end."""
     from remediator.celery import app
 
+    command = [
+        *(["nice", "-n", str(nice)] if nice else []), str(ROOT / ".venv" / "bin" / "celery"),
+        "-A", "remediator.celery", "worker",
+        "--concurrency", str(concurrency), "--queues", queues, "--loglevel", "WARNING",
+        "--without-mingle", "--hostname", f"{name}@%h",
+    ]  # fmt: skip
     worker = subprocess.Popen(
-        [*(["nice", "-n", str(nice)] if nice else []), str(ROOT / ".venv" / "bin" / "celery"),
-         "-A", "remediator.celery", "worker",
-         "--concurrency", str(concurrency), "--queues", queues, "--loglevel", "WARNING",
-         "--without-mingle", "--hostname", f"{name}@%h"],
-        cwd=ROOT, env=os.environ.copy(),
-    )  # fmt: skip
+        command,
+        cwd=ROOT,
+        env=os.environ.copy(),
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+    )
     try:
         for _ in range(120):  # the worker's start-up is not the fleet's time
             if any(name in next(iter(r)) for r in app.control.ping(timeout=0.5)):

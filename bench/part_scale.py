@@ -1,7 +1,10 @@
 """Scale-out: the fleet workload of part_fleet (scans of 500 findings, 80% unchanged
 re-scans, policy evaluation) with 1, 2 and 4 ingest worker processes on PostgreSQL and
 Redis, the actions queue served by a worker of its own; then admission reviews at
---rate per second against gunicorn on the same database, alone and during a fleet burst.
+--rate per second against gunicorn on the same database, alone, during a fleet burst
+with every process sharing the cores, and during another with gunicorn on a core of its
+own (CPU 0; the burst's workers and the load generator on CPU 1), with the image facts
+each review read from the database (the per-process cache's misses, from /metrics).
 
 For each worker count: scans/s and findings/s (findings in the reports processed, 80%
 of them unchanged), the CPU seconds of the workers, of PostgreSQL (every process of
@@ -14,11 +17,13 @@ wait shows), and what PostgreSQL's active sessions were waiting on (sampled ever
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,11 +34,14 @@ from common import (
     machine_busy_seconds,
     named,
     parser,
+    pin,
     process_tree,
     setup,
     write,
 )
 from part_fleet import FINDINGS, celery_worker, fleet_check, fleet_prepare, fleet_send_and_wait
+
+METRICS_TOKEN = "bench-scale-metrics"
 
 
 class WaitSampler(threading.Thread):
@@ -164,18 +172,80 @@ class Reviews:
         }
 
 
-def admission_during_burst(args, ids: list[int]) -> dict:
+def cache_lookups(port: int) -> dict[str, float]:
+    """The admission facts every gunicorn worker found in its memory (hit) or read from
+    the database (miss) so far: ``/metrics``, summed over the workers' files."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    text = conn.getresponse().read().decode()
+    conn.close()
+    found = {"hit": 0.0, "miss": 0.0}
+    for line in text.splitlines():
+        if line.startswith("remediator_admission_cache_total{"):
+            for result in found:
+                if f'result="{result}"' in line:
+                    found[result] += float(line.rsplit(" ", 1)[1])
+    return found
+
+
+def reviews_during(
+    port: int, requests: list[bytes], args, ids: list[int], cpus: set[int] | None = None
+) -> tuple[dict, float]:
+    """Reviews at ``args.rate``/s while the fleet burst ``ids`` runs through
+    ``args.burst_workers`` ingest processes and an actions worker; with ``cpus``, those
+    workers and this process (the load generator, every thread) run on ``cpus`` only.
+    (summary with the facts read from the database per review, the burst's scans/s)."""
+    before = cache_lookups(port)
+    reviews = Reviews(port, requests, args.rate)
+    stop = threading.Event()
+    sender = threading.Thread(target=reviews.send, args=(stop,))
+    allowed = os.sched_getaffinity(0)
+    if cpus:
+        pin([os.getpid()], cpus)
+    try:
+        with (
+            celery_worker("actions,housekeeping", 1, name="actions", cpus=cpus),
+            celery_worker("ingest", args.burst_workers, nice=args.burst_nice, cpus=cpus),
+        ):
+            sender.start()
+            seconds = fleet_send_and_wait(ids)
+            stop.set()
+            sender.join()
+    finally:
+        if cpus:
+            pin([os.getpid()], allowed)
+    fleet_check(ids)
+    after = cache_lookups(port)
+    summary = reviews.summary()
+    misses = after["miss"] - before["miss"]
+    summary["db_facts_per_review"] = misses / max(1, summary["reviews"])
+    summary["cache_hits"], summary["cache_misses"] = after["hit"] - before["hit"], misses
+    return summary, len(ids) / seconds
+
+
+def admission_during_burst(args, stamp: int) -> dict:
     """gunicorn (2 workers x 4 threads, the Procfile's web) on this database: reviews at
-    ``args.rate``/s for ``args.quiet_seconds`` alone, then during the fleet burst ``ids``
-    through ``args.burst_workers`` ingest processes."""
+    ``args.rate``/s for ``args.quiet_seconds`` alone, then during a fleet burst through
+    ``args.burst_workers`` ingest processes with every process on the machine's cores,
+    then during another burst of the same size with gunicorn (master and workers) on CPU
+    0 and the ingest workers, the actions worker and the load generator on CPU 1, as
+    admission pods on cores of their own would be (PostgreSQL and Redis run where they
+    run: shared, as a database server is)."""
     from admission import TOKEN, request_bytes, review, seed, wait_ready
 
     references = seed(args.images)
+    scans = min(args.scans, args.burst_scans)
+    bursts = [fleet_prepare(scans, stamp + n) for n in range(2)]
+    analyze()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "ADMISSION_TOKEN": TOKEN, "DEBUG": "false"}
     env["ADMISSION_RESOLVE_TAGS"] = "false"  # its images are in no registry
+    env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bench-scale-metrics-")
+    env["METRICS_TOKEN"] = METRICS_TOKEN
     if args.conn_max_age is not None:
         env["CONN_MAX_AGE"] = str(args.conn_max_age)
     web = subprocess.Popen(
@@ -183,6 +253,7 @@ def admission_during_burst(args, ids: list[int]) -> dict:
          "remediator.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"],
         cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    own_core = len(os.sched_getaffinity(0)) >= 2
     try:
         wait_ready(port, web)
         from admission import post
@@ -192,31 +263,28 @@ def admission_during_burst(args, ids: list[int]) -> dict:
             post(port, raw)
         quiet = Reviews(port, requests, args.rate)
         quiet.send(threading.Event(), args.quiet_seconds)
-        burst = Reviews(port, requests, args.rate)
-        stop = threading.Event()
-        sender = threading.Thread(target=burst.send, args=(stop,))
-        with (
-            celery_worker("actions,housekeeping", 1, name="actions"),
-            celery_worker("ingest", args.burst_workers, nice=args.burst_nice),
-        ):
-            sender.start()
-            seconds = fleet_send_and_wait(ids)
-            stop.set()
-            sender.join()
-        fleet_check(ids)
+        shared, shared_rate = reviews_during(port, requests, args, bursts[0])
+        if own_core:
+            gunicorn_cpu, rest = sorted(os.sched_getaffinity(0))[:2]
+            pin(process_tree(web.pid), {gunicorn_cpu})
+            pinned, pinned_rate = reviews_during(port, requests, args, bursts[1], {rest})
     finally:
         web.send_signal(signal.SIGTERM)
         web.wait(timeout=30)
-    return {
+        shutil.rmtree(env["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    result = {
         "rate": args.rate,
         "quiet": quiet.summary(),
-        "burst": burst.summary(),
+        "burst": shared,
         "burst_workers": args.burst_workers,
         "conn_max_age": env.get("CONN_MAX_AGE", "0"),
         "burst_nice": args.burst_nice,
-        "burst_scans": len(ids),
-        "burst_scans_per_s": len(ids) / seconds,
+        "burst_scans": len(bursts[0]),
+        "burst_scans_per_s": shared_rate,
     }
+    if own_core:
+        result.update(burst_own_core=pinned, burst_own_core_scans_per_s=pinned_rate)
+    return result
 
 
 def main() -> None:
@@ -249,10 +317,7 @@ def main() -> None:
             figures = measured_fleet(ids, workers)
             result["by_workers"].setdefault(str(workers), []).append(figures)
             print(f"run {run}: {workers} ingest process(es): {figures}", flush=True)
-    stamp += 1
-    burst = fleet_prepare(min(args.scans, args.burst_scans), stamp)
-    analyze()
-    result["admission"] = admission_during_burst(args, burst)
+    result["admission"] = admission_during_burst(args, stamp + 1)
     result["load_end"] = os.getloadavg()
     write(args.out, result)
 

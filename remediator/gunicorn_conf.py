@@ -8,9 +8,11 @@ control characters, or one that redaction decoded into them, stays on its line).
 
 What gunicorn refuses before Django sees it (a request line or headers past the
 limits below, a malformed header...) is answered with the JSON error every other
-refusal gets (``remediator/gunicorn_errors.py``), by gunicorn's gthread worker with
-that one change. The limits are gunicorn's defaults, written out: a request line of
-4 KiB holds any webhook URL with its ``?image=``, and 8 KiB per header any token.
+refusal gets (``remediator/gunicorn_errors.py``), and request bodies are read in 64 KiB
+blocks rather than gunicorn's 1 KiB (``remediator/gunicorn_body.py``): gunicorn's
+gthread worker with those two changes. The limits are gunicorn's defaults, written out:
+a request line of 4 KiB holds any webhook URL with its ``?image=``, and 8 KiB per header
+any token.
 Everything else (bind, workers, threads, log files) stays on the command line.
 """
 
@@ -20,7 +22,7 @@ from gunicorn.glogging import Logger
 
 from remediator.core.logsafe import OneLineFilter
 from remediator.core.redact import RedactSecretsFilter
-from remediator.gunicorn_errors import JsonErrorThreadWorker
+from remediator.gunicorn_body import WebThreadWorker
 
 
 class RedactingLogger(Logger):
@@ -36,7 +38,7 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
-worker_class = JsonErrorThreadWorker
+worker_class = WebThreadWorker
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190

@@ -257,8 +257,8 @@ INGEST_MAX_BYTES = env.int(
 """Largest report body a webhook accepts (413 past it, never stored). WEBHOOK_MAX_BYTES, its
 older name, is still read when INGEST_MAX_BYTES is not set."""
 # Bodies up to this size are recognised at post time from the report's head (422 for an
-# unusable report); larger ones are answered 202 once stored and well-formed, and checked
-# by the worker.
+# unusable report); larger ones are answered 202 once stored and their JSON syntax checked,
+# undecoded, and decoded and checked by the worker.
 WEBHOOK_CHECK_MAX_BYTES = env.int("WEBHOOK_CHECK_MAX_BYTES", default=256 * 1024)
 SCAN_TIME_MAX_SKEW_SECONDS = env.int("SCAN_TIME_MAX_SKEW_SECONDS", default=300)
 """A report dated further in the future than this counts as scanned when received."""

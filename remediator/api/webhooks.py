@@ -5,13 +5,14 @@ reading (413, INGEST_MAX_BYTES) -> signature (when that is the credential) -> th
 ``remediator.intake`` (``delivery_receive``: store, recognise, queue) -> the answer: 202
 queued, 200 a duplicate or a Harbor event that asks for nothing, 400 undecodable, 422 no
 usable report (bodies up to WEBHOOK_CHECK_MAX_BYTES and Harbor events; a larger report is
-answered 202 once it is stored and well-formed, and the worker rejects it if it is no usable
-report: the rejection shows at its delivery URL, in /api/v1/deliveries/, on the dashboard
-and in the deliveries-by-status metric). Bodies that fail authentication or the size check
-are never stored; bodies that fail decoding or recognition are kept as rejected
-deliveries. When the database cannot store a body it is spooled to disk and answered 202
-(or 503 with Retry-After when even that fails). Nothing before the intake touches the
-database (authentication reads secrets from the environment). A request that stored a body
+answered 202 once it is stored and its JSON syntax checked, undecoded (``intake/outline.py``),
+and the worker rejects it if it is no usable report: the rejection shows at its delivery
+URL, in /api/v1/deliveries/, on the dashboard and in the deliveries-by-status metric).
+Bodies that fail authentication or the size check are never stored; bodies that fail
+decoding or recognition are kept as rejected deliveries. When the database cannot store a
+body it is spooled to disk and answered 202 (or 503 with Retry-After when even that
+fails). Nothing before the intake touches the database (authentication reads secrets
+from the environment). A request that stored a body
 also replays a little of this process's spool (``spool_replay_soon``).
 """
 

@@ -13,8 +13,12 @@ from findings.models import Scan, ThreatIntel
 from findings.signals import scan_ingested
 from remediator.cluster.inventory import inventory_from_scan
 from remediator.cluster.signals import sightings_changed
-from remediator.engine.admission.cache import admission_cache_bump, admission_cache_touch
-from remediator.engine.models import AdmissionPolicy, AuditEvent
+from remediator.engine.admission.cache import (
+    admission_cache_bump,
+    admission_cache_touch,
+    admission_cache_touch_tag,
+)
+from remediator.engine.models import AdmissionPolicy, AuditEvent, RemediationAction
 from remediator.engine.ownership_refresh import owners_refresh_sighted
 from remediator.engine.services import scan_evaluate
 from remediator.engine.services.deadlines import policy_due_dates_refresh, team_due_dates_refresh
@@ -76,9 +80,29 @@ def sightings_changed_owners(sender: Any, repository_ids: list[int], **kwargs: A
 @receiver(post_save, sender=AuditEvent, dispatch_uid="remediator.admission_status_changed")
 def audit_event_saved(sender: Any, instance: AuditEvent, created: bool, **kwargs: Any) -> None:
     """Every action transition and finding decision is audited: a good place to learn
-    that admission answers (risk acceptances, "rebuild #12 approved") must change."""
-    if created and instance.kind in STATUS_EVENTS:
+    that admission answers (risk acceptances, "rebuild #12 approved") must change. An
+    action's transition changes the answers about its tag's images only (a burst of
+    scans opens many actions); a finding decision, every image's."""
+    if not created or instance.kind not in STATUS_EVENTS:
+        return
+    action_id = instance.action_id
+    if instance.kind == AuditEvent.Kind.TRANSITION and action_id is not None:
+        transaction.on_commit(lambda: _action_tag_touch(action_id))
+    else:
         transaction.on_commit(admission_cache_bump)
+
+
+def _action_tag_touch(action_id: int) -> None:
+    tagged = (
+        RemediationAction.objects.filter(pk=action_id)
+        .values_list("tag_id", "tag__repository__registry", "tag__repository__name", "tag__name")
+        .first()
+    )
+    if tagged is None:  # deleted meanwhile
+        admission_cache_bump()
+        return
+    tag_id, registry, name, tag = tagged
+    admission_cache_touch_tag(tag_id=tag_id, name=f"{registry}/{name}", tag=tag)
 
 
 @receiver(post_save, sender=AdmissionPolicy, dispatch_uid="remediator.admission_policy_saved")

@@ -40,6 +40,7 @@ from .harbor import (
     harbor_event_kind,
     harbor_report_rejected,
 )
+from .outline import body_decode_for_checks
 from .queue import delivery_enqueue, delivery_enqueue_on_commit
 from .recognise import Unusable, report_check, report_parse
 from .spool import DATABASE_DOWN, SpoolError, SpoolFull, spool_keep
@@ -154,10 +155,7 @@ def delivery_receive(
         except DeliveryRejected as exc:
             return Receipt(Outcome.REJECTED, delivery, Problem("rejected", str(exc)))
         return Receipt(Outcome.DONE, delivery, result=result)
-    try:
-        document, load_error = load_body(source, body), None
-    except ParseError as exc:
-        document, load_error = None, exc
+    document, load_error = body_decode_for_checks(source, body)
     fields["external_id"] = external_id or cloudevent_id(document)
     if isinstance(outage, DATABASE_DOWN):
         return _spool(fields, outage)
@@ -205,8 +203,9 @@ def _checked(
     if load_error is not None:
         return _rejected(delivery, "invalid_body", str(load_error))
     kind = ""
-    if size <= settings.WEBHOOK_CHECK_MAX_BYTES or is_harbor_event(document):
-        if source in EVENT_SOURCES and is_harbor_event(document):
+    event = source in EVENT_SOURCES and is_harbor_event(document)  # a report's types hold none
+    if size <= settings.WEBHOOK_CHECK_MAX_BYTES or event:
+        if event:
             try:
                 kind = harbor_event_kind(document)
             except ParseError as exc:

@@ -12,10 +12,13 @@ remediation action.
 Each web process keeps those facts in memory, tagged with the *generation* read from the
 shared cache (the database cache table, or Redis with CACHE_URL), which
 ``admission_cache_bump`` moves from any process whenever something every image's facts
-depend on changes (a finding's status or an action's state changes, an admission policy
-or a threat-intel row is edited, EPSS/KEV are imported). A scan changes the facts of its
+depend on changes (a finding's status changes, an admission policy or a threat-intel
+row is edited, EPSS/KEV are imported). A scan changes the facts of its
 own image only: ``admission_cache_touch`` moves the generation of its digest and of its
-tag, so that a burst of scans leaves every other image's facts in memory. The global
+tag, so that a burst of scans leaves every other image's facts in memory; so does an
+action's change of state its tag's only (``admission_cache_touch_tag``: the facts of the
+tag's references and of every digest listing that tag's findings), and a burst that
+opens actions leaves the other images' facts in memory too. The global
 generation is read at most once a second, and so is each remembered image's own (one
 ``get_many`` for the images of a request due for it): a request whose images are all
 known and checked within the second costs no query at all, and a change made in another
@@ -46,6 +49,14 @@ from .tags import TagAnswer, tags_resolve
 GENERATION_KEY = "admission:generation"
 IMAGE_KEY = "admission:image:"
 """+ a digest, or + "name:tag": that image's own generation (admission_cache_touch)."""
+TAG_KEY = "admission:tag:"
+"""+ a tag's id: when (time.time()) an action of the tag last changed state
+(admission_cache_touch_tag). Which tags facts depend on is known only once they are
+read, so facts are forgotten when one of their tags changed after CLOCK_SKEW_SECONDS
+before they were read, rather than when a generation read before them moved."""
+CLOCK_SKEW_SECONDS = 2.0
+"""How far the clocks of the web and worker machines may disagree (NTP keeps them far
+closer); facts may be read again that often after a change of one of their tags."""
 POLICIES_KEY = " policies"
 """(In the memory of targets: no target key starts with a space.)"""
 MEMORY_ENTRIES = 20_000
@@ -72,6 +83,23 @@ def image_keys(target_key: str) -> tuple[str, ...]:
     return (IMAGE_KEY + digest,) if digest else (IMAGE_KEY + name_tag,)
 
 
+def memory_keys(target_key: str) -> tuple[str, ...]:
+    """The shared keys a remembered target's facts depend on that are known before they
+    are read: its ``image_keys``, and for a digest its reference's tag too (whose open
+    action it is judged with)."""
+    name_tag, _, digest = target_key.partition("@")
+    tag_key = IMAGE_KEY + name_tag
+    return (*image_keys(target_key), tag_key) if digest else (tag_key,)
+
+
+def tag_keys(known: Known) -> tuple[str, ...]:
+    """The keys of the tags whose findings the facts list (whose actions they read)."""
+    facts = known[0]
+    if facts is None:
+        return ()
+    return tuple(sorted({TAG_KEY + str(f.tag_id) for f in facts.findings}))
+
+
 def admission_cache_touch(*, digest: str, name: str, tag: str) -> None:
     """A scan of ``name:tag`` at ``digest`` was ingested: invalidate the facts that
     depend on that digest or that tag (not every image's, as ``admission_cache_bump``);
@@ -83,6 +111,17 @@ def admission_cache_touch(*, digest: str, name: str, tag: str) -> None:
         keys.add(IMAGE_KEY + digest)
     cache.set_many(dict.fromkeys(keys, generation), timeout=settings.ADMISSION_CACHE_SECONDS + 60)
     MEMORY.forget(keys)
+
+
+def admission_cache_touch_tag(*, tag_id: int, name: str, tag: str) -> None:
+    """An action of the tag ``name:tag`` (id ``tag_id``) changed state: invalidate the facts
+    that read that tag's actions, the tag's references' and those of every digest whose
+    findings are that tag's (not every image's, as ``admission_cache_bump``); this process
+    at once, the others within GENERATION_CHECK_SECONDS."""
+    tag_key, name_tag_key = TAG_KEY + str(tag_id), IMAGE_KEY + f"{name}:{tag or 'latest'}"
+    values = {tag_key: time.time(), name_tag_key: uuid.uuid4().hex}
+    cache.set_many(values, timeout=settings.ADMISSION_CACHE_SECONDS + 60)
+    MEMORY.forget(set(values))
 
 
 def admission_memory_clear() -> None:
@@ -105,10 +144,11 @@ def _generation(now: float) -> str:
 
 
 class _Memory:
-    """This process's cached facts: {key: [generation, expires, value, image
-    generations, checked at]}, bounded. ``image generations`` are the shared values of
-    ``image_keys(key)`` when the facts were read; ``checked at`` when they were last
-    found unchanged."""
+    """This process's cached facts: {key: [generation, expires, value, shared keys, their
+    generations, checked at, tag keys, read at]}, bounded. ``shared keys`` are its
+    ``memory_keys``, their generations the shared values read before the facts;
+    ``checked at`` when they were last found unchanged; ``tag keys`` its ``tag_keys``,
+    ``read at`` when (time.time()) the facts were read."""
 
     def __init__(self, size: int = MEMORY_ENTRIES) -> None:
         self.size = size
@@ -120,33 +160,52 @@ class _Memory:
             return _MISSING
         return entry[2]
 
-    def put(self, key: str, generation: str, now: float, value: object, images: tuple = ()) -> None:
+    def put(
+        self,
+        key: str,
+        generation: str,
+        now: float,
+        value: object,
+        shared: dict[str, object] | None = None,
+        tags: tuple[str, ...] = (),
+        read_at: float = 0.0,
+    ) -> None:
+        """Remember ``value``; ``shared``: {shared key it depends on: its generation};
+        ``tags``: the keys of the tags it depends on, ``read_at``: when (time.time())
+        their reading began."""
         if len(self.entries) >= self.size:
             self.entries.clear()  # crude but bounded; refilled from the database
         expires = now + settings.ADMISSION_CACHE_SECONDS
-        self.entries[key] = [generation, expires, value, images, now]
+        keys, generations = tuple(shared or ()), tuple((shared or {}).values())
+        self.entries[key] = [generation, expires, value, keys, generations, now, tags, read_at]
+
+    def shared_keys(self, key: str) -> tuple[str, ...]:
+        return self.entries[key][3] + self.entries[key][6]
 
     def due(self, key: str, now: float) -> bool:
-        """Its image generations were last checked GENERATION_CHECK_SECONDS ago or more."""
-        return now - self.entries[key][4] >= GENERATION_CHECK_SECONDS
+        """Its shared generations were last checked GENERATION_CHECK_SECONDS ago or more."""
+        return now - self.entries[key][5] >= GENERATION_CHECK_SECONDS
 
     def confirm(self, keys: list[str], shared: dict, now: float) -> list[str]:
-        """Compare the image generations of ``keys`` with ``shared`` (read now): forget
+        """Compare the shared generations of ``keys`` with ``shared`` (read now): forget
         those that moved, mark the others checked; returns the forgotten keys."""
         moved = []
         for key in keys:
             entry = self.entries[key]
-            if tuple(shared.get(k) for k in image_keys(key)) != entry[3]:
+            since = entry[7] - CLOCK_SKEW_SECONDS
+            tag_moved = any((shared.get(k) or 0) > since for k in entry[6])
+            if tag_moved or tuple(shared.get(k) for k in entry[3]) != entry[4]:
                 del self.entries[key]
                 moved.append(key)
             else:
-                entry[4] = now
+                entry[5] = now
         return moved
 
-    def forget(self, image_keys_moved: set[str]) -> None:
-        """Drop the entries that depend on any of these image keys."""
-        for key in [k for k in self.entries if set(image_keys(k)) & image_keys_moved]:
-            del self.entries[key]
+    def forget(self, keys_moved: set[str]) -> None:
+        """Drop the entries that depend on any of these shared keys."""
+        for key, entry in list(self.entries.items()):
+            if keys_moved.intersection(entry[3] + entry[6]):
+                del self.entries[key]
 
 
 _MISSING = object()
@@ -216,24 +275,34 @@ def admission_facts(references: list[str]) -> tuple[list[AdmissionRule], dict[st
             by_key[target.key] = value
     due = [key for key in by_key if MEMORY.due(key, now)]
     if due:
-        shared = cache.get_many([k for key in due for k in image_keys(key)])
+        shared = cache.get_many([k for key in due for k in MEMORY.shared_keys(key)])
         by_target_key = {t.key: t for t in targets.values()}
         for key in MEMORY.confirm(due, shared, now):
             del by_key[key]
             missing.append(by_target_key[key])
     ADMISSION_CACHE.labels(result="hit").inc(len(by_key))
     if missing:
-        # The image generations are read before the facts: a scan committed in between
-        # moves them again, and the next check reloads.
-        before = cache.get_many([k for t in missing for k in image_keys(t.key)])
-        loaded = facts_load(missing, rules)
+        loaded = _facts_read(missing, rules, generation, now)
         ADMISSION_CACHE.labels(result="miss").inc(len(loaded))
-        for key, value in loaded.items():
-            images = tuple(before.get(k) for k in image_keys(key))
-            MEMORY.put(key, generation, now, value, images)
         by_key.update(loaded)
     for reference, target in targets.items():
         value = by_key[target.key]
         why = unverified.get(reference)
         known[reference] = _unverified(value, why) if why else value
     return rules, known
+
+
+def _facts_read(
+    missing: list[Target], rules: list[AdmissionRule], generation: str, now: float
+) -> dict[str, Known]:
+    """Read the facts of ``missing`` from the database and remember them with what they
+    depend on. The generations of the images and tags they name are read before the
+    facts: a scan or an action committed in between moves them again, and the next
+    check reloads; the tags whose findings they list are checked by time (TAG_KEY)."""
+    before = cache.get_many([k for t in missing for k in memory_keys(t.key)])
+    read_at = time.time()
+    loaded = facts_load(missing, rules)
+    for key, value in loaded.items():
+        shared = {k: before.get(k) for k in memory_keys(key)}
+        MEMORY.put(key, generation, now, value, shared, tag_keys(value), read_at)
+    return loaded
