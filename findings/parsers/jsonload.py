@@ -11,6 +11,7 @@ parsers drop it from text (``fields.clean``).
 
 from __future__ import annotations
 
+import codecs
 import re
 from itertools import accumulate
 
@@ -68,6 +69,21 @@ def _reason(raw: bytes, exc: msgspec.MsgspecError) -> str:
     if message.startswith("Number out of range"):
         return "not JSON: a number is beyond a 64-bit float's range"
     return f"not JSON: {_position(raw, message)}"
+
+
+def is_utf8(raw: bytes, chunk: int = 1 << 20) -> bool:
+    """Is ``raw`` valid UTF-8? Checked a megabyte at a time, nothing kept."""
+    if raw.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    try:
+        for start in range(0, len(raw), chunk):
+            decoder.decode(view[start : start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode_failure(raw: bytes, exc: msgspec.MsgspecError) -> ParseError:

@@ -32,7 +32,6 @@ Django.
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Callable, Iterator, KeysView
 from dataclasses import dataclass
 from functools import cache
@@ -41,7 +40,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from .jsonload import decode_failure
+from .jsonload import decode_failure, is_utf8
 
 _BOM = b"\xef\xbb\xbf"
 _PLAIN = msgspec.json.Decoder()
@@ -157,21 +156,6 @@ def decode_typed(raw: bytes, typed: TypedFormat) -> object | None:
         document = typed.decoder.decode(raw.removeprefix(_BOM))
     except (msgspec.MsgspecError, RecursionError):
         return None
-    if not _utf8(raw):  # msgspec skips an unread key's text without checking it
+    if not is_utf8(raw):  # msgspec skips an unread key's text without checking it
         return None
     return document if typed.usable(document) else None
-
-
-def _utf8(raw: bytes, chunk: int = 1 << 20) -> bool:
-    """Is ``raw`` valid UTF-8? Checked a megabyte at a time, nothing kept."""
-    if raw.isascii():
-        return True
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(raw)
-    try:
-        for start in range(0, len(raw), chunk):
-            decoder.decode(view[start : start + chunk])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True

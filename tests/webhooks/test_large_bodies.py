@@ -67,14 +67,24 @@ def test_a_large_body_with_a_byte_order_mark_is_decoded_whole_and_accepted(
     assert decodes == [len(body)]
 
 
-def test_invalid_utf8_inside_a_large_report_is_rejected_by_the_worker(post, fixture_bytes, large):
+def test_invalid_utf8_inside_a_large_report_is_still_400_and_kept(post, fixture_bytes, large):
     body = fixture_bytes(TRIVY).replace(b'"ArtifactName": "', b'"ArtifactName": "\xff', 1)
 
-    assert post("/api/v1/webhooks/trivy/", body).status_code == 202
-    with pytest.raises(Exception, match="UTF-8"):
-        delivery_run(delivery=only_delivery())
+    response = post("/api/v1/webhooks/trivy/", body)
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_body"
     delivery = only_delivery()
     assert delivery.status == "rejected" and "not valid UTF-8" in delivery.error
+    assert delivery.body == body
+
+
+def test_a_large_non_ascii_report_in_utf8_is_not_decoded_at_post_time(
+    post, fixture_bytes, large, decodes
+):
+    body = fixture_bytes(TRIVY).replace(b'"ArtifactName": "', '"ArtifactName": "é'.encode(), 1)
+
+    assert post("/api/v1/webhooks/trivy/", body).status_code == 202
+    assert decodes == []
 
 
 def test_a_large_harbor_event_is_still_read_at_post_time(post, large, decodes):
