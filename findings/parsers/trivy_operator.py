@@ -52,19 +52,19 @@ class OperatorReport(Doc):
     vulnerabilities: list[Raw] | None = UNSET  # decoded one at a time (typed.objects)
 
 
-class OperatorResource(Doc):
+class OperatorResource(Doc, rename={"items_": "items"}):  # not Doc.items()
     apiVersion: Any = UNSET
     kind: Any = UNSET
     metadata: Any = UNSET
     report: OperatorReport | None = UNSET
-    items: list[OperatorResource] | None = UNSET
+    items_: list[OperatorResource] | None = UNSET
 
 
 def _only_reports(document: OperatorResource) -> bool:
     """Every resource, in Lists too, is a report the parser reads (any other is refused
     by the parser naming its keys, which plain JSON has all of)."""
-    if document.items is not None and document.items is not UNSET:
-        return all(_only_reports(item) for item in document.items)
+    if document.items_ is not None and document.items_ is not UNSET:
+        return all(_only_reports(item) for item in document.items_)
     return document.kind in KINDS and is_object(document.report)
 
 
