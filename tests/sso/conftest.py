@@ -97,20 +97,23 @@ def provider_running(folder: Path, redirect_uris: list[str]) -> Iterator[OidcPro
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
+        bufsize=0,
     )
     try:
+        # Raw reads of the pipe: a buffered readline() after select() would leave a line
+        # that came in the same chunk (its warnings, then "listening") unseen in Python's
+        # buffer while select() waits for more.
         deadline = time.monotonic() + 60
-        seen = []
+        seen = b""
         while time.monotonic() < deadline and process.poll() is None:
             ready, _, _ = select.select([process.stdout], [], [], 1.0)
             if ready:
-                line = process.stdout.readline()
-                seen.append(line)
-                if line.strip() == "listening":
+                seen += os.read(process.stdout.fileno(), 65536)
+                if b"listening" in seen.splitlines():
                     break
         else:
-            pytest.fail(f"the test OpenID provider did not start: {''.join(seen)[-2000:]}")
+            output = seen.decode(errors="replace")[-2000:]
+            pytest.fail(f"the test OpenID provider did not start: {output}")
         yield OidcProvider(f"http://127.0.0.1:{port}", accounts)
     finally:
         process.terminate()
