@@ -22,7 +22,8 @@ from .base import ParseError
 MIN_DEPTH = 64
 """Nesting always accepted; deeper documents may be refused (see the module doc)."""
 DEPTH_NOTE = "about 1,000 levels"
-_BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"
+"""A UTF-8 byte-order mark, which a body may start with (dropped before decoding)."""
 _DECODER = msgspec.json.Decoder()
 _BYTE = re.compile(r"\(byte (\d+)\)")
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -102,7 +103,7 @@ def load_json(data: bytes | bytearray | memoryview | str, *, max_depth: int = 0)
     refused, not repaired.
     """
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
-    raw = raw.removeprefix(_BOM)
+    raw = raw.removeprefix(BOM)
     if not raw.strip():
         raise ParseError("not JSON: the body is empty")
     too_deep = f"JSON nested deeper than {max_depth} levels" if max_depth else ""

@@ -40,9 +40,8 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from .jsonload import decode_failure, is_utf8
+from .jsonload import BOM, decode_failure, is_utf8
 
-_BOM = b"\xef\xbb\xbf"
 _PLAIN = msgspec.json.Decoder()
 
 
@@ -153,7 +152,7 @@ def decode_typed(raw: bytes, typed: TypedFormat) -> object | None:
     """``raw`` decoded into ``typed``'s Structs; None when it does not fit them (then
     the caller decodes it as plain JSON, with that decoder's checks and messages)."""
     try:
-        document = typed.decoder.decode(raw.removeprefix(_BOM))
+        document = typed.decoder.decode(raw.removeprefix(BOM))
     except (msgspec.MsgspecError, RecursionError):
         return None
     if not is_utf8(raw):  # msgspec skips an unread key's text without checking it

@@ -203,7 +203,7 @@ def _checked(
     if load_error is not None:
         return _rejected(delivery, "invalid_body", str(load_error))
     kind = ""
-    event = source in EVENT_SOURCES and is_harbor_event(document)  # a report's types hold none
+    event = source in EVENT_SOURCES and is_harbor_event(document)
     if size <= settings.WEBHOOK_CHECK_MAX_BYTES or event:
         if event:
             try:
