@@ -44,6 +44,7 @@ demo: install
 	$(BIN)/python manage.py demo $(DEMO_ARGS)
 
 test: install
+	deploy/test-tools.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The fault suite (tests/faults/): its own PostgreSQL and Redis, the Procfile's processes,

@@ -36,8 +36,8 @@ def installed_chromium() -> str | None:
 
 CHROMIUM = installed_chromium()
 NO_BROWSER = (
-    "browser tests not run: no Chromium found (install Debian's `chromium` package or set "
-    "CHROMIUM_PATH; CI installs it and requires them)"
+    "the browser tests need a Chromium: none found (Debian's `chromium` package, which "
+    "make test installs, or CHROMIUM_PATH)"
 )
 
 
@@ -55,22 +55,11 @@ def _is_browser_test(item) -> bool:
 def pytest_collection_modifyitems(config, items):
     """Browser tests last: Playwright's event loop then never meets another test.
 
-    Without a Chromium they are left out with a note on a developer's machine, and
-    fail the run in CI (REQUIRE_BROWSER_TESTS=1, set by .ci/run)."""
+    Without a Chromium the run stops, naming it (make test installs it:
+    deploy/test-tools.sh)."""
     items.sort(key=_is_browser_test)
-    browser = [item for item in items if _is_browser_test(item)]
-    if CHROMIUM or not browser:
-        return
-    if os.environ.get("REQUIRE_BROWSER_TESTS"):
+    if not CHROMIUM and any(_is_browser_test(item) for item in items):
         raise pytest.UsageError(NO_BROWSER)
-    items[:] = [item for item in items if not _is_browser_test(item)]
-    config.hook.pytest_deselected(items=browser)
-    config._remediator_no_browser = True
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    if getattr(config, "_remediator_no_browser", False):
-        terminalreporter.write_line(NO_BROWSER, yellow=True)
 
 
 def make_user(username: str, group: str | None):

@@ -11,8 +11,6 @@ from playwright.sync_api import Page, expect
 from remediator.engine.management.commands.demo import ensure_groups
 from remediator.engine.models import AuditEvent
 from tests.dashboard.conftest import (
-    CHROMIUM,
-    NO_BROWSER,
     browser_type_launch_args,  # noqa: F401 - Chromium used
     make_user,
 )
@@ -20,12 +18,7 @@ from tests.dashboard.factories import make_action, make_findings, make_tag
 
 from .conftest import APPROVERS, provider_running, sso_settings
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM and not os.environ.get("REQUIRE_BROWSER_TESTS"), reason=NO_BROWSER
-    ),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 # Playwright's sync API keeps an event loop running in the main thread (see
 # tests/dashboard/test_browser.py): the ORM calls here are plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
