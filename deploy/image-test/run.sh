@@ -189,12 +189,39 @@ ENV
     web=$(podman ps --filter "label=com.docker.compose.project=$PROJECT" \
         --filter "label=com.docker.compose.service=web" --format '{{.Names}}')
     for _ in $(seq 90); do curl -fs -o /dev/null http://127.0.0.1:18090/healthz && break; sleep 1; done
+    # web answers once the schema is there; the admin user comes after it, when the
+    # migrate service has finished (as docs/container.md says: wait for it to exit).
+    migrate=$(podman ps -a --filter "label=com.docker.compose.project=$PROJECT" \
+        --filter "label=com.docker.compose.service=migrate" --format '{{.Names}}')
+    migrated=$(timeout 120 podman wait "$migrate") || migrated="did not exit within 120 s"
     podman ps -a --filter "label=com.docker.compose.project=$PROJECT" \
         --format '  {{.Names}}: {{.Status}}'
-    manage() { podman exec -i "$web" manage "$@"; }
+    if [ "$migrated" != 0 ]; then
+        echo "the migrate service ended with: $migrated"
+        podman logs "$migrate" | tail -20
+        exit 1
+    fi
+    # aardvark-dns (podman 4.3's name server for Compose networks) drops queries while it
+    # reloads, which it does as each container of the project starts or stops
+    # (containers/aardvark-dns#389): a command that meets one lost lookup is run again,
+    # with the same input ($MANAGE_INPUT).
+    manage() {
+        local out err="$WORK/manage.err"
+        for attempt in 1 2 3; do
+            if out=$(podman exec -i "$web" manage "$@" 2>"$err" <<<"${MANAGE_INPUT:-}"); then
+                printf '%s\n' "$out"
+                return 0
+            fi
+            grep -q 'Temporary failure in name resolution' "$err" || break
+            echo "name resolution failed in the web container (attempt $attempt); again" >&2
+            sleep 2
+        done
+        tail -20 "$err" >&2
+        return 1
+    }
     API_TOKEN=$(manage drf_create_token admin | awk '{print $3}')
-    printf 'admission_policies:\n  - name: smoke-deny-critical\n    min_severity: critical\n    mode: enforce\n' \
-        | manage apply_config /dev/stdin | tail -1
+    MANAGE_INPUT=$'admission_policies:\n  - name: smoke-deny-critical\n    min_severity: critical\n    mode: enforce' \
+        manage apply_config /dev/stdin | tail -1
     set -a
     . ./.env
     set +a
