@@ -59,7 +59,7 @@ def part_env(part: str, smoke: bool = False) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         DJANGO_LOG_LEVEL="WARNING",
     )
-    if part in ("scale", "webhook"):  # as deployed (Compose, Helm): the cache in Redis
+    if part in ("fleet", "scale", "webhook"):  # as deployed (Compose, Helm): the cache in Redis
         env["CACHE_URL"] = env["CELERY_BROKER_URL"].replace("redis://", "rediscache://", 1)
     return env
 

@@ -16,15 +16,13 @@ Every failure is a :class:`ParseError`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import NamedTuple
-
-import msgspec
 
 from . import aqua, generic, grype, harbor, trivy, trivy_k8s, trivy_operator
 from .base import ImageRef, ParsedFinding, ParsedScan, ParseError, Workload
 from .detect import detect
+from .digest import json_digest
 from .fields import is_object
 from .head import without_findings
 from .jsonload import MIN_DEPTH, load_json
@@ -99,8 +97,7 @@ def report_head(source: str, document: object) -> ReportHead | None:
     key = FINDINGS_KEYS.get(slug)
     if key is None or not is_object(document) or not isinstance(document.get(key), list):
         return None
-    digest = hashlib.blake2b(msgspec.json.encode(document[key]), digest_size=16).hexdigest()
-    return ReportHead(parse(slug, without_findings(slug, document)), digest)
+    return ReportHead(parse(slug, without_findings(slug, document)), json_digest(document[key]))
 
 
 def load_body(

@@ -196,9 +196,38 @@ def merge_findings(findings: Iterable[ParsedFinding]) -> tuple[ParsedFinding, ..
 
     Locations, fixed versions and links are unioned; the worst severity and
     the highest CVSS score win; text fields keep the first non-empty value.
+
+    The findings are grouped by their vulnerability id (a text each holds already); only
+    an id found in several packages or versions gets a dict of its own, keyed by both. A
+    key tuple per finding would cost a report of 100,000 findings 7 MiB while it merges.
     """
-    merged: dict[tuple[str, str, str], ParsedFinding] = {}
-    for finding in findings:
-        previous = merged.get(finding.key)
-        merged[finding.key] = finding if previous is None else _merge_two(previous, finding)
-    return tuple(merged.values())
+    found = findings if isinstance(findings, list) else list(findings)
+    by_id: dict[str, ParsedFinding | dict[tuple[str, str], ParsedFinding]] = {}
+    for finding in found:
+        vuln_id = finding.vulnerability_id
+        held = by_id.get(vuln_id)
+        if held is None:
+            by_id[vuln_id] = finding
+        elif isinstance(held, dict):
+            where = (finding.package, finding.installed_version)
+            other = held.get(where)
+            held[where] = finding if other is None else _merge_two(other, finding)
+        elif (held.package, held.installed_version) == (finding.package, finding.installed_version):
+            by_id[vuln_id] = _merge_two(held, finding)
+        else:
+            by_id[vuln_id] = {
+                (held.package, held.installed_version): held,
+                (finding.package, finding.installed_version): finding,
+            }
+    if len(by_id) == len(found):  # every id once: nothing was merged
+        return tuple(found)
+    merged = []
+    for finding in found:  # the first finding of each key takes its merged form out
+        held = by_id.get(finding.vulnerability_id)
+        if isinstance(held, dict):
+            held = held.pop((finding.package, finding.installed_version), None)
+        elif held is not None:
+            del by_id[finding.vulnerability_id]
+        if held is not None:
+            merged.append(held)
+    return tuple(merged)

@@ -178,4 +178,5 @@ def findings_from_results(results: list[Any]) -> tuple[ParsedFinding, ...]:
                     published_at=parse_datetime(vuln.get("PublishedDate")),
                 )
             )
+    del share  # its memo holds every distinct text, not needed while they merge
     return merge_findings(found)

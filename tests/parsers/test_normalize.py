@@ -249,3 +249,43 @@ def test_different_versions_or_packages_stay_separate_in_first_seen_order() -> N
 
 def test_merge_of_nothing_is_empty() -> None:
     assert merge_findings([]) == ()
+
+
+def _merged_by_key(findings: list[ParsedFinding]) -> tuple[ParsedFinding, ...]:
+    """The plain statement of a merge: a dict keyed by the whole key, in first-seen order."""
+    merged: dict[tuple[str, str, str], ParsedFinding] = {}
+    for finding in findings:
+        merged[finding.key] = (
+            finding
+            if finding.key not in merged
+            else merge_findings([merged[finding.key], finding])[0]
+        )
+    return tuple(merged.values())
+
+
+def test_interleaved_ids_packages_and_versions_merge_as_keyed_by_the_whole_key() -> None:
+    findings = [
+        _finding(
+            vulnerability_id=f"CVE-{i % 5}",
+            package=f"p{i % 3}",
+            installed_version=f"{i % 2}",
+            locations=(f"/l{i}",),
+            severity=("low", "high", "medium")[i % 3],
+        )
+        for i in range(90)
+    ]
+    merged = merge_findings(findings)
+    assert merged == _merged_by_key(findings)
+    assert len(merged) == 30
+    assert [f.key for f in merged][:3] == [
+        ("CVE-0", "p0", "0"),
+        ("CVE-1", "p1", "1"),
+        ("CVE-2", "p2", "0"),
+    ]
+    assert merged[0].locations == tuple(f"/l{i}" for i in range(0, 90, 30))
+
+
+def test_one_id_in_many_packages_merges_in_one_pass() -> None:
+    findings = [_finding(package=f"p{i % 20_000}") for i in range(40_000)]
+    merged = merge_findings(findings)
+    assert [f.package for f in merged] == [f"p{i}" for i in range(20_000)]
