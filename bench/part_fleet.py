@@ -100,6 +100,16 @@ would (this machine's PostgreSQL runs without it, and the part starts on an empt
 database: a million findings later, plans made for empty tables took a second each)."""
 
 
+def _block(ids: list[int]) -> tuple[int, int]:
+    """The first and last of ``ids``, one block of a run's deliveries (stored one after
+    the other by ``fleet_prepare``): the poll below counts by range. A list of 10,000
+    ids in the query cost the polling process 50 ms of CPU and PostgreSQL 12 ms, five
+    times a second, taken from the workers it measures."""
+    first, last = min(ids), max(ids)
+    assert last - first + 1 == len(ids), "the deliveries of a run are one block of ids"
+    return first, last
+
+
 def fleet_send_and_wait(ids: list[int]) -> float:
     """Enqueue the deliveries ``ids`` and wait until every one is processed; seconds."""
     from django.db import connection
@@ -107,12 +117,13 @@ def fleet_send_and_wait(ids: list[int]) -> float:
     from findings.models import Delivery
     from remediator.intake.tasks import delivery_process_task
 
+    fleet = _block(ids)
     started = time.perf_counter()
     analyzed = started
     for pk in ids:
         delivery_process_task.delay(pk)
     while True:
-        queued = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).count()
+        queued = Delivery.objects.filter(pk__range=fleet, status=Delivery.Status.QUEUED).count()
         if queued == 0 and queue_empty():
             break
         if connection.vendor == "postgresql" and time.perf_counter() - analyzed > ANALYZE_EVERY_S:
@@ -126,7 +137,9 @@ def fleet_send_and_wait(ids: list[int]) -> float:
 def fleet_check(ids: list[int]) -> None:
     from findings.models import Delivery
 
-    rejected = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.REJECTED).count()
+    rejected = Delivery.objects.filter(
+        pk__range=_block(ids), status=Delivery.Status.REJECTED
+    ).count()
     assert rejected == 0, f"{rejected} deliveries rejected"
 
 

@@ -4,7 +4,7 @@ import logging.config
 import os
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import celeryd_init, setup_logging, task_postrun, task_prerun
 
 from remediator.core.logging import task_log_context_connect
 
@@ -27,3 +27,28 @@ def _django_logging(**_kwargs) -> None:
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+
+
+@celeryd_init.connect(weak=False)
+def _worker_connections(**_kwargs) -> None:
+    """A worker started by ``celery worker`` keeps its database connection from task to
+    task for WORKER_CONN_MAX_AGE seconds, checked before it is reused (sent before the
+    pool forks; not for the tests' in-process worker, which keeps CONN_MAX_AGE)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    database["CONN_MAX_AGE"] = settings.WORKER_CONN_MAX_AGE
+    database["CONN_HEALTH_CHECKS"] = True
+
+
+@task_prerun.connect(weak=False)
+@task_postrun.connect(weak=False)
+def _connections_checked(sender=None, **_kwargs) -> None:
+    """Around each task, as around each web request: a connection older than its
+    CONN_MAX_AGE, broken or left mid-transaction by an error is closed (Celery's Django
+    fixup, which would close it every time, is held off by CELERY_DB_REUSE_MAX). Not
+    within a task run eagerly, in the caller's own transaction."""
+    from django.db import close_old_connections
+
+    if not getattr(getattr(sender, "request", None), "is_eager", False):
+        close_old_connections()
