@@ -14,9 +14,8 @@ import hashlib
 from collections.abc import Iterator
 
 import msgspec
-from msgspec import UNSET
 
-from .typed import _NAMES, Doc
+from .typed import Doc
 
 _encode = msgspec.json.Encoder().encode
 _STREAMED_DEPTH = 3
@@ -40,16 +39,9 @@ def _pieces(value: object, depth: int) -> Iterator[bytes | msgspec.Raw]:
     elif isinstance(value, Doc) or (
         isinstance(value, dict) and all(isinstance(key, str) for key in value)
     ):
-        items = (
-            ((key, getattr(value, name)) for key, name in _NAMES[type(value)].items())
-            if isinstance(value, Doc)
-            else value.items()
-        )
         yield b"{"
         first = True
-        for key, item in items:
-            if item is UNSET:  # msgspec leaves an unset field out
-                continue
+        for key, item in value.items():  # a Doc's: its set fields in order, as msgspec's
             yield _encode(key) + b":" if first else b"," + _encode(key) + b":"
             first = False
             yield from _pieces(item, depth + 1)
