@@ -259,8 +259,12 @@ def admission_during_burst(args, stamp: int) -> dict:
         from admission import post
 
         requests = [request_bytes(review(ref, n)) for n, ref in enumerate(references)]
-        for raw in requests:  # warm: one miss per reference
+        for raw in requests:  # warm: one miss per reference, in whichever process took it
             post(port, raw)
+        # The first quiet_seconds still meet images the other process has not seen (its
+        # cache is its own): reported apart; "alone" is the next quiet_seconds.
+        first = Reviews(port, requests, args.rate)
+        first.send(threading.Event(), args.quiet_seconds)
         quiet = Reviews(port, requests, args.rate)
         quiet.send(threading.Event(), args.quiet_seconds)
         shared, shared_rate = reviews_during(port, requests, args, bursts[0])
@@ -274,6 +278,7 @@ def admission_during_burst(args, stamp: int) -> dict:
         shutil.rmtree(env["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
     result = {
         "rate": args.rate,
+        "quiet_first": first.summary(),
         "quiet": quiet.summary(),
         "burst": shared,
         "burst_workers": args.burst_workers,

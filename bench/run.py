@@ -148,6 +148,9 @@ def scale_rows(scale: dict | None) -> list[tuple[str, str, str, str]]:
     if adm:
         quiet = adm["quiet"]
         alone = f"no burst, same server: p50 {quiet['p50_ms']:.0f} ms, p99 {quiet['p99_ms']:.0f} ms"
+        if "quiet_first" in adm:  # each gunicorn process meets each image once
+            alone += f" (its first {adm['quiet_first']['reviews']:,} reviews: p99 "
+            alone += f"{adm['quiet_first']['p99_ms']:.0f} ms)"
         rows.append(
             (
                 f"admission at {adm['rate']:.0f} reviews/s during a fleet burst "
