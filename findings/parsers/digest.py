@@ -40,10 +40,10 @@ def _pieces(value: object, depth: int) -> Iterator[bytes | msgspec.Raw]:
         isinstance(value, dict) and all(isinstance(key, str) for key in value)
     ):
         yield b"{"
-        first = True
-        for key, item in value.items():  # a Doc's: its set fields in order, as msgspec's
-            yield _encode(key) + b":" if first else b"," + _encode(key) + b":"
-            first = False
+        for index, (key, item) in enumerate(value.items()):  # a Doc's: set fields, in order
+            if index:
+                yield b","
+            yield _encode(key) + b":"
             yield from _pieces(item, depth + 1)
         yield b"}"
     else:  # a leaf, or a mapping with keys msgspec writes its own way (YAML's numbers)

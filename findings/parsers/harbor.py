@@ -95,15 +95,20 @@ def parse(document: object) -> ParsedScan:
     if vulnerabilities is not None and not isinstance(vulnerabilities, list):
         raise wrong_shape(SOURCE, "'vulnerabilities' to be a list", vulnerabilities)
     scanner = as_dict(report.get("scanner"))
-    share = sharing()
-    found = (_finding(vuln, share) for vuln in objects(vulnerabilities))
     return ParsedScan(
         source=SOURCE,
         image=None,  # the report does not name the artifact; the caller knows it
-        findings=merge_findings(filter(None, found)),
+        findings=merge_findings(_findings(vulnerabilities)),
         scanner=" ".join(filter(None, (text(scanner, "name"), text(scanner, "version")))),
         scanned_at=parse_datetime(report.get("generated_at")),
     )
+
+
+def _findings(vulnerabilities: list[Any] | None) -> list[ParsedFinding]:
+    """The report's findings as listed; equal texts shared by a memo that ends here,
+    before the findings merge (it holds every distinct text of the report)."""
+    share = sharing()
+    return [f for f in (_finding(vuln, share) for vuln in objects(vulnerabilities)) if f]
 
 
 def _cvss(vuln: dict[str, Any]) -> tuple[float | None, str]:

@@ -146,6 +146,12 @@ def _severity(vuln: dict[str, Any]) -> str:
 
 
 def findings_from_results(results: list[Any]) -> tuple[ParsedFinding, ...]:
+    return merge_findings(_findings(results))
+
+
+def _findings(results: list[Any]) -> list[ParsedFinding]:
+    """Each result's findings as listed; equal texts shared by a memo that ends here,
+    before the findings merge (it holds every distinct text of the report)."""
     found = []
     share = sharing()
     for result in dicts(results):
@@ -178,5 +184,4 @@ def findings_from_results(results: list[Any]) -> tuple[ParsedFinding, ...]:
                     published_at=parse_datetime(vuln.get("PublishedDate")),
                 )
             )
-    del share  # its memo holds every distinct text, not needed while they merge
-    return merge_findings(found)
+    return found
