@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 from celery.fixups.django import DjangoWorkerFixup
+from celery.signals import celeryd_init, task_postrun, task_prerun
 from django.conf import settings
 from django.db import connection
 
-from remediator.celery import _connections_checked, _worker_connections, app
+from remediator.celery import app
 
 
 class _Task:
@@ -36,7 +37,8 @@ def max_age():
 def test_a_connection_within_its_age_is_kept_around_a_task(max_age) -> None:
     max_age(60)
     opened = connection.connection
-    _connections_checked(sender=_Task(eager=False))
+    task_prerun.send(sender=_Task(eager=False))
+    task_postrun.send(sender=_Task(eager=False))
     assert connection.connection is opened
 
 
@@ -44,9 +46,9 @@ def test_a_connection_within_its_age_is_kept_around_a_task(max_age) -> None:
 def test_an_obsolete_connection_is_closed_around_a_task_but_not_in_an_eager_one(max_age) -> None:
     max_age(0)  # the web's default: a connection lives for one request (one task)
     opened = connection.connection
-    _connections_checked(sender=_Task(eager=True))  # runs inside its caller's transaction
+    task_postrun.send(sender=_Task(eager=True))  # ran inside its caller's transaction
     assert connection.connection is opened
-    _connections_checked(sender=_Task(eager=False))
+    task_postrun.send(sender=_Task(eager=False))
     assert connection.connection is None
 
 
@@ -56,7 +58,7 @@ def test_a_connection_that_met_an_error_is_closed_when_unusable(max_age, monkeyp
     connection.errors_occurred = True  # a statement failed: the server went away
     # (SQLite's connections are always usable: the answer PostgreSQL's would give)
     monkeypatch.setattr(connection, "is_usable", lambda: False)
-    _connections_checked(sender=_Task(eager=False))
+    task_prerun.send(sender=_Task(eager=False))
     assert connection.connection is None
     monkeypatch.undo()
     connection.ensure_connection()  # the next task connects afresh
@@ -78,7 +80,7 @@ def test_a_command_line_worker_keeps_connections_for_worker_conn_max_age() -> No
     database = settings.DATABASES["default"]
     saved = database["CONN_MAX_AGE"], database.get("CONN_HEALTH_CHECKS", False)
     try:
-        _worker_connections()
+        celeryd_init.send(sender="worker@test", instance=None, conf=app.conf, options={})
         assert database["CONN_MAX_AGE"] == settings.WORKER_CONN_MAX_AGE == 60
         assert database["CONN_HEALTH_CHECKS"] is True
     finally:
